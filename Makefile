@@ -1,0 +1,34 @@
+# Two entry points a newcomer needs: `make demo` (the main job) and `make test` (everything CI runs).
+# Both create the virtualenv they need in .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "fleetc needs Python >= 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/fleetc validate examples/fleet --summary
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check fleetc tests bench
+	$(BIN)/ruff format --check fleetc tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/validate_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,5 @@
+"""``python -m fleetc`` runs the command line."""
+
+from fleetc.cli import main
+
+main()

@@ -1,0 +1,238 @@
+"""Source trees: one read-only view over a folder on disk, a git revision, or files held in memory.
+
+A git revision is just another tree: ``GitTree`` reads blobs straight from git objects with gitpython, so
+``fleetc diff main..HEAD`` needs no checkout and no worktree. This is the only module that imports ``git``.
+
+Every tree refuses to hand out anything outside its root: symlinks that leave the root are reported as
+problems, never followed.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import git
+
+from fleetc.core.diagnostics import Diagnostic, SourceLocation
+from fleetc.core.errors import FleetNotFoundError, SourceError
+
+FLEET_FILE = "fleet.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Files above this size are refused unread (10,000 clusters in one file is about 4 MB)."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The YAML files a tree offers (relative POSIX paths, sorted) and the entries it refused."""
+
+    files: tuple[str, ...]
+    problems: tuple[Diagnostic, ...] = ()
+
+
+class SourceTree(Protocol):
+    """A read-only tree of fleet files."""
+
+    @property
+    def label(self) -> str:
+        """How the tree's root is shown in diagnostics (``examples/fleet``, ``main:fleet``)."""
+        ...
+
+    def list_yaml(self) -> Listing:
+        """Every YAML file under the root, outside hidden folders."""
+        ...
+
+    def size(self, path: str) -> int:
+        """Size in bytes of a file listed by :meth:`list_yaml`."""
+        ...
+
+    def read(self, path: str) -> bytes:
+        """Bytes of a file listed by :meth:`list_yaml`."""
+        ...
+
+
+def display_path(tree: SourceTree, path: str) -> str:
+    """The path of a tree file as diagnostics show it."""
+    return posixpath.join(tree.label, path) if tree.label not in ("", ".") else path
+
+
+def _is_yaml(name: str) -> bool:
+    return name.endswith(YAML_SUFFIXES)
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _problem(label: str, path: str, message: str) -> Diagnostic:
+    return Diagnostic(SourceLocation(posixpath.join(label, path) if label not in ("", ".") else path), "", message)
+
+
+@dataclass(frozen=True)
+class DiskTree:
+    """A folder on disk. Symlinks are followed only while they stay inside the root."""
+
+    root: Path
+    label: str = ""
+
+    @classmethod
+    def open(cls, root: Path | str) -> DiskTree:
+        """Open a folder; ``label`` is the path as the user wrote it."""
+        path = Path(root)
+        if not path.is_dir():
+            raise SourceError(f"{root}: not a folder")
+        return cls(path, os.path.normpath(str(root)))
+
+    def list_yaml(self) -> Listing:
+        real_root = self.root.resolve()
+        files: list[str] = []
+        problems: list[Diagnostic] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            base = Path(dirpath)
+            rel_dir = base.relative_to(self.root).as_posix()
+            dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+            for name in list(dirnames):
+                if (base / name).is_symlink():
+                    dirnames.remove(name)
+                    problem = self._symlink_problem(base / name, real_root, _join(rel_dir, name))
+                    problems.extend([problem] if problem else [])
+            for name in filenames:
+                if _is_hidden(name) or not _is_yaml(name):
+                    continue
+                rel = _join(rel_dir, name)
+                problem = self._symlink_problem(base / name, real_root, rel)
+                if problem:
+                    problems.append(problem)
+                elif (base / name).is_file():
+                    files.append(rel)
+        return Listing(tuple(sorted(files)), tuple(problems))
+
+    def _symlink_problem(self, path: Path, real_root: Path, rel: str) -> Diagnostic | None:
+        if not path.is_symlink():
+            return None
+        target = path.resolve()
+        if target == real_root or real_root in target.parents:
+            return None
+        return _problem(self.label, rel, f"symlink points outside the fleet root (to {os.readlink(path)}); refused")
+
+    def size(self, path: str) -> int:
+        return (self.root / path).stat().st_size
+
+    def read(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+
+def _join(rel_dir: str, name: str) -> str:
+    return name if rel_dir == "." else f"{rel_dir}/{name}"
+
+
+@dataclass(frozen=True)
+class MemoryTree:
+    """Files held in memory (for tests and for tools that generate specs)."""
+
+    files: dict[str, bytes]
+    label: str = "<memory>"
+
+    def list_yaml(self) -> Listing:
+        names = (p for p in self.files if _is_yaml(p) and not any(_is_hidden(s) for s in p.split("/")))
+        return Listing(tuple(sorted(names)))
+
+    def size(self, path: str) -> int:
+        return len(self.files[path])
+
+    def read(self, path: str) -> bytes:
+        return self.files[path]
+
+
+_GIT_SYMLINK_MODE = 0o120000
+
+
+@dataclass
+class GitTree:
+    """A folder of a git revision, read from git objects (no checkout, no worktree)."""
+
+    repo: git.Repo
+    revision: str
+    subdir: str
+    label: str
+    _blobs: dict[str, git.Blob] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: Path | str, revision: str) -> GitTree:
+        """Open ``path`` (a folder inside a git work tree) as it is at ``revision``."""
+        try:
+            repo = git.Repo(path, search_parent_directories=True)
+            repo.commit(revision)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise SourceError(f"{path}: not inside a git repository") from exc
+        except (git.BadName, ValueError) as exc:
+            raise SourceError(f"{revision}: no such git revision") from exc
+        top = Path(repo.working_tree_dir or ".").resolve()
+        subdir = Path(path).resolve().relative_to(top).as_posix()
+        subdir = "" if subdir == "." else subdir
+        return cls(repo, revision, subdir, f"{revision}:{subdir}" if subdir else f"{revision}:")
+
+    def _root_tree(self) -> git.Tree:
+        tree = self.repo.commit(self.revision).tree
+        try:
+            return tree / self.subdir if self.subdir else tree
+        except KeyError as exc:
+            raise FleetNotFoundError(f"{self.label}: folder not present at {self.revision}") from exc
+
+    def list_yaml(self) -> Listing:
+        files: list[str] = []
+        problems: list[Diagnostic] = []
+        for blob, rel in _walk_git_tree(self._root_tree(), ""):
+            if blob.mode == _GIT_SYMLINK_MODE:
+                resolved = self._resolve_link(blob, rel)
+                if resolved is None:
+                    problems.append(_problem(self.label, rel, "symlink points outside the fleet root; refused"))
+                    continue
+                self._blobs[rel] = resolved
+            else:
+                self._blobs[rel] = blob
+            files.append(rel)
+        return Listing(tuple(sorted(files)), tuple(problems))
+
+    def _resolve_link(self, link: git.Blob, rel: str) -> git.Blob | None:
+        target = link.data_stream.read().decode("utf-8", "replace")
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
+        if posixpath.isabs(target) or joined.startswith(".."):
+            return None
+        try:
+            obj = self._root_tree() / joined
+        except KeyError:
+            return None
+        return obj if isinstance(obj, git.Blob) and obj.mode != _GIT_SYMLINK_MODE else None
+
+    def size(self, path: str) -> int:
+        return int(self._blobs[path].size)
+
+    def read(self, path: str) -> bytes:
+        data: bytes = self._blobs[path].data_stream.read()
+        return data
+
+
+def _walk_git_tree(tree: git.Tree, prefix: str) -> Iterator[tuple[git.Blob, str]]:
+    for blob in tree.blobs:
+        if _is_yaml(blob.name) and not _is_hidden(blob.name):
+            yield blob, f"{prefix}{blob.name}"
+    for sub in tree.trees:
+        if not _is_hidden(sub.name):
+            yield from _walk_git_tree(sub, f"{prefix}{sub.name}/")
+
+
+def find_fleet_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``fleet.yaml``, or None."""
+    current = start.resolve()
+    if current.is_file():
+        current = current.parent
+    for candidate in (current, *current.parents):
+        if (candidate / FLEET_FILE).is_file():
+            return candidate
+    return None

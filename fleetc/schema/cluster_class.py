@@ -1,0 +1,127 @@
+"""The ``ClusterClass`` document: a provider-agnostic cluster shape ("a machine of size large")."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
+from fleetc.schema.types import AmountField, Cidr, Duration, Labels, Name
+
+
+class HealthCheck(SpecModel):
+    """Machine health checking (CAPI MachineHealthCheck)."""
+
+    node_startup_timeout: Duration = Field(default=600, description="How long a machine may take to get a Node.")
+    unhealthy_node_timeout: Duration = Field(
+        default=300, description="How long a Node may be NotReady or Unknown before remediation."
+    )
+    max_unhealthy: AmountField | None = Field(
+        default=None, description="Remediate only while at most this many machines are unhealthy."
+    )
+
+
+class ControlPlane(SpecModel):
+    """The control plane: kubeadm-managed, with etcd on its machines."""
+
+    replicas: int = Field(default=3, ge=1, description="Machines; odd, for etcd quorum.")
+    size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
+    health_check: HealthCheck | None = None
+
+
+class Autoscaling(SpecModel):
+    """Cluster-autoscaler bounds for a worker pool."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscaling:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class Taint(SpecModel):
+    """A Node taint."""
+
+    key: str
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class WorkerPool(SpecModel):
+    """A pool of worker machines (a CAPI MachineDeployment class)."""
+
+    size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
+    replicas: int | None = Field(default=None, ge=0, description="Machines; leave out with autoscaling.")
+    autoscaling: Autoscaling | None = None
+    spread_across_failure_domains: bool = Field(
+        default=False, description="One MachineDeployment per provider failure domain, replicas split evenly."
+    )
+    node_labels: Labels = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+    health_check: HealthCheck | None = None
+
+    @model_validator(mode="after")
+    def _replicas_or_autoscaling(self) -> WorkerPool:
+        if self.replicas is None and self.autoscaling is None:
+            raise ValueError("set replicas, or autoscaling bounds")
+        bounds = self.autoscaling
+        if self.replicas is not None and bounds is not None and not bounds.min <= self.replicas <= bounds.max:
+            raise ValueError(f"replicas {self.replicas} is outside autoscaling bounds {bounds.min}..{bounds.max}")
+        return self
+
+
+class Network(SpecModel):
+    """Cluster networking."""
+
+    pods: list[Cidr] = Field(default_factory=lambda: ["192.168.0.0/16"], min_length=1, max_length=2)
+    services: list[Cidr] = Field(default_factory=lambda: ["10.128.0.0/12"], min_length=1, max_length=2)
+    service_domain: str = "cluster.local"
+
+
+class ComponentSettings(SpecModel):
+    """Extra arguments of one Kubernetes component."""
+
+    extra_args: dict[str, str] = Field(default_factory=dict)
+
+
+class KubeadmSettings(SpecModel):
+    """kubeadm settings shared by every machine of the class."""
+
+    api_server: ComponentSettings = Field(default_factory=ComponentSettings)
+    controller_manager: ComponentSettings = Field(default_factory=ComponentSettings)
+    scheduler: ComponentSettings = Field(default_factory=ComponentSettings)
+    kubelet: ComponentSettings = Field(default_factory=ComponentSettings)
+    image_repository: str | None = None
+
+
+class Variable(SpecModel):
+    """A variable clusters of this class may set (becomes a CAPI ClusterClass variable)."""
+
+    type: Literal["string", "integer", "number", "boolean", "object", "array"]
+    required: bool = False
+    default: Any = None
+    description: str = ""
+
+
+class ClusterClassSpec(SpecModel):
+    """The shape of a cluster."""
+
+    control_plane: ControlPlane
+    workers: dict[Name, WorkerPool] = Field(default_factory=dict, description="Worker pools by name.")
+    network: Network = Field(default_factory=Network)
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
+    kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
+    variables: dict[str, Variable] = Field(default_factory=dict)
+
+
+class ClusterClassDocument(SpecModel):
+    """A fleet-level cluster class, compiled into one CAPI ClusterClass per provider."""
+
+    api_version: Literal["fleetc.io/v1alpha1"] = API_VERSION
+    kind: Literal["ClusterClass"] = "ClusterClass"
+    metadata: ObjectMeta
+    spec: ClusterClassSpec

@@ -1,0 +1,31 @@
+"""The JSON Schema of the spec, for editors (yaml-language-server) and other tools.
+
+Caller: ``fleetc schema``. The schema is generated from the same pydantic models that validate, so it
+cannot drift from what ``fleetc validate`` accepts (the semantic rules are not expressible in it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import Field, TypeAdapter
+
+from fleetc.schema.base import API_VERSION
+from fleetc.schema.documents import KINDS
+
+SCHEMA_ID = "https://fleetc.io/schemas/v1alpha1/fleet.json"
+
+
+def json_schema(kind: str | None = None) -> dict[str, Any]:
+    """The schema of one kind, or of any fleet document (a union keyed by ``kind``)."""
+    if kind is not None:
+        schema = KINDS[kind].model_json_schema(by_alias=True, mode="validation")
+    else:
+        union: Any = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]  # noqa: UP007
+        schema = TypeAdapter[Any](union).json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": f"fleetc {API_VERSION} {kind or 'document'}",
+        **schema,
+    }

@@ -1,0 +1,60 @@
+"""The effective shape of one cluster: its class with the cluster's overrides applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.cluster_class import Autoscaling, ClusterClassDocument
+
+
+@dataclass(frozen=True)
+class PoolShape:
+    """One worker pool after overrides."""
+
+    name: str
+    size: str
+    replicas: int | None
+    autoscaling: Autoscaling | None
+    failure_domain: str | None
+    spread_across_failure_domains: bool
+    size_overridden: bool
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """A cluster's control plane, pools and networks after overrides."""
+
+    control_plane_replicas: int
+    control_plane_size: str
+    control_plane_size_overridden: bool
+    pools: tuple[PoolShape, ...]
+    pods: tuple[str, ...]
+    services: tuple[str, ...]
+
+
+def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> ClusterShape:
+    """Apply a cluster's overrides to its class; pool overrides that name no class pool are ignored."""
+    spec, shape = cluster.spec, cluster_class.spec
+    pools = []
+    for name, pool in shape.workers.items():
+        override = spec.workers.get(name)
+        pools.append(
+            PoolShape(
+                name=name,
+                size=(override.size if override and override.size else pool.size),
+                replicas=override.replicas if override and override.replicas is not None else pool.replicas,
+                autoscaling=override.autoscaling if override and override.autoscaling else pool.autoscaling,
+                failure_domain=override.failure_domain if override else None,
+                spread_across_failure_domains=pool.spread_across_failure_domains,
+                size_overridden=bool(override and override.size),
+            )
+        )
+    return ClusterShape(
+        control_plane_replicas=spec.control_plane.replicas or shape.control_plane.replicas,
+        control_plane_size=spec.control_plane.size or shape.control_plane.size,
+        control_plane_size_overridden=spec.control_plane.size is not None,
+        pools=tuple(pools),
+        pods=tuple(spec.network.pods or shape.network.pods),
+        services=tuple(spec.network.services or shape.network.services),
+    )

@@ -1,0 +1,160 @@
+"""Constrained scalar types of the spec: names, versions, durations, counts-or-percentages, CIDRs, labels.
+
+Each type validates with a message a person can act on and exports a JSON Schema an editor can use.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, PlainSerializer, PlainValidator, WithJsonSchema
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_VERSION = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_VERSION_PATTERN = r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION_PATTERN = r"^(\d+h)?(\d+m)?(\d+s)?$"
+_AMOUNT_PATTERN = r"^\d+%$"
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+_LABEL_VALUE = re.compile(_LABEL_VALUE_PATTERN)
+
+
+def check_dns_label(value: str) -> str:
+    """A DNS-1123 label: it becomes an object name and a folder name."""
+    if len(value) > 63 or not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"'{value}' is not a DNS-1123 label (lowercase letters, digits and '-', starting and ending "
+            "with a letter or digit, at most 63 characters); names become object names and file paths"
+        )
+    return value
+
+
+def check_version(value: str) -> str:
+    """A Kubernetes version written ``vX.Y.Z``."""
+    if not _VERSION.match(value):
+        hint = f"; write 'v{value}'" if _VERSION.match(f"v{value}") else ""
+        raise ValueError(f"'{value}' is not a Kubernetes version of the form vX.Y.Z{hint}")
+    return value
+
+
+def parse_version(value: str) -> tuple[int, int, int]:
+    """``'v1.34.2'`` → ``(1, 34, 2)``; the value must already be a valid version."""
+    major, minor, patch = value[1:].split(".")
+    return int(major), int(minor), int(patch)
+
+
+def parse_duration(value: object) -> int:
+    """``'1h30m'`` → 5400 seconds. Durations are strings with units, as in Kubernetes."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError(f"'{value}' is not a duration; write it with a unit, such as '90s', '10m' or '1h30m'")
+    match = _DURATION.match(value)
+    if not value or not match:
+        raise ValueError(f"'{value}' is not a duration; use h, m and s, such as '90s', '10m' or '1h30m'")
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def format_duration(seconds: int) -> str:
+    """5400 → ``'1h30m'``; the inverse of :func:`parse_duration`."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + (f"{secs}s" if secs else "")
+    return text or "0s"
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A count (``2``) or a percentage of a total (``'25%'``)."""
+
+    value: int
+    percent: bool = False
+
+    def of(self, total: int, *, at_least: int = 0) -> int:
+        """The count this amount means out of ``total`` (percentages round down)."""
+        count = total * self.value // 100 if self.percent else self.value
+        return max(count, at_least)
+
+    def __str__(self) -> str:
+        return f"{self.value}%" if self.percent else str(self.value)
+
+
+def parse_amount(value: object) -> Amount:
+    """``3`` → Amount(3); ``'25%'`` → Amount(25, percent=True)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return Amount(value)
+    if isinstance(value, str) and re.fullmatch(_AMOUNT_PATTERN, value) and int(value[:-1]) <= 100:
+        return Amount(int(value[:-1]), percent=True)
+    raise ValueError(f"'{value}' is neither a count (0 or more) nor a percentage such as '25%'")
+
+
+def check_cidr(value: str) -> str:
+    """An IPv4 or IPv6 network in CIDR notation with no host bits set."""
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a CIDR block ({exc})") from None
+    return value
+
+
+def check_label_key(value: str) -> str:
+    """A Kubernetes label key: optional DNS prefix, '/', and a name of at most 63 characters."""
+    prefix, _, name = value.rpartition("/")
+    prefix_ok = not prefix or (len(prefix) <= 253 and all(_DNS_LABEL.match(p) for p in prefix.split(".")))
+    if not (prefix_ok and len(name) <= 63 and _LABEL_NAME.match(name)):
+        raise ValueError(f"'{value}' is not a valid Kubernetes label key")
+    return value
+
+
+def check_label_value(value: str) -> str:
+    """A Kubernetes label value: at most 63 characters, alphanumeric at both ends."""
+    if len(value) > 63 or not _LABEL_VALUE.match(value):
+        raise ValueError(f"'{value}' is not a valid Kubernetes label value")
+    return value
+
+
+def _amount_json(amount: Amount) -> int | str:
+    return str(amount) if amount.percent else amount.value
+
+
+def _string_schema(pattern: str, description: str, **extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": pattern, "description": description, **extra})
+
+
+Name = Annotated[
+    str,
+    AfterValidator(check_dns_label),
+    _string_schema(_DNS_LABEL_PATTERN, "A DNS-1123 label.", maxLength=63),
+]
+KubernetesVersion = Annotated[
+    str, AfterValidator(check_version), _string_schema(_VERSION_PATTERN, "A Kubernetes version, vX.Y.Z.")
+]
+Duration = Annotated[
+    int,
+    PlainValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    _string_schema(_DURATION_PATTERN, "A duration such as '90s', '10m' or '1h30m'.", minLength=2),
+]
+AmountField = Annotated[
+    Amount,
+    PlainValidator(parse_amount),
+    PlainSerializer(_amount_json),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": _AMOUNT_PATTERN}],
+            "description": "A count, or a percentage such as '25%'.",
+        }
+    ),
+]
+Cidr = Annotated[str, AfterValidator(check_cidr), WithJsonSchema({"type": "string", "description": "A CIDR."})]
+LabelKey = Annotated[str, AfterValidator(check_label_key), WithJsonSchema({"type": "string", "maxLength": 317})]
+LabelValue = Annotated[
+    str,
+    AfterValidator(check_label_value),
+    _string_schema(_LABEL_VALUE_PATTERN, "A label value.", maxLength=63),
+]
+Labels = dict[LabelKey, LabelValue]

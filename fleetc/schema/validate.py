@@ -1,0 +1,136 @@
+"""Validation of a whole fleet from a source tree: every error at once, each located.
+
+Stages: read ``fleet.yaml`` → read every other fleet file → validate each document → expand ClusterSets →
+assemble the fleet (unique names) → cross-document rules. Caller: the CLI and :mod:`fleetc` (library API).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from pydantic import BaseModel
+
+from fleetc.core.diagnostics import Diagnostic, SourceLocation, has_errors, sorted_diagnostics
+from fleetc.load.loader import fleet_files, read_file, read_files
+from fleetc.load.origins import Origin
+from fleetc.load.sources import FLEET_FILE, SourceTree, display_path
+from fleetc.schema import generators, rules
+from fleetc.schema.cluster import ClusterDocument, ClusterSetDocument
+from fleetc.schema.cluster_class import ClusterClassDocument
+from fleetc.schema.documents import ParsedDocument, parse_document
+from fleetc.schema.fleet import FleetDocument
+from fleetc.schema.model import Entry, Fleet
+from fleetc.schema.provider import ProviderDocument
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The fleet (None when even fleet.yaml is unusable) and every diagnostic, sorted by location."""
+
+    fleet: Fleet | None
+    diagnostics: list[Diagnostic]
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return self.fleet is not None and not has_errors(self.diagnostics)
+
+
+@dataclass
+class _Collected:
+    by_kind: dict[str, dict[str, Entry[Any]]] = field(default_factory=lambda: defaultdict(dict))
+    broken: set[tuple[str, str]] = field(default_factory=set)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, parsed: ParsedDocument) -> None:
+        self.diagnostics.extend(parsed.diagnostics)
+        if parsed.model is None:
+            if parsed.kind and parsed.name:
+                self.broken.add((parsed.kind, parsed.name))
+            return
+        name = cast(Any, parsed.model).metadata.name
+        kind = cast(str, parsed.kind)
+        earlier = self.by_kind[kind].get(name)
+        if earlier is not None:
+            message = f"{kind} '{name}' is already defined at {earlier.origin.source()}"
+            self.diagnostics.append(parsed.origin.diagnostic(("metadata", "name"), message))
+            return
+        self.by_kind[kind][name] = Entry(parsed.model, parsed.origin)
+
+
+def validate_tree(tree: SourceTree) -> ValidationResult:
+    """Validate the fleet whose root is the root of ``tree``."""
+    listing = tree.list_yaml()
+    if FLEET_FILE not in listing.files:
+        message = f"no {FLEET_FILE} here: not a fleet root (a fleet keeps fleet.yaml at its root)"
+        return ValidationResult(None, [Diagnostic(SourceLocation(tree.label or "."), "", message)])
+    settings, diagnostics = _read_settings(tree)
+    exclude = settings.document.spec.exclude if settings else []
+    paths, problems = fleet_files(tree, exclude)
+    loaded = read_files(tree, paths)
+    collected = _Collected(diagnostics=[*diagnostics, *problems, *loaded.diagnostics])
+    for document in loaded.documents:
+        collected.add(parse_document(Origin.of(document), document.data))
+    _expand_cluster_sets(collected)
+    if settings is None:
+        return ValidationResult(None, sorted_diagnostics(collected.diagnostics), len(paths) + 1)
+    fleet = _assemble(tree, settings, collected)
+    scope = rules.Scope(fleet, frozenset(collected.broken))
+    return ValidationResult(fleet, sorted_diagnostics([*collected.diagnostics, *rules.check(scope)]), len(paths) + 1)
+
+
+def _read_settings(tree: SourceTree) -> tuple[Entry[FleetDocument] | None, list[Diagnostic]]:
+    loaded = read_file(tree, FLEET_FILE)
+    diagnostics = list(loaded.diagnostics)
+    if len(loaded.documents) != 1:
+        if not diagnostics:
+            message = f"{FLEET_FILE} must hold exactly one Fleet document (found {len(loaded.documents)})"
+            diagnostics.append(Diagnostic(SourceLocation(display_path(tree, FLEET_FILE)), "", message))
+        return None, diagnostics
+    document = loaded.documents[0]
+    parsed = parse_document(Origin.of(document), document.data, expect="Fleet")
+    diagnostics.extend(parsed.diagnostics)
+    if not isinstance(parsed.model, FleetDocument):
+        return None, diagnostics
+    return Entry(parsed.model, parsed.origin), diagnostics
+
+
+def _expand_cluster_sets(collected: _Collected) -> None:
+    for entry in collected.by_kind.pop("ClusterSet", {}).values():
+        clusters, problems = generators.expand(cast(ClusterSetDocument, entry.document), entry.origin)
+        collected.diagnostics.extend(problems)
+        generated = [parse_document(c.origin, c.data, expect="Cluster") for c in clusters]
+        collected.diagnostics.extend(_folded(d for p in generated for d in p.diagnostics))
+        for parsed in generated:
+            collected.add(ParsedDocument(parsed.kind, parsed.name, parsed.model, parsed.origin))
+
+
+def _folded(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per template position and message, naming the first item and counting the rest."""
+    groups: dict[tuple[SourceLocation, str, str], list[Diagnostic]] = defaultdict(list)
+    for diagnostic in diagnostics:
+        message = diagnostic.message.rsplit(" [", 1)[0]
+        groups[(diagnostic.location, diagnostic.field, message)].append(diagnostic)
+    folded = []
+    for group in groups.values():
+        first = group[0]
+        more = f" (and {len(group) - 1} more items)" if len(group) > 1 else ""
+        folded.append(Diagnostic(first.location, first.field, first.message + more, first.severity, first.code))
+    return folded
+
+
+def _assemble(tree: SourceTree, settings: Entry[FleetDocument], collected: _Collected) -> Fleet:
+    def entries(kind: str, model: type[BaseModel]) -> dict[str, Entry[Any]]:
+        return {k: v for k, v in sorted(collected.by_kind.get(kind, {}).items()) if isinstance(v.document, model)}
+
+    return Fleet(
+        root=tree.label,
+        settings=settings,
+        classes=entries("ClusterClass", ClusterClassDocument),
+        providers=entries("Provider", ProviderDocument),
+        clusters=entries("Cluster", ClusterDocument),
+    )
