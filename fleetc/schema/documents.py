@@ -107,6 +107,8 @@ def validation_diagnostics(origin: Origin, model: type[BaseModel], exc: Validati
 def _diagnostic(origin: Origin, model: type[BaseModel], error: ErrorDetails) -> Diagnostic:
     loc = error["loc"]
     field, _ = follow(model, loc)
+    if error["type"] == "union_tag_invalid":
+        field = (*field, str((error.get("ctx") or {}).get("discriminator", "type")).strip("'"))
     if error["type"] == "extra_forbidden":
         key = str(loc[-1])
         return origin.diagnostic(field, _unknown_field_message(key, allowed_keys(model, loc[:-1])), at_key=True)
