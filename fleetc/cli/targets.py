@@ -57,4 +57,4 @@ def open_tree(root: Path, cwd: Path, revision: str | None) -> SourceTree:
 
 def _shown(root: Path, cwd: Path) -> str:
     relative = os.path.relpath(root, cwd)
-    return root.as_posix() if relative.startswith("../../..") else Path(relative).as_posix()
+    return root.as_posix() if relative.startswith("..") else Path(relative).as_posix()
