@@ -101,7 +101,7 @@ class KubeadmSettings(SpecModel):
 class Variable(SpecModel):
     """A variable clusters of this class may set (becomes a CAPI ClusterClass variable)."""
 
-    type: Literal["string", "integer", "number", "boolean", "object", "array"]
+    type: Literal["string", "integer", "number", "boolean"]
     required: bool = False
     default: Any = None
     description: str = ""

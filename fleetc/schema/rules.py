@@ -30,8 +30,6 @@ _VARIABLE_TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
     "number": (int, float),
     "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
 }
 
 

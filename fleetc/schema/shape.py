@@ -31,6 +31,7 @@ class ClusterShape:
     pools: tuple[PoolShape, ...]
     pods: tuple[str, ...]
     services: tuple[str, ...]
+    service_domain: str
 
 
 def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> ClusterShape:
@@ -57,4 +58,5 @@ def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> C
         pools=tuple(pools),
         pods=tuple(spec.network.pods or shape.network.pods),
         services=tuple(spec.network.services or shape.network.services),
+        service_domain=shape.network.service_domain,
     )

@@ -1,0 +1,35 @@
+"""Object identity: ``ObjectKey`` (group, kind, namespace, name) and the raw manifest type.
+
+Identity is a value: rendered sets are mappings keyed by it, diffs match objects by it, and sorting by it
+gives byte-stable output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Manifest = dict[str, Any]
+"""A Kubernetes object as plain data (apiVersion, kind, metadata, spec…)."""
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    """Who an object is, independent of its content and API version."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> ObjectKey:
+        """The key of a manifest."""
+        api_version: str = manifest["apiVersion"]
+        group = api_version.rpartition("/")[0]
+        metadata = manifest.get("metadata", {})
+        return cls(group, manifest["kind"], metadata.get("namespace", ""), metadata["name"])
+
+    def __str__(self) -> str:
+        kind = f"{self.kind}.{self.group}" if self.group else self.kind
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"

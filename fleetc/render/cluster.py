@@ -1,0 +1,88 @@
+"""One CAPI ``Cluster`` (v1beta2, managed topology) for a fleet cluster.
+
+No ``controlPlaneRef``/``infrastructureRef``: the topology controller owns them. Worker pools become
+``machineDeployments``; a pool spread across failure domains becomes one per domain with the replicas split.
+"""
+
+from __future__ import annotations
+
+from fleetc.core.keys import Manifest
+from fleetc.render.clusterclass import CAPI
+from fleetc.render.names import dns_label
+from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.cluster_class import Autoscaling
+from fleetc.schema.shape import ClusterShape, PoolShape
+
+AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
+AUTOSCALER_MAX = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
+
+
+def split(total: int, parts: int) -> list[int]:
+    """``total`` split into ``parts`` as evenly as possible, larger shares first."""
+    share, extra = divmod(total, parts)
+    return [share + (1 if index < extra else 0) for index in range(parts)]
+
+
+def _deployment(
+    pool: PoolShape, name: str, replicas: int | None, bounds: Autoscaling | None, failure_domain: str | None
+) -> Manifest:
+    deployment: Manifest = {"class": pool.name, "name": name}
+    if failure_domain is not None:
+        deployment["failureDomain"] = failure_domain
+    if bounds is not None:
+        deployment["metadata"] = {"annotations": {AUTOSCALER_MAX: str(bounds.max), AUTOSCALER_MIN: str(bounds.min)}}
+    elif replicas is not None:
+        deployment["replicas"] = replicas
+    return deployment
+
+
+def machine_deployments(pool: PoolShape, failure_domains: list[str]) -> list[Manifest]:
+    """The MachineDeployment topologies of one pool."""
+    if pool.failure_domain is not None or not (pool.spread_across_failure_domains and failure_domains):
+        return [_deployment(pool, pool.name, pool.replicas, pool.autoscaling, pool.failure_domain)]
+    count = len(failure_domains)
+    replicas = split(pool.replicas, count) if pool.replicas is not None else [None] * count
+    bounds: list[Autoscaling | None] = [None] * count
+    if pool.autoscaling is not None:
+        lows, highs = split(pool.autoscaling.min, count), split(pool.autoscaling.max, count)
+        bounds = [Autoscaling(min=low, max=max(high, 1)) for low, high in zip(lows, highs, strict=True)]
+    return [
+        _deployment(pool, f"{pool.name}-{dns_label(domain)}", replicas[index], bounds[index], domain)
+        for index, domain in enumerate(failure_domains)
+    ]
+
+
+def cluster_object(
+    cluster: ClusterDocument,
+    *,
+    namespace: str,
+    class_ref: Manifest,
+    version: str,
+    shape: ClusterShape,
+    failure_domains: list[str],
+    variables: list[Manifest],
+    labels: dict[str, str],
+) -> Manifest:
+    """The CAPI Cluster for a fleet cluster."""
+    workers = [md for pool in shape.pools for md in machine_deployments(pool, failure_domains)]
+    topology: Manifest = {
+        "classRef": class_ref,
+        "version": version,
+        "controlPlane": {"replicas": shape.control_plane_replicas},
+    }
+    if workers:
+        topology["workers"] = {"machineDeployments": workers}
+    if variables:
+        topology["variables"] = variables
+    network = {
+        "pods": {"cidrBlocks": list(shape.pods)},
+        "services": {"cidrBlocks": list(shape.services)},
+        "serviceDomain": shape.service_domain,
+    }
+    spec: Manifest = {"clusterNetwork": network, "topology": topology}
+    return {
+        "apiVersion": CAPI,
+        "kind": "Cluster",
+        "metadata": {"name": cluster.metadata.name, "namespace": namespace, "labels": dict(sorted(labels.items()))},
+        "spec": spec,
+    }

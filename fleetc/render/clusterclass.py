@@ -1,0 +1,182 @@
+"""One CAPI ClusterClass revision (and its templates) for a fleet class on a provider.
+
+The counterpart of writing a ClusterClass by hand, with every name carrying the revision hash so that a
+template change never rolls every cluster at once (design §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleetc.core.keys import Manifest
+from fleetc.render import kubeadm
+from fleetc.render.names import class_base, content_hash
+from fleetc.render.providers.base import ClassExtras, InfraProvider, MachineRequest, provider_for
+from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
+from fleetc.schema.provider import ProviderDocument
+
+CAPI = "cluster.x-k8s.io/v1beta2"
+CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
+BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
+
+
+@dataclass(frozen=True)
+class ClassRevision:
+    """A rendered class revision: its name and every object in it (ClusterClass last)."""
+
+    name: str
+    objects: tuple[Manifest, ...]
+
+
+def _ref(api_version: str, kind: str, name: str) -> Manifest:
+    return {"apiVersion": api_version, "kind": kind, "name": name}
+
+
+def _object(api_version: str, kind: str, name: str, namespace: str, spec: Manifest) -> Manifest:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def health_check(check: HealthCheck) -> Manifest:
+    """A ClusterClass ``healthCheck``: Node startup and Ready timeouts, optional remediation limit."""
+    timeout = check.unhealthy_node_timeout
+    result: Manifest = {
+        "checks": {
+            "nodeStartupTimeoutSeconds": check.node_startup_timeout,
+            "unhealthyNodeConditions": [
+                {"type": "Ready", "status": "Unknown", "timeoutSeconds": timeout},
+                {"type": "Ready", "status": "False", "timeoutSeconds": timeout},
+            ],
+        }
+    }
+    if check.max_unhealthy is not None:
+        limit = check.max_unhealthy
+        value: int | str = f"{limit.value}%" if limit.percent else limit.value
+        result["remediation"] = {"triggerIf": {"unhealthyLessThanOrEqualTo": value}}
+    return result
+
+
+def _variables(cluster_class: ClusterClassDocument, extras: ClassExtras) -> list[Manifest]:
+    declared = []
+    for name, variable in sorted(cluster_class.spec.variables.items()):
+        schema: Manifest = {"type": variable.type}
+        if variable.default is not None:
+            schema["default"] = variable.default
+        if variable.description:
+            schema["description"] = variable.description
+        declared.append({"name": name, "required": variable.required, "schema": {"openAPIV3Schema": schema}})
+    return declared + list(extras.variables)
+
+
+def _templates(
+    base: str, namespace: str, cluster_class: ClusterClassDocument, provider: ProviderDocument, infra: InfraProvider
+) -> list[Manifest]:
+    shape, kinds, extras = cluster_class.spec, infra.kinds, infra.class_extras(provider)
+    sizes = provider.spec.sizes
+    cp_machine = MachineRequest("control-plane", sizes.get(shape.control_plane.size))
+    objects = [
+        _object(
+            kinds.api_version,
+            kinds.cluster_template,
+            base,
+            namespace,
+            {"template": {"spec": infra.cluster_template_spec(provider)}},
+        ),
+        _object(
+            CONTROL_PLANE,
+            "KubeadmControlPlaneTemplate",
+            f"{base}-control-plane",
+            namespace,
+            {"template": {"spec": kubeadm.control_plane_template_spec(shape, extras.kubelet_args, extras.cert_sans)}},
+        ),
+        _object(
+            kinds.api_version,
+            kinds.machine_template,
+            f"{base}-control-plane",
+            namespace,
+            {"template": {"spec": infra.machine_template_spec(provider, cp_machine)}},
+        ),
+    ]
+    for pool_name, pool in shape.workers.items():
+        machine = MachineRequest("worker", sizes.get(pool.size), pool_name)
+        objects += [
+            _object(
+                BOOTSTRAP,
+                "KubeadmConfigTemplate",
+                f"{base}-{pool_name}",
+                namespace,
+                {"template": {"spec": kubeadm.worker_bootstrap_spec(shape, pool, extras.kubelet_args)}},
+            ),
+            _object(
+                kinds.api_version,
+                kinds.machine_template,
+                f"{base}-{pool_name}",
+                namespace,
+                {"template": {"spec": infra.machine_template_spec(provider, machine)}},
+            ),
+        ]
+    return objects
+
+
+def _cluster_class_spec(
+    base: str,
+    cluster_class: ClusterClassDocument,
+    infra: InfraProvider,
+    extras: ClassExtras,
+    versions: list[str] | None,
+) -> Manifest:
+    shape, kinds = cluster_class.spec, infra.kinds
+    spec: Manifest = {
+        "controlPlane": {
+            "templateRef": _ref(CONTROL_PLANE, "KubeadmControlPlaneTemplate", f"{base}-control-plane"),
+            "machineInfrastructure": {
+                "templateRef": _ref(kinds.api_version, kinds.machine_template, f"{base}-control-plane")
+            },
+            "healthCheck": health_check(shape.control_plane.health_check or shape.health_check),
+        },
+        "infrastructure": {"templateRef": _ref(kinds.api_version, kinds.cluster_template, base)},
+    }
+    if shape.workers:
+        spec["workers"] = {
+            "machineDeployments": [
+                {
+                    "class": name,
+                    "bootstrap": {"templateRef": _ref(BOOTSTRAP, "KubeadmConfigTemplate", f"{base}-{name}")},
+                    "infrastructure": {
+                        "templateRef": _ref(kinds.api_version, kinds.machine_template, f"{base}-{name}")
+                    },
+                    "healthCheck": health_check(pool.health_check or shape.health_check),
+                }
+                for name, pool in shape.workers.items()
+            ]
+        }
+    variables = _variables(cluster_class, extras)
+    if variables:
+        spec["variables"] = variables
+    if extras.patches:
+        spec["patches"] = list(extras.patches)
+    if versions:
+        spec["kubernetesVersions"] = list(versions)
+    return spec
+
+
+def _objects(
+    base: str,
+    namespace: str,
+    cluster_class: ClusterClassDocument,
+    provider: ProviderDocument,
+    versions: list[str] | None,
+) -> list[Manifest]:
+    infra = provider_for(provider.spec.type)
+    extras = infra.class_extras(provider)
+    templates = _templates(base, namespace, cluster_class, provider, infra)
+    spec = _cluster_class_spec(base, cluster_class, infra, extras, versions)
+    return [*templates, _object(CAPI, "ClusterClass", base, namespace, spec)]
+
+
+def class_revision(
+    cluster_class: ClusterClassDocument, provider: ProviderDocument, namespace: str, versions: list[str] | None
+) -> ClassRevision:
+    """The revision of ``cluster_class`` on ``provider``, named by the hash of its content."""
+    base = class_base(cluster_class.metadata.name, provider.metadata.name)
+    revision = f"{base}-{content_hash(_objects(base, namespace, cluster_class, provider, versions))}"
+    return ClassRevision(revision, tuple(_objects(revision, namespace, cluster_class, provider, versions)))

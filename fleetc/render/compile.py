@@ -1,0 +1,113 @@
+"""The compiler: a validated fleet → every CAPI object it implies. Pure: no files, no cluster.
+
+Caller: ``fleetc build`` (through :mod:`fleetc.render.output`) and, later, diff and rollout.
+The fleet must be valid (``validate_tree(...).ok``); compile does not re-check references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.render.cluster import cluster_object
+from fleetc.render.clusterclass import ClassRevision, class_revision
+from fleetc.render.names import (
+    CLASS_LABEL,
+    FLEET_LABEL,
+    PROVIDER_LABEL,
+    SOURCE_ANNOTATION,
+    WAVE_LABEL,
+    source_annotation,
+)
+from fleetc.render.providers.base import provider_for
+from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
+from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.model import Entry, Fleet
+from fleetc.schema.shape import shape_of
+
+
+@dataclass
+class _Builder:
+    fleet: Fleet
+    objects: dict[ObjectKey, RenderedObject]
+    revisions: dict[tuple[str, str], ClassRevision]
+
+    def add(self, manifest: Manifest, folder: str, source: str) -> None:
+        metadata = manifest["metadata"]
+        metadata["labels"] = dict(sorted({**metadata.get("labels", {}), FLEET_LABEL: self.fleet.name}.items()))
+        metadata["annotations"] = {SOURCE_ANNOTATION: source}
+        self.objects[ObjectKey.of(manifest)] = RenderedObject(manifest, folder)
+
+    def revision(self, class_name: str, provider_name: str) -> ClassRevision:
+        key = (class_name, provider_name)
+        if key not in self.revisions:
+            cls, provider = self.fleet.classes[class_name], self.fleet.providers[provider_name]
+            versions = self.fleet.settings.document.spec.versions
+            kubernetes_versions = list(versions.catalogue) if versions.chained_upgrades else None
+            revision = class_revision(
+                cls.document, provider.document, self.fleet.settings.document.spec.namespace, kubernetes_versions
+            )
+            source = source_annotation(cls.origin.source(), self.fleet.root)
+            for manifest in revision.objects:
+                self.add(manifest, f"classes/{revision.name}", source)
+            self.revisions[key] = revision
+        return self.revisions[key]
+
+
+def compile_fleet(fleet: Fleet, *, only: Collection[str] | None = None) -> RenderedSet:
+    """Every object of the fleet (or of the clusters in ``only`` and what they need)."""
+    builder = _Builder(fleet, {}, {})
+    selected = [e for name, e in fleet.clusters.items() if only is None or name in only]
+    for entry in selected:
+        _add_cluster(builder, entry)
+    for namespace in sorted(
+        {fleet.namespace_of(e.document) for e in selected} | {fleet.settings.document.spec.namespace}
+    ):
+        manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+        builder.add(manifest, "namespaces", source_annotation(fleet.settings.origin.source(), fleet.root))
+    return RenderedSet(fleet.name, fleet.settings.document.spec.namespace, builder.objects, _waves(fleet, selected))
+
+
+def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
+    fleet, cluster = builder.fleet, entry.document
+    spec = cluster.spec
+    revision = builder.revision(spec.class_, spec.provider)
+    provider = fleet.providers[spec.provider].document
+    namespace = fleet.namespace_of(cluster)
+    class_ref = {"name": revision.name}
+    if namespace != fleet.settings.document.spec.namespace:
+        class_ref["namespace"] = fleet.settings.document.spec.namespace
+    wave = fleet.wave_of(cluster)
+    labels = {**fleet.labels_of(cluster), CLASS_LABEL: spec.class_, PROVIDER_LABEL: spec.provider}
+    if wave is not None:
+        labels[WAVE_LABEL] = wave.name
+    variables = [{"name": k, "value": v} for k, v in sorted(spec.variables.items())]
+    variables += provider_for(provider.spec.type).cluster_variables(provider, cluster)
+    manifest = cluster_object(
+        cluster,
+        namespace=namespace,
+        class_ref=class_ref,
+        version=fleet.version_of(cluster) or "",
+        shape=shape_of(cluster, fleet.classes[spec.class_].document),
+        failure_domains=list(provider.spec.failure_domains),
+        variables=variables,
+        labels=labels,
+    )
+    builder.add(manifest, f"clusters/{cluster.metadata.name}", source_annotation(entry.origin.source(), fleet.root))
+
+
+def _waves(fleet: Fleet, entries: Iterable[Entry[ClusterDocument]]) -> tuple[WaveClusters, ...]:
+    members: dict[str, list[ClusterDocument]] = {w.name: [] for w in fleet.settings.document.spec.rollout.waves}
+    for entry in entries:
+        wave = fleet.wave_of(entry.document)
+        if wave is not None:
+            members[wave.name].append(entry.document)
+    return tuple(
+        WaveClusters(
+            wave,
+            tuple(sorted(c.metadata.name for c in members[wave.name])),
+            {c.metadata.name: fleet.namespace_of(c) for c in members[wave.name]},
+        )
+        for wave in fleet.settings.document.spec.rollout.waves
+    )

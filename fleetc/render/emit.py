@@ -1,0 +1,96 @@
+"""A small, fast YAML emitter for plain data (dicts, lists, str, int, float, bool, None).
+
+Emitting 100,000 objects is what decides whether 10,000 clusters build in seconds or minutes: PyYAML's
+``CSafeDumper`` costs ~650 µs for a 25-line object, this ~70 µs (design §9). Block style, keys in the order
+given (callers sort where order carries no meaning), two-space indent, sequences indented under their key as
+kustomize writes them. Strings are plain when YAML 1.1 and 1.2 both read them back as the same string,
+else JSON-quoted (a JSON string is a valid YAML double-quoted scalar).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./:@=+-]*( [A-Za-z0-9_./:@=+()-]+)*$")
+_NOT_PLAIN = re.compile(
+    r"""^(?:
+        ~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N
+        |[-+]?(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?0[xXoObB][0-9a-fA-F_]+
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+        |[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)
+        |\d{4}-\d\d?-\d\d?.*
+        |<<|=
+    )$""",
+    re.VERBOSE,
+)
+
+
+_CONSTANTS = {None: "null", True: "true", False: "false"}
+
+
+def scalar(value: Any) -> str:
+    """One scalar as YAML text."""
+    if value is None or isinstance(value, bool):
+        return _CONSTANTS[value]
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    text = str(value)
+    if _PLAIN.match(text) and not _NOT_PLAIN.match(text) and ": " not in text and " #" not in text:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _lines(value: Any, indent: str, out: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _entry(f"{indent}{scalar(key)}:", child, indent, out)
+    else:
+        for item in value:
+            _item(item, indent, out)
+
+
+def _entry(head: str, child: Any, indent: str, out: list[str]) -> None:
+    if (isinstance(child, dict) and child) or (isinstance(child, list) and child):
+        out.append(head)
+        _lines(child, indent + "  ", out)
+    else:
+        out.append(f"{head} {_inline(child)}")
+
+
+def _item(item: Any, indent: str, out: list[str]) -> None:
+    if isinstance(item, dict) and item:
+        first = True
+        for key, child in item.items():
+            prefix = f"{indent}- " if first else f"{indent}  "
+            _entry(f"{prefix}{scalar(key)}:", child, indent + "  ", out)
+            first = False
+    elif isinstance(item, list) and item:
+        out.append(f"{indent}-")
+        _lines(item, indent + "  ", out)
+    else:
+        out.append(f"{indent}- {_inline(item)}")
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return scalar(value)
+
+
+def dump(document: dict[str, Any]) -> str:
+    """One document as YAML text ending in a newline."""
+    out: list[str] = []
+    _lines(document, "", out)
+    out.append("")
+    return "\n".join(out)
+
+
+def dump_all(documents: Iterable[dict[str, Any]]) -> str:
+    """Several documents separated by ``---``."""
+    return "---\n".join(dump(d) for d in documents)

@@ -1,0 +1,76 @@
+"""The interface every infrastructure provider implements, and the registry that finds them.
+
+A provider turns "a machine of this type on this infrastructure" into its CAPI infrastructure templates,
+and contributes what its clusters need on top of kubeadm (kubelet flags, ClusterClass variables and patches
+for per-cluster values such as a vSphere control-plane address).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from fleetc.core.keys import Manifest
+from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.provider import ProviderDocument
+
+Role = Literal["control-plane", "worker"]
+
+
+@dataclass(frozen=True)
+class MachineRequest:
+    """A machine the class asks for: its role, pool (workers) and provider machine type."""
+
+    role: Role
+    machine_type: str | None
+    pool: str = ""
+    failure_domain: str | None = None
+
+
+@dataclass(frozen=True)
+class InfraKinds:
+    """The API version and kinds of a provider's templates."""
+
+    api_version: str
+    cluster_template: str
+    machine_template: str
+
+
+@dataclass(frozen=True)
+class ClassExtras:
+    """What a provider adds to every ClusterClass on it."""
+
+    variables: list[Manifest] = field(default_factory=list)
+    patches: list[Manifest] = field(default_factory=list)
+    kubelet_args: dict[str, str] = field(default_factory=dict)
+    cert_sans: list[str] = field(default_factory=list)
+
+
+class InfraProvider(Protocol):
+    """One infrastructure provider type."""
+
+    kinds: InfraKinds
+
+    def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
+        """``spec.template.spec`` of the infrastructure cluster template."""
+        ...
+
+    def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
+        """``spec.template.spec`` of a machine template."""
+        ...
+
+    def class_extras(self, provider: ProviderDocument) -> ClassExtras:
+        """Variables, patches and kubelet flags every class on this provider gets."""
+        ...
+
+    def cluster_variables(self, provider: ProviderDocument, cluster: ClusterDocument) -> list[Manifest]:
+        """Values of the provider's variables for one cluster (``[{name, value}]``)."""
+        ...
+
+
+def provider_for(provider_type: str) -> InfraProvider:
+    """The provider implementation for a type, found by module name."""
+    module = importlib.import_module(f"{__package__}.{provider_type.replace('-', '_')}")
+    implementation: InfraProvider = module.PROVIDER
+    return implementation
