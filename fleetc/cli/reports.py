@@ -53,6 +53,13 @@ def verdict_line(report: FleetReport) -> str:
     return f"{report.root}: {size} ({_plural(report.files, 'file')}) — {status}{tail}"
 
 
+def rendered_verdict(report: FleetReport, objects: int) -> str:
+    """One line saying whether a rendered tree passes its CRD schemas."""
+    errors, _ = counts(report.diagnostics)
+    status = "every object passes its CRD schema" if errors == 0 else _plural(errors, "error")
+    return f"{report.root}: {_plural(objects, 'document')} in {_plural(report.files, 'file')} — {status}"
+
+
 def summary_rows(fleet: Fleet) -> dict[str, list[tuple[str, int]]]:
     """Cluster counts by wave (in rollout order), provider type, class and Kubernetes version."""
     clusters = [e.document for e in fleet.clusters.values()]

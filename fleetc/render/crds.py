@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from fleetc.core.diagnostics import format_field_path
 from fleetc.core.keys import Manifest
 
 GroupVersionKind = tuple[str, str, str]
@@ -69,11 +70,16 @@ def apply_defaults(value: Any, schema: dict[str, Any]) -> Any:
 class SchemaViolation:
     """One way an object breaks its CRD schema."""
 
-    path: str
+    path: tuple[str | int, ...]
     message: str
 
+    @property
+    def dotted(self) -> str:
+        """The path as ``spec.workers[0].name``."""
+        return format_field_path(self.path)
+
     def __str__(self) -> str:
-        return f"{self.path or '<root>'}: {self.message}"
+        return f"{self.dotted or '<root>'}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -115,12 +121,12 @@ class CrdSchemas:
         gvk = _gvk(manifest)
         schema = self.raw.get(gvk)
         if schema is None:
-            return [SchemaViolation("", f"no CRD serves {manifest.get('apiVersion')} {manifest.get('kind')}")]
+            return [SchemaViolation((), f"no CRD serves {manifest.get('apiVersion')} {manifest.get('kind')}")]
         defaulted = apply_defaults(manifest, schema)
         validator = self._validators.get(gvk)
         if validator is None:
             validator = self._validators[gvk] = jsonschema.Draft7Validator(_convert(schema))
-        return [_violation(e) for e in sorted(validator.iter_errors(defaulted), key=lambda e: list(e.path))]
+        return [_violation(e) for e in sorted(validator.iter_errors(defaulted), key=lambda e: [str(p) for p in e.path])]
 
 
 def _gvk(manifest: Manifest) -> GroupVersionKind:
@@ -129,7 +135,7 @@ def _gvk(manifest: Manifest) -> GroupVersionKind:
 
 
 def _violation(error: jsonschema.ValidationError) -> SchemaViolation:
-    return SchemaViolation(".".join(str(p) for p in error.absolute_path), error.message)
+    return SchemaViolation(tuple(error.absolute_path), error.message)
 
 
 def iter_violations(schemas: CrdSchemas, manifests: Iterable[Manifest]) -> Iterator[tuple[Manifest, SchemaViolation]]:

@@ -10,6 +10,7 @@ else JSON-quoted (a JSON string is a valid YAML double-quoted scalar).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -36,12 +37,26 @@ def scalar(value: Any) -> str:
     """One scalar as YAML text."""
     if value is None or isinstance(value, bool):
         return _CONSTANTS[value]
-    if isinstance(value, int | float):
-        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float(value)
     text = str(value)
     if _PLAIN.match(text) and not _NOT_PLAIN.match(text) and ": " not in text and " #" not in text:
         return text
     return json.dumps(text, ensure_ascii=False)
+
+
+def _float(value: float) -> str:
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return f"{mantissa}{e}{exponent if exponent.startswith(('-', '+')) or not e else '+' + exponent}"
 
 
 def _lines(value: Any, indent: str, out: list[str]) -> None:
