@@ -14,7 +14,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from fleetc.core.diagnostics import Diagnostic, SourceLocation, has_errors, sorted_diagnostics
-from fleetc.load.loader import fleet_files, read_file, read_files
+from fleetc.load.loader import collector_paused, fleet_files, read_file, read_files
 from fleetc.load.origins import Origin
 from fleetc.load.sources import FLEET_FILE, SourceTree, display_path
 from fleetc.schema import generators, rules
@@ -64,13 +64,18 @@ class _Collected:
 
 def validate_tree(tree: SourceTree) -> ValidationResult:
     """Validate the fleet whose root is the root of ``tree``."""
+    with collector_paused():
+        return _validate(tree)
+
+
+def _validate(tree: SourceTree) -> ValidationResult:
     listing = tree.list_yaml()
     if FLEET_FILE not in listing.files:
         message = f"no {FLEET_FILE} here: not a fleet root (a fleet keeps fleet.yaml at its root)"
         return ValidationResult(None, [Diagnostic(SourceLocation(tree.label or "."), "", message)])
     settings, diagnostics = _read_settings(tree)
     exclude = settings.document.spec.exclude if settings else []
-    paths, problems = fleet_files(tree, exclude)
+    paths, problems = fleet_files(listing, exclude)
     loaded = read_files(tree, paths)
     collected = _Collected(diagnostics=[*diagnostics, *problems, *loaded.diagnostics])
     for document in loaded.documents:
