@@ -50,7 +50,7 @@ def verdict_line(report: FleetReport) -> str:
         )
     status = "valid" if errors == 0 and fleet else f"{_plural(errors, 'error')}"
     tail = f", {_plural(warnings, 'warning')}" if warnings else ""
-    return f"{report.root}: {size} ({_plural(report.files, 'file')}) — {status}{tail}"
+    return f"{report.root.rstrip(':')}: {size} ({_plural(report.files, 'file')}) — {status}{tail}"
 
 
 def rendered_verdict(report: FleetReport, objects: int) -> str:

@@ -58,8 +58,14 @@ class SourceTree(Protocol):
 
 
 def display_path(tree: SourceTree, path: str) -> str:
-    """The path of a tree file as diagnostics show it."""
-    return posixpath.join(tree.label, path) if tree.label not in ("", ".") else path
+    """The path of a tree file as diagnostics show it (``HEAD:fleet/x.yaml`` names a git object)."""
+    return _shown(tree.label, path)
+
+
+def _shown(label: str, path: str) -> str:
+    if label in ("", "."):
+        return path
+    return f"{label}{path}" if label.endswith(":") else posixpath.join(label, path)
 
 
 def _is_yaml(name: str) -> bool:
@@ -71,7 +77,7 @@ def _is_hidden(name: str) -> bool:
 
 
 def _problem(label: str, path: str, message: str) -> Diagnostic:
-    return Diagnostic(SourceLocation(posixpath.join(label, path) if label not in ("", ".") else path), "", message)
+    return Diagnostic(SourceLocation(_shown(label, path)), "", message)
 
 
 @dataclass(frozen=True)
@@ -90,36 +96,39 @@ class DiskTree:
         return cls(path, os.path.normpath(str(root)))
 
     def list_yaml(self) -> Listing:
-        real_root = self.root.resolve()
+        real_root = os.path.realpath(self.root)
         files: list[str] = []
         problems: list[Diagnostic] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            base = Path(dirpath)
-            rel_dir = base.relative_to(self.root).as_posix()
-            dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
-            for name in list(dirnames):
-                if (base / name).is_symlink():
-                    dirnames.remove(name)
-                    problem = self._symlink_problem(base / name, real_root, _join(rel_dir, name))
-                    problems.extend([problem] if problem else [])
-            for name in filenames:
-                if _is_hidden(name) or not _is_yaml(name):
-                    continue
-                rel = _join(rel_dir, name)
-                problem = self._symlink_problem(base / name, real_root, rel)
-                if problem:
-                    problems.append(problem)
-                elif (base / name).is_file():
-                    files.append(rel)
-        return Listing(tuple(sorted(files)), tuple(problems))
+        pending = [""]
+        while pending:
+            rel_dir = pending.pop()
+            with os.scandir(os.path.join(self.root, rel_dir)) as entries:
+                for entry in entries:
+                    if _is_hidden(entry.name):
+                        continue
+                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    if entry.is_symlink():
+                        problem = self._symlink_problem(entry.path, real_root, rel)
+                        if problem:
+                            problems.append(problem)
+                        elif _is_yaml(entry.name) and entry.is_file():
+                            files.append(rel)
+                    elif entry.is_dir():
+                        pending.append(rel)
+                    elif _is_yaml(entry.name) and entry.is_file():
+                        files.append(rel)
+        return Listing(tuple(sorted(files)), tuple(sorted(problems)))
 
-    def _symlink_problem(self, path: Path, real_root: Path, rel: str) -> Diagnostic | None:
-        if not path.is_symlink():
+    def _symlink_problem(self, path: str, real_root: str, rel: str) -> Diagnostic | None:
+        """Links inside the root are fine (folders among them are not followed); others are refused."""
+        target = os.readlink(path)
+        try:
+            resolved = os.path.realpath(path, strict=True)
+        except OSError as exc:
+            return _problem(self.label, rel, f"symlink to {target} cannot be followed ({exc.strerror or exc}); refused")
+        if resolved == real_root or resolved.startswith(real_root.rstrip("/") + "/"):
             return None
-        target = path.resolve()
-        if target == real_root or real_root in target.parents:
-            return None
-        return _problem(self.label, rel, f"symlink points outside the fleet root (to {os.readlink(path)}); refused")
+        return _problem(self.label, rel, f"symlink points outside the fleet root (to {target}); refused")
 
     def size(self, path: str) -> int:
         return (self.root / path).stat().st_size
@@ -151,6 +160,7 @@ class MemoryTree:
 
 
 _GIT_SYMLINK_MODE = 0o120000
+_NULL_SHA = "0" * 40
 
 
 @dataclass
@@ -170,7 +180,8 @@ class GitTree:
 
         try:
             repo = git.Repo(path, search_parent_directories=True)
-            repo.commit(revision)
+            if repo.commit(revision).hexsha == _NULL_SHA:
+                raise ValueError("the null revision")
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
             raise SourceError(f"{path}: not inside a git repository") from exc
         except (git.BadName, ValueError) as exc:
@@ -190,28 +201,36 @@ class GitTree:
     def list_yaml(self) -> Listing:
         files: list[str] = []
         problems: list[Diagnostic] = []
-        for blob, rel in _walk_git_tree(self._root_tree(), ""):
-            if blob.mode == _GIT_SYMLINK_MODE:
-                resolved = self._resolve_link(blob, rel)
-                if resolved is None:
-                    problems.append(_problem(self.label, rel, "symlink points outside the fleet root; refused"))
-                    continue
-                self._blobs[rel] = resolved
-            else:
-                self._blobs[rel] = blob
-            files.append(rel)
-        return Listing(tuple(sorted(files)), tuple(problems))
+        root = self._root_tree()
+        for blob, rel in _walk_git_tree(root, ""):
+            if blob.mode != _GIT_SYMLINK_MODE:
+                if _is_yaml(blob.name):
+                    self._blobs[rel] = blob
+                    files.append(rel)
+                continue
+            followed = self._follow_link(root, blob, rel)
+            if isinstance(followed, str):
+                problems.append(_problem(self.label, rel, followed))
+            elif followed is not None and _is_yaml(blob.name):
+                self._blobs[rel] = followed
+                files.append(rel)
+        return Listing(tuple(sorted(files)), tuple(sorted(problems)))
 
-    def _resolve_link(self, link: git.Blob, rel: str) -> git.Blob | None:
+    def _follow_link(self, root: git.Tree, link: git.Blob, rel: str) -> git.Blob | str | None:
+        """The blob a link inside the root points to, None for a folder, or why it is refused."""
         target = link.data_stream.read().decode("utf-8", "replace")
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
-        if posixpath.isabs(target) or joined.startswith(".."):
-            return None
+        if posixpath.isabs(target) or joined == ".." or joined.startswith("../"):
+            return f"symlink points outside the fleet root (to {target}); refused"
         try:
-            obj = self._root_tree() / joined
+            obj = root / joined if joined != "." else root
         except KeyError:
+            return f"symlink to {target} cannot be followed (no such file in this revision); refused"
+        if obj.type != "blob":
             return None
-        return obj if obj.type == "blob" and obj.mode != _GIT_SYMLINK_MODE else None
+        if obj.mode == _GIT_SYMLINK_MODE:
+            return f"symlink to {target} is a chain of links; refused"
+        return obj
 
     def size(self, path: str) -> int:
         return int(self._blobs[path].size)
@@ -223,7 +242,7 @@ class GitTree:
 
 def _walk_git_tree(tree: git.Tree, prefix: str) -> Iterator[tuple[git.Blob, str]]:
     for blob in tree.blobs:
-        if _is_yaml(blob.name) and not _is_hidden(blob.name):
+        if not _is_hidden(blob.name):
             yield blob, f"{prefix}{blob.name}"
     for sub in tree.trees:
         if not _is_hidden(sub.name):

@@ -27,6 +27,7 @@ MAX_NODES = 200_000
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
 _SCALAR_TAGS = frozenset(
     {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 )
@@ -84,7 +85,7 @@ def parse_documents(path: str, text: str) -> tuple[list[YamlDocument], list[Diag
     problems: list[Diagnostic] = []
     try:
         for index, node in enumerate(_compose_all(text)):
-            if node is None:
+            if node is None or _is_empty(node):
                 continue
             data, node_problems = to_data(path, node)
             problems.extend(node_problems)
@@ -97,6 +98,11 @@ def parse_documents(path: str, text: str) -> tuple[list[YamlDocument], list[Diag
     except RecursionError:
         problems.append(Diagnostic(SourceLocation(path), "", f"nesting deeper than {MAX_DEPTH} levels"))
     return documents, problems
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    """An empty document such as a bare ``---``: libyaml gives a null scalar."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL and node.value in ("", "~", "null")
 
 
 def _compose_all(text: str) -> Iterator[yaml.Node | None]:
@@ -161,7 +167,7 @@ def _mapping(node: yaml.Node, depth: int, budget: _Budget) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE:
-            merged.update(_merge_sources(value_node, depth, budget))
+            merged.update(_merge_sources(value_node, depth + 1, budget))
             continue
         if not isinstance(key_node, yaml.ScalarNode):
             raise _Refused(key_node, "mapping keys must be plain scalars")
@@ -176,12 +182,13 @@ def _mapping(node: yaml.Node, depth: int, budget: _Budget) -> dict[str, Any]:
 
 
 def _merge_sources(value_node: yaml.Node, depth: int, budget: _Budget) -> dict[str, Any]:
+    """The mappings a ``<<`` key merges, converted through the same depth and size budget as any node."""
     sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
     merged: dict[str, Any] = {}
     for source in reversed(sources):
         if not isinstance(source, yaml.MappingNode):
             raise _Refused(source, "a merge key ('<<') takes a mapping or a list of mappings")
-        merged.update(_mapping(source, depth + 1, budget))
+        merged.update(_convert(source, depth, budget))
     return merged
 
 

@@ -1,14 +1,16 @@
 """The ``Provider`` document: an infrastructure target and the mapping from sizes to machine types.
 
 ``spec.type`` picks the provider-specific settings. Credentials are only ever *referenced* (an identity or
-Secret on the management cluster); the spec has no field that could hold a secret value.
+Secret on the management cluster); the spec has no field that could hold a secret value. Each cloud type
+accepts only the reference kinds its CAPI provider understands, so a wrong kind is a validation error and
+never an object the provider rejects later.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
 from fleetc.schema.types import Name
@@ -55,16 +57,54 @@ class DevInMemorySpec(_ProviderSpecBase):
 class AwsSettings(SpecModel):
     """Amazon Web Services (CAPA) settings."""
 
-    ssh_key_name: str | None = None
-    ami_id: str | None = Field(default=None, alias="amiID")
-    additional_tags: dict[str, str] = Field(default_factory=dict)
+    ssh_key_name: str | None = Field(default=None, description="EC2 key pair on every machine (and the bastion).")
+    ami_id: str | None = Field(
+        default=None,
+        alias="amiID",
+        description="Pin one AMI for every machine and version; by default CAPA looks up its published AMI "
+        "for each Kubernetes version, which is what version upgrades need.",
+    )
+    additional_tags: dict[str, str] = Field(default_factory=dict, description="Tags on every AWS resource.")
+    control_plane_iam_instance_profile: str = Field(
+        default="control-plane.cluster-api-provider-aws.sigs.k8s.io",
+        alias="controlPlaneIAMInstanceProfile",
+        description="IAM instance profile of control-plane machines (clusterawsadm's default).",
+    )
+    nodes_iam_instance_profile: str = Field(
+        default="nodes.cluster-api-provider-aws.sigs.k8s.io",
+        alias="nodesIAMInstanceProfile",
+        description="IAM instance profile of worker machines (clusterawsadm's default).",
+    )
+
+
+class AwsCredentialsRef(CredentialsRef):
+    """A CAPA identity (cluster-scoped, so without a namespace)."""
+
+    kind: Literal["AWSClusterRoleIdentity", "AWSClusterStaticIdentity", "AWSClusterControllerIdentity"]
+
+    @field_validator("namespace")
+    @classmethod
+    def _cluster_scoped(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("AWS cluster identities are cluster-scoped: leave namespace out")
+        return value
+
+    @model_validator(mode="after")
+    def _controller_identity_is_default(self) -> AwsCredentialsRef:
+        if self.kind == "AWSClusterControllerIdentity" and self.name != "default":
+            raise ValueError("CAPA has exactly one AWSClusterControllerIdentity and it is named 'default'")
+        return self
 
 
 class AwsSpec(_ProviderSpecBase):
-    """Amazon Web Services through CAPA."""
+    """Amazon Web Services through CAPA; ``credentialsRef`` names an AWSCluster*Identity.
+
+    Without ``credentialsRef``, CAPA uses its controller's own credentials.
+    """
 
     type: Literal["aws"]
     region: str
+    credentials_ref: AwsCredentialsRef | None = None
     settings: AwsSettings = Field(default_factory=AwsSettings)
 
 
@@ -72,7 +112,17 @@ class AzureSettings(SpecModel):
     """Microsoft Azure (CAPZ) settings."""
 
     subscription_id: str = Field(alias="subscriptionID")
-    resource_group: str | None = None
+    resource_group: str | None = Field(
+        default=None,
+        description="An existing resource group every cluster's resources go into; by default CAPZ creates "
+        "one resource group per cluster, named after the cluster.",
+    )
+
+
+class AzureCredentialsRef(CredentialsRef):
+    """An AzureClusterIdentity (namespaced; CAPZ looks in the cluster's namespace when none is given)."""
+
+    kind: Literal["AzureClusterIdentity"]
 
 
 class AzureSpec(_ProviderSpecBase):
@@ -80,45 +130,135 @@ class AzureSpec(_ProviderSpecBase):
 
     type: Literal["azure"]
     region: str
-    credentials_ref: CredentialsRef
+    credentials_ref: AzureCredentialsRef
     settings: AzureSettings
 
 
-class VSphereSettings(SpecModel):
-    """VMware vSphere (CAPV) settings."""
+class VSphereMachineType(SpecModel):
+    """The hardware of a vSphere VM (vSphere has no named instance types)."""
 
-    server: str
-    thumbprint: str | None = None
+    num_cpus: int = Field(alias="numCPUs", ge=2, description="Virtual CPUs (CAPV's minimum is 2).")
+    memory_mib: int = Field(alias="memoryMiB", ge=1024, description="Memory in MiB.")
+    disk_gib: int = Field(alias="diskGiB", ge=1, description="Size of the cloned disk in GiB.")
+
+
+VSPHERE_MACHINE_TYPES: dict[str, VSphereMachineType] = {
+    "small": VSphereMachineType(num_cpus=2, memory_mib=8192, disk_gib=25),
+    "medium": VSphereMachineType(num_cpus=4, memory_mib=16384, disk_gib=50),
+    "large": VSphereMachineType(num_cpus=8, memory_mib=32768, disk_gib=100),
+    "xlarge": VSphereMachineType(num_cpus=16, memory_mib=65536, disk_gib=200),
+}
+"""Built-in vSphere machine types; ``small`` is CAPV's example VM (2 CPUs, 8 GiB, 25 GiB disk)."""
+
+KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v0.8.7"
+
+
+class VSphereSettings(SpecModel):
+    """VMware vSphere (CAPV) settings.
+
+    ``template`` may contain ``{version}``: each machine is then cloned from the template built for its
+    Kubernetes version (``ubuntu-2404-kube-{version}`` → ``ubuntu-2404-kube-v1.35.0``), which version upgrades
+    need, since the kubeadm binaries are baked into the template.
+    """
+
+    server: str = Field(description="vCenter address.")
+    thumbprint: str | None = Field(default=None, description="SHA-1 thumbprint of vCenter's certificate.")
     datacenter: str
     datastore: str
-    network: str
-    template: str = Field(description="The VM template machines are cloned from.")
+    network: str = Field(description="Port group of each machine's NIC (DHCP).")
+    template: str = Field(description="The VM template machines are cloned from; may contain {version}.")
     folder: str | None = None
     resource_pool: str | None = None
+    machine_types: dict[str, VSphereMachineType] = Field(
+        default_factory=dict,
+        description="Machine types the sizes map to, on top of the built-in small, medium, large and xlarge.",
+    )
+    kube_vip: bool = Field(
+        default=True,
+        description="Run kube-vip on control-plane machines to hold each cluster's controlPlaneEndpoint address "
+        "(ARP); turn off when a load balancer in front of the control plane provides it.",
+    )
+    kube_vip_image: str = KUBE_VIP_IMAGE
+    ssh_authorized_keys: list[str] = Field(
+        default_factory=list, description="Public keys of the 'capv' user on every machine."
+    )
+
+    def machine_type(self, name: str) -> VSphereMachineType | None:
+        """The machine type called ``name`` (settings first, then the built-in ones)."""
+        return self.machine_types.get(name) or VSPHERE_MACHINE_TYPES.get(name)
+
+
+class VSphereCredentialsRef(CredentialsRef):
+    """A VSphereClusterIdentity (cluster-scoped) or a Secret in each cluster's own namespace."""
+
+    kind: Literal["VSphereClusterIdentity", "Secret"]
+
+    @field_validator("namespace")
+    @classmethod
+    def _no_namespace(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                "CAPV reads the Secret from the cluster's namespace and the identity is cluster-scoped: "
+                "leave namespace out"
+            )
+        return value
 
 
 class VSphereSpec(_ProviderSpecBase):
     """VMware vSphere through CAPV; clusters need a controlPlaneEndpoint."""
 
     type: Literal["vsphere"]
-    credentials_ref: CredentialsRef
+    credentials_ref: VSphereCredentialsRef
     settings: VSphereSettings
+
+    @model_validator(mode="after")
+    def _sizes_are_machine_types(self) -> VSphereSpec:
+        unknown = sorted({t for t in self.sizes.values() if self.settings.machine_type(t) is None})
+        if unknown:
+            known = ", ".join(sorted({*VSPHERE_MACHINE_TYPES, *self.settings.machine_types}))
+            raise ValueError(
+                f"sizes map to unknown vSphere machine types: {', '.join(unknown)} "
+                f"(known: {known}; define more under settings.machineTypes)"
+            )
+        return self
 
 
 class OpenStackSettings(SpecModel):
-    """OpenStack (CAPO) settings."""
+    """OpenStack (CAPO) settings.
 
-    cloud_name: str = "openstack"
-    image: str
+    ``image`` may contain ``{version}``, as in CAPO's own ClusterClass: each machine then boots the image built
+    for its Kubernetes version (``ubuntu-2404-kube-{version}`` → ``ubuntu-2404-kube-v1.35.0``).
+    """
+
+    cloud_name: str = Field(default="openstack", description="The cloud's entry in clouds.yaml.")
+    image: str = Field(description="Glance image name machines boot from; may contain {version}.")
     external_network_id: str | None = Field(default=None, alias="externalNetworkID")
     ssh_key_name: str | None = None
+    node_cidr: str = Field(default="10.6.0.0/24", description="The subnet CAPO creates for each cluster.")
+    dns_nameservers: list[str] = Field(default_factory=list, description="DNS servers of that subnet.")
+
+
+class OpenStackCredentialsRef(CredentialsRef):
+    """A Secret with clouds.yaml in each cluster's namespace, or a (cluster-scoped) OpenStackClusterIdentity."""
+
+    kind: Literal["Secret", "OpenStackClusterIdentity"]
+
+    @field_validator("namespace")
+    @classmethod
+    def _no_namespace(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                "CAPO reads the Secret from the cluster's namespace and the identity is cluster-scoped: "
+                "leave namespace out"
+            )
+        return value
 
 
 class OpenStackSpec(_ProviderSpecBase):
     """OpenStack through CAPO; ``credentialsRef`` names the Secret holding clouds.yaml."""
 
     type: Literal["openstack"]
-    credentials_ref: CredentialsRef
+    credentials_ref: OpenStackCredentialsRef
     settings: OpenStackSettings
 
 
@@ -127,14 +267,25 @@ class GcpSettings(SpecModel):
 
     project: str
     network: str = "default"
-    image: str | None = None
+    image: str | None = Field(
+        default=None,
+        description="Pin one image for every machine and version; by default CAPG picks its published image "
+        "for each Kubernetes version.",
+    )
+
+
+class GcpCredentialsRef(CredentialsRef):
+    """A Secret with a service-account key; without a namespace, the one in each cluster's namespace."""
+
+    kind: Literal["Secret"]
 
 
 class GcpSpec(_ProviderSpecBase):
-    """Google Cloud through CAPG."""
+    """Google Cloud through CAPG; without ``credentialsRef`` CAPG uses its controller's own credentials."""
 
     type: Literal["gcp"]
     region: str
+    credentials_ref: GcpCredentialsRef | None = None
     settings: GcpSettings
 
 

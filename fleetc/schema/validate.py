@@ -71,8 +71,9 @@ def validate_tree(tree: SourceTree) -> ValidationResult:
 def _validate(tree: SourceTree) -> ValidationResult:
     listing = tree.list_yaml()
     if FLEET_FILE not in listing.files:
+        refused = [p for p in listing.problems if p.location.path == display_path(tree, FLEET_FILE)]
         message = f"no {FLEET_FILE} here: not a fleet root (a fleet keeps fleet.yaml at its root)"
-        return ValidationResult(None, [Diagnostic(SourceLocation(tree.label or "."), "", message)])
+        return ValidationResult(None, refused or [Diagnostic(SourceLocation(tree.label or "."), "", message)])
     settings, diagnostics = _read_settings(tree)
     exclude = settings.document.spec.exclude if settings else []
     paths, problems = fleet_files(listing, exclude)

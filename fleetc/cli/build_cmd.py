@@ -1,0 +1,84 @@
+"""``fleetc build``: compile the fleet and write (or check) the Flux-ready output tree."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from fleetc.cli.errors import EXIT_FINDINGS, handle_errors
+from fleetc.cli.targets import open_tree, resolve_targets
+from fleetc.core.errors import FleetcError
+from fleetc.render.build import build as build_tree
+from fleetc.render.flux import FluxOptions
+from fleetc.render.output import check_stale, write_tree
+from fleetc.schema.validate import validate_tree
+
+STALE_SHOWN = 20
+
+
+@click.command()
+@click.argument("root", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False), help="Output folder (replaced whole).")
+@click.option("--cluster", "clusters", multiple=True, help="Only this cluster and what it needs (repeatable).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when OUT is not what a build would write.")
+@click.option("--flux-source", default="GitRepository/flux-system", show_default=True, help="KIND/NAME of the source.")
+@click.option("--flux-path", help="Path of OUT inside the Flux source (default: OUT relative to the git root).")
+@handle_errors
+def build(
+    root: str | None, out: str, clusters: tuple[str, ...], check: bool, flux_source: str, flux_path: str | None
+) -> None:
+    """Compile the fleet into CAPI v1beta2 manifests and Flux Kustomizations under OUT."""
+    cwd = Path.cwd()
+    fleet_root = resolve_targets([root] if root else [], cwd).roots[0]
+    result = validate_tree(open_tree(fleet_root, cwd, None))
+    if not result.ok or result.fleet is None:
+        for diagnostic in result.diagnostics:
+            click.echo(str(diagnostic))
+        raise FleetcError(f"{fleet_root}: the fleet is not valid; nothing built")
+    unknown = sorted(set(clusters) - set(result.fleet.clusters))
+    if unknown:
+        raise click.BadParameter(f"no cluster {', '.join(unknown)} in the fleet", param_hint="--cluster")
+    out_path = Path(out)
+    options = _flux_options(flux_source, flux_path or _path_in_repo(out_path))
+    built = build_tree(result.fleet, flux=options, only=set(clusters) or None)
+    if check:
+        _report_staleness(built.files, out_path)
+        return
+    write_tree(built.files, out_path, protected=fleet_root)
+    kinds = Counter(key.kind for key in built.rendered.objects)
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    Console(highlight=False).print(f"{out}: wrote {len(built.files)} files ({summary})", markup=False)
+
+
+def _flux_options(source: str, path: str) -> FluxOptions:
+    kind, _, name = source.partition("/")
+    if not kind or not name:
+        raise click.BadParameter("expected KIND/NAME, e.g. GitRepository/flux-system", param_hint="--flux-source")
+    return FluxOptions(source_kind=kind, source_name=name, path=path)
+
+
+def _path_in_repo(out: Path) -> str:
+    resolved = out.resolve()
+    for parent in (resolved, *resolved.parents):
+        if (parent / ".git").exists():
+            relative = resolved.relative_to(parent).as_posix()
+            return f"./{relative}" if relative != "." else "./"
+    return f"./{out.as_posix().lstrip('./')}"
+
+
+def _report_staleness(files: dict[str, bytes], out: Path) -> None:
+    staleness = check_stale(files, out)
+    if not staleness.stale:
+        click.echo(f"{out}: up to date ({len(files)} files)")
+        return
+    for label, paths in (("missing", staleness.missing), ("changed", staleness.changed), ("extra", staleness.extra)):
+        for path in paths[:STALE_SHOWN]:
+            click.echo(f"{out}/{path}: {label}")
+        if len(paths) > STALE_SHOWN:
+            click.echo(f"... and {len(paths) - STALE_SHOWN} more {label}")
+    click.echo(f"{out}: stale; run fleetc build to update it")
+    sys.exit(EXIT_FINDINGS)

@@ -1,0 +1,293 @@
+"""The Flux objects of a pull-based, staged rollout: one Flux ``Kustomization`` per rollout wave.
+
+Caller: :func:`fleetc.render.build.build` (``fleetc build``), which writes what :func:`flux_objects` returns under
+``flux/`` in the output tree. Pure: no files, no cluster.
+
+Flux applies ``<out>/classes`` first (the ClusterClass revisions), then ``<out>/waves/<wave>`` one wave after the
+other: each wave's Kustomization ``dependsOn`` the previous one, and Flux only starts a Kustomization whose
+dependencies are Ready. A wave is Ready when every CAPI Cluster in it passes its health check, so a wave whose
+clusters fail (or do not come up within the wave's ``controlPlaneDeadline``, the Kustomization's ``timeout``) halts
+every later wave. ``maxConcurrent``, ``soak`` and ``failureBudget`` have no Flux equivalent: Flux applies a whole
+wave at once and any failed cluster blocks the next wave; ``fleetc apply`` implements those gates.
+
+Flux's default health assessment (kstatus) does not understand CAPI v1beta2 status, so the Kustomizations carry
+``healthCheckExprs``: CEL expressions over a ``cluster.x-k8s.io/v1beta2`` ``Cluster`` (see :data:`CLUSTER_HEALTH`
+and ``shared/reference/capi-v1.14-semantics.md`` §2). Flux evaluates ``inProgress``, then ``failed``, then
+``current`` and takes the first that is true (none true: in progress); ours are mutually exclusive and cover every
+case, so the order does not matter. An expression that cannot be evaluated (a Cluster with no ``status`` at all,
+just after it is created) leaves the Cluster's status unknown, and Flux keeps polling as for "in progress".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fleetc.core.keys import Manifest
+from fleetc.render.names import FLEET_LABEL, WAVE_LABEL, content_hash
+from fleetc.render.rendered import RenderedSet, WaveClusters
+from fleetc.schema.types import format_duration
+
+KUSTOMIZATION_API = "kustomize.toolkit.fluxcd.io/v1"
+CLUSTER_API = "cluster.x-k8s.io/v1beta2"
+SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
+MAX_NAME = 63
+"""Flux labels every object it applies with the Kustomization's name: the name must be a valid label value."""
+_FLUX_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluxOptions:
+    """Where the Flux Kustomizations live and where they read the build output from."""
+
+    path: str
+    """The build output's path inside the source, such as ``./clusters/out``."""
+    source_kind: str = "GitRepository"
+    source_name: str = "flux-system"
+    source_namespace: str | None = None
+    """The source's namespace; None: the Kustomizations' own namespace."""
+    namespace: str = "flux-system"
+    """The namespace of the Kustomizations."""
+    interval: str = "10m"
+    """How often Flux reconciles each Kustomization (a Flux duration such as ``10m``)."""
+
+    def __post_init__(self) -> None:
+        if self.source_kind not in SOURCE_KINDS:
+            raise ValueError(f"Flux source kind '{self.source_kind}' is not one of {', '.join(SOURCE_KINDS)}")
+        if not _FLUX_DURATION.match(self.interval):
+            raise ValueError(f"Flux interval '{self.interval}' is not a duration such as '10m' or '1h30m'")
+
+
+# --- CEL health expressions for a CAPI v1beta2 Cluster ------------------------------------------------------------
+# Flux binds the object's top-level fields (apiVersion, kind, metadata, spec, status) as CEL variables.
+
+
+def _top_level_or(expression: str) -> bool:
+    """True when ``expression`` has an ``||`` outside every parenthesis."""
+    depth = 0
+    for index, char in enumerate(expression):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and expression.startswith("||", index):
+            return True
+    return False
+
+
+def _all(*parts: str) -> str:
+    """Every part holds (``&&`` binds tighter than ``||``: parts with a top-level ``||`` get parentheses)."""
+    return " && ".join(f"({part})" if _top_level_or(part) else part for part in parts)
+
+
+def _any(*parts: str) -> str:
+    """At least one part holds."""
+    return " || ".join(parts)
+
+
+def _not(part: str) -> str:
+    return f"!({part})"
+
+
+def condition(type_: str, status: str, *, reason: str | None = None, fresh: bool = False) -> str:
+    """Condition ``type_`` has ``status`` (and ``reason``; ``fresh``: written for the current generation).
+
+    Callers guard with :data:`HAS_CONDITIONS`.
+    """
+    tests = [f"c.type == '{type_}'", f"c.status == '{status}'"]
+    if reason is not None:
+        tests.append(f"has(c.reason) && c.reason == '{reason}'")
+    if fresh:
+        tests.append("(!has(c.observedGeneration) || c.observedGeneration == metadata.generation)")
+    return f"status.conditions.exists(c, {' && '.join(tests)})"
+
+
+def at_topology_version(side: str) -> str:
+    """Every machine counted in ``status.<side>.versions`` (CAPI v1.14) runs ``spec.topology.version``.
+
+    The list counts machines per kubelet version; during an upgrade it holds the old and the new one.
+    """
+    return f"status.{side}.versions.all(v, has(v.version) && v.version == spec.topology.version)"
+
+
+def no_upgrade_plan(side: str) -> str:
+    """``status.<side>.upgradePlan`` is absent or empty: CAPI plans no further upgrade step for ``side``."""
+    return _any(f"!has(status.{side})", f"!has(status.{side}.upgradePlan)", f"status.{side}.upgradePlan.size() == 0")
+
+
+HAS_CONDITIONS = "has(status.conditions)"
+
+GENERATION_OBSERVED = "has(status.observedGeneration) && status.observedGeneration == metadata.generation"
+"""The Cluster controller has seen the latest spec (Flux checks this too, before any expression)."""
+
+AVAILABLE = condition("Available", "True", fresh=True)
+"""Control plane, workers, remote connection and topology are all available (CAPI's summary)."""
+
+NOT_ROLLING_OUT = condition("RollingOut", "False", fresh=True)
+"""No control plane or worker machine is out of date (an upgrade or a template change is finished)."""
+
+TOPOLOGY_RECONCILED = condition("TopologyReconciled", "True", fresh=True)
+"""The topology controller has applied this generation and has nothing left to do.
+
+False/ClusterUpgrading during every normal upgrade; ``fresh`` also catches a class rebase not yet picked up.
+"""
+
+CONTROL_PLANE_AT_VERSION = _all(
+    "has(spec.topology) && has(spec.topology.version)",
+    "has(status.controlPlane) && has(status.controlPlane.versions)",
+    "status.controlPlane.versions.size() > 0",
+    at_topology_version("controlPlane"),
+)
+"""Every control plane machine runs the topology version (and there is at least one)."""
+
+WORKERS_AT_VERSION = _any("!has(status.workers)", "!has(status.workers.versions)", at_topology_version("workers"))
+"""Every worker machine runs the topology version (vacuously true for a cluster without workers)."""
+
+NO_UPGRADE_PLANNED = _all(no_upgrade_plan("controlPlane"), no_upgrade_plan("workers"))
+"""No pending (chained) upgrade step for the control plane or the workers."""
+
+HEALTHY = _all(
+    GENERATION_OBSERVED,
+    HAS_CONDITIONS,
+    AVAILABLE,
+    NOT_ROLLING_OUT,
+    TOPOLOGY_RECONCILED,
+    CONTROL_PLANE_AT_VERSION,
+    WORKERS_AT_VERSION,
+    NO_UPGRADE_PLANNED,
+)
+"""What a finished whole-cluster step shows on the Cluster object (status fixtures README §4.2)."""
+
+REMEDIATING = condition("Remediating", "True")
+"""A MachineHealthCheck found an unhealthy machine; its owner is replacing it, or cannot (``CannotBeRemediated``).
+
+Never part of a healthy rollout: it shows a new machine that never got a Node (NodeStartupTimeout) or exhausted
+remediation retries. CAPI keeps retrying on its own, so this is the earliest point to stop promoting the change.
+"""
+
+TOPOLOGY_RECONCILE_FAILED = condition("TopologyReconciled", "False", reason="ReconcileFailed")
+"""The topology controller failed to reconcile the Cluster (a rejected patch, a broken ClusterClass…).
+
+``ClusterUpgrading`` and friends are normal, and ``ClusterClassNotReconciled`` is a wait (a new class revision not
+yet reconciled): both stay "in progress", bounded by the wave's timeout.
+"""
+
+FAILED = _all(HAS_CONDITIONS, _any(REMEDIATING, TOPOLOGY_RECONCILE_FAILED))
+"""Explicit CAPI failure signals. A control plane that never comes up (no signal, only time) fails by the timeout."""
+
+
+@dataclass(frozen=True)
+class HealthExpressions:
+    """The three CEL expressions of a Flux custom health check."""
+
+    current: str
+    failed: str
+    in_progress: str
+
+
+CLUSTER_HEALTH = HealthExpressions(
+    current=_all(HEALTHY, _not(FAILED)),
+    failed=FAILED,
+    in_progress=_all(_not(FAILED), _not(HEALTHY)),
+)
+"""Health of a ``cluster.x-k8s.io/v1beta2`` Cluster: exactly one expression is true for any Cluster with a status."""
+
+
+def cluster_health_check() -> Manifest:
+    """The ``healthCheckExprs`` entry for CAPI v1beta2 Clusters."""
+    return {
+        "apiVersion": CLUSTER_API,
+        "kind": "Cluster",
+        "current": CLUSTER_HEALTH.current,
+        "failed": CLUSTER_HEALTH.failed,
+        "inProgress": CLUSTER_HEALTH.in_progress,
+    }
+
+
+# --- Kustomizations -------------------------------------------------------------------------------------------------
+
+
+def object_name(*parts: str) -> str:
+    """``parts`` joined by ``-``; shortened with a hash when longer than a label value may be."""
+    name = "-".join(parts)
+    if len(name) <= MAX_NAME:
+        return name
+    digest = content_hash(name)
+    return f"{name[: MAX_NAME - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def classes_name(fleet: str) -> str:
+    """The name of the Kustomization that applies the class revisions."""
+    return object_name(fleet, "classes")
+
+
+def wave_name(fleet: str, wave: str) -> str:
+    """The name of the Kustomization that applies one wave's clusters."""
+    return object_name(fleet, "wave", wave)
+
+
+def source_path(options: FluxOptions, *parts: str) -> str:
+    """A folder of the build output as a path inside the Flux source (``./out`` + ``classes`` → ``./out/classes``)."""
+    base = options.path.rstrip("/") or "."
+    return "/".join((base, *parts))
+
+
+def _source_ref(options: FluxOptions) -> Manifest:
+    ref: Manifest = {"kind": options.source_kind, "name": options.source_name}
+    if options.source_namespace is not None:
+        ref["namespace"] = options.source_namespace
+    return ref
+
+
+def _kustomization(name: str, labels: dict[str, str], options: FluxOptions, spec: Manifest) -> Manifest:
+    return {
+        "apiVersion": KUSTOMIZATION_API,
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": options.namespace, "labels": dict(sorted(labels.items()))},
+        "spec": {"interval": options.interval, "sourceRef": _source_ref(options), **spec},
+    }
+
+
+def classes_kustomization(fleet: str, options: FluxOptions) -> Manifest:
+    """The Kustomization of ``<out>/classes``: every ClusterClass revision (and the management namespaces)."""
+    spec: Manifest = {
+        "path": source_path(options, "classes"),
+        # Never prune: a class revision that left the build is still referenced by the clusters of every wave not
+        # yet released (each cluster moves to the new revision only when its own wave applies), and CAPI rejects
+        # deleting a ClusterClass that a Cluster uses. Old revisions stay until no cluster references them.
+        "prune": False,
+        "wait": False,
+    }
+    return _kustomization(classes_name(fleet), {FLEET_LABEL: fleet}, options, spec)
+
+
+def cluster_health_checks(wave: WaveClusters) -> list[Manifest]:
+    """The wave's CAPI Clusters, as Flux ``healthChecks`` references."""
+    return [
+        {"apiVersion": CLUSTER_API, "kind": "Cluster", "name": name, "namespace": wave.namespaces[name]}
+        for name in wave.clusters
+    ]
+
+
+def wave_kustomization(fleet: str, wave: WaveClusters, depends_on: str, options: FluxOptions) -> Manifest:
+    """The Kustomization of ``<out>/waves/<wave>``, started once ``depends_on`` is Ready."""
+    spec: Manifest = {
+        "path": source_path(options, "waves", wave.wave.name),
+        "dependsOn": [{"name": depends_on}],
+        # Never prune: Flux would delete a whole workload cluster when it leaves the fleet, or when it moves to a
+        # later wave (this wave reconciles first and still owns it). Deleting a cluster stays a deliberate act.
+        "prune": False,
+        # Health-check only the Clusters below, with the CEL expressions, not kstatus on every applied object.
+        "wait": False,
+        "timeout": format_duration(wave.wave.control_plane_deadline),
+        "healthChecks": cluster_health_checks(wave),
+        "healthCheckExprs": [cluster_health_check()],
+    }
+    return _kustomization(
+        wave_name(fleet, wave.wave.name), {FLEET_LABEL: fleet, WAVE_LABEL: wave.wave.name}, options, spec
+    )
+
+
+def flux_objects(rendered: RenderedSet, options: FluxOptions) -> list[Manifest]:
+    """The classes Kustomization, then one Kustomization per wave in rollout order, each depending on the one before."""
+    objects = [classes_kustomization(rendered.fleet, options)]
+    for wave in rendered.waves:
+        objects.append(wave_kustomization(rendered.fleet, wave, objects[-1]["metadata"]["name"], options))
+    return objects
