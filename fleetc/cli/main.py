@@ -7,6 +7,7 @@ import json
 
 import click
 
+from fleetc.cli.build_cmd import build
 from fleetc.cli.validate_cmd import validate
 from fleetc.schema.documents import KINDS
 from fleetc.schema.export import json_schema
@@ -27,6 +28,7 @@ def schema(kind: str | None) -> None:
 
 
 cli.add_command(validate)
+cli.add_command(build)
 
 
 def main() -> None:
