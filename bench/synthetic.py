@@ -81,7 +81,6 @@ CLASSES: dict[str, Document] = {
         "workers": {
             "general": {
                 "size": "large",
-                "replicas": 3,
                 "autoscaling": {"min": 3, "max": 12},
                 "spreadAcrossFailureDomains": True,
             }
@@ -213,7 +212,7 @@ PROVIDERS: tuple[ProviderPlan, ...] = (
         {
             "type": "openstack",
             "region": "dc2",
-            "credentialsRef": {"kind": "Secret", "name": "dc2-clouds", "namespace": "capo-system"},
+            "credentialsRef": {"kind": "Secret", "name": "dc2-clouds"},
             "sizes": {"small": "m1.medium", "medium": "m1.large", "large": "m1.xlarge"},
             "failureDomains": ["nova-az1", "nova-az2"],
             "settings": {"cloudName": "dc2", "image": "ubuntu-2404-kube-v1.34.2", "externalNetworkID": "ext-net"},

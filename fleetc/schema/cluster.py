@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
-from fleetc.schema.cluster_class import Autoscaling
+from fleetc.schema.cluster_class import AUTOSCALING_XOR_REPLICAS, Autoscaling
 from fleetc.schema.types import Cidr, KubernetesVersion, Name
 
 
@@ -19,12 +19,18 @@ class ControlPlaneOverride(SpecModel):
 
 
 class PoolOverride(SpecModel):
-    """Per-cluster overrides of one worker pool of the class."""
+    """Per-cluster overrides of one worker pool of the class; replicas or autoscaling replace the class's sizing."""
 
     replicas: int | None = Field(default=None, ge=0)
     size: Name | None = None
     autoscaling: Autoscaling | None = None
     failure_domain: str | None = Field(default=None, description="Pin the pool to one failure domain.")
+
+    @model_validator(mode="after")
+    def _not_both(self) -> PoolOverride:
+        if self.replicas is not None and self.autoscaling is not None:
+            raise ValueError(AUTOSCALING_XOR_REPLICAS)
+        return self
 
 
 class NetworkOverride(SpecModel):

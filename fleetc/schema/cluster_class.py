@@ -51,11 +51,17 @@ class Taint(SpecModel):
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
+AUTOSCALING_XOR_REPLICAS = (
+    "set either replicas or autoscaling bounds (with autoscaling, the cluster autoscaler owns the replica count "
+    "and the pool starts at its minimum)"
+)
+
+
 class WorkerPool(SpecModel):
     """A pool of worker machines (a CAPI MachineDeployment class)."""
 
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
-    replicas: int | None = Field(default=None, ge=0, description="Machines; leave out with autoscaling.")
+    replicas: int | None = Field(default=None, ge=0, description="Machines (or autoscaling bounds instead).")
     autoscaling: Autoscaling | None = None
     spread_across_failure_domains: bool = Field(
         default=False, description="One MachineDeployment per provider failure domain, replicas split evenly."
@@ -66,11 +72,8 @@ class WorkerPool(SpecModel):
 
     @model_validator(mode="after")
     def _replicas_or_autoscaling(self) -> WorkerPool:
-        if self.replicas is None and self.autoscaling is None:
-            raise ValueError("set replicas, or autoscaling bounds")
-        bounds = self.autoscaling
-        if self.replicas is not None and bounds is not None and not bounds.min <= self.replicas <= bounds.max:
-            raise ValueError(f"replicas {self.replicas} is outside autoscaling bounds {bounds.min}..{bounds.max}")
+        if (self.replicas is None) == (self.autoscaling is None):
+            raise ValueError(AUTOSCALING_XOR_REPLICAS)
         return self
 
 

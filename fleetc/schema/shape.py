@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.cluster import ClusterDocument, PoolOverride
 from fleetc.schema.cluster_class import Autoscaling, ClusterClassDocument
 
 
@@ -39,16 +39,17 @@ def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> C
     spec, shape = cluster.spec, cluster_class.spec
     pools = []
     for name, pool in shape.workers.items():
-        override = spec.workers.get(name)
+        override = spec.workers.get(name) or PoolOverride()
+        resized = override.replicas is not None or override.autoscaling is not None
         pools.append(
             PoolShape(
                 name=name,
-                size=(override.size if override and override.size else pool.size),
-                replicas=override.replicas if override and override.replicas is not None else pool.replicas,
-                autoscaling=override.autoscaling if override and override.autoscaling else pool.autoscaling,
-                failure_domain=override.failure_domain if override else None,
+                size=override.size or pool.size,
+                replicas=override.replicas if resized else pool.replicas,
+                autoscaling=override.autoscaling if resized else pool.autoscaling,
+                failure_domain=override.failure_domain,
                 spread_across_failure_domains=pool.spread_across_failure_domains,
-                size_overridden=bool(override and override.size),
+                size_overridden=override.size is not None,
             )
         )
     return ClusterShape(
