@@ -117,7 +117,7 @@ def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
         "column": diagnostic.location.column,
         "field": diagnostic.field,
         "severity": diagnostic.severity.value,
-        "message": diagnostic.message,
+        "message": diagnostic.text,
     }
 
 
@@ -137,4 +137,4 @@ def github_annotation(diagnostic: Diagnostic) -> str:
         props += [f"line={location.line}", f"col={max(location.column, 1)}"]
     title = f"fleetc: {diagnostic.field}" if diagnostic.field else "fleetc"
     props.append(f"title={_escape_property(title)}")
-    return f"::{diagnostic.severity.value} {','.join(props)}::{_escape_data(diagnostic.message)}"
+    return f"::{diagnostic.severity.value} {','.join(props)}::{_escape_data(diagnostic.text)}"

@@ -86,7 +86,7 @@ def _emit(results: list[reports.FleetReport], output: str, summary: bool, verdic
         for result in results:
             for diagnostic in result.diagnostics:
                 click.echo(reports.github_annotation(diagnostic))
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     for result in results:
         if output == "text":
             for diagnostic in result.diagnostics:

@@ -57,11 +57,18 @@ class Diagnostic:
     message: str
     severity: Severity = Severity.ERROR
     code: str = dataclass_field(default="", compare=False)
+    context: str = ""
+    """Which generated item the finding is about (e.g. ``ClusterSet stores: store=0101``)."""
+
+    @property
+    def text(self) -> str:
+        """The message with its context."""
+        return f"{self.message} [{self.context}]" if self.context else self.message
 
     def __str__(self) -> str:
         field_part = f" {self.field}:" if self.field else ""
         prefix = "" if self.severity is Severity.ERROR else f" {self.severity.value}:"
-        return f"{self.location}:{prefix}{field_part} {self.message}"
+        return f"{self.location}:{prefix}{field_part} {self.text}"
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

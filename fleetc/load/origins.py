@@ -49,5 +49,4 @@ class Origin:
     ) -> Diagnostic:
         """A diagnostic about ``field`` of this document, at the closest written position."""
         location, _ = self.locate(field, at_key=at_key)
-        text = f"{message} [{self.context}]" if self.context else message
-        return Diagnostic(location, format_field_path((*self.prefix, *field)), text, severity, code)
+        return Diagnostic(location, format_field_path((*self.prefix, *field)), message, severity, code, self.context)

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from fleetc.core.diagnostics import Diagnostic, FieldPath, SourceLocation
+from fleetc.core.diagnostics import Diagnostic, FieldPath, SourceLocation, format_field_path
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -132,13 +132,13 @@ def to_data(path: str, node: yaml.Node) -> tuple[Any, list[Diagnostic]]:
     """Plain data for a node tree; refuses duplicate keys, deep nesting and alias bombs."""
     budget = _Budget(path)
     try:
-        data = _convert(node, 0, budget)
+        data = _convert(node, 0, budget, ())
     except _Refused as refused:
         return None, [*budget.problems, _at(path, refused.node, refused.message)]
     return data, budget.problems
 
 
-def _convert(node: yaml.Node, depth: int, budget: _Budget) -> Any:
+def _convert(node: yaml.Node, depth: int, budget: _Budget, path: FieldPath) -> Any:
     if depth > MAX_DEPTH:
         raise _Refused(node, f"nesting deeper than {MAX_DEPTH} levels (or a recursive alias)")
     budget.nodes += 1
@@ -151,8 +151,8 @@ def _convert(node: yaml.Node, depth: int, budget: _Budget) -> Any:
         budget.aliased = True
     budget.seen.add(id(node))
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, depth + 1, budget) for item in node.value]
-    return _mapping(node, depth, budget)
+        return [_convert(item, depth + 1, budget, (*path, index)) for index, item in enumerate(node.value)]
+    return _mapping(node, depth, budget, path)
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -161,39 +161,40 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return node.value
 
 
-def _mapping(node: yaml.Node, depth: int, budget: _Budget) -> dict[str, Any]:
+def _mapping(node: yaml.Node, depth: int, budget: _Budget, path: FieldPath) -> dict[str, Any]:
     result: dict[str, Any] = {}
     first_seen: dict[str, yaml.Node] = {}
     merged: dict[str, Any] = {}
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE:
-            merged.update(_merge_sources(value_node, depth + 1, budget))
+            merged.update(_merge_sources(value_node, depth + 1, budget, path))
             continue
         if not isinstance(key_node, yaml.ScalarNode):
             raise _Refused(key_node, "mapping keys must be plain scalars")
         key = key_node.value
         if key in first_seen:
             first = first_seen[key].start_mark.line + 1
-            budget.problems.append(_at(budget.path, key_node, f"duplicate key '{key}' (first defined on line {first})"))
+            message = f"duplicate key '{key}' (first defined on line {first})"
+            budget.problems.append(_at(budget.path, key_node, message, (*path, key)))
             continue
         first_seen[key] = key_node
-        result[key] = _convert(value_node, depth + 1, budget)
+        result[key] = _convert(value_node, depth + 1, budget, (*path, key))
     return {**merged, **result} if merged else result
 
 
-def _merge_sources(value_node: yaml.Node, depth: int, budget: _Budget) -> dict[str, Any]:
+def _merge_sources(value_node: yaml.Node, depth: int, budget: _Budget, path: FieldPath) -> dict[str, Any]:
     """The mappings a ``<<`` key merges, converted through the same depth and size budget as any node."""
     sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
     merged: dict[str, Any] = {}
     for source in reversed(sources):
         if not isinstance(source, yaml.MappingNode):
             raise _Refused(source, "a merge key ('<<') takes a mapping or a list of mappings")
-        merged.update(_convert(source, depth, budget))
+        merged.update(_convert(source, depth, budget, path))
     return merged
 
 
-def _at(path: str, node: yaml.Node, message: str) -> Diagnostic:
-    return Diagnostic(mark_location(path, node.start_mark), "", message)
+def _at(path: str, node: yaml.Node, message: str, field: FieldPath = ()) -> Diagnostic:
+    return Diagnostic(mark_location(path, node.start_mark), format_field_path(field), message)
 
 
 def locate(node: yaml.Node, path: Sequence[str | int], *, at_key: bool = False) -> tuple[yaml.Mark, FieldPath]:

@@ -20,7 +20,6 @@ class SpecModel(BaseModel):
         frozen=True,
         strict=True,
         alias_generator=to_camel,
-        populate_by_name=True,
         validate_default=False,
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -19,7 +19,7 @@ from fleetc.schema.base import API_VERSION
 from fleetc.schema.cluster import ClusterDocument, ClusterSetDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
 from fleetc.schema.fleet import FleetDocument
-from fleetc.schema.provider import ProviderDocument
+from fleetc.schema.provider import ProviderDocument, ProviderType
 from fleetc.schema.suggest import allowed_keys, did_you_mean, follow
 
 KINDS: dict[str, type[BaseModel]] = {
@@ -29,6 +29,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "Cluster": ClusterDocument,
     "ClusterSet": ClusterSetDocument,
 }
+_TYPE_TAGS: tuple[str, ...] = get_args(ProviderType)  # the only tagged union of the spec
 _SECRETISH = re.compile(r"secret|password|passwd|token|private_?key|access_?key|credential(?!sref)", re.I)
 
 
@@ -77,6 +78,8 @@ def _kind_of(origin: Origin, data: dict[str, Any], expect: str | None) -> tuple[
     problems: list[Diagnostic] = []
     if api_version != API_VERSION:
         problems.append(origin.diagnostic(("apiVersion",), _api_version_message(api_version)))
+    if problems:
+        return None, problems
     if not isinstance(kind, str):
         problems.append(origin.diagnostic(("kind",), f"kind is required; one of {', '.join(KINDS)}"))
     elif kind not in KINDS:
@@ -107,12 +110,12 @@ def validation_diagnostics(origin: Origin, model: type[BaseModel], exc: Validati
 def _diagnostic(origin: Origin, model: type[BaseModel], error: ErrorDetails) -> Diagnostic:
     loc = error["loc"]
     field, _ = follow(model, loc)
-    if error["type"] == "union_tag_invalid":
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         field = (*field, str((error.get("ctx") or {}).get("discriminator", "type")).strip("'"))
     if error["type"] == "extra_forbidden":
         key = str(loc[-1])
         return origin.diagnostic(field, _unknown_field_message(key, allowed_keys(model, loc[:-1])), at_key=True)
-    return origin.diagnostic(field, _message(error))
+    return origin.diagnostic(field, _message(error), at_key=bool(loc) and loc[-1] == "[key]")
 
 
 def _unknown_field_message(key: str, allowed: list[str]) -> str:
@@ -128,6 +131,8 @@ def _message(error: ErrorDetails) -> str:
         return "required field is missing"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind == "union_tag_not_found":
+        return f"required field is missing; one of: {', '.join(_TYPE_TAGS)}"
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         tag = str(ctx.get("tag"))

@@ -13,7 +13,7 @@ from pydantic import Field, TypeAdapter
 from fleetc.schema.base import API_VERSION
 from fleetc.schema.documents import KINDS
 
-SCHEMA_ID = "https://fleetc.io/schemas/v1alpha1/fleet.json"
+SCHEMA_BASE = "https://fleetc.io/schemas/v1alpha1"
 
 
 def json_schema(kind: str | None = None) -> dict[str, Any]:
@@ -24,8 +24,8 @@ def json_schema(kind: str | None = None) -> dict[str, Any]:
         union: Any = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]  # noqa: UP007
         schema = TypeAdapter[Any](union).json_schema(by_alias=True, mode="validation")
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": f"fleetc {API_VERSION} {kind or 'document'}",
         **schema,
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}/{(kind or 'document').lower()}.json",
+        "title": f"fleetc {API_VERSION} {kind or 'document'}",
     }

@@ -116,7 +116,7 @@ def _matrix_problems(matrix: dict[str, list[ParameterValue]], origin: Origin) ->
         for index, value in enumerate(values):
             if isinstance(value, dict) and "name" not in value:
                 yield origin.diagnostic(("spec", "matrix", param, index), "a map value needs a 'name' key")
-        labels = [_label(v) for v in values]
+        labels = [_label(v) for v in values if not (isinstance(v, dict) and "name" not in v)]
         for duplicate in sorted({x for x in labels if labels.count(x) > 1}):
             yield origin.diagnostic(("spec", "matrix", param), f"value '{duplicate}' is listed twice")
 
@@ -125,10 +125,15 @@ def _exclude_problems(
     exclude: list[dict[str, str]], matrix: dict[str, list[ParameterValue]], origin: Origin
 ) -> Iterator[Diagnostic]:
     for index, rule in enumerate(exclude):
-        for key in rule:
+        for key, value in rule.items():
             if key not in matrix:
                 message = f"'{key}' is not a matrix parameter{did_you_mean(key, list(matrix))}"
                 yield origin.diagnostic(("spec", "exclude", index, key), message, at_key=True)
+                continue
+            names = [_label(v) for v in matrix[key] if not (isinstance(v, dict) and "name" not in v)]
+            if value not in names:
+                message = f"'{value}' is not a value of {key}{did_you_mean(value, names)}; this rule excludes nothing"
+                yield origin.diagnostic(("spec", "exclude", index, key), message)
 
 
 def _placeholder_problems(

@@ -143,10 +143,13 @@ class VSphereMachineType(SpecModel):
 
 
 VSPHERE_MACHINE_TYPES: dict[str, VSphereMachineType] = {
-    "small": VSphereMachineType(num_cpus=2, memory_mib=8192, disk_gib=25),
-    "medium": VSphereMachineType(num_cpus=4, memory_mib=16384, disk_gib=50),
-    "large": VSphereMachineType(num_cpus=8, memory_mib=32768, disk_gib=100),
-    "xlarge": VSphereMachineType(num_cpus=16, memory_mib=65536, disk_gib=200),
+    name: VSphereMachineType.model_validate({"numCPUs": cpus, "memoryMiB": memory, "diskGiB": disk})
+    for name, cpus, memory, disk in (
+        ("small", 2, 8192, 25),
+        ("medium", 4, 16384, 50),
+        ("large", 8, 32768, 100),
+        ("xlarge", 16, 65536, 200),
+    )
 }
 """Built-in vSphere machine types; ``small`` is CAPV's example VM (2 CPUs, 8 GiB, 25 GiB disk)."""
 

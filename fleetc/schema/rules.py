@@ -107,7 +107,9 @@ def provider_rules(scope: Scope) -> Iterator[Diagnostic]:
     for entry in scope.fleet.providers.values():
         spec = entry.document.spec
         if spec.type not in DEV_TYPES and not spec.sizes:
-            yield entry.origin.diagnostic(("spec", "sizes"), f"a {spec.type} provider must map sizes to machine types")
+            article = "an" if spec.type[0] in "aeiou" else "a"
+            message = f"{article} {spec.type} provider must map sizes to machine types"
+            yield entry.origin.diagnostic(("spec", "sizes"), message)
         for domain in sorted({d for d in spec.failure_domains if spec.failure_domains.count(d) > 1}):
             yield entry.origin.diagnostic(("spec", "failureDomains"), f"failure domain '{domain}' is listed twice")
 
@@ -260,7 +262,7 @@ def _placement_problems(
 def _unmapped_sizes(
     shape: ClusterShape, sizes: dict[str, str], provider_type: str
 ) -> list[tuple[tuple[str | int, ...], str]]:
-    if provider_type in DEV_TYPES and not sizes:
+    if not sizes:  # dev providers take any size; a cloud provider without sizes is reported once, on itself
         return []
     wanted: list[tuple[tuple[str | int, ...], str]] = [
         (

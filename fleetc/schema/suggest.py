@@ -54,6 +54,8 @@ def _tagged_member(annotation: Any, tag: object) -> Any:
 
 def _step(current: Any, element: str | int) -> tuple[Any, bool]:
     """The type after following ``element`` and whether ``element`` is a written field."""
+    if element == "[key]":
+        return current, False
     if _is_union(current):
         member = _tagged_member(current, element)
         return (member, False) if member is not None else (current, False)

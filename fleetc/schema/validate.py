@@ -6,6 +6,7 @@ assemble the fleet (unique names) → cross-document rules. Caller: the CLI and 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -83,10 +84,11 @@ def _validate(tree: SourceTree) -> ValidationResult:
         collected.add(parse_document(Origin.of(document), document.data))
     _expand_cluster_sets(collected)
     if settings is None:
-        return ValidationResult(None, sorted_diagnostics(collected.diagnostics), len(paths) + 1)
+        return ValidationResult(None, sorted_diagnostics(folded(collected.diagnostics)), len(paths) + 1)
     fleet = _assemble(tree, settings, collected)
     scope = rules.Scope(fleet, frozenset(collected.broken))
-    return ValidationResult(fleet, sorted_diagnostics([*collected.diagnostics, *rules.check(scope)]), len(paths) + 1)
+    diagnostics = folded([*collected.diagnostics, *rules.check(scope)])
+    return ValidationResult(fleet, sorted_diagnostics(diagnostics), len(paths) + 1)
 
 
 def _read_settings(tree: SourceTree) -> tuple[Entry[FleetDocument] | None, list[Diagnostic]]:
@@ -109,24 +111,24 @@ def _expand_cluster_sets(collected: _Collected) -> None:
     for entry in collected.by_kind.pop("ClusterSet", {}).values():
         clusters, problems = generators.expand(cast(ClusterSetDocument, entry.document), entry.origin)
         collected.diagnostics.extend(problems)
-        generated = [parse_document(c.origin, c.data, expect="Cluster") for c in clusters]
-        collected.diagnostics.extend(_folded(d for p in generated for d in p.diagnostics))
-        for parsed in generated:
-            collected.add(ParsedDocument(parsed.kind, parsed.name, parsed.model, parsed.origin))
+        for cluster in clusters:
+            collected.add(parse_document(cluster.origin, cluster.data, expect="Cluster"))
 
 
-def _folded(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """One diagnostic per template position and message, naming the first item and counting the rest."""
-    groups: dict[tuple[SourceLocation, str, str], list[Diagnostic]] = defaultdict(list)
+def folded(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Findings repeated on many generated items shown once, naming the first item and counting the rest."""
+    groups: dict[tuple[SourceLocation, str, str, str], list[Diagnostic]] = defaultdict(list)
+    plain: list[Diagnostic] = []
     for diagnostic in diagnostics:
-        message = diagnostic.message.rsplit(" [", 1)[0]
-        groups[(diagnostic.location, diagnostic.field, message)].append(diagnostic)
-    folded = []
+        if diagnostic.context:
+            groups[(diagnostic.location, diagnostic.field, diagnostic.message, diagnostic.severity)].append(diagnostic)
+        else:
+            plain.append(diagnostic)
     for group in groups.values():
-        first = group[0]
-        more = f" (and {len(group) - 1} more items)" if len(group) > 1 else ""
-        folded.append(Diagnostic(first.location, first.field, first.message + more, first.severity, first.code))
-    return folded
+        first, more = group[0], len(group) - 1
+        context = f"{first.context}, and {more} more item{'s' if more > 1 else ''}" if more else first.context
+        plain.append(dataclasses.replace(first, context=context))
+    return plain
 
 
 def _assemble(tree: SourceTree, settings: Entry[FleetDocument], collected: _Collected) -> Fleet:

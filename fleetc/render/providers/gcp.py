@@ -1,0 +1,122 @@
+"""Google Cloud through CAPG v1.12 (``GCPClusterTemplate``/``GCPMachineTemplate``, infrastructure v1beta1).
+
+Follows CAPG's ``cluster-template-clusterclass.yaml`` (v1.12.0): project, region and network on the cluster,
+the machine type on each machine template, Nodes named after the instance's short host name. Two departures:
+values are written into the templates (each class revision is rendered for one Provider) rather than taken
+from ClusterClass variables; and kubelets use ``cloud-provider: external`` instead of the example's ``gce``,
+since the in-tree GCE provider is gone from the Kubernetes versions fleetc deploys (v1.31 removed the last
+in-tree cloud providers), so the GCP cloud controller manager must run in the workload cluster. Without
+``settings.image``, CAPG picks its published image for each Kubernetes version.
+"""
+
+from __future__ import annotations
+
+from fleetc.core.keys import Manifest
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
+from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.provider import GcpSpec, ProviderDocument
+
+API_VERSION = "infrastructure.cluster.x-k8s.io/v1beta1"
+CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
+BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
+NODE_NAME = '{{ ds.meta_data.local_hostname.split(".")[0] }}'
+
+
+def _spec(provider: ProviderDocument) -> GcpSpec:
+    spec = provider.spec
+    if not isinstance(spec, GcpSpec):
+        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not gcp")
+    return spec
+
+
+class Gcp:
+    """Compute Engine instances in a CAPG-managed network."""
+
+    kinds = InfraKinds(API_VERSION, "GCPClusterTemplate", "GCPMachineTemplate")
+
+    def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
+        """Project, region, network, zones if listed, and the credentials Secret if it names its namespace."""
+        spec = _spec(provider)
+        cluster: Manifest = {
+            "project": spec.settings.project,
+            "region": spec.region,
+            "network": {"name": spec.settings.network},
+        }
+        if spec.failure_domains:
+            cluster["failureDomains"] = list(spec.failure_domains)
+        ref = spec.credentials_ref
+        if ref is not None and ref.namespace is not None:
+            cluster["credentialsRef"] = {"name": ref.name, "namespace": ref.namespace}
+        return cluster
+
+    def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
+        """The machine type of the size, and the pinned image if any."""
+        settings = _spec(provider).settings
+        if machine.machine_type is None:
+            raise ValueError(f"provider {provider.metadata.name} maps no machine type for this {machine.role}")
+        instance: Manifest = {"instanceType": machine.machine_type}
+        if settings.image is not None:
+            instance["image"] = settings.image
+        return instance
+
+    def class_extras(self, provider: ProviderDocument) -> ClassExtras:
+        """External cloud provider, Node names; a credentials Secret in each cluster's own namespace."""
+        spec = _spec(provider)
+        patches = [_node_name_patch()]
+        if spec.credentials_ref is not None and spec.credentials_ref.namespace is None:
+            patches.append(_credentials_patch(spec.credentials_ref.name))
+        return ClassExtras(kubelet_args={"cloud-provider": "external"}, patches=patches)
+
+    def cluster_variables(self, provider: ProviderDocument, cluster: ClusterDocument) -> list[Manifest]:
+        """No per-cluster values."""
+        return []
+
+
+def _selector(api_version: str, kind: str, match: Manifest) -> Manifest:
+    return {"apiVersion": api_version, "kind": kind, "matchResources": match}
+
+
+def _node_name_patch() -> Manifest:
+    """Set ``nodeRegistration.name`` on every machine (kubelet args guarantee ``nodeRegistration`` exists)."""
+    kubeadm, name = "/spec/template/spec/kubeadmConfigSpec", "nodeRegistration/name"
+    control_plane = _selector(CONTROL_PLANE, "KubeadmControlPlaneTemplate", {"controlPlane": True})
+    workers = _selector(BOOTSTRAP, "KubeadmConfigTemplate", {"machineDeploymentClass": {"names": ["*"]}})
+    return {
+        "name": "gcpNodeName",
+        "description": "Name each Node after its instance's short host name, as CAPG's templates do.",
+        "definitions": [
+            {
+                "selector": control_plane,
+                "jsonPatches": [
+                    {"op": "add", "path": f"{kubeadm}/initConfiguration/{name}", "value": NODE_NAME},
+                    {"op": "add", "path": f"{kubeadm}/joinConfiguration/{name}", "value": NODE_NAME},
+                ],
+            },
+            {
+                "selector": workers,
+                "jsonPatches": [
+                    {"op": "add", "path": f"/spec/template/spec/joinConfiguration/{name}", "value": NODE_NAME}
+                ],
+            },
+        ],
+    }
+
+
+def _credentials_patch(secret: str) -> Manifest:
+    """``credentialsRef`` to the Secret in the cluster's namespace (CAPG requires an explicit namespace)."""
+    template = f"name: {secret}\nnamespace: {{{{ .builtin.cluster.namespace }}}}\n"
+    return {
+        "name": "gcpCredentials",
+        "description": "Read the GCP credentials from the Secret in the cluster's own namespace.",
+        "definitions": [
+            {
+                "selector": _selector(API_VERSION, "GCPClusterTemplate", {"infrastructureCluster": True}),
+                "jsonPatches": [
+                    {"op": "add", "path": "/spec/template/spec/credentialsRef", "valueFrom": {"template": template}}
+                ],
+            }
+        ],
+    }
+
+
+PROVIDER = Gcp()
