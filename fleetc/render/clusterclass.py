@@ -6,6 +6,7 @@ template change never rolls every cluster at once (design §4).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fleetc.core.keys import Manifest
@@ -16,6 +17,7 @@ from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
 from fleetc.schema.provider import ProviderDocument
 
 CAPI = "cluster.x-k8s.io/v1beta2"
+CONTROL_PLANE_ROLE = "control-plane"
 CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
 BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
 
@@ -67,12 +69,23 @@ def _variables(cluster_class: ClusterClassDocument, extras: ClassExtras) -> list
     return declared + list(extras.variables)
 
 
+def default_sizes(cluster_class: ClusterClassDocument) -> dict[str, str]:
+    """The machine size of each role as the class says: ``control-plane`` and each pool name."""
+    shape = cluster_class.spec
+    return {CONTROL_PLANE_ROLE: shape.control_plane.size, **{name: pool.size for name, pool in shape.workers.items()}}
+
+
 def _templates(
-    base: str, namespace: str, cluster_class: ClusterClassDocument, provider: ProviderDocument, infra: InfraProvider
+    base: str,
+    namespace: str,
+    cluster_class: ClusterClassDocument,
+    provider: ProviderDocument,
+    infra: InfraProvider,
+    sizes: Mapping[str, str],
 ) -> list[Manifest]:
     shape, kinds, extras = cluster_class.spec, infra.kinds, infra.class_extras(provider)
-    sizes = provider.spec.sizes
-    cp_machine = MachineRequest("control-plane", sizes.get(shape.control_plane.size))
+    machine_types = provider.spec.sizes
+    cp_machine = MachineRequest("control-plane", machine_types.get(sizes[CONTROL_PLANE_ROLE]))
     objects = [
         _object(
             kinds.api_version,
@@ -97,7 +110,7 @@ def _templates(
         ),
     ]
     for pool_name, pool in shape.workers.items():
-        machine = MachineRequest("worker", sizes.get(pool.size), pool_name)
+        machine = MachineRequest("worker", machine_types.get(sizes[pool_name]), pool_name)
         objects += [
             _object(
                 BOOTSTRAP,
@@ -159,24 +172,32 @@ def _cluster_class_spec(
     return spec
 
 
-def _objects(
-    base: str,
-    namespace: str,
-    cluster_class: ClusterClassDocument,
-    provider: ProviderDocument,
-    versions: list[str] | None,
-) -> list[Manifest]:
-    infra = provider_for(provider.spec.type)
-    extras = infra.class_extras(provider)
-    templates = _templates(base, namespace, cluster_class, provider, infra)
-    spec = _cluster_class_spec(base, cluster_class, infra, extras, versions)
-    return [*templates, _object(CAPI, "ClusterClass", base, namespace, spec)]
+@dataclass(frozen=True)
+class RevisionInputs:
+    """Everything a class revision is made of; two clusters share a revision when these are equal."""
+
+    cluster_class: ClusterClassDocument
+    provider: ProviderDocument
+    namespace: str
+    versions: tuple[str, ...] | None
+    sizes: tuple[tuple[str, str], ...]
+    """Machine size per role (``control-plane`` and pool names), after the cluster's overrides."""
 
 
-def class_revision(
-    cluster_class: ClusterClassDocument, provider: ProviderDocument, namespace: str, versions: list[str] | None
-) -> ClassRevision:
-    """The revision of ``cluster_class`` on ``provider``, named by the hash of its content."""
-    base = class_base(cluster_class.metadata.name, provider.metadata.name)
-    revision = f"{base}-{content_hash(_objects(base, namespace, cluster_class, provider, versions))}"
-    return ClassRevision(revision, tuple(_objects(revision, namespace, cluster_class, provider, versions)))
+def _objects(base: str, inputs: RevisionInputs) -> list[Manifest]:
+    infra = provider_for(inputs.provider.spec.type)
+    extras = infra.class_extras(inputs.provider)
+    templates = _templates(base, inputs.namespace, inputs.cluster_class, inputs.provider, infra, dict(inputs.sizes))
+    versions = list(inputs.versions) if inputs.versions else None
+    spec = _cluster_class_spec(base, inputs.cluster_class, infra, extras, versions)
+    return [*templates, _object(CAPI, "ClusterClass", base, inputs.namespace, spec)]
+
+
+def class_revision(inputs: RevisionInputs) -> ClassRevision:
+    """The revision of a class on a provider (with given machine sizes), named by the hash of its content.
+
+    A cluster that overrides a machine size gets its own revision: the size lives in the machine template.
+    """
+    base = class_base(inputs.cluster_class.metadata.name, inputs.provider.metadata.name)
+    revision = f"{base}-{content_hash(_objects(base, inputs))}"
+    return ClassRevision(revision, tuple(_objects(revision, inputs)))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.cluster import cluster_object
-from fleetc.render.clusterclass import ClassRevision, class_revision
+from fleetc.render.clusterclass import CONTROL_PLANE_ROLE, ClassRevision, RevisionInputs, class_revision
 from fleetc.render.names import (
     CLASS_LABEL,
     FLEET_LABEL,
@@ -24,14 +24,14 @@ from fleetc.render.providers.base import provider_for
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Entry, Fleet
-from fleetc.schema.shape import shape_of
+from fleetc.schema.shape import ClusterShape, shape_of
 
 
 @dataclass
 class _Builder:
     fleet: Fleet
     objects: dict[ObjectKey, RenderedObject]
-    revisions: dict[tuple[str, str], ClassRevision]
+    revisions: dict[tuple[str, str, tuple[tuple[str, str], ...]], ClassRevision]
 
     def add(self, manifest: Manifest, folder: str, source: str) -> None:
         metadata = manifest["metadata"]
@@ -39,16 +39,21 @@ class _Builder:
         metadata["annotations"] = {SOURCE_ANNOTATION: source}
         self.objects[ObjectKey.of(manifest)] = RenderedObject(manifest, folder)
 
-    def revision(self, class_name: str, provider_name: str) -> ClassRevision:
-        key = (class_name, provider_name)
+    def revision(self, cluster: ClusterDocument, shape: ClusterShape) -> ClassRevision:
+        fleet = self.fleet
+        settings = fleet.settings.document.spec
+        sizes = {CONTROL_PLANE_ROLE: shape.control_plane_size, **{pool.name: pool.size for pool in shape.pools}}
+        inputs = RevisionInputs(
+            cluster_class=fleet.classes[cluster.spec.class_].document,
+            provider=fleet.providers[cluster.spec.provider].document,
+            namespace=settings.namespace,
+            versions=tuple(settings.versions.catalogue) if settings.versions.chained_upgrades else None,
+            sizes=tuple(sorted(sizes.items())),
+        )
+        key = (cluster.spec.class_, cluster.spec.provider, inputs.sizes)
         if key not in self.revisions:
-            cls, provider = self.fleet.classes[class_name], self.fleet.providers[provider_name]
-            versions = self.fleet.settings.document.spec.versions
-            kubernetes_versions = list(versions.catalogue) if versions.chained_upgrades else None
-            revision = class_revision(
-                cls.document, provider.document, self.fleet.settings.document.spec.namespace, kubernetes_versions
-            )
-            source = source_annotation(cls.origin.source(), self.fleet.root)
+            revision = class_revision(inputs)
+            source = source_annotation(fleet.classes[cluster.spec.class_].origin.source(), fleet.root)
             for manifest in revision.objects:
                 self.add(manifest, f"classes/{revision.name}", source)
             self.revisions[key] = revision
@@ -72,7 +77,8 @@ def compile_fleet(fleet: Fleet, *, only: Collection[str] | None = None) -> Rende
 def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
     fleet, cluster = builder.fleet, entry.document
     spec = cluster.spec
-    revision = builder.revision(spec.class_, spec.provider)
+    shape = shape_of(cluster, fleet.classes[spec.class_].document)
+    revision = builder.revision(cluster, shape)
     provider = fleet.providers[spec.provider].document
     namespace = fleet.namespace_of(cluster)
     class_ref = {"name": revision.name}
@@ -89,7 +95,7 @@ def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
         namespace=namespace,
         class_ref=class_ref,
         version=fleet.version_of(cluster) or "",
-        shape=shape_of(cluster, fleet.classes[spec.class_].document),
+        shape=shape,
         failure_domains=list(provider.spec.failure_domains),
         variables=variables,
         labels=labels,

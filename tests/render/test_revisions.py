@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fleetc.core.keys import ObjectKey
 from fleetc.render.build import Build
-from tests.render.support import build_folder, copy_example
+from tests.render.support import EXAMPLE, build_folder, copy_example
 
 
 def class_refs(built: Build) -> dict[str, str]:
@@ -76,3 +76,17 @@ def test_revision_names_carry_class_provider_and_hash(tmp_path: Path) -> None:
     templates = [k for k in built.rendered.objects if k.name.startswith(key.name) and k != key]
     assert {k.kind for k in templates} >= {"AWSClusterTemplate", "KubeadmControlPlaneTemplate", "AWSMachineTemplate"}
     assert ObjectKey("cluster.x-k8s.io", "ClusterClass", "fleet-clusters", key.name) in built.rendered.objects
+
+
+def test_a_size_override_gets_its_own_revision_with_that_machine_type() -> None:
+    built = build_folder(EXAMPLE)
+    objects = built.rendered.objects
+    refs = class_refs(built)
+    assert refs["us-prod-2"] != refs["us-prod-1"] and refs["us-prod-2"].startswith("standard-aws-us-east-1-")
+
+    def control_plane_type(revision: str) -> str:
+        key = next(k for k in objects if k.kind == "AWSMachineTemplate" and k.name == f"{revision}-control-plane")
+        return str(objects[key].manifest["spec"]["template"]["spec"]["instanceType"])
+
+    assert control_plane_type(refs["us-prod-1"]) == "m6i.xlarge"  # medium, from the class
+    assert control_plane_type(refs["us-prod-2"]) == "m6i.2xlarge"  # large, the cluster's override
