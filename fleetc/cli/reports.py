@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleetc.core.diagnostics import Diagnostic, Severity
+from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Fleet
 
 JSON_REPORT_VERSION = 1
@@ -60,11 +61,20 @@ def rendered_verdict(report: FleetReport, objects: int) -> str:
     return f"{report.root}: {_plural(objects, 'document')} in {_plural(report.files, 'file')} — {status}"
 
 
+NO_WAVE, SEVERAL_WAVES = "(no wave)", "(several waves)"
+
+
+def _wave_bucket(fleet: Fleet, cluster: ClusterDocument) -> str:
+    waves = fleet.waves_of(cluster)
+    return waves[0].name if len(waves) == 1 else (NO_WAVE if not waves else SEVERAL_WAVES)
+
+
 def summary_rows(fleet: Fleet) -> dict[str, list[tuple[str, int]]]:
     """Cluster counts by wave (in rollout order), provider type, class and Kubernetes version."""
     clusters = [e.document for e in fleet.clusters.values()]
-    waves = Counter(w.name if (w := fleet.wave_of(c)) else "(none)" for c in clusters)
+    waves = Counter(_wave_bucket(fleet, c) for c in clusters)
     wave_order = [w.name for w in fleet.settings.document.spec.rollout.waves]
+    wave_order += [bucket for bucket in (NO_WAVE, SEVERAL_WAVES) if waves[bucket]]
     types = Counter(
         fleet.providers[c.spec.provider].document.spec.type if c.spec.provider in fleet.providers else "?"
         for c in clusters
