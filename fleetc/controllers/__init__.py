@@ -1,4 +1,6 @@
-"""The controller runtime and rollouts. Not built yet: see issue 5.
+"""The controller runtime, the simulated management plane and rollouts.
 
-Imports only :mod:`fleetc.plan` and below.
+``store`` (Kubernetes-like object store) < ``runtime`` (queue, reconcilers, manager, clocks) < ``sim``
+(simulated CAPI controllers and infrastructure) and ``rollout`` (waves, gates, halting). Imports only
+:mod:`fleetc.plan` and below.
 """

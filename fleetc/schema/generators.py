@@ -21,7 +21,8 @@ from fleetc.schema.cluster import ClusterSetDocument, ParameterValue
 from fleetc.schema.suggest import did_you_mean
 
 MAX_GENERATED = 50_000
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_-]*))?\}")
+_PLACEHOLDER = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_-]*))?\}")
+_ESCAPE = "$${"  # a literal "${" in a template
 _TEMPLATE = ("spec", "template")
 
 Item = dict[str, ParameterValue]
@@ -93,7 +94,7 @@ def _substitute_string(text: str, item: Item) -> Any:
         return _lookup(item, whole.group(1), whole.group(2))
     if "${" not in text:
         return text
-    return _PLACEHOLDER.sub(lambda m: str(_lookup(item, m.group(1), m.group(2))), text)
+    return _PLACEHOLDER.sub(lambda m: str(_lookup(item, m.group(1), m.group(2))), text).replace(_ESCAPE, "${")
 
 
 def _lookup(item: Item, param: str, key: str | None) -> str | int:
@@ -160,14 +161,15 @@ def _string_problems(
             message = f"placeholder ${{{param}}} names no matrix parameter{did_you_mean(param, list(matrix))}"
             yield origin.diagnostic(field, message, at_key=at_key)
             continue
-        missing = [v for v in matrix[param] if key is not None and (not isinstance(v, dict) or key not in v)]
+        missing = [
+            i for i, v in enumerate(matrix[param]) if key is not None and (not isinstance(v, dict) or key not in v)
+        ]
         if missing:
-            yield origin.diagnostic(
-                field,
-                f"placeholder ${{{param}.{key}}}: value '{_label(missing[0])}' has no key '{key}'",
-                at_key=at_key,
-            )
-    if "${" in text.replace("$${", "") and not _PLACEHOLDER.search(text):
+            value = matrix[param][missing[0]]
+            shown = _label(value) if not isinstance(value, dict) or "name" in value else f"#{missing[0] + 1}"
+            message = f"placeholder ${{{param}.{key}}}: value '{shown}' has no key '{key}'"
+            yield origin.diagnostic(field, message, at_key=at_key)
+    if "${" in text.replace(_ESCAPE, "") and not _PLACEHOLDER.search(text):
         yield origin.diagnostic(
             field, f"'{text}' has a malformed placeholder; write ${{param}} or ${{param.key}}", at_key=at_key
         )
