@@ -72,5 +72,8 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Move what was built to the permanent generation, or the next collections rescan all of it
+        # (~2 s in a 10,000-cluster build, measured in bench/build_bench.py).
+        gc.freeze()
         if enabled:
             gc.enable()

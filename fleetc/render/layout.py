@@ -53,10 +53,11 @@ def tree_files(rendered: RenderedSet, flux: list[Manifest]) -> dict[str, bytes]:
     """Every file of the output tree."""
     files: dict[str, bytes] = {}
     folders = []
+    leaf_kustomizations = {name: kustomization([name]) for name in _FILE_OF_FOLDER.values()}
     for path, manifests in _object_files(rendered).items():
         folder, name = path.rsplit("/", 1)
         files[path] = dump_all(_ordered(manifests)).encode()
-        files[f"{folder}/{KUSTOMIZATION}"] = kustomization([name])
+        files[f"{folder}/{KUSTOMIZATION}"] = leaf_kustomizations[name]
         folders.append(folder)
     classes = sorted(f.split("/")[1] for f in folders if f.startswith("classes/"))
     clusters = sorted(f.split("/")[1] for f in folders if f.startswith("clusters/"))

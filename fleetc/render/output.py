@@ -88,9 +88,11 @@ def write_tree(files: Mapping[str, bytes], out: Path, *, protected: Path | None 
     _check_paths(files)
     recover(out)
     _guard(out, protected)
-    out.parent.mkdir(parents=True, exist_ok=True)
     for leftover in _leftovers(out):
         shutil.rmtree(leftover, ignore_errors=True)
+    if (out / MARKER).is_file() and not check_stale(files, out).stale:
+        return  # nothing changed: a rebuild of an unchanged fleet writes nothing
+    out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.fleetc-new-{os.getpid()}"
     _write_all(files, staging)
     _swap(staging, out)

@@ -91,3 +91,11 @@ def test_check_reports_missing_changed_and_extra_files(tmp_path: Path) -> None:
     assert staleness.changed == ("kustomization.yaml",)
     assert staleness.extra == ("clusters/b/cluster.yaml",)
     assert not check_stale(FILES, out).stale
+
+
+def test_an_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree(FILES, out)
+    inode = (out / "kustomization.yaml").stat().st_ino
+    write_tree(FILES, out)
+    assert (out / "kustomization.yaml").stat().st_ino == inode
