@@ -12,7 +12,7 @@ follows the CAPI v1beta1 contract.
 from __future__ import annotations
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import AwsSpec, ProviderDocument
 
@@ -71,44 +71,20 @@ class Aws:
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider on every kubelet; Nodes named after the EC2 private DNS name."""
         _spec(provider)
-        return ClassExtras(kubelet_args={"cloud-provider": "external"}, patches=[_node_name_patch()])
+        return ClassExtras(
+            kubelet_args={"cloud-provider": "external"},
+            patches=[
+                node_name_patch(
+                    "awsNodeName",
+                    "Name each Node after its EC2 private DNS name, as the AWS cloud provider requires.",
+                    NODE_NAME,
+                )
+            ],
+        )
 
     def cluster_variables(self, provider: ProviderDocument, cluster: ClusterDocument) -> list[Manifest]:
         """No per-cluster values."""
         return []
-
-
-def _node_name_patch() -> Manifest:
-    """Set ``nodeRegistration.name`` on every machine (kubelet args guarantee ``nodeRegistration`` exists)."""
-    registration = "/nodeRegistration/name"
-    control_plane = "/spec/template/spec/kubeadmConfigSpec"
-    return {
-        "name": "awsNodeName",
-        "description": "Name each Node after its EC2 private DNS name, as the AWS cloud provider requires.",
-        "definitions": [
-            {
-                "selector": {
-                    "apiVersion": CONTROL_PLANE,
-                    "kind": "KubeadmControlPlaneTemplate",
-                    "matchResources": {"controlPlane": True},
-                },
-                "jsonPatches": [
-                    {"op": "add", "path": f"{control_plane}/initConfiguration{registration}", "value": NODE_NAME},
-                    {"op": "add", "path": f"{control_plane}/joinConfiguration{registration}", "value": NODE_NAME},
-                ],
-            },
-            {
-                "selector": {
-                    "apiVersion": BOOTSTRAP,
-                    "kind": "KubeadmConfigTemplate",
-                    "matchResources": {"machineDeploymentClass": {"names": ["*"]}},
-                },
-                "jsonPatches": [
-                    {"op": "add", "path": f"/spec/template/spec/joinConfiguration{registration}", "value": NODE_NAME}
-                ],
-            },
-        ],
-    }
 
 
 PROVIDER = Aws()

@@ -12,7 +12,7 @@ are CAPZ's default: its published image for each Kubernetes version.
 from __future__ import annotations
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import AzureSpec, ProviderDocument
 
@@ -76,7 +76,10 @@ class Azure:
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider, Nodes named after the VM, azure.json on every machine, the resource group."""
         spec = _spec(provider)
-        patches = [_node_name_patch(), _azure_json_patch()]
+        patches = [
+            node_name_patch("azureNodeName", "Name each Node after its VM, as CAPZ's templates do.", NODE_NAME),
+            _azure_json_patch(),
+        ]
         if spec.settings.resource_group is not None:
             patches.append(_resource_group_patch(spec.settings.resource_group))
         return ClassExtras(kubelet_args={"cloud-provider": "external"}, patches=patches)
@@ -95,25 +98,6 @@ def _workers(json_patches: list[Manifest]) -> Manifest:
     selector = {"apiVersion": BOOTSTRAP, "kind": "KubeadmConfigTemplate"}
     match = {"machineDeploymentClass": {"names": ["*"]}}
     return {"selector": {**selector, "matchResources": match}, "jsonPatches": json_patches}
-
-
-def _node_name_patch() -> Manifest:
-    """Set ``nodeRegistration.name`` on every machine (kubelet args guarantee ``nodeRegistration`` exists)."""
-    kubeadm = "/spec/template/spec/kubeadmConfigSpec"
-    name = "nodeRegistration/name"
-    return {
-        "name": "azureNodeName",
-        "description": "Name each Node after its VM, as CAPZ's templates do.",
-        "definitions": [
-            _control_plane(
-                [
-                    {"op": "add", "path": f"{kubeadm}/initConfiguration/{name}", "value": NODE_NAME},
-                    {"op": "add", "path": f"{kubeadm}/joinConfiguration/{name}", "value": NODE_NAME},
-                ]
-            ),
-            _workers([{"op": "add", "path": f"/spec/template/spec/joinConfiguration/{name}", "value": NODE_NAME}]),
-        ],
-    }
 
 
 def _azure_json_patch() -> Manifest:

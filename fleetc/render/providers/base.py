@@ -74,3 +74,42 @@ def provider_for(provider_type: str) -> InfraProvider:
     module = importlib.import_module(f"{__package__}.{provider_type.replace('-', '_')}")
     implementation: InfraProvider = module.PROVIDER
     return implementation
+
+
+CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io/v1beta2"
+BOOTSTRAP_API = "bootstrap.cluster.x-k8s.io/v1beta2"
+
+
+def patch_selector(api_version: str, kind: str, match: Manifest) -> Manifest:
+    """A ClusterClass patch selector."""
+    return {"apiVersion": api_version, "kind": kind, "matchResources": match}
+
+
+def node_name_patch(patch_name: str, description: str, node_name: str) -> Manifest:
+    """A ClusterClass patch naming every Node with a cloud-init template (``nodeRegistration.name``).
+
+    Cloud providers whose cloud-controller-manager expects a particular Node name use it; it relies on
+    ``nodeRegistration`` existing, which the provider's kubelet flags guarantee.
+    """
+    kubeadm, name = "/spec/template/spec/kubeadmConfigSpec", "nodeRegistration/name"
+    control_plane = patch_selector(CONTROL_PLANE_API, "KubeadmControlPlaneTemplate", {"controlPlane": True})
+    workers = patch_selector(BOOTSTRAP_API, "KubeadmConfigTemplate", {"machineDeploymentClass": {"names": ["*"]}})
+    return {
+        "name": patch_name,
+        "description": description,
+        "definitions": [
+            {
+                "selector": control_plane,
+                "jsonPatches": [
+                    {"op": "add", "path": f"{kubeadm}/initConfiguration/{name}", "value": node_name},
+                    {"op": "add", "path": f"{kubeadm}/joinConfiguration/{name}", "value": node_name},
+                ],
+            },
+            {
+                "selector": workers,
+                "jsonPatches": [
+                    {"op": "add", "path": f"/spec/template/spec/joinConfiguration/{name}", "value": node_name}
+                ],
+            },
+        ],
+    }

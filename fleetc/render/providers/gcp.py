@@ -12,7 +12,7 @@ in-tree cloud providers), so the GCP cloud controller manager must run in the wo
 from __future__ import annotations
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import GcpSpec, ProviderDocument
 
@@ -62,7 +62,11 @@ class Gcp:
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider, Node names; a credentials Secret in each cluster's own namespace."""
         spec = _spec(provider)
-        patches = [_node_name_patch()]
+        patches = [
+            node_name_patch(
+                "gcpNodeName", "Name each Node after its instance's short host name, as CAPG's templates do.", NODE_NAME
+            )
+        ]
         if spec.credentials_ref is not None and spec.credentials_ref.namespace is None:
             patches.append(_credentials_patch(spec.credentials_ref.name))
         return ClassExtras(kubelet_args={"cloud-provider": "external"}, patches=patches)
@@ -74,32 +78,6 @@ class Gcp:
 
 def _selector(api_version: str, kind: str, match: Manifest) -> Manifest:
     return {"apiVersion": api_version, "kind": kind, "matchResources": match}
-
-
-def _node_name_patch() -> Manifest:
-    """Set ``nodeRegistration.name`` on every machine (kubelet args guarantee ``nodeRegistration`` exists)."""
-    kubeadm, name = "/spec/template/spec/kubeadmConfigSpec", "nodeRegistration/name"
-    control_plane = _selector(CONTROL_PLANE, "KubeadmControlPlaneTemplate", {"controlPlane": True})
-    workers = _selector(BOOTSTRAP, "KubeadmConfigTemplate", {"machineDeploymentClass": {"names": ["*"]}})
-    return {
-        "name": "gcpNodeName",
-        "description": "Name each Node after its instance's short host name, as CAPG's templates do.",
-        "definitions": [
-            {
-                "selector": control_plane,
-                "jsonPatches": [
-                    {"op": "add", "path": f"{kubeadm}/initConfiguration/{name}", "value": NODE_NAME},
-                    {"op": "add", "path": f"{kubeadm}/joinConfiguration/{name}", "value": NODE_NAME},
-                ],
-            },
-            {
-                "selector": workers,
-                "jsonPatches": [
-                    {"op": "add", "path": f"/spec/template/spec/joinConfiguration/{name}", "value": NODE_NAME}
-                ],
-            },
-        ],
-    }
 
 
 def _credentials_patch(secret: str) -> Manifest:

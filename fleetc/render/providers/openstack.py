@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import OpenStackSpec, ProviderDocument
 
@@ -72,7 +72,9 @@ class OpenStack:
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider with the instance's provider ID, Node names, versioned images."""
         settings = _spec(provider).settings
-        patches = [_node_name_patch()]
+        patches = [
+            node_name_patch("openstackNodeName", "Name each Node after its server, as CAPO's templates do.", NODE_NAME)
+        ]
         if VERSION_PLACEHOLDER in settings.image:
             patches.append(_image_version_patch(settings.image))
         return ClassExtras(kubelet_args=dict(KUBELET_ARGS), patches=patches)
@@ -84,32 +86,6 @@ class OpenStack:
 
 def _selector(api_version: str, kind: str, match: Manifest) -> Manifest:
     return {"apiVersion": api_version, "kind": kind, "matchResources": match}
-
-
-def _node_name_patch() -> Manifest:
-    """Set ``nodeRegistration.name`` on every machine (kubelet args guarantee ``nodeRegistration`` exists)."""
-    kubeadm, name = "/spec/template/spec/kubeadmConfigSpec", "nodeRegistration/name"
-    control_plane = _selector(CONTROL_PLANE, "KubeadmControlPlaneTemplate", {"controlPlane": True})
-    workers = _selector(BOOTSTRAP, "KubeadmConfigTemplate", {"machineDeploymentClass": {"names": ["*"]}})
-    return {
-        "name": "openstackNodeName",
-        "description": "Name each Node after its server, as CAPO's templates do.",
-        "definitions": [
-            {
-                "selector": control_plane,
-                "jsonPatches": [
-                    {"op": "add", "path": f"{kubeadm}/initConfiguration/{name}", "value": NODE_NAME},
-                    {"op": "add", "path": f"{kubeadm}/joinConfiguration/{name}", "value": NODE_NAME},
-                ],
-            },
-            {
-                "selector": workers,
-                "jsonPatches": [
-                    {"op": "add", "path": f"/spec/template/spec/joinConfiguration/{name}", "value": NODE_NAME}
-                ],
-            },
-        ],
-    }
 
 
 def _image_version_patch(image: str) -> Manifest:
