@@ -30,6 +30,8 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/validate_bench.py
+	$(BIN)/python bench/build_bench.py
+	$(BIN)/python bench/diff_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,6 +8,8 @@ import json
 import click
 
 from fleetc.cli.build_cmd import build
+from fleetc.cli.diff_cmd import diff
+from fleetc.cli.plan_cmd import plan
 from fleetc.cli.validate_cmd import validate
 from fleetc.schema.documents import KINDS
 from fleetc.schema.export import json_schema
@@ -29,6 +31,8 @@ def schema(kind: str | None) -> None:
 
 cli.add_command(validate)
 cli.add_command(build)
+cli.add_command(diff)
+cli.add_command(plan)
 
 
 def main() -> None:

@@ -180,12 +180,14 @@ class GitTree:
 
         try:
             repo = git.Repo(path, search_parent_directories=True)
-            if repo.commit(revision).hexsha == _NULL_SHA:
+            commit = repo.commit(revision)
+            if commit.hexsha == _NULL_SHA:
                 raise ValueError("the null revision")
+            commit.tree.hexsha  # noqa: B018 - a shallow clone may name a commit whose objects it lacks
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
             raise SourceError(f"{path}: not inside a git repository") from exc
         except (git.BadName, ValueError) as exc:
-            raise SourceError(f"{revision}: no such git revision") from exc
+            raise SourceError(f"{revision}: no such git revision here (in a shallow clone, fetch it first)") from exc
         top = Path(repo.working_tree_dir or ".").resolve()
         subdir = Path(path).resolve().relative_to(top).as_posix()
         subdir = "" if subdir == "." else subdir

@@ -1,0 +1,29 @@
+"""``fleetc plan``: the diff plus the rollout order — waves in order, clusters per wave, gates between them.
+
+Same options and exit codes as ``fleetc diff`` (:mod:`fleetc.cli.diff_cmd`); the gates (maxConcurrent, soak,
+control-plane deadline, failure budget) come from the head revision's ``fleet.yaml``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from fleetc.cli.diff_cmd import compare_options, emit, exit_code, load_sides
+from fleetc.cli.errors import handle_errors
+
+
+@click.command()
+@compare_options
+@handle_errors
+def plan(paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool) -> None:
+    """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
+
+    Same arguments as fleetc diff; the gates are read from the head revision's fleet.yaml.
+    """
+    from fleetc.plan.report import compare
+
+    report = compare(*load_sides(paths, base, head), rollout=True)
+    emit(report, output, "plan")
+    sys.exit(exit_code(report, exit_code_flag))

@@ -1,0 +1,176 @@
+"""Wording shared by the text and markdown formats: counts, folded name lists, values, machine counts.
+
+Pure functions from report values to strings. Caller: :mod:`fleetc.plan.formats.text` and
+:mod:`fleetc.plan.formats.markdown`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from fleetc.core.keys import ObjectKey
+from fleetc.plan.diff import FieldChange, Op
+from fleetc.plan.grouping import ImpactGroup
+from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.report import DiffReport
+from fleetc.plan.revisions import RevisionChange
+from fleetc.plan.rollout_order import WaveStep
+from fleetc.schema.types import format_duration
+
+VALUE_WIDTH = 80
+EFFECT_WORDS = {
+    Effect.DELETED: "deleted",
+    Effect.CREATED: "created",
+    Effect.POOL_REMOVED: "lose a worker pool",
+    Effect.UPGRADE: "upgrade",
+    Effect.REPLACE: "roll machines",
+    Effect.SCALE: "scale",
+    Effect.RECONFIGURE: "reconfigure",
+    Effect.METADATA: "metadata only",
+}
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 cluster``, ``2 clusters`` (thousands separated)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def value(data: Any) -> str:
+    """A field value on one line, shortened past :data:`VALUE_WIDTH` characters."""
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def field_line(change: FieldChange, quote: str = "") -> str:
+    """``path: before → after`` (``+ value`` when added, ``- value`` when removed)."""
+    q = quote
+    if change.op is Op.ADDED:
+        return f"{q}{change.path}{q}: added {q}{value(change.after)}{q}"
+    if change.op is Op.REMOVED:
+        return f"{q}{change.path}{q}: removed (was {q}{value(change.before)}{q})"
+    return f"{q}{change.path}{q}: {q}{value(change.before)}{q} → {q}{value(change.after)}{q}"
+
+
+def summary_line(report: DiffReport) -> str:
+    """``12 of 40 clusters change: 1 deleted, 10 upgrade, 1 created; waves touched: canary → broad``."""
+    changed = report.changed_clusters
+    if not changed:
+        objects = f" ({plural(len(report.changes), 'object')} differ)" if report.changes else ""
+        return f"No cluster changes{objects}."
+    counts = ", ".join(f"{n:,} {EFFECT_WORDS[e]}" for e, n in report.effect_counts().items())
+    waves = " → ".join(report.touched_waves) or "none"
+    return f"{len(changed):,} of {plural(report.total_clusters, 'cluster')} change: {counts}; waves touched: {waves}"
+
+
+def wave_counts(group: ImpactGroup) -> str:
+    """``canary 1 · early 4 · broad 5``."""
+    return " · ".join(f"{wave} {count:,}" for wave, count in group.waves())
+
+
+def machines_replaced(group: ImpactGroup) -> tuple[str, str]:
+    """(control-plane, worker) machines replaced over a group, ``—`` for none."""
+    if group.effect in (Effect.DELETED, Effect.CREATED):
+        return "—", "—"
+    workers = group.workers_replaced
+    cp = f"{group.control_plane_replaced:,}" if group.control_plane_replaced else "—"
+    return cp, (str(workers) if workers.high else "—")
+
+
+def cluster_details(impact: ClusterImpact) -> str:
+    """What is specific to one cluster of a group (scaling, notes), empty when nothing is."""
+    parts = []
+    if impact.scaling:
+        parts.append("scale " + ", ".join(impact.scaling))
+    parts += list(impact.notes)
+    if impact.effect is Effect.DELETED:
+        parts.insert(0, f"{impact.control_plane:,} control-plane + {impact.workers} worker machines removed")
+    return "; ".join(parts)
+
+
+def details_lines(group: ImpactGroup) -> list[tuple[list[str], str]]:
+    """Per-cluster details of a group, clusters with the same details together: ([names], text)."""
+    by_text: dict[str, list[str]] = {}
+    for member in group.clusters:
+        text = cluster_details(member)
+        if text:
+            by_text.setdefault(text, []).append(member.name)
+    if len(by_text) == 1 and len(next(iter(by_text.values()))) == len(group.clusters) > 1:
+        return [(["all"], next(iter(by_text)))]
+    return [(names, text) for text, names in by_text.items()]
+
+
+def deleted_line(impact: ClusterImpact) -> str:
+    """A deleted cluster or a removed pool, with its wave."""
+    wave = f"wave {impact.wave}" if impact.wave else "no wave"
+    if impact.effect is Effect.DELETED:
+        return f"{impact.name} ({wave})"
+    return f"{impact.name}: pool {', '.join(impact.pools_removed)} ({wave})"
+
+
+def revision_line(revision: RevisionChange) -> str:
+    """``standard-aws-eu-west-1: revision cee006 → 21be04 — 5 clusters; rolls control plane, pool general``."""
+    text = f"{revision.label} — {plural(len(revision.clusters), 'cluster')}"
+    rolled = (["control plane"] if revision.rolls_control_plane else []) + [f"pool {p}" for p in revision.rolling_pools]
+    effects = []
+    if rolled:
+        effects.append(f"rolls {', '.join(rolled)}")
+    if revision.pools_added:
+        effects.append(f"adds pool {', '.join(revision.pools_added)}")
+    if revision.pools_removed:
+        effects.append(f"removes pool {', '.join(revision.pools_removed)}")
+    if revision.in_place:
+        effects.append(f"in place: {', '.join(revision.in_place)}")
+    return f"{text}; {'; '.join(effects)}" if effects else text
+
+
+def upgrade_note(impact: ClusterImpact) -> str:
+    """How CAPI replaces the machines of an upgrading cluster."""
+    upgrade = impact.upgrade
+    if upgrade is None or upgrade.problem:
+        return ""
+    steps = len(upgrade.control_plane_steps)
+    per_step = f", {steps} steps" if steps > 1 else ""
+    return f"control plane replaced one machine at a time{per_step}, then the workers"
+
+
+def gates(step: WaveStep) -> str:
+    """``max 2 at a time · soak 1h · control-plane deadline 30m · failure budget 0``."""
+    if step.max_concurrent is None:
+        return "gates unknown (no fleet model)"
+    return (
+        f"max {step.max_concurrent:,} at a time · soak {format_duration(step.soak_seconds or 0)} · control-plane "
+        f"deadline {format_duration(step.control_plane_deadline_seconds or 0)} · failure budget {step.failure_budget}"
+    )
+
+
+def revision_objects_line(report: DiffReport, folded: set[ObjectKey]) -> str:
+    """How many objects belong to the class revisions listed above (not repeated one by one)."""
+    ops = [c.op for c in report.changes if c.key in folded]
+    counts = ", ".join(f"{ops.count(op):,} {op.value}" for op in (Op.REMOVED, Op.CHANGED, Op.ADDED) if ops.count(op))
+    return f"{plural(len(ops), 'object')} of the class revisions above ({counts}): see Class revisions"
+
+
+LEGEND = (
+    "An upgrade replaces control-plane machines one at a time (KubeadmControlPlane), then the workers' pool by "
+    "pool; a template change replaces the machines it concerns; an autoscaled pool counts as min–max."
+)
+
+
+def gate_values(step: WaveStep) -> list[str]:
+    """maxConcurrent, soak, control-plane deadline and failure budget of a wave, ``?`` when unknown."""
+    if step.max_concurrent is None:
+        return ["?"] * 4
+    return [
+        f"{step.max_concurrent:,}",
+        format_duration(step.soak_seconds or 0),
+        format_duration(step.control_plane_deadline_seconds or 0),
+        f"{step.failure_budget:,}",
+    ]
+
+
+def fold(names: Sequence[str], limit: int) -> str:
+    """``a, b, c … and 12 more``."""
+    shown = ", ".join(names[:limit])
+    return f"{shown} … and {len(names) - limit:,} more" if len(names) > limit else shown

@@ -1,0 +1,340 @@
+"""The JSON format of a diff or plan: a stable, versioned document for other tools (schema below, ``version: 1``).
+
+Stability: fields are only ever added in version 1; a removal or a change of meaning bumps ``version``.
+:data:`JSON_SCHEMA` is the JSON Schema of the document (closed objects, so an unannounced field fails the
+tests); docs/ci.md describes each field. Changed clusters only are listed; ``summary.clusters`` counts all.
+
+Caller: ``fleetc diff --format json`` and ``fleetc plan --format json``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fleetc.core.diagnostics import Diagnostic
+from fleetc.plan.diff import FieldChange, ObjectChange, Op
+from fleetc.plan.impact import ClusterImpact
+from fleetc.plan.report import DiffReport
+from fleetc.plan.revisions import RevisionChange, TemplateChange
+from fleetc.plan.rollout_order import RolloutPlan, WaveStep
+from fleetc.plan.snapshot import SideFailure
+from fleetc.plan.topology import MachineRange
+
+JSON_VERSION = 1
+
+
+def _closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required if required is not None else list(properties),
+        "additionalProperties": False,
+    }
+
+
+_STR = {"type": "string"}
+_INT = {"type": "integer", "minimum": 0}
+_BOOL = {"type": "boolean"}
+_NULL_STR = {"type": ["string", "null"]}
+_STRS = {"type": "array", "items": _STR}
+_RANGE = _closed({"min": _INT, "max": _INT})
+_FIELD = _closed({"path": _STR, "op": {"enum": [o.value for o in Op]}, "before": {}, "after": {}})
+_FIELDS = {"type": "array", "items": _FIELD}
+_DIAGNOSTIC = _closed(
+    {
+        "file": _STR,
+        "line": _INT,
+        "column": _INT,
+        "field": _STR,
+        "severity": {"enum": ["error", "warning"]},
+        "code": _STR,
+        "message": _STR,
+        "context": _STR,
+    }
+)
+_DIAGNOSTICS = {"type": "array", "items": _DIAGNOSTIC}
+_EFFECTS = ["deleted", "created", "pool-removed", "upgrade", "replace", "scale", "reconfigure", "metadata", "no-op"]
+_CLUSTER = _closed(
+    {
+        "name": _STR,
+        "namespace": _STR,
+        "wave": _NULL_STR,
+        "effects": {"type": "array", "items": {"enum": _EFFECTS}, "minItems": 1},
+        "destructive": _BOOL,
+        "version": _NULL_STR,
+        "class": _NULL_STR,
+        "upgrade": {
+            "oneOf": [
+                {"type": "null"},
+                _closed(
+                    {
+                        "from": _STR,
+                        "to": _STR,
+                        "controlPlaneSteps": _STRS,
+                        "workerSteps": _STRS,
+                        "refused": _NULL_STR,
+                    }
+                ),
+            ]
+        },
+        "classRevision": {"oneOf": [{"type": "null"}, _closed({"from": _NULL_STR, "to": _NULL_STR})]},
+        "machines": _closed(
+            {"controlPlane": _INT, "workers": _RANGE, "controlPlaneReplaced": _INT, "workersReplaced": _RANGE}
+        ),
+        "rollingPools": _STRS,
+        "poolsRemoved": _STRS,
+        "poolsAdded": _STRS,
+        "scaling": _STRS,
+        "notes": _STRS,
+        "renamed": _NULL_STR,
+        "source": _NULL_STR,
+    }
+)
+_TEMPLATE = _closed({"role": _STR, "kind": _STR, "op": {"enum": [o.value for o in Op]}, "fields": _FIELDS})
+_REVISION = _closed(
+    {
+        "class": _STR,
+        "from": _NULL_STR,
+        "to": _NULL_STR,
+        "clusters": _STRS,
+        "rollsControlPlane": _BOOL,
+        "rollingPools": _STRS,
+        "poolsAdded": _STRS,
+        "poolsRemoved": _STRS,
+        "inPlace": _STRS,
+        "templates": {"type": "array", "items": _TEMPLATE},
+        "classFields": _FIELDS,
+    }
+)
+_OBJECT = _closed(
+    {
+        "group": _STR,
+        "kind": _STR,
+        "namespace": _STR,
+        "name": _STR,
+        "op": {"enum": [o.value for o in Op]},
+        "fields": _FIELDS,
+    }
+)
+_WAVE = _closed(
+    {
+        "index": _INT,
+        "name": _STR,
+        "clusters": _STRS,
+        "changing": _STRS,
+        "deleted": _STRS,
+        "maxConcurrent": {"type": ["integer", "null"]},
+        "soakSeconds": {"type": ["integer", "null"]},
+        "controlPlaneDeadlineSeconds": {"type": ["integer", "null"]},
+        "failureBudget": {"type": ["integer", "null"]},
+        "batches": _INT,
+    }
+)
+_SIDE = _closed({"label": _STR, "ok": _BOOL})
+_FAILURE = _closed(
+    {"side": {"enum": ["base", "head"]}, "label": _STR, "stage": _STR, "message": _STR, "diagnostics": _DIAGNOSTICS}
+)
+
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "fleetc diff/plan report",
+    **_closed(
+        {
+            "version": {"const": JSON_VERSION},
+            "kind": {"enum": ["diff", "plan"]},
+            "base": _SIDE,
+            "head": _SIDE,
+            "ok": _BOOL,
+            "changed": _BOOL,
+            "failures": {"type": "array", "items": _FAILURE},
+            "policy": _DIAGNOSTICS,
+            "summary": _closed(
+                {
+                    "clusters": _INT,
+                    "changedClusters": _INT,
+                    "byEffect": {"type": "object", "additionalProperties": _INT},
+                    "wavesTouched": _STRS,
+                    "objects": _closed({"added": _INT, "removed": _INT, "changed": _INT}),
+                }
+            ),
+            "clusters": {"type": "array", "items": _CLUSTER},
+            "revisions": {"type": "array", "items": _REVISION},
+            "objects": {"type": "array", "items": _OBJECT},
+            "rollout": {
+                "oneOf": [
+                    {"type": "null"},
+                    _closed({"waves": {"type": "array", "items": _WAVE}, "unassigned": _STRS}),
+                ]
+            },
+        }
+    ),
+}
+"""The JSON Schema (2020-12) of the document :func:`render` writes."""
+
+
+def _range(machines: MachineRange) -> dict[str, int]:
+    return {"min": machines.low, "max": machines.high}
+
+
+def _diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
+    return {
+        "file": diagnostic.location.path,
+        "line": diagnostic.location.line,
+        "column": diagnostic.location.column,
+        "field": diagnostic.field,
+        "severity": diagnostic.severity.value,
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "context": diagnostic.context,
+    }
+
+
+def _field(change: FieldChange) -> dict[str, Any]:
+    return {"path": change.path, "op": change.op.value, "before": change.before, "after": change.after}
+
+
+def _failure(failure: SideFailure) -> dict[str, Any]:
+    return {
+        "side": failure.side,
+        "label": failure.label,
+        "stage": failure.stage,
+        "message": failure.message,
+        "diagnostics": [_diagnostic(d) for d in failure.diagnostics],
+    }
+
+
+def _cluster(impact: ClusterImpact) -> dict[str, Any]:
+    upgrade = impact.upgrade
+    revision = impact.revision
+    return {
+        "name": impact.name,
+        "namespace": impact.key.namespace,
+        "wave": impact.wave,
+        "effects": [e.value for e in impact.effects],
+        "destructive": impact.destructive,
+        "version": impact.version,
+        "class": impact.cluster_class,
+        "upgrade": None
+        if upgrade is None
+        else {
+            "from": upgrade.before,
+            "to": upgrade.after,
+            "controlPlaneSteps": list(upgrade.control_plane_steps),
+            "workerSteps": list(upgrade.worker_steps),
+            "refused": upgrade.problem,
+        },
+        "classRevision": None
+        if revision is None
+        else {
+            "from": revision.old.key.name if revision.old else None,
+            "to": revision.new.key.name if revision.new else None,
+        },
+        "machines": {
+            "controlPlane": impact.control_plane,
+            "workers": _range(impact.workers),
+            "controlPlaneReplaced": impact.control_plane_replaced,
+            "workersReplaced": _range(impact.workers_replaced),
+        },
+        "rollingPools": list(impact.rolling_pools),
+        "poolsRemoved": list(impact.pools_removed),
+        "poolsAdded": list(impact.pools_added),
+        "scaling": list(impact.scaling),
+        "notes": list(impact.notes),
+        "renamed": impact.renamed,
+        "source": impact.source,
+    }
+
+
+def _template(template: TemplateChange) -> dict[str, Any]:
+    return {
+        "role": str(template.role),
+        "kind": template.kind,
+        "op": template.op.value,
+        "fields": [_field(f) for f in template.fields],
+    }
+
+
+def _revision(revision: RevisionChange) -> dict[str, Any]:
+    return {
+        "class": revision.base,
+        "from": revision.old.key.name if revision.old else None,
+        "to": revision.new.key.name if revision.new else None,
+        "clusters": list(revision.clusters),
+        "rollsControlPlane": revision.rolls_control_plane,
+        "rollingPools": list(revision.rolling_pools),
+        "poolsAdded": list(revision.pools_added),
+        "poolsRemoved": list(revision.pools_removed),
+        "inPlace": list(revision.in_place),
+        "templates": [_template(t) for t in revision.templates],
+        "classFields": [_field(f) for f in revision.class_fields],
+    }
+
+
+def _object(change: ObjectChange) -> dict[str, Any]:
+    key = change.key
+    return {
+        "group": key.group,
+        "kind": key.kind,
+        "namespace": key.namespace,
+        "name": key.name,
+        "op": change.op.value,
+        "fields": [_field(f) for f in change.fields],
+    }
+
+
+def _wave(step: WaveStep) -> dict[str, Any]:
+    return {
+        "index": step.index,
+        "name": step.name,
+        "clusters": list(step.clusters),
+        "changing": list(step.touched),
+        "deleted": list(step.deleted),
+        "maxConcurrent": step.max_concurrent,
+        "soakSeconds": step.soak_seconds,
+        "controlPlaneDeadlineSeconds": step.control_plane_deadline_seconds,
+        "failureBudget": step.failure_budget,
+        "batches": step.batches,
+    }
+
+
+def _rollout(plan: RolloutPlan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return {"waves": [_wave(w) for w in plan.waves], "unassigned": list(plan.unassigned)}
+
+
+def _summary(report: DiffReport) -> dict[str, Any]:
+    ops = [c.op for c in report.changes]
+    return {
+        "clusters": report.head_clusters,
+        "changedClusters": len(report.changed_clusters),
+        "byEffect": {e.value: n for e, n in report.effect_counts().items()},
+        "wavesTouched": list(report.touched_waves),
+        "objects": {op.value: ops.count(op) for op in (Op.ADDED, Op.REMOVED, Op.CHANGED)},
+    }
+
+
+def to_data(report: DiffReport, *, kind: str = "diff") -> dict[str, Any]:
+    """The report as plain JSON data (valid against :data:`JSON_SCHEMA`); ``kind`` is ``diff`` or ``plan``."""
+    failed = {f.side for f in report.failures}
+    return {
+        "version": JSON_VERSION,
+        "kind": kind,
+        "base": {"label": report.base_label, "ok": "base" not in failed},
+        "head": {"label": report.head_label, "ok": "head" not in failed},
+        "ok": not report.failed and not report.policy_errors,
+        "changed": report.changed,
+        "failures": [_failure(f) for f in report.failures],
+        "policy": [_diagnostic(d) for d in report.policy],
+        "summary": _summary(report),
+        "clusters": [_cluster(i) for i in report.changed_clusters],
+        "revisions": [_revision(r) for r in report.revisions],
+        "objects": [_object(c) for c in report.changes],
+        "rollout": _rollout(report.rollout),
+    }
+
+
+def render(report: DiffReport, *, kind: str = "diff") -> str:
+    """The report as an indented JSON document."""
+    return json.dumps(to_data(report, kind=kind), indent=2, ensure_ascii=False, default=str) + "\n"

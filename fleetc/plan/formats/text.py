@@ -1,0 +1,146 @@
+"""The text format of a diff or plan: for a terminal (coloured on a TTY) or a CI log.
+
+Returns lines with a style name (``red``, ``yellow``, ``green``, ``bold``, ``dim`` or ``""``); the CLI prints them
+with rich, which drops the styles when stdout is not a terminal. Order: failures, deletions, policy errors, the
+summary, then clusters by kind of change, class revisions, object changes and (for ``plan``) the rollout order.
+Long cluster lists are folded (``… and N more``); ``--format json`` lists everything.
+
+Caller: ``fleetc diff`` and ``fleetc plan`` (``--format text``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fleetc.plan.formats import common
+from fleetc.plan.grouping import ImpactGroup, group_impacts, group_objects, group_revisions, revision_objects
+from fleetc.plan.impact import Effect
+from fleetc.plan.report import DiffReport
+from fleetc.plan.rollout_order import RolloutPlan
+
+NAMES_SHOWN = 12
+FIELDS_SHOWN = 12
+_STYLE = {Effect.DELETED: "red", Effect.POOL_REMOVED: "red", Effect.CREATED: "green", Effect.UPGRADE: "yellow"}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One output line and how to colour it."""
+
+    text: str
+    style: str = ""
+
+
+def _failures(report: DiffReport) -> Iterator[Line]:
+    for failure in report.failures:
+        yield Line(f"{failure.side} ({failure.label}) failed to {failure.stage}: {failure.message}", "red bold")
+        for diagnostic in failure.diagnostics:
+            yield Line(f"  {diagnostic}", "red")
+    yield Line("No diff: a side that does not load, validate and compile cannot be compared.", "bold")
+
+
+def _alerts(report: DiffReport) -> Iterator[Line]:
+    destroyed = report.destroyed
+    if destroyed:
+        yield Line(f"DESTRUCTIVE: machines deleted for good on {common.plural(len(destroyed), 'cluster')}:", "red bold")
+        yield Line("  " + common.fold([common.deleted_line(i) for i in destroyed], NAMES_SHOWN), "red")
+    errors = report.policy
+    if errors:
+        yield Line(f"POLICY: {common.plural(len(errors), 'error')} (CAPI would refuse this change):", "red bold")
+        for diagnostic in errors:
+            yield Line(f"  {diagnostic}", "red")
+
+
+def _group(group: ImpactGroup) -> Iterator[Line]:
+    cp, workers = common.machines_replaced(group)
+    machines = f" · machines replaced: control plane {cp}, workers {workers}" if (cp, workers) != ("—", "—") else ""
+    yield Line(
+        f"  {group.headline} — {common.plural(len(group.clusters), 'cluster')}{machines}", _STYLE.get(group.effect, "")
+    )
+    for wave, members in group.by_wave():
+        yield Line(f"    {wave}: {common.fold([m.name for m in members], NAMES_SHOWN)}")
+    specific = common.details_lines(group)
+    for names, text in specific[:NAMES_SHOWN]:
+        yield Line(f"    {common.fold(names, 3)}: {text}", "dim")
+    if len(specific) > NAMES_SHOWN:
+        yield Line(f"    … and {len(specific) - NAMES_SHOWN:,} more clusters with details", "dim")
+
+
+def _revisions(report: DiffReport) -> Iterator[Line]:
+    if not report.revisions:
+        return
+    yield Line("")
+    yield Line("Class revisions", "bold")
+    for group in group_revisions(report.revisions):
+        for revision in group.revisions:
+            yield Line(f"  {common.revision_line(revision)}")
+        for template in group.first.templates:
+            yield Line(f"    {template.role} ({template.kind}): {template.op.value}", "dim")
+            for change in template.fields[:FIELDS_SHOWN]:
+                yield Line(f"      {common.field_line(change)}", "dim")
+        for change in group.first.class_fields[:FIELDS_SHOWN]:
+            yield Line(f"    ClusterClass {common.field_line(change)}", "dim")
+
+
+def _objects(report: DiffReport) -> Iterator[Line]:
+    if not report.changes:
+        return
+    folded = revision_objects(report.revisions)
+    others = [c for c in report.changes if c.key not in folded]
+    yield Line("")
+    yield Line(f"Objects ({common.plural(len(report.changes), 'object')})", "bold")
+    if len(others) < len(report.changes):
+        yield Line(f"  {common.revision_objects_line(report, folded)}", "dim")
+    marks = {"added": "+", "removed": "-", "changed": "~"}
+    for group in group_objects(others):
+        names = common.fold([k.name for k in group.keys], NAMES_SHOWN)
+        count = f" ×{len(group.keys):,}" if len(group.keys) > 1 else ""
+        yield Line(f"  {marks[group.op.value]} {group.kind}{count} {group.op.value}: {names}")
+        for change in group.fields[:FIELDS_SHOWN]:
+            yield Line(f"      {common.field_line(change)}", "dim")
+        if len(group.fields) > FIELDS_SHOWN:
+            yield Line(f"      … and {len(group.fields) - FIELDS_SHOWN:,} more fields", "dim")
+
+
+def _rollout(plan: RolloutPlan) -> Iterator[Line]:
+    yield Line("")
+    yield Line("Rollout order (class revisions first, then wave by wave)", "bold")
+    for step in plan.waves:
+        mark = "touched" if step.is_touched else "untouched"
+        style = "bold" if step.is_touched else "dim"
+        yield Line(
+            f"  {step.index}. {step.name}: {common.plural(len(step.clusters), 'cluster')}, {len(step.touched):,} "
+            f"changing{f', {len(step.deleted):,} deleted' if step.deleted else ''} ({mark}) — {common.gates(step)}",
+            style,
+        )
+        if step.touched:
+            yield Line(f"     in order: {common.fold(list(step.touched), NAMES_SHOWN)}")
+        if step.deleted:
+            yield Line(f"     deleted: {common.fold(list(step.deleted), NAMES_SHOWN)}", "red")
+    if plan.unassigned:
+        yield Line(f"  not in any wave: {common.fold(list(plan.unassigned), NAMES_SHOWN)}", "yellow")
+
+
+def render(report: DiffReport) -> list[Line]:
+    """The whole report as lines."""
+    lines = [Line(f"fleetc diff: {report.base_label} → {report.head_label}", "bold")]
+    if report.failed:
+        return [*lines, *_failures(report)]
+    lines += _alerts(report)
+    lines.append(Line(common.summary_line(report), "bold"))
+    groups = group_impacts(report.impacts, report.wave_order)
+    if groups:
+        lines += [Line(""), Line("Clusters", "bold")]
+        for group in groups:
+            lines += _group(group)
+    lines += _revisions(report)
+    lines += _objects(report)
+    if report.rollout is not None:
+        lines += _rollout(report.rollout)
+    return lines
+
+
+def plain(report: DiffReport) -> str:
+    """The text format without styles (tests, files)."""
+    return "\n".join(line.text for line in render(report)) + "\n"

@@ -1,0 +1,110 @@
+"""The diff of two sides as one value: object changes, class revisions, per-cluster impact, policy, rollout order.
+
+``compare(base, head)`` is the pure entry point of ``fleetc diff`` and ``fleetc plan``:
+``compare(open_fleet("base", root, "origin/main"), open_fleet("head", root, None))``. When either side is a
+:class:`~fleetc.plan.snapshot.SideFailure`, the report carries the failure(s) and nothing else: a side that did
+not compile is not compared, so it never shows as everything added or deleted.
+
+Formatters (:mod:`fleetc.plan.formats`) turn a report into text, markdown or JSON.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from fleetc.core.diagnostics import Diagnostic, has_errors
+from fleetc.plan import policy
+from fleetc.plan.diff import FieldDiffer, ObjectChange, diff_sets
+from fleetc.plan.impact import ClusterImpact, Effect, cluster_impacts, revision_index
+from fleetc.plan.revisions import RevisionChange, pair_revisions
+from fleetc.plan.rollout_order import RolloutPlan, rollout_order
+from fleetc.plan.snapshot import Side, SideFailure, Snapshot
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    """Everything a diff found. Empty but for ``failures`` when a side could not be compared."""
+
+    base_label: str
+    head_label: str
+    failures: tuple[SideFailure, ...] = ()
+    changes: tuple[ObjectChange, ...] = ()
+    revisions: tuple[RevisionChange, ...] = ()
+    impacts: tuple[ClusterImpact, ...] = ()
+    policy: tuple[Diagnostic, ...] = ()
+    wave_order: tuple[str, ...] = ()
+    rollout: RolloutPlan | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when a side could not be loaded, validated or compiled."""
+        return bool(self.failures)
+
+    @property
+    def changed(self) -> bool:
+        """True when any object differs."""
+        return bool(self.changes)
+
+    @property
+    def policy_errors(self) -> bool:
+        """True when a cross-revision rule is broken."""
+        return has_errors(self.policy)
+
+    @property
+    def changed_clusters(self) -> tuple[ClusterImpact, ...]:
+        """Clusters something happens to, by name."""
+        return tuple(i for i in self.impacts if i.changed)
+
+    def effect_counts(self) -> dict[Effect, int]:
+        """Changed clusters by most severe effect, most severe first."""
+        counts = Counter(i.effect for i in self.impacts if i.changed)
+        return {effect: counts[effect] for effect in Effect if counts[effect]}
+
+    @property
+    def destroyed(self) -> tuple[ClusterImpact, ...]:
+        """Clusters deleted, or losing a worker pool (destructive changes)."""
+        return tuple(i for i in self.impacts if i.destructive)
+
+    @property
+    def touched_waves(self) -> tuple[str, ...]:
+        """Waves with a changed cluster, in rollout order (then any others, by name)."""
+        touched = {i.wave or "" for i in self.impacts if i.changed}
+        ordered = [w for w in self.wave_order if w in touched]
+        return tuple(ordered + sorted(touched - set(ordered) - {""}))
+
+    @property
+    def total_clusters(self) -> int:
+        """Clusters of either side (the head's, and the deleted ones)."""
+        return len(self.impacts)
+
+    @property
+    def head_clusters(self) -> int:
+        """Clusters of the head side."""
+        return sum(1 for i in self.impacts if i.effect is not Effect.DELETED)
+
+
+def _failure_report(base: Side, head: Side) -> DiffReport:
+    failures = tuple(side for side in (base, head) if isinstance(side, SideFailure))
+    return DiffReport(base.label, head.label, failures)
+
+
+def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:
+    """The diff from ``base`` to ``head``; with ``rollout``, the rollout order of the head side too."""
+    if not isinstance(base, Snapshot) or not isinstance(head, Snapshot):
+        return _failure_report(base, head)
+    differ = FieldDiffer()
+    changes = diff_sets(base.objects, head.objects, differ)
+    revisions = pair_revisions(base, head, differ)
+    by_key = {c.key: c for c in changes}
+    impacts = cluster_impacts(base, head, by_key, revision_index(revisions))
+    return DiffReport(
+        base.label,
+        head.label,
+        changes=changes,
+        revisions=revisions,
+        impacts=impacts,
+        policy=policy.check(base, head, impacts, revisions),
+        wave_order=tuple(dict.fromkeys([*head.wave_order, *base.wave_order])),
+        rollout=rollout_order(head, impacts) if rollout else None,
+    )

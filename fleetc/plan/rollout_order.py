@@ -1,0 +1,92 @@
+"""The rollout order of a change (``fleetc plan``): waves in order, clusters per wave, gates between waves.
+
+Each wave lists its clusters in rollout order (by name, as the compiler orders them) and marks the ones the
+change touches; ``maxConcurrent`` and the failure budget are resolved to numbers against the wave's size
+(percentages round down; at least one cluster is in flight), with the soak and the control-plane deadline in
+seconds. Class revisions are applied before the first wave (they replace no machine by themselves); a deleted
+cluster is listed in the wave it was in.
+
+Needs the fleet model of the head side (gates live in ``fleet.yaml``); a built tree carries only wave names.
+Caller: :func:`fleetc.plan.report.compare` with ``rollout=True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.snapshot import Snapshot, WaveInfo
+
+
+@dataclass(frozen=True)
+class WaveStep:
+    """One wave of the rollout and what the change does in it."""
+
+    index: int
+    name: str
+    clusters: tuple[str, ...]
+    touched: tuple[str, ...]
+    deleted: tuple[str, ...]
+    max_concurrent: int | None
+    soak_seconds: int | None
+    control_plane_deadline_seconds: int | None
+    failure_budget: int | None
+
+    @property
+    def is_touched(self) -> bool:
+        """True when any cluster of the wave changes."""
+        return bool(self.touched or self.deleted)
+
+    @property
+    def batches(self) -> int:
+        """How many rounds of ``maxConcurrent`` clusters the touched clusters need at least."""
+        if not self.touched:
+            return 0
+        width = self.max_concurrent or 1
+        return -(-len(self.touched) // width)
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    """Every wave in order; clusters in no wave are listed apart (a valid fleet has none)."""
+
+    waves: tuple[WaveStep, ...]
+    unassigned: tuple[str, ...] = ()
+
+    @property
+    def touched_waves(self) -> tuple[str, ...]:
+        """Names of the waves the change touches, in order."""
+        return tuple(w.name for w in self.waves if w.is_touched)
+
+
+def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str]) -> WaveStep:
+    size = len(wave.clusters)
+    settings = wave.settings
+    return WaveStep(
+        index=index,
+        name=wave.name,
+        clusters=wave.clusters,
+        touched=tuple(c for c in wave.clusters if c in touched),
+        deleted=tuple(sorted(deleted)),
+        max_concurrent=settings.max_concurrent.of(size, at_least=1) if settings else None,
+        soak_seconds=settings.soak if settings else None,
+        control_plane_deadline_seconds=settings.control_plane_deadline if settings else None,
+        failure_budget=settings.failure_budget.of(size) if settings else None,
+    )
+
+
+def rollout_order(head: Snapshot, impacts: Iterable[ClusterImpact]) -> RolloutPlan:
+    """The waves of the head revision in order, with the clusters the change touches in each."""
+    impacts = list(impacts)
+    touched = {i.name for i in impacts if i.changed and i.effect is not Effect.DELETED}
+    deleted: dict[str, list[str]] = {}
+    for impact in impacts:
+        if impact.effect is Effect.DELETED:
+            deleted.setdefault(impact.wave or "", []).append(impact.name)
+    steps = tuple(_step(i, w, touched, deleted.get(w.name, [])) for i, w in enumerate(head.waves, start=1))
+    in_waves = {c for w in head.waves for c in w.clusters}
+    head_waves = set(head.wave_order)
+    orphans = {name for wave, names in deleted.items() if wave not in head_waves for name in names}
+    unassigned = tuple(sorted((touched - in_waves) | orphans))
+    return RolloutPlan(steps, unassigned)

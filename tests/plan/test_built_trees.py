@@ -1,0 +1,103 @@
+"""``fleetc diff DIR_A DIR_B``: two trees written by ``fleetc build``, compared from their objects alone.
+
+Impact is derived from the rendered Cluster, ClusterClass and template objects, so two built trees give the same
+per-cluster answer as the two fleet revisions they were built from; waves come from the Cluster labels and the
+Flux chain. A folder that is not a readable built tree is a failure, not "everything deleted".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.plan.support import FleetRepo, run
+from tests.plan.test_formats import scenario
+
+
+def _build(out: Path) -> None:
+    """Build into ``out`` as if it were always committed at the same place (the Flux path does not vary)."""
+    result = run("build", "fleet", "-o", str(out), "--flux-path", "./clusters/test")
+    assert result.exit_code == 0, result.output
+
+
+def _comparable(report: dict[str, object]) -> list[object]:
+    clusters = report["clusters"]
+    assert isinstance(clusters, list)
+    return [{k: v for k, v in c.items() if k != "source"} for c in clusters]
+
+
+def test_two_built_trees_give_the_same_impact_as_the_revisions_they_came_from(repo: FleetRepo) -> None:
+    _build(repo.root / "out-a")
+    scenario(repo)
+    _build(repo.root / "out-b")
+
+    trees = json.loads(run("diff", "out-a", "out-b", "--format", "json").stdout)
+    revisions = json.loads(run("diff", "fleet", "--base", "HEAD", "--format", "json").stdout)
+
+    assert trees["base"]["label"] == "out-a"
+    assert _comparable(trees) == _comparable(revisions)
+    assert [r["from"] for r in trees["revisions"]] == [r["from"] for r in revisions["revisions"]]
+    assert trees["summary"]["wavesTouched"] == ["canary", "broad"]
+
+
+def test_built_trees_of_the_same_fleet_show_no_change(repo: FleetRepo) -> None:
+    _build(repo.root / "out-a")
+    _build(repo.root / "out-b")
+
+    result = run("diff", "out-a", "out-b", "--exit-code")
+
+    assert result.exit_code == 0, result.output
+    assert "No cluster changes." in result.stdout
+
+
+def test_plan_of_built_trees_lists_waves_in_flux_order_without_gates(repo: FleetRepo) -> None:
+    _build(repo.root / "out-a")
+    scenario(repo)
+    _build(repo.root / "out-b")
+
+    waves = json.loads(run("plan", "out-a", "out-b", "--format", "json").stdout)["rollout"]["waves"]
+
+    assert [w["name"] for w in waves] == ["canary", "broad"]
+    assert waves[0]["changing"] == ["eu-1", "eu-4"]
+    assert waves[0]["maxConcurrent"] is None  # gates live in fleet.yaml, not in the built tree
+
+
+def test_a_broken_built_tree_is_a_read_failure(repo: FleetRepo) -> None:
+    _build(repo.root / "out-a")
+    _build(repo.root / "out-b")
+    (repo.root / "out-b" / "clusters" / "eu-1" / "cluster.yaml").write_text("kind: Cluster\nmetadata: {}\n")
+
+    report = json.loads(run("diff", "out-a", "out-b", "--format", "json").stdout)
+
+    [failure] = report["failures"]
+    assert (failure["side"], failure["stage"]) == ("head", "read")
+    assert "no apiVersion, metadata.name" in failure["diagnostics"][0]["message"]
+    assert report["clusters"] == []
+
+
+def test_an_empty_folder_is_not_everything_deleted(repo: FleetRepo) -> None:
+    _build(repo.root / "out-a")
+    (repo.root / "empty").mkdir()
+
+    result = run("diff", "out-a", "empty")
+
+    assert result.exit_code == 1
+    assert "head (empty) failed to read: no Kubernetes objects found" in result.stdout
+    assert "DELETED" not in result.stdout
+
+
+def test_a_class_change_whose_class_objects_are_missing_is_not_reported_as_no_change(repo: FleetRepo) -> None:
+    import shutil
+
+    _build(repo.root / "out-a")
+    repo.builder.set("ClusterClass", "standard", "spec.workers.general.size", "medium")
+    repo.write()
+    _build(repo.root / "out-b")
+    for folder in (repo.root / "out-b" / "classes").glob("standard-aws-eu-*"):
+        shutil.rmtree(folder)
+
+    clusters = json.loads(run("diff", "out-a", "out-b", "--format", "json").stdout)["clusters"]
+
+    eu1 = next(c for c in clusters if c["name"] == "eu-1")
+    assert eu1["effects"] == ["replace"]
+    assert "which machines are replaced cannot be told" in eu1["notes"][0]

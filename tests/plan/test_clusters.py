@@ -1,0 +1,106 @@
+"""Clusters added, removed and renamed: a deletion is destructive and impossible to miss.
+
+A removed cluster is flagged at the very top of the comment (before the summary table) with its wave and the
+machines it loses; a renamed cluster is a delete plus a create, since CAPI cannot rename, and the diff says so.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.plan.support import FleetRepo, run, top
+
+
+def test_a_new_cluster_is_created_in_its_wave_with_its_machines(repo: FleetRepo) -> None:
+    repo.add_cluster("eu-4", ring="canary")
+    repo.write()
+
+    result = run("diff", "fleet", "--base", "HEAD", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    [cluster] = report["clusters"]
+    assert (cluster["name"], cluster["effects"], cluster["wave"]) == ("eu-4", ["created"], "canary")
+    assert cluster["version"] == "v1.34.2"
+    assert cluster["machines"]["controlPlane"] == 3
+    assert report["summary"]["objects"] == {"added": 1, "removed": 0, "changed": 0}
+
+
+def test_a_removed_cluster_is_flagged_destructive_at_the_very_top(repo: FleetRepo) -> None:
+    repo.remove_cluster("eu-3")
+    repo.write()
+
+    result = run("diff", "fleet", "--base", "HEAD", "--format", "markdown")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[3] == "> [!CAUTION]"
+    assert lines[4] == "> **1 cluster will be DELETED** with all machines: `eu-3` (wave broad)"
+    table = top(result.stdout).index("| change |")
+    assert top(result.stdout).index("DELETED") < table
+    assert "| **DELETED (every machine of the cluster is removed)** | 1 | broad: `eu-3` | — | — |" in result.stdout
+
+
+def test_a_removed_cluster_is_destructive_in_text_and_json_too(repo: FleetRepo) -> None:
+    repo.remove_cluster("eu-3")
+    repo.write()
+
+    text = run("diff", "fleet", "--base", "HEAD").stdout
+    data = json.loads(run("diff", "fleet", "--base", "HEAD", "--format", "json").stdout)
+
+    assert text.splitlines()[1:3] == ["DESTRUCTIVE: machines deleted for good on 1 cluster:", "  eu-3 (wave broad)"]
+    [cluster] = data["clusters"]
+    assert cluster["effects"] == ["deleted"] and cluster["destructive"]
+    assert cluster["machines"]["workers"] == {"min": 3, "max": 3}
+
+
+def test_a_renamed_cluster_is_a_delete_and_a_create_and_said_to_look_like_a_rename(repo: FleetRepo) -> None:
+    repo.cluster("eu-3")["metadata"]["name"] = "eu-30"
+    repo.write()
+
+    result = run("diff", "fleet", "--base", "HEAD", "--format", "markdown")
+
+    head = top(result.stdout)
+    assert "**1 cluster will be DELETED** with all machines: `eu-3` (wave broad)" in head
+    assert "1 of them is re-created with the same spec under another name or namespace (`eu-3` → `eu-30`)" in head
+    assert "created at v1.34.2" in head
+    assert "looks like renamed to eu-30: CAPI cannot rename, so one cluster is deleted, one created" in result.stdout
+
+
+def test_moving_a_cluster_to_another_wave_is_metadata_only(repo: FleetRepo) -> None:
+    repo.cluster("eu-3")["metadata"]["labels"]["ring"] = "canary"
+    repo.write()
+
+    data = json.loads(run("diff", "fleet", "--base", "HEAD", "--format", "json").stdout)
+
+    [cluster] = data["clusters"]
+    assert cluster["effects"] == ["metadata"]
+    assert "moves from wave broad to canary" in cluster["notes"]
+
+
+def test_scaling_a_pool_replaces_no_machine(repo: FleetRepo) -> None:
+    repo.cluster("eu-2")["spec"]["workers"] = {"general": {"replicas": 5}}
+    repo.cluster("eu-2")["spec"]["controlPlane"] = {"replicas": 5}
+    repo.write()
+
+    data = json.loads(run("diff", "fleet", "--base", "HEAD", "--format", "json").stdout)
+
+    [cluster] = data["clusters"]
+    assert cluster["effects"] == ["scale"]
+    assert cluster["scaling"] == ["control plane 3 → 5", "general 3 → 5"]
+    assert cluster["machines"]["controlPlaneReplaced"] == 0
+
+
+def test_an_unchanged_fleet_reports_no_change_and_exits_0_even_with_exit_code(repo: FleetRepo) -> None:
+    result = run("diff", "fleet", "--base", "HEAD", "--exit-code")
+
+    assert result.exit_code == 0, result.output
+    assert "No cluster changes." in result.stdout
+
+
+def test_exit_code_makes_any_change_exit_1(repo: FleetRepo) -> None:
+    repo.add_cluster("eu-4")
+    repo.write()
+
+    assert run("diff", "fleet", "--base", "HEAD").exit_code == 0
+    assert run("diff", "fleet", "--base", "HEAD", "--exit-code").exit_code == 1
