@@ -15,6 +15,8 @@ from fleetc import SourceError
 from tests.builders import FleetBuilder
 from tests.cli.conftest import EXAMPLE_FLEET, RunFleetc
 
+NO_REVISION = "no such git revision here (in a shallow clone, fetch it first)"
+
 
 @pytest.fixture
 def fleet_repo(tmp_path: Path) -> Path:
@@ -70,7 +72,7 @@ def test_usage_errors_exit_2(fleetc: RunFleetc, args: tuple[str, ...], fragment:
 def test_unknown_revision_is_a_usage_error(fleetc: RunFleetc, fleet_repo: Path) -> None:
     result = fleetc("validate", "fleet", "--rev", "no-such-branch", cwd=fleet_repo)
     assert result.exit_code == 2
-    assert result.stderr == "fleetc: error: no-such-branch: no such git revision\n"
+    assert result.stderr == f"fleetc: error: no-such-branch: {NO_REVISION}\n"
 
 
 def test_full_sha_of_a_missing_commit_is_a_usage_error(fleetc: RunFleetc, fleet_repo: Path) -> None:
@@ -79,7 +81,7 @@ def test_full_sha_of_a_missing_commit_is_a_usage_error(fleetc: RunFleetc, fleet_
     result = fleetc("validate", "fleet", "--rev", missing, cwd=fleet_repo)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2
-    assert result.stderr == f"fleetc: error: {missing}: no such git revision\n"
+    assert result.stderr == f"fleetc: error: {missing}: {NO_REVISION}\n"
 
 
 def test_revision_outside_a_git_repository_is_a_usage_error(fleetc: RunFleetc, tmp_path: Path) -> None:
