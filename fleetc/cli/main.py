@@ -10,6 +10,7 @@ import click
 from fleetc.cli.build_cmd import build
 from fleetc.cli.diff_cmd import diff
 from fleetc.cli.plan_cmd import plan
+from fleetc.cli.rollout_cmds import apply, rollout_group, simulate, status
 from fleetc.cli.validate_cmd import validate
 from fleetc.schema.documents import KINDS
 from fleetc.schema.export import json_schema
@@ -31,6 +32,10 @@ def schema(kind: str | None) -> None:
 
 cli.add_command(validate)
 cli.add_command(build)
+cli.add_command(apply)
+cli.add_command(simulate)
+cli.add_command(rollout_group, name="rollout")
+cli.add_command(status)
 cli.add_command(diff)
 cli.add_command(plan)
 

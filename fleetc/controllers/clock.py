@@ -42,10 +42,10 @@ class VirtualClock:
 class RealClock:
     """Wall-clock time, optionally sped up (``speed=60``: a simulated minute per real second)."""
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, speed: float = 1.0, start: float | None = None) -> None:
         self._speed = speed
         self._origin_real = time.monotonic()
-        self._origin = time.time()
+        self._origin = time.time() if start is None else start
 
     def now(self) -> float:
         return self._origin + (time.monotonic() - self._origin_real) * self._speed

@@ -58,7 +58,9 @@ def age(seconds: float) -> str:
         return f"{days}d{hours}h" if hours else f"{days}d"
     if hours:
         return f"{hours}h{minutes}m" if minutes else f"{hours}h"
-    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s" if secs else f"{minutes}m"
+    return f"{secs}s"
 
 
 def _condition_cells(obj: Manifest, condition_type: str, now: float) -> dict[str, str]:

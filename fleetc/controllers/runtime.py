@@ -162,7 +162,7 @@ class Manager:
         self._reconcilers: dict[str, Reconciler] = {}
         self._routes: dict[tuple[str, str], list[tuple[str, Mapper | None]]] = {}
         self.errors: list[tuple[float, str, ObjectKey, str]] = []
-        store.watch(self._on_event)
+        store.watch_shared(self._on_event)
 
     def add(self, reconciler: Reconciler) -> None:
         """Register a reconciler and its watches; existing objects of its kind are queued."""

@@ -122,6 +122,7 @@ class MemoryStore:
         self._dependents: dict[str, set[ObjectKey]] = defaultdict(set)
         self._uids: dict[str, ObjectKey] = {}
         self._handlers: list[Handler] = []
+        self._shared_handlers: list[Handler] = []
         self._version = 0
         self._serial = 0
 
@@ -183,19 +184,39 @@ class MemoryStore:
         stored = copy(obj)
         stored.pop("status", None)
         if "status" in current:
-            stored["status"] = copy(current["status"])
+            stored["status"] = current["status"]
         for immutable in ("uid", "creationTimestamp", "deletionTimestamp"):
             if immutable in current["metadata"]:
                 stored["metadata"][immutable] = current["metadata"][immutable]
         generation = current["metadata"]["generation"]
         stored["metadata"]["generation"] = generation + (_spec_part(stored) != _spec_part(current))
-        return self._replace(key, current, stored)
+        return _copied(self._replace(key, current, stored))
 
     def update_status(self, obj: Manifest) -> Manifest:
         key, current = self._current_for_write(obj)
-        stored = copy(current)
-        stored["status"] = copy(obj.get("status", {}))
-        return self._replace(key, current, stored)
+        # Stored objects are never changed in place, so the new version may share all but metadata and status.
+        stored = {**current, "metadata": dict(current["metadata"]), "status": copy(obj.get("status", {}))}
+        return _copied(self._replace(key, current, stored))
+
+    def replace(self, obj: Manifest) -> None:
+        """:meth:`update` without copies, for writers that build each new version from a stored one: the store
+        keeps the parts of ``obj`` (the caller must not modify them afterwards) and returns nothing."""
+        key, current = self._current_for_write(obj)
+        stored = {k: v for k, v in obj.items() if k != "status"}
+        stored["metadata"] = metadata = dict(obj["metadata"])
+        if "status" in current:
+            stored["status"] = current["status"]
+        for immutable in ("uid", "creationTimestamp", "deletionTimestamp"):
+            if immutable in current["metadata"]:
+                metadata[immutable] = current["metadata"][immutable]
+        metadata["generation"] = current["metadata"]["generation"] + (_spec_part(stored) != _spec_part(current))
+        self._replace(key, current, stored)
+
+    def replace_status(self, obj: Manifest) -> None:
+        """:meth:`update_status` without copies, for writers that build a new status for every write: the store
+        keeps ``obj["status"]`` itself (the caller must not modify it afterwards) and returns nothing."""
+        key, current = self._current_for_write(obj)
+        self._replace(key, current, {**current, "metadata": dict(current["metadata"]), "status": obj.get("status", {})})
 
     def delete(self, key: ObjectKey) -> None:
         current = self._objects[(key.group, key.kind)].get((key.namespace, key.name))
@@ -212,6 +233,12 @@ class MemoryStore:
     def watch(self, handler: Handler) -> None:
         self._handlers.append(handler)
 
+    def watch_shared(self, handler: Handler) -> None:
+        """Like :meth:`watch`, but the event carries the stored object itself, not a copy: the handler must not
+        modify it. Stored objects are never changed in place (every write stores a new version), so the object
+        stays valid; this saves a deep copy per write for read-only handlers (the manager, informer caches)."""
+        self._shared_handlers.append(handler)
+
     # internals
 
     def _current_for_write(self, obj: Manifest) -> tuple[ObjectKey, Manifest]:
@@ -225,6 +252,7 @@ class MemoryStore:
         return key, current
 
     def _replace(self, key: ObjectKey, current: Manifest, stored: Manifest) -> Manifest:
+        """Store a new version (the stored object itself is returned: callers hand out copies)."""
         self._stamp(stored)
         self._objects[(key.group, key.kind)][(key.namespace, key.name)] = stored
         self._unindex_owners(key, current)
@@ -232,7 +260,7 @@ class MemoryStore:
         self._emit("MODIFIED", key, stored)
         if "deletionTimestamp" in stored["metadata"] and not stored["metadata"].get("finalizers"):
             self._remove(key, stored)
-        return _copied(stored)
+        return stored
 
     def _remove(self, key: ObjectKey, current: Manifest) -> None:
         del self._objects[(key.group, key.kind)][(key.namespace, key.name)]
@@ -257,6 +285,10 @@ class MemoryStore:
             self._dependents[ref["uid"]].discard(key)
 
     def _emit(self, kind: EventType, key: ObjectKey, obj: Manifest) -> None:
+        if self._shared_handlers:
+            shared = Event(kind, key, obj)
+            for handler in self._shared_handlers:
+                handler(shared)
         if self._handlers:
             event = Event(kind, key, copy(obj))
             for handler in self._handlers:

@@ -272,7 +272,7 @@ def _failure(objects: ClusterObjects, target: Target) -> tuple[Finding, bool] | 
             return finding, CONTROL_PLANE_LABEL in machine["metadata"].get("labels", {})
     control_plane = objects.control_plane
     if control_plane is not None:
-        finding = _remediation_failure(control_plane, objects.cluster, target)
+        finding = _remediation_failure(control_plane, objects.cluster, objects.machines, target)
         if finding is not None:
             return finding, True
     if objects.cluster is not None:
@@ -285,7 +285,9 @@ def _failure(objects: ClusterObjects, target: Target) -> tuple[Finding, bool] | 
 
 def _fresh(moment: str | None, target: Target) -> bool:
     """True when a signal raised at ``moment`` belongs to this attempt (unknown times count)."""
-    return target.since is None or not moment or parse_timestamp(moment) >= target.since
+    # Strictly after: times have one-second resolution, and a signal stamped in the second an attempt (a retry)
+    # started was raised before it — nothing new can fail within a second of starting.
+    return target.since is None or not moment or parse_timestamp(moment) > target.since
 
 
 def _machine_failure(machine: Manifest, target: Target) -> Finding | None:
@@ -302,11 +304,18 @@ def _machine_failure(machine: Manifest, target: Target) -> Finding | None:
     return Finding(_subject(machine), _describe(check), message)
 
 
-def _remediation_failure(control_plane: Manifest, cluster: Manifest | None, target: Target) -> Finding | None:
+def _remediation_failure(
+    control_plane: Manifest, cluster: Manifest | None, machines: Iterable[Manifest], target: Target
+) -> Finding | None:
     """A KubeadmControlPlane remediation since the rollout started: the control plane failed to come up."""
     last = control_plane.get("status", {}).get("lastRemediation")
     if not last or not _fresh(last.get("time"), target):
         return None
+    if any(
+        m["metadata"]["name"] == last.get("machine") and not _fresh(m["metadata"].get("creationTimestamp"), target)
+        for m in machines
+    ):
+        return None  # the remediated machine predates this attempt
     message = (
         f"Machine {last.get('machine')} failed its health check (HealthCheckSucceeded=False) and was remediated"
         f" at {last['time']} (retry {last.get('retryCount', 0)})"

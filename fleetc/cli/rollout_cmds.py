@@ -1,0 +1,253 @@
+"""``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
+
+All of them run on the embedded management plane (:mod:`fleetc.controllers.local`): simulated CAPI
+controllers over in-memory machines. Exit codes: 0 complete, 3 halted, 1 findings, 2 usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from fleetc.cli import rollout_reports
+from fleetc.cli.errors import EXIT_HALTED, handle_errors
+from fleetc.cli.targets import open_tree, resolve_targets
+from fleetc.controllers import local, rollout
+from fleetc.controllers.describe import describe
+from fleetc.controllers.rollout import RolloutPlan, RolloutView
+from fleetc.controllers.sim.inmemory import Faults, load_faults
+from fleetc.core.errors import FleetcError
+from fleetc.load.sources import SourceTree
+from fleetc.render.compile import compile_fleet
+from fleetc.schema.validate import validate_tree
+
+DEFAULT_STATE = ".fleetc/state.json"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fault_options(command: F) -> F:
+    """``--faults FILE`` and the fault flags of the simulated in-memory provider."""
+    for option in reversed(
+        [
+            click.option(
+                "--faults",
+                "faults_file",
+                type=click.Path(exists=True, dir_okay=False),
+                help="Fault file for the simulated provider (see docs/simulation.md).",
+            ),
+            click.option(
+                "--fail-control-plane",
+                multiple=True,
+                metavar="CLUSTER[@create|@vX.Y.Z|@REVISION]",
+                help="This cluster's control plane never gets a Node (repeatable).",
+            ),
+            click.option("--fail-pool", multiple=True, metavar="CLUSTER/POOL", help="This pool never gets Nodes."),
+            click.option("--slow-boot", multiple=True, metavar="CLUSTER[/POOL]=FACTORx|DURATION", help="Slower boots."),
+            click.option(
+                "--provider-errors",
+                multiple=True,
+                metavar="FROM+FOR[@CLUSTER]",
+                help="Provider API errors for a while, e.g. 10m+30m.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _faults(kwargs: dict[str, Any]) -> Faults:
+    flags = Faults.from_flags(
+        fail_control_plane=kwargs.pop("fail_control_plane"),
+        fail_pool=kwargs.pop("fail_pool"),
+        slow_boot=kwargs.pop("slow_boot"),
+        provider_errors=kwargs.pop("provider_errors"),
+    )
+    path = kwargs.pop("faults_file")
+    return load_faults(Path(path)).merged(flags) if path else flags
+
+
+def _plan(tree: SourceTree) -> RolloutPlan:
+    result = validate_tree(tree)
+    if not result.ok or result.fleet is None:
+        for diagnostic in result.diagnostics:
+            click.echo(str(diagnostic))
+        raise FleetcError(f"{tree.label}: the fleet is not valid; nothing rolled out")
+    return rollout.plan_rollout(compile_fleet(result.fleet))
+
+
+def _root(root: str | None) -> Path:
+    return resolve_targets([root] if root else [], Path.cwd()).roots[0]
+
+
+def _finish(views: list[tuple[str, RolloutView]]) -> None:
+    if any(view.halted for _, view in views):
+        sys.exit(EXIT_HALTED)
+
+
+@click.command()
+@click.argument("root", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--local", "local_plane", is_flag=True, help="Roll out on the embedded, simulated management plane.")
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    default=DEFAULT_STATE,
+    show_default=True,
+    help="Where the embedded plane keeps its state between runs.",
+)
+@click.option(
+    "--speed",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Simulated seconds per real second; 0 runs in virtual time (as fast as possible, reproducible).",
+)
+@click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
+@fault_options
+@handle_errors
+def apply(root: str | None, local_plane: bool, state: str, speed: float, seed: int | None, **kwargs: Any) -> None:
+    """Roll the fleet out wave by wave, halting when a control plane fails to come up."""
+    if not local_plane:
+        raise click.UsageError("only --local (the embedded management plane) is available in this version")
+    faults = _faults(kwargs)
+    fleet_root = _root(root)
+    plan = _plan(open_tree(fleet_root, Path.cwd(), None))
+    state_path = Path(state)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
+    console = rollout_reports.console()
+    pace = f"{speed:g}× real time" if speed else "virtual time"
+    console.print(f"applying {fleet_root.name} on the embedded plane (simulated CAPI, {pace})", markup=False)
+    printed = 0
+
+    def progress() -> None:
+        nonlocal printed
+        view = rollout.read_rollout(plane.store, plan.key)
+        if view is not None:
+            for line in rollout_reports.timeline_lines(view, view.timeline[printed:]):
+                console.print(line, markup=False)
+            printed = len(view.timeline)
+        plane.save()
+
+    view = local.roll_out(plane, plan, on_step=progress)
+    console.print()
+    rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    _finish([("apply", view)])
+
+
+@click.command()
+@click.argument("root", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--base", help="First create the fleet as it is at this git revision, then roll out ROOT's fleet.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulation.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@fault_options
+@handle_errors
+def simulate(root: str | None, base: str | None, seed: int, output: str, **kwargs: Any) -> None:
+    """Run the whole rollout in virtual time (days in seconds) and print the timeline and results."""
+    faults = _faults(kwargs)
+    fleet_root = _root(root)
+    cwd = Path.cwd()
+    steps: list[tuple[str, RolloutPlan]] = []
+    if base is not None:
+        steps.append((f"create at {base}", _plan(open_tree(fleet_root, cwd, base))))
+    steps.append(("rollout" if base else "create", _plan(open_tree(fleet_root, cwd, None))))
+    plane = local.open_plane(faults=faults, seed=seed)
+    views: list[tuple[str, RolloutView]] = []
+    for step, plan in steps:
+        view = local.roll_out(plane, plan)
+        views.append((step, view))
+        if view.halted:
+            break
+    if output == "json":
+        click.echo(rollout_reports.json_result(views, seed))
+    else:
+        console = rollout_reports.console()
+        for step, view in views:
+            console.rule(f"{step} (virtual time, seed {seed})")
+            rollout_reports.print_result(console, view, f"{step}: rollout {view.name}")
+    _finish(views)
+
+
+@click.group()
+def rollout_group() -> None:
+    """Inspect and steer the rollout on the embedded plane."""
+
+
+def _state_option(command: F) -> F:
+    return click.option(
+        "--state",
+        type=click.Path(exists=True, dir_okay=False),
+        default=DEFAULT_STATE,
+        show_default=True,
+        help="The embedded plane's state file.",
+    )(command)
+
+
+@rollout_group.command("status")
+@_state_option
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def rollout_status(state: str, output: str) -> None:
+    """Waves, clusters and the timeline of the rollout."""
+    plane = local.open_plane(state=Path(state), controllers=False)
+    view = local.view_of(plane, local.only_rollout(plane))
+    if output == "json":
+        click.echo(rollout_reports.json_result([("status", view)], plane.seed))
+        return
+    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
+
+
+@rollout_group.command("pause")
+@_state_option
+@handle_errors
+def rollout_pause(state: str) -> None:
+    """Start no further clusters (clusters in flight finish)."""
+    plane = local.open_plane(state=Path(state), controllers=False)
+    rollout.pause(plane.store, local.only_rollout(plane))
+    plane.save()
+    click.echo("paused: no further cluster starts until fleetc rollout resume")
+
+
+@rollout_group.command("resume")
+@_state_option
+@click.option("--speed", type=float, default=0.0, help="Run in real time × SPEED (default 0: virtual time).")
+@fault_options
+@handle_errors
+def rollout_resume(state: str, speed: float | None, **kwargs: Any) -> None:
+    """Lift a pause or a halt (failed clusters of the current wave are retried) and run to the end."""
+    plane = local.open_plane(state=Path(state), faults=_faults(kwargs), speed=speed or None)
+    key = local.only_rollout(plane)
+    rollout.resume(plane.store, key)
+    settled = local.run_until_settled(plane, key)
+    plane.save()
+    view = local.view_of(plane, key, settled)
+    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
+    _finish([("resume", view)])
+
+
+@click.command()
+@click.argument("cluster", required=False)
+@click.option("--state", type=click.Path(exists=True, dir_okay=False), default=DEFAULT_STATE, show_default=True)
+@handle_errors
+def status(cluster: str | None, state: str) -> None:
+    """A cluster's CAPI objects as a tree (like clusterctl describe), or every cluster's rollout state."""
+    plane = local.open_plane(state=Path(state), controllers=False)
+    console = rollout_reports.console()
+    view = local.view_of(plane, local.only_rollout(plane))
+    if cluster is None:
+        console.print(rollout_reports.cluster_table(view))
+        return
+    entry = next((c for c in view.clusters if c.name == cluster), None)
+    if entry is None:
+        raise click.BadParameter(f"no cluster {cluster} in the rollout", param_hint="CLUSTER")
+    found = rollout.cluster_objects(plane.store, entry.namespace, cluster)
+    objects = [
+        *([found.cluster] if found.cluster else []),
+        *found.control_planes,
+        *found.machine_deployments,
+        *found.machines,
+    ]
+    console.print(rollout_reports.describe_table(describe(objects, plane.clock.now())))

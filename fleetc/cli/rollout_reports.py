@@ -1,0 +1,124 @@
+"""Renders rollouts for people (timeline, wave and cluster tables) and for tools (JSON without wall-clock times)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fleetc.controllers.clock import parse_timestamp
+from fleetc.controllers.describe import COLUMNS, Row, age
+from fleetc.controllers.rollout import Event, RolloutView
+
+JSON_VERSION = 1
+PIPE_WIDTH = 240
+"""Columns when output is not a terminal: rich would otherwise wrap tables at 80."""
+
+
+def console() -> Console:
+    """A console that keeps table rows on one line when piped (CI logs, files)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+
+
+def elapsed(start: str | None, moment: str) -> str:
+    """``+1h20m`` since the rollout started (virtual or real time)."""
+    if start is None:
+        return moment
+    return "+" + age(parse_timestamp(moment) - parse_timestamp(start))
+
+
+def timeline_lines(view: RolloutView, events: Iterable[Event]) -> list[str]:
+    """One line per event: offset, what, where."""
+    lines = []
+    for event in events:
+        where = "/".join(part for part in (event.wave, event.cluster) if part)
+        text = f"{elapsed(view.started_at, event.time):>9}  {event.type:<18} {where}"
+        lines.append(f"{text}  {event.message}".rstrip())
+    return lines
+
+
+def verdict_line(view: RolloutView, label: str) -> str:
+    """How the rollout ended."""
+    took = elapsed(view.started_at, view.completed_at) if view.completed_at else ""
+    if view.halted:
+        return f"{label}: HALTED in wave {view.wave}: {view.halt_reason}"
+    return f"{label}: {view.phase} {took}".rstrip()
+
+
+def wave_table(view: RolloutView) -> Table:
+    """Waves with their gates and counts."""
+    table = Table(
+        "WAVE",
+        "CLUSTERS",
+        "MAX IN FLIGHT",
+        "SOAK",
+        "CP DEADLINE",
+        "BUDGET",
+        "SUCCEEDED",
+        "FAILED",
+        "PENDING",
+        box=None,
+        pad_edge=False,
+    )
+    for spec, counts in view.waves:
+        table.add_row(
+            spec.name,
+            str(spec.size),
+            str(spec.max_concurrent),
+            age(spec.soak_seconds),
+            age(spec.control_plane_deadline_seconds),
+            str(spec.failure_budget),
+            str(counts.succeeded),
+            str(counts.failed),
+            str(counts.pending + counts.in_flight),
+        )
+    return table
+
+
+def cluster_table(view: RolloutView) -> Table:
+    """Every cluster's result."""
+    table = Table("WAVE", "CLUSTER", "STATE", "VERSION", "STARTED", "FINISHED", "REASON", box=None, pad_edge=False)
+    for cluster in view.clusters:
+        started = elapsed(view.started_at, cluster.started_at) if cluster.started_at else "-"
+        finished = elapsed(view.started_at, cluster.finished_at) if cluster.finished_at else "-"
+        table.add_row(
+            cluster.wave, cluster.name, str(cluster.state), cluster.version, started, finished, cluster.reason or ""
+        )
+    return table
+
+
+def print_result(console: Console, view: RolloutView, label: str, *, timeline: bool = True) -> None:
+    """Timeline, waves, clusters and the verdict."""
+    if timeline:
+        for line in timeline_lines(view, view.timeline):
+            console.print(line, markup=False, highlight=False)
+        console.print()
+    console.print(wave_table(view))
+    console.print()
+    console.print(cluster_table(view))
+    console.print()
+    style = "bold red" if view.halted else "bold green"
+    console.print(verdict_line(view, label), style=style, markup=False, highlight=False)
+
+
+def json_result(views: Sequence[tuple[str, RolloutView]], seed: int) -> str:
+    """Machine-readable: no wall-clock values, so equal seeds give byte-identical output."""
+    payload: dict[str, Any] = {
+        "version": JSON_VERSION,
+        "seed": seed,
+        "rollouts": [{"step": step, **view.to_dict()} for step, view in views],
+        "halted": any(view.halted for _, view in views),
+    }
+    return json.dumps(payload, indent=2, sort_keys=True)
+
+
+def describe_table(rows: Sequence[Row]) -> Table:
+    """The ``fleetc status CLUSTER`` tree."""
+    table = Table(*COLUMNS, box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(*row.cells())
+    return table
