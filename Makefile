@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/fleetc validate examples/fleet --summary
 	$(BIN)/fleetc build examples/fleet -o out/example
+	$(BIN)/fleetc simulate examples/fleet
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check fleetc tests bench
