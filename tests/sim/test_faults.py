@@ -68,8 +68,13 @@ def test_a_control_plane_machine_that_never_gets_a_node_stalls_the_rollout() -> 
         "* waiting for control plane components to become healthy\n"
         "* waiting for etcd cluster to become healthy",
     )
-    assert _fields(kcp, "Available")[:2] == ("True", "Available")
-    assert _fields(kcp, "EtcdClusterHealthy")[:2] == ("Unknown", "HealthUnknown")
+    expected_kcp = fixture("cp-new-machine-never-gets-node", "KubeadmControlPlane")
+    assert _fields(kcp, "Available") == _fields(expected_kcp, "Available")  # "3 of 4 Machines have healthy …"
+    assert _fields(plane.cluster("eu-1"), "ControlPlaneAvailable") == _fields(expected_kcp, "Available")
+    name = stuck["metadata"]["name"]
+    for condition_type in ("EtcdClusterHealthy", "ControlPlaneComponentsHealthy"):
+        wanted = tuple(part.replace("eu-prod-1-7fvxk-zr6gm", name) for part in _fields(expected_kcp, condition_type))
+        assert _fields(kcp, condition_type) == wanted, condition_type
     assert kcp["status"]["versions"] == [{"replicas": 3, "version": "v1.34.2"}, {"replicas": 1, "version": NEW}]
     workers = plane.machines("eu-1", control_plane=False)
     assert {m["spec"]["version"] for m in workers} == {"v1.34.2"}  # the workers are not touched

@@ -26,7 +26,6 @@ CAPI = f"{CAPI_GROUP}/v1beta2"
 CONTROL_PLANE_GROUP = "controlplane.cluster.x-k8s.io"
 CONTROL_PLANE_API = f"{CONTROL_PLANE_GROUP}/v1beta2"
 BOOTSTRAP_GROUP = "bootstrap.cluster.x-k8s.io"
-INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
 
 CLUSTER = (CAPI_GROUP, "Cluster")
 CLUSTER_CLASS = (CAPI_GROUP, "ClusterClass")
@@ -35,8 +34,6 @@ MACHINE_SET = (CAPI_GROUP, "MachineSet")
 MACHINE_DEPLOYMENT = (CAPI_GROUP, "MachineDeployment")
 MACHINE_HEALTH_CHECK = (CAPI_GROUP, "MachineHealthCheck")
 KCP = (CONTROL_PLANE_GROUP, "KubeadmControlPlane")
-KCP_TEMPLATE = (CONTROL_PLANE_GROUP, "KubeadmControlPlaneTemplate")
-KUBEADM_CONFIG_TEMPLATE = (BOOTSTRAP_GROUP, "KubeadmConfigTemplate")
 
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
@@ -57,7 +54,6 @@ AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 PRE_TERMINATE_KCP = "pre-terminate.delete.hook.machine.cluster.x-k8s.io/kcp-cleanup"
 REMEDIATION_IN_PROGRESS = "controlplane.cluster.x-k8s.io/remediation-in-progress"
 REMEDIATION_FOR = "controlplane.cluster.x-k8s.io/remediation-for"
-INMEMORY_BOOTSTRAPPED = "machine.inmemory.infrastructure.cluster.x-k8s.io/bootstrapped"
 MD_REVISION = "machinedeployment.clusters.x-k8s.io/revision"
 MD_DESIRED_REPLICAS = "machinedeployment.clusters.x-k8s.io/desired-replicas"
 MD_MAX_REPLICAS = "machinedeployment.clusters.x-k8s.io/max-replicas"

@@ -101,20 +101,21 @@ class SettledFilter:
 
     def __init__(self, cache: ObjectCache) -> None:
         self._cache = cache
-        self._settled: dict[ObjectKey, str] = {}
+        self._settled: dict[tuple[str, str], str] = {}
+        """resourceVersion by (namespace, name): the kind is the reconciler's own."""
 
-    def settled(self, key: ObjectKey, obj: Manifest) -> bool:
-        """True when nothing changed since the last finished reconcile of ``key``."""
-        if self._settled.get(key) == obj["metadata"]["resourceVersion"]:
+    def settled(self, key: ObjectKey, obj: Manifest | None) -> bool:
+        """True when nothing changed since the last finished reconcile of ``key`` (False for a missing object)."""
+        if obj is not None and self._settled.get((key.namespace, key.name)) == obj["metadata"]["resourceVersion"]:
             return True
-        self._settled.pop(key, None)
+        self._settled.pop((key.namespace, key.name), None)
         return False
 
     def settle(self, key: ObjectKey, result: Result) -> Result:
         """Record that ``key`` is settled unless the reconcile asked to run again; returns ``result``."""
         current = self._cache.find(key)
         if result.requeue_after is None and current is not None:
-            self._settled[key] = current["metadata"]["resourceVersion"]
+            self._settled[(key.namespace, key.name)] = current["metadata"]["resourceVersion"]
         return result
 
     def waking(self, mapper: Mapper) -> Mapper:
@@ -123,7 +124,7 @@ class SettledFilter:
         def wake(obj: Manifest) -> Iterable[ObjectKey]:
             keys = list(mapper(obj))
             for found in keys:
-                self._settled.pop(found, None)
+                self._settled.pop((found.namespace, found.name), None)
             return keys
 
         return wake

@@ -106,7 +106,7 @@ class SimulatedKubeadmControlPlaneReconciler:
     def reconcile(self, request: Request) -> Result:
         """Observe, act once (remediate, roll out, scale), then report."""
         cp = self._current_state(request.key)
-        if cp is None or self.gate.settled(request.key, cp.kcp):
+        if self.gate.settled(request.key, cp.kcp if cp else None) or cp is None:
             return DONE
         requeue = self._reconcile_state(cp)
         cp = self._current_state(request.key, blocked_from=cp)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from fleetc.controllers.sim.api import is_deleting, name_of
+from fleetc.controllers.sim.api import is_deleting
 from fleetc.controllers.sim.machines import (
     has_node_ref,
     kcp_outdated_reasons,
@@ -121,7 +121,3 @@ class ControlPlane:
         remaining = len(members) - (1 if any(m is machine for m in members) else 0)
         healthy = sum(1 for m in members if m is not machine and self.healthy(m))
         return healthy >= remaining // 2 + 1
-
-    def machine_names(self) -> list[str]:
-        """Names of the Machines."""
-        return [name_of(m) for m in self.machines]

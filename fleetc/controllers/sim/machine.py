@@ -99,7 +99,7 @@ class SimulatedMachineReconciler:
     def reconcile(self, request: Request) -> Result:
         """One pass: deletion, or bootstrap → infrastructure → provider ID → status."""
         machine = self.ctx.cache.find(request.key)
-        if machine is None or self.gate.settled(request.key, machine):
+        if self.gate.settled(request.key, machine) or machine is None:
             return DONE
         cluster = self.ctx.cache.get(CLUSTER, request.key.namespace, machine["spec"]["clusterName"])
         if is_deleting(machine):

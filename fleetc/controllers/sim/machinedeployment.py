@@ -109,7 +109,7 @@ class SimulatedMachineDeploymentReconciler:
     def reconcile(self, request: Request) -> Result:
         """Ensure the new MachineSet, roll, clean up, report."""
         deployment = self.ctx.cache.find(request.key)
-        if deployment is None or is_deleting(deployment) or self.gate.settled(request.key, deployment):
+        if self.gate.settled(request.key, deployment) or deployment is None or is_deleting(deployment):
             return DONE
         sets = self._machine_sets(deployment)
         new = next((s for s in sets if template_matches(s, deployment)), None)

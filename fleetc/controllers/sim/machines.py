@@ -20,7 +20,6 @@ from fleetc.controllers.sim.api import (
     SIM_VM_READY,
     annotations_of,
     content_hash,
-    is_deleting,
     labels,
     moment,
     name_of,
@@ -98,18 +97,16 @@ class Counters(NamedTuple):
 def needs_remediation(machine: Manifest) -> bool:
     """Marked by a MachineHealthCheck: ``HealthCheckSucceeded=False`` and ``OwnerRemediated=False``."""
     conditions = machine.get("status", {}).get("conditions", [])
-    check, owner = find(conditions, "HealthCheckSucceeded"), find(conditions, "OwnerRemediated")
-    return check is not None and check["status"] == "False" and owner is not None and owner["status"] == "False"
+    check = find(conditions, "HealthCheckSucceeded")
+    if check is None or check["status"] != "False":
+        return False
+    owner = find(conditions, "OwnerRemediated")
+    return owner is not None and owner["status"] == "False"
 
 
 def oldest_first(machines: Iterable[Manifest]) -> list[Manifest]:
     """Machines by creation time, then name."""
     return sorted(machines, key=lambda m: (m["metadata"].get("creationTimestamp", ""), name_of(m)))
-
-
-def not_deleting(machines: Iterable[Manifest]) -> list[Manifest]:
-    """The Machines without a deletionTimestamp."""
-    return [m for m in machines if not is_deleting(m)]
 
 
 def infrastructure_kind(template_ref: Manifest) -> str:

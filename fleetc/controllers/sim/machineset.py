@@ -112,7 +112,7 @@ class SimulatedMachineSetReconciler:
     def reconcile(self, request: Request) -> Result:
         """Remediate, sync replicas, report."""
         machine_set = self.ctx.cache.find(request.key)
-        if machine_set is None or is_deleting(machine_set) or self.gate.settled(request.key, machine_set):
+        if self.gate.settled(request.key, machine_set) or machine_set is None or is_deleting(machine_set):
             return DONE
         self._remediate(self._machines(machine_set))
         self._sync_replicas(machine_set, self._machines(machine_set))

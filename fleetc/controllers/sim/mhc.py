@@ -90,7 +90,7 @@ class SimulatedMachineHealthCheckReconciler:
     def reconcile(self, request: Request) -> Result:
         """Judge every target, flag or clear them, report."""
         check = self.ctx.cache.find(request.key)
-        if check is None or self.gate.settled(request.key, check):
+        if self.gate.settled(request.key, check) or check is None:
             return DONE
         namespace = request.key.namespace
         cluster = self.ctx.cache.get(CLUSTER, namespace, check["spec"]["clusterName"])

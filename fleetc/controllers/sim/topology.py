@@ -134,7 +134,7 @@ class SimulatedTopologyReconciler:
     def reconcile(self, request: Request) -> Result:
         """Current state → desired state → apply; then the Cluster's status."""
         cluster = self.ctx.cache.find(request.key)
-        if cluster is None or "topology" not in cluster.get("spec", {}) or self.gate.settled(request.key, cluster):
+        if self.gate.settled(request.key, cluster) or cluster is None or "topology" not in cluster.get("spec", {}):
             return DONE
         if is_deleting(cluster):
             return self._reconcile_delete(cluster)

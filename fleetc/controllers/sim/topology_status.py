@@ -227,10 +227,9 @@ def _topology_reconciled(view: ClusterView) -> Cond:
     lines = _upgrade_lines(view, plan)
     if lines:
         message = f"Cluster is upgrading to {plan.target}\n" + "\n".join(f"  {line}" for line in lines)
-        only_deferred = bool(plan.deferred) and not plan.upgrading and not plan.pending
-        reason = "MachineDeploymentsUpgradeDeferred" if only_deferred and view.kcp is not None else "ClusterUpgrading"
-        if view.kcp is not None and view.kcp["spec"]["version"] == plan.target and only_deferred:
-            reason = "MachineDeploymentsUpgradeDeferred"
+        control_plane_done = view.kcp is not None and view.kcp["spec"]["version"] == plan.target
+        only_deferred = control_plane_done and bool(plan.deferred) and not plan.upgrading and not plan.pending
+        reason = "MachineDeploymentsUpgradeDeferred" if only_deferred else "ClusterUpgrading"
         return Cond("TopologyReconciled", FALSE, reason, message)
     if plan.pending_create:
         names = ", ".join(plan.pending_create)
