@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +136,41 @@ def test_status_shows_a_cluster_as_a_tree(tmp_path: Path) -> None:
     tree = run("status", "eu-prod-1", "--state", str(state)).output
     assert "Cluster/eu-prod-1" in tree and "ControlPlane - KubeadmControlPlane/eu-prod-1-" in tree
     assert tree.count("Machine/eu-prod-1-") >= 5 + 6
+
+
+def test_a_killed_apply_resumes_from_its_state_with_nothing_created_twice(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    command = [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE), "--local", "--speed", "0", "--state", str(state)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not state.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert state.exists(), "the run saved its state before it was killed"
+    interrupted = local.open_plane(state=state, controllers=False)
+    view = local.view_of(interrupted, local.only_rollout(interrupted))
+    assert view.phase != "Complete", "killed mid-rollout"
+
+    resumed = run("apply", str(EXAMPLE), "--local", "--speed", "0", "--state", str(state))
+    assert resumed.exit_code == 0, resumed.output
+    uninterrupted = tmp_path / "uninterrupted.json"
+    assert run("apply", str(EXAMPLE), "--local", "--speed", "0", "--state", str(uninterrupted)).exit_code == 0
+    assert object_counts(state) == object_counts(uninterrupted)
+
+
+def object_counts(state: Path) -> dict[tuple[str, str], int]:
+    """How many objects of each workload kind every cluster has."""
+    plane = local.open_plane(state=state, controllers=False)
+    counts: dict[tuple[str, str], int] = {}
+    for group, kind in (
+        ("controlplane.cluster.x-k8s.io", "KubeadmControlPlane"),
+        ("cluster.x-k8s.io", "Machine"),
+        ("cluster.x-k8s.io", "MachineDeployment"),
+        ("cluster.x-k8s.io", "MachineSet"),
+    ):
+        for obj in plane.store.list(group, kind):
+            cluster = obj["metadata"]["labels"]["cluster.x-k8s.io/cluster-name"]
+            counts[(cluster, kind)] = counts.get((cluster, kind), 0) + 1
+    assert counts
+    return counts
