@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console, Group
+from rich.live import Live
+from rich.text import Text
 
 from fleetc.cli import rollout_reports
 from fleetc.cli.errors import EXIT_HALTED, handle_errors
@@ -26,6 +29,7 @@ from fleetc.render.compile import compile_fleet
 from fleetc.schema.validate import validate_tree
 
 DEFAULT_STATE = ".fleetc/state.json"
+LIVE_EVENTS = 8
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -83,6 +87,31 @@ def _root(root: str | None) -> Path:
     return resolve_targets([root] if root else [], Path.cwd()).roots[0]
 
 
+def _show_live(plane: local.LocalPlane, plan: RolloutPlan, live: Live) -> None:
+    """On a terminal: the waves' progress and the latest events, redrawn in place."""
+    view = rollout.read_rollout(plane.store, plan.key)
+    if view is not None:
+        recent = rollout_reports.timeline_lines(view, view.timeline[-LIVE_EVENTS:])
+        live.update(Group(rollout_reports.wave_table(view), Text("\n".join(recent))))
+    plane.save()
+
+
+def _printer(plane: local.LocalPlane, plan: RolloutPlan, console: Console) -> Callable[[], None]:
+    """Elsewhere (CI logs): each event once, as a line."""
+    printed = 0
+
+    def progress() -> None:
+        nonlocal printed
+        view = rollout.read_rollout(plane.store, plan.key)
+        if view is not None:
+            for line in rollout_reports.timeline_lines(view, view.timeline[printed:]):
+                console.print(line, markup=False)
+            printed = len(view.timeline)
+        plane.save()
+
+    return progress
+
+
 def _finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
         sys.exit(EXIT_HALTED)
@@ -121,18 +150,11 @@ def apply(root: str | None, local_plane: bool, state: str, speed: float, seed: i
     console = rollout_reports.console()
     pace = f"{speed:g}× real time" if speed else "virtual time"
     console.print(f"applying {fleet_root.name} on the embedded plane (simulated CAPI, {pace})", markup=False)
-    printed = 0
-
-    def progress() -> None:
-        nonlocal printed
-        view = rollout.read_rollout(plane.store, plan.key)
-        if view is not None:
-            for line in rollout_reports.timeline_lines(view, view.timeline[printed:]):
-                console.print(line, markup=False)
-            printed = len(view.timeline)
-        plane.save()
-
-    view = local.roll_out(plane, plan, on_step=progress)
+    if console.is_terminal:
+        with Live(console=console, refresh_per_second=4, transient=True) as live:
+            view = local.roll_out(plane, plan, on_step=lambda: _show_live(plane, plan, live))
+    else:
+        view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console))
     console.print()
     rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
     _finish([("apply", view)])
