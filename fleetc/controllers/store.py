@@ -86,6 +86,10 @@ class Store(Protocol):
         """Replace status only; :class:`Conflict` on a stale resourceVersion."""
         ...
 
+    def patch(self, key: ObjectKey, merge_patch: Manifest) -> Manifest:
+        """Apply a JSON merge patch to metadata and spec."""
+        ...
+
     def delete(self, key: ObjectKey) -> None:
         """Delete (or mark for deletion while finalizers remain); dependents follow."""
         ...
@@ -102,6 +106,19 @@ def copy(value: Any) -> Any:
     if isinstance(value, list):
         return [copy(v) for v in value]
     return value
+
+
+def merge(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: maps merge, ``None`` deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = merge(result.get(name), value)
+    return result
 
 
 def _copied(obj: Manifest) -> Manifest:
@@ -217,6 +234,13 @@ class MemoryStore:
         keeps ``obj["status"]`` itself (the caller must not modify it afterwards) and returns nothing."""
         key, current = self._current_for_write(obj)
         self._replace(key, current, {**current, "metadata": dict(current["metadata"]), "status": obj.get("status", {})})
+
+    def patch(self, key: ObjectKey, merge_patch: Manifest) -> Manifest:
+        """Apply a JSON merge patch (RFC 7386) to metadata and spec; ``null`` removes a field."""
+        current = self.get(key)
+        patched = merge(current, {k: v for k, v in merge_patch.items() if k != "status"})
+        patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return self.update(patched)
 
     def delete(self, key: ObjectKey) -> None:
         current = self._objects[(key.group, key.kind)].get((key.namespace, key.name))

@@ -151,3 +151,13 @@ def test_a_snapshot_saved_to_disk_restores_the_same_store(store: MemoryStore, tm
     restored.delete(key())
     assert len(restored) == 0, "owner references survive the round trip"
     assert restored.create(cluster("new"))["metadata"]["resourceVersion"] == str(int(payload["version"]) + 1)
+
+
+def test_a_merge_patch_changes_only_what_it_names(store: MemoryStore) -> None:
+    obj = cluster()
+    obj["metadata"]["labels"] = {"ring": "canary", "env": "dev"}
+    store.create(obj)
+    patched = store.patch(key(), {"metadata": {"labels": {"env": None, "team": "ml"}}, "spec": {"paused": True}})
+    assert patched["metadata"]["labels"] == {"ring": "canary", "team": "ml"}
+    assert patched["spec"] == {"topology": {"version": "v1.34.2"}, "paused": True}
+    assert patched["metadata"]["generation"] == 2
