@@ -27,7 +27,8 @@ def check_documents(documents: Iterable[YamlDocument], schemas: CrdSchemas) -> l
             continue
         name = f"{data.get('kind')} {data.get('metadata', {}).get('name', '?')}"
         for violation in schemas.violations(data):
-            mark, _ = locate(document.node, violation.path)
+            at_key = violation.message.startswith("unknown field")
+            mark, _ = locate(document.node, violation.path, at_key=at_key)
             location = mark_location(document.path, mark)
             diagnostics.append(Diagnostic(location, violation.dotted, f"{name}: {violation.message}", Severity.ERROR))
     return diagnostics

@@ -126,7 +126,8 @@ class CrdSchemas:
         validator = self._validators.get(gvk)
         if validator is None:
             validator = self._validators[gvk] = jsonschema.Draft7Validator(_convert(schema))
-        return [_violation(e) for e in sorted(validator.iter_errors(defaulted), key=lambda e: [str(p) for p in e.path])]
+        errors = sorted(validator.iter_errors(defaulted), key=lambda e: [str(p) for p in e.path])
+        return [violation for error in errors for violation in _violations(error)]
 
 
 def _gvk(manifest: Manifest) -> GroupVersionKind:
@@ -134,8 +135,15 @@ def _gvk(manifest: Manifest) -> GroupVersionKind:
     return group, version, str(manifest.get("kind", ""))
 
 
-def _violation(error: jsonschema.ValidationError) -> SchemaViolation:
-    return SchemaViolation(tuple(error.absolute_path), error.message)
+def _violations(error: jsonschema.ValidationError) -> list[SchemaViolation]:
+    """One violation per problem; an unknown field is reported at the field itself, not at its parent."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        unknown = [key for key in error.instance if key not in known]
+        if unknown:
+            return [SchemaViolation((*path, key), f"unknown field '{key}' (not in the CRD schema)") for key in unknown]
+    return [SchemaViolation(path, error.message)]
 
 
 def iter_violations(schemas: CrdSchemas, manifests: Iterable[Manifest]) -> Iterator[tuple[Manifest, SchemaViolation]]:
