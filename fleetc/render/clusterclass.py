@@ -69,12 +69,6 @@ def _variables(cluster_class: ClusterClassDocument, extras: ClassExtras) -> list
     return declared + list(extras.variables)
 
 
-def default_sizes(cluster_class: ClusterClassDocument) -> dict[str, str]:
-    """The machine size of each role as the class says: ``control-plane`` and each pool name."""
-    shape = cluster_class.spec
-    return {CONTROL_PLANE_ROLE: shape.control_plane.size, **{name: pool.size for name, pool in shape.workers.items()}}
-
-
 def _templates(
     base: str,
     namespace: str,

@@ -11,7 +11,7 @@ Callers: ``fleetc validate --rendered`` and the compiler's tests.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,10 +144,3 @@ def _violations(error: jsonschema.ValidationError) -> list[SchemaViolation]:
         if unknown:
             return [SchemaViolation((*path, key), f"unknown field '{key}' (not in the CRD schema)") for key in unknown]
     return [SchemaViolation(path, error.message)]
-
-
-def iter_violations(schemas: CrdSchemas, manifests: Iterable[Manifest]) -> Iterator[tuple[Manifest, SchemaViolation]]:
-    """Every violation of every manifest."""
-    for manifest in manifests:
-        for violation in schemas.violations(manifest):
-            yield manifest, violation
