@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from child import run_child
 from synthetic import write_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results" / "diff.md"
@@ -127,20 +128,13 @@ def prepare(repo: Path, clusters: int, seed: int, layout: str) -> Path:
 
 def measure(fleet: Path) -> Run:
     """``fleetc diff --base HEAD~1 --format markdown`` in a fresh process, from the fleet folder."""
-    with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
-        command = [sys.executable, "-m", "fleetc", "diff", "--base", "HEAD~1", "--format", "markdown"]
-        child = subprocess.Popen(command, cwd=fleet, stdout=out)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        out.seek(0)
-        comment = out.read().decode()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0 or "fleetc diff" not in comment:
-        raise SystemExit(f"fleetc diff in {fleet} failed (exit {code}):\n{comment[:2000]}")
+    command = [sys.executable, "-m", "fleetc", "diff", "--base", "HEAD~1", "--format", "markdown"]
+    child = run_child(command, cwd=fleet)
+    comment = child.stdout
+    if child.exit_code != 0 or "fleetc diff" not in comment:
+        raise SystemExit(f"fleetc diff in {fleet} failed (exit {child.exit_code}):\n{comment[:2000]}")
     changed = int(comment.split("**", 2)[1].split(" of ", 1)[0].replace(",", ""))
-    rss_mb = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
-    return Run(wall, rss_mb, len(comment), changed)
+    return Run(child.wall, child.rss_mb, len(comment), changed)
 
 
 def phases(fleet: Path) -> dict[str, float]:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from child import run_child
 from synthetic import write_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results" / "validate.md"
@@ -101,26 +101,17 @@ class Row:
 
 def measure(root: Path, clusters: int) -> Run:
     """Validate ``root`` in a fresh Python process; fail unless the fleet is valid with no diagnostics."""
-    with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(root)], stdout=out)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        output = out.read().decode()
-    if child.returncode != 0:
-        raise SystemExit(f"validation of {root} crashed (exit {child.returncode})")
-    report = json.loads(output)
+    child = run_child([sys.executable, "-c", CHILD, str(root)])
+    if child.exit_code != 0:
+        raise SystemExit(f"validation of {root} crashed (exit {child.exit_code})")
+    report = json.loads(child.stdout)
     if not report["ok"] or report["diagnostic_count"] or report["clusters"] != clusters:
         shown = "\n  ".join(report["diagnostics"])
         raise SystemExit(
             f"{root}: synthetic fleet is not clean: ok={report['ok']}, clusters={report['clusters']}/{clusters}, "
             f"{report['diagnostic_count']} diagnostics:\n  {shown}"
         )
-    # ru_maxrss is in KiB on Linux (bytes on macOS).
-    rss_mb = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
-    return Run(wall, report["validate"], rss_mb, report["files"])
+    return Run(child.wall, report["validate"], child.rss_mb, report["files"])
 
 
 def bench(clusters: int, layout: str, seed: int) -> Row:

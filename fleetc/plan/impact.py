@@ -113,32 +113,28 @@ def _class_name(cluster: Manifest) -> str | None:
     return ref.name if ref else None
 
 
-def created(key: ObjectKey, after: Manifest) -> ClusterImpact:
-    """A cluster only the head has."""
+def _whole_cluster(key: ObjectKey, cluster: Manifest, effect: Effect) -> ClusterImpact:
+    """A cluster that appears or goes whole, with every machine it has."""
     return ClusterImpact(
         key,
-        topology.wave(after),
-        (Effect.CREATED,),
-        version=topology.version(after),
-        cluster_class=_class_name(after),
-        control_plane=topology.control_plane_replicas(after),
-        workers=topology.worker_machines(after),
-        source=topology.source(after),
+        topology.wave(cluster),
+        (effect,),
+        version=topology.version(cluster),
+        cluster_class=_class_name(cluster),
+        control_plane=topology.control_plane_replicas(cluster),
+        workers=topology.worker_machines(cluster),
+        source=topology.source(cluster),
     )
+
+
+def created(key: ObjectKey, after: Manifest) -> ClusterImpact:
+    """A cluster only the head has."""
+    return _whole_cluster(key, after, Effect.CREATED)
 
 
 def deleted(key: ObjectKey, before: Manifest) -> ClusterImpact:
     """A cluster only the base has: every machine goes, with the cluster."""
-    return ClusterImpact(
-        key,
-        topology.wave(before),
-        (Effect.DELETED,),
-        version=topology.version(before),
-        cluster_class=_class_name(before),
-        control_plane=topology.control_plane_replicas(before),
-        workers=topology.worker_machines(before),
-        source=topology.source(before),
-    )
+    return _whole_cluster(key, before, Effect.DELETED)
 
 
 def noop(key: ObjectKey, cluster: Manifest) -> ClusterImpact:
