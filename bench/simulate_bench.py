@@ -54,7 +54,8 @@ spec: {{type: dev-inmemory}}
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from fleetc.controllers import local, rollout
+from fleetc import rollout
+from fleetc.engine import local
 from fleetc.load.sources import DiskTree
 from fleetc.render.compile import compile_fleet
 from fleetc.schema.validate import validate_tree

@@ -1,6 +1,6 @@
 """``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
 
-All of them run on the embedded management plane (:mod:`fleetc.controllers.local`): simulated CAPI
+All of them run on the embedded management plane (:mod:`fleetc.engine.local`): simulated CAPI
 controllers over in-memory machines. Exit codes: 0 complete, 3 halted, 1 findings, 2 usage.
 """
 
@@ -16,17 +16,18 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from fleetc import rollout
 from fleetc.cli import rollout_reports
 from fleetc.cli.errors import EXIT_HALTED, handle_errors
 from fleetc.cli.targets import open_tree, resolve_targets
-from fleetc.controllers import local, rollout
-from fleetc.controllers.describe import describe
-from fleetc.controllers.rollout import RolloutPlan, RolloutView
-from fleetc.controllers.sim.inmemory import Faults, load_faults
 from fleetc.core.errors import FleetcError
+from fleetc.engine import local
 from fleetc.load.sources import SourceTree
 from fleetc.render.compile import compile_fleet
+from fleetc.rollout import RolloutPlan, RolloutView
+from fleetc.runtime.describe import describe
 from fleetc.schema.validate import validate_tree
+from fleetc.sim.inmemory import Faults, load_faults
 
 DEFAULT_STATE = ".fleetc/state.json"
 LIVE_EVENTS = 8

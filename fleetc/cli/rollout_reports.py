@@ -10,9 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fleetc.controllers.clock import parse_timestamp
-from fleetc.controllers.describe import COLUMNS, Row, age
-from fleetc.controllers.rollout import Event, RolloutView
+from fleetc.rollout import Event, RolloutView
+from fleetc.runtime.clock import parse_timestamp
+from fleetc.runtime.describe import COLUMNS, Row, age
 
 JSON_VERSION = 1
 PIPE_WIDTH = 240

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fleetc.cli.main import cli
-from fleetc.controllers import local
 from fleetc.core.keys import ObjectKey
+from fleetc.engine import local
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fleet"

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from fleetc.controllers.clock import EPOCH, VirtualClock, timestamp
-from fleetc.controllers.rollout import (
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.rollout import (
     ClusterState,
     RolloutPlan,
     RolloutView,
@@ -29,12 +29,12 @@ from fleetc.controllers.rollout import (
     store_applier,
     submit,
 )
-from fleetc.controllers.rollout.controller import RolloutController
-from fleetc.controllers.rollout.gates import CLUSTER_NAME_LABEL, ClusterObjects
-from fleetc.controllers.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, ClusterPlan
-from fleetc.controllers.runtime import DONE, Manager, Request, Result, Watch
-from fleetc.controllers.store import Event, MemoryStore, copy
-from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.rollout.controller import RolloutController
+from fleetc.rollout.gates import CLUSTER_NAME_LABEL, ClusterObjects
+from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, ClusterPlan
+from fleetc.runtime.clock import EPOCH, VirtualClock, timestamp
+from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch
+from fleetc.runtime.store import Event, MemoryStore, copy
 
 SHARED = Path(__file__).parents[2].parent / "shared"
 FIXTURES = SHARED / "capi" / "v1.14.0" / "status-fixtures"

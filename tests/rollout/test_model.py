@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetc.controllers.rollout import ClusterState, Phase, plan_rollout, read_rollout, submit
-from fleetc.controllers.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, rollout_objects
 from fleetc.core.keys import ObjectKey
 from fleetc.render.compile import compile_fleet
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
+from fleetc.rollout import ClusterState, Phase, plan_rollout, read_rollout, submit
+from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, rollout_objects
 from fleetc.schema.fleet import Wave
 from tests.render.support import EXAMPLE, load_fleet
 from tests.rollout.support import NAMESPACE, Harness, cluster_manifest

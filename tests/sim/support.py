@@ -16,15 +16,15 @@ from typing import Any
 
 import yaml
 
-from fleetc.controllers.clock import EPOCH, VirtualClock
-from fleetc.controllers.runtime import Manager
-from fleetc.controllers.sim import Faults, InMemoryProvider, SimulatedPlane, apply_objects, install
-from fleetc.controllers.store import Event, MemoryStore
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.load.sources import DiskTree
 from fleetc.render.compile import compile_fleet
 from fleetc.render.crds import CrdSchemas
+from fleetc.runtime.clock import EPOCH, VirtualClock
+from fleetc.runtime.manager import Manager
+from fleetc.runtime.store import Event, MemoryStore
 from fleetc.schema.validate import validate_tree
+from fleetc.sim import Faults, InMemoryProvider, SimulatedPlane, apply_objects, install
 from tests.builders import FleetBuilder, cluster_doc
 
 REPO = Path(__file__).resolve().parents[2]

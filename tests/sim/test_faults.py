@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fleetc.controllers.sim import Faults, FaultsError, load_faults, parse_faults
-from fleetc.controllers.sim.inmemory import FailingPool, ProviderErrors, SlowBoot, control_plane_flag
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.sim import Faults, FaultsError, load_faults, parse_faults
+from fleetc.sim.inmemory import FailingPool, ProviderErrors, SlowBoot, control_plane_flag
 from tests.sim.support import (
     Plane,
     condition,

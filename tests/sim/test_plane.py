@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from fleetc.controllers.clock import VirtualClock
-from fleetc.controllers.runtime import Manager
-from fleetc.controllers.sim import InMemoryProvider, apply_objects, install
-from fleetc.controllers.store import MemoryStore
 from fleetc.core.keys import ObjectKey
+from fleetc.runtime.clock import VirtualClock
+from fleetc.runtime.manager import Manager
+from fleetc.runtime.store import MemoryStore
+from fleetc.sim import InMemoryProvider, apply_objects, install
 from tests.sim.support import CAPI, Plane, is_true, manifests, small_fleet
 
 TWO_CLUSTERS = ("eu-1", "eu-2")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fleetc.controllers.clock import timestamp
-from fleetc.controllers.sim import Faults
-from fleetc.controllers.sim.inmemory import control_plane_flag
-from fleetc.controllers.sim.mhc import SimulatedMachineHealthCheckReconciler
 from fleetc.core.keys import Manifest
+from fleetc.runtime.clock import timestamp
+from fleetc.sim import Faults
+from fleetc.sim.inmemory import control_plane_flag
+from fleetc.sim.mhc import SimulatedMachineHealthCheckReconciler
 from tests.sim.support import Plane, condition, is_true, manifests, small_fleet
 from tests.sim.test_upgrade import Timeline
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fleetc.controllers.store import Event
 from fleetc.core.keys import Manifest
+from fleetc.runtime.store import Event
 from tests.sim.support import (
     CAPI,
     Plane,

@@ -1,0 +1,232 @@
+"""The controller runtime: level-triggered reconcilers, a work queue with per-key backoff, and a manager.
+
+The contract is controller-runtime's: ``reconcile(request) -> Result(requeue_after)``; a request carries
+only a key, so a reconciler always reads the current state and never acts on an event's content.
+Errors are types: :class:`TerminalError` is not retried, :class:`TransientError` (or any other exception
+from a simulated provider) is retried after a per-key exponential backoff.
+
+The manager is single-threaded and deterministic: the next item is the one due earliest (ties in the
+order they were queued), and with a :class:`~fleetc.runtime.clock.VirtualClock` time jumps to it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fleetc.core.errors import FleetcError
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.clock import Clock
+from fleetc.runtime.store import Event, MemoryStore
+
+BACKOFF_BASE = 1.0
+BACKOFF_MAX = 300.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """Which object to reconcile."""
+
+    key: ObjectKey
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a reconcile asks for: ``requeue_after`` seconds, or nothing more (until a watch fires)."""
+
+    requeue_after: float | None = None
+
+
+DONE = Result()
+
+
+class TerminalError(FleetcError):
+    """A reconcile error that retrying cannot fix; the key is dropped until a watch fires again."""
+
+
+class TransientError(FleetcError):
+    """A reconcile error worth retrying (after ``delay`` seconds, or the backoff)."""
+
+    def __init__(self, message: str, delay: float | None = None) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+Mapper = Callable[[Manifest], Iterable[ObjectKey]]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Events on objects of ``(group, kind)`` enqueue the keys ``mapper`` returns."""
+
+    group: str
+    kind: str
+    mapper: Mapper
+
+
+class Reconciler(Protocol):
+    """One controller: the kind it owns, what else it watches, and its reconcile function."""
+
+    name: str
+    group: str
+    kind: str
+
+    def watches(self) -> list[Watch]:
+        """Other kinds whose changes should reconcile objects of this kind."""
+        ...
+
+    def reconcile(self, request: Request) -> Result:
+        """Make the world match the object's spec, once; idempotent."""
+        ...
+
+
+def owner_of(kind: str) -> Mapper:
+    """A mapper from an object to its controller owner of ``kind`` (like ``EnqueueRequestForOwner``)."""
+
+    def mapper(obj: Manifest) -> list[ObjectKey]:
+        namespace = obj["metadata"].get("namespace", "")
+        return [
+            ObjectKey(ref["apiVersion"].rpartition("/")[0], ref["kind"], namespace, ref["name"])
+            for ref in obj["metadata"].get("ownerReferences", [])
+            if ref["kind"] == kind
+        ]
+
+    return mapper
+
+
+@dataclass
+class WorkQueue:
+    """Keys due at a time; a key is queued at most once (earliest due wins); failures back off per key."""
+
+    _heap: list[tuple[float, int, str, ObjectKey]] = field(default_factory=list)
+    _due: dict[tuple[str, ObjectKey], float] = field(default_factory=dict)
+    _failures: dict[tuple[str, ObjectKey], int] = field(default_factory=dict)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+
+    def add(self, controller: str, key: ObjectKey, at: float) -> None:
+        """Queue ``key`` for ``controller`` at time ``at`` (keeps an earlier due time)."""
+        slot = (controller, key)
+        if slot in self._due and self._due[slot] <= at:
+            return
+        self._due[slot] = at
+        heapq.heappush(self._heap, (at, next(self._order), controller, key))
+
+    def next_due(self) -> float | None:
+        """When the next item is due, or None when empty."""
+        while self._heap:
+            at, _, controller, key = self._heap[0]
+            if self._due.get((controller, key)) == at:
+                return at
+            heapq.heappop(self._heap)
+        return None
+
+    def pop(self) -> tuple[str, ObjectKey]:
+        """The earliest item (call :meth:`next_due` first)."""
+        _, _, controller, key = heapq.heappop(self._heap)
+        del self._due[(controller, key)]
+        return controller, key
+
+    def backoff(self, controller: str, key: ObjectKey) -> float:
+        """The delay before retrying a failed key: 1 s, 2 s, 4 s … up to 5 minutes."""
+        failures = self._failures.get((controller, key), 0)
+        self._failures[(controller, key)] = failures + 1
+        return float(min(BACKOFF_BASE * 2**failures, BACKOFF_MAX))
+
+    def forget(self, controller: str, key: ObjectKey) -> None:
+        """Reset a key's backoff after a success."""
+        self._failures.pop((controller, key), None)
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+
+@dataclass
+class Stats:
+    """What the manager did."""
+
+    reconciles: int = 0
+    errors: int = 0
+    by_controller: dict[str, int] = field(default_factory=dict)
+
+
+class Manager:
+    """Runs reconcilers over a store until a condition holds or nothing is left to do."""
+
+    def __init__(self, store: MemoryStore, clock: Clock) -> None:
+        self.store, self.clock = store, clock
+        self.queue = WorkQueue()
+        self.stats = Stats()
+        self._reconcilers: dict[str, Reconciler] = {}
+        self._routes: dict[tuple[str, str], list[tuple[str, Mapper | None]]] = {}
+        self.errors: list[tuple[float, str, ObjectKey, str]] = []
+        store.watch_shared(self._on_event)
+
+    def add(self, reconciler: Reconciler) -> None:
+        """Register a reconciler and its watches; existing objects of its kind are queued."""
+        self._reconcilers[reconciler.name] = reconciler
+        self._routes.setdefault((reconciler.group, reconciler.kind), []).append((reconciler.name, None))
+        for watch in reconciler.watches():
+            self._routes.setdefault((watch.group, watch.kind), []).append((reconciler.name, watch.mapper))
+        for obj in self.store.list(reconciler.group, reconciler.kind):
+            self.queue.add(reconciler.name, ObjectKey.of(obj), self.clock.now())
+
+    def enqueue(self, controller: str, key: ObjectKey, after: float = 0.0) -> None:
+        """Queue a key for a controller ``after`` seconds from now."""
+        self.queue.add(controller, key, self.clock.now() + after)
+
+    def _on_event(self, event: Event) -> None:
+        now = self.clock.now()
+        for controller, mapper in self._routes.get((event.key.group, event.key.kind), ()):
+            keys = [event.key] if mapper is None else mapper(event.object)
+            for key in keys:
+                self.queue.add(controller, key, now)
+
+    def step(self) -> bool:
+        """Run the next due reconcile (waiting or jumping until it is due); False when the queue is empty."""
+        due = self.queue.next_due()
+        if due is None:
+            return False
+        if due > self.clock.now():
+            self.clock.wait_until(due)
+        controller, key = self.queue.pop()
+        self._run(controller, key)
+        return True
+
+    def _run(self, controller: str, key: ObjectKey) -> None:
+        self.stats.reconciles += 1
+        self.stats.by_controller[controller] = self.stats.by_controller.get(controller, 0) + 1
+        try:
+            result = self._reconcilers[controller].reconcile(Request(key))
+        except TerminalError as exc:
+            self._record(controller, key, exc)
+            return
+        except Exception as exc:  # a failing reconcile is retried, whatever it raised
+            self._record(controller, key, exc)
+            delay = exc.delay if isinstance(exc, TransientError) and exc.delay is not None else None
+            self.enqueue(controller, key, delay if delay is not None else self.queue.backoff(controller, key))
+            return
+        self.queue.forget(controller, key)
+        if result.requeue_after is not None:
+            self.enqueue(controller, key, result.requeue_after)
+
+    def _record(self, controller: str, key: ObjectKey, exc: Exception) -> None:
+        self.stats.errors += 1
+        self.errors.append((self.clock.now(), controller, key, f"{type(exc).__name__}: {exc}"))
+
+    def run(self, until: Callable[[], bool], *, deadline: float | None = None, max_steps: int | None = None) -> bool:
+        """Reconcile until ``until()`` holds (True), or the queue empties, the deadline passes or steps run out."""
+        steps = 0
+        while not until():
+            due = self.queue.next_due()
+            if due is None or (deadline is not None and due > deadline):
+                if deadline is not None:
+                    self.clock.wait_until(deadline)
+                return until()
+            if max_steps is not None and steps >= max_steps:
+                return False
+            self.step()
+            steps += 1
+        return True

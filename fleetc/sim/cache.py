@@ -1,0 +1,104 @@
+"""A read cache of the store, indexed by workload cluster: what controller-runtime's informer cache is to CAPI.
+
+CAPI controllers read through an informer cache with field indexes (``ClusterNameField``, owner indexes) and
+never list the API server on the hot path; so do the simulated ones. The cache follows the store's watch
+events synchronously (the embedded store delivers them inside each write), so it is never stale.
+
+Objects handed out are the cache's own: treat them as read-only and copy before changing (the writers in
+:mod:`fleetc.sim.writes` do). Install the simulation after restoring a store snapshot: the cache
+primes itself from the store's contents when created (a restore emits no events).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.store import Event, MemoryStore
+from fleetc.sim.api import CLUSTER, CLUSTER_NAME_LABEL
+
+GroupKind = tuple[str, str]
+ClusterIndex = tuple[str, str, str, str]
+
+
+def cluster_of(group: str, kind: str, obj: Manifest) -> str | None:
+    """The workload cluster an object belongs to: its label, ``spec.clusterName``, or itself for a Cluster."""
+    if (group, kind) == CLUSTER:
+        name: str = obj["metadata"]["name"]
+        return name
+    found = obj["metadata"].get("labels", {}).get(CLUSTER_NAME_LABEL)
+    if found is None:
+        spec = obj.get("spec")
+        found = spec.get("clusterName") if isinstance(spec, dict) else None
+    return found if isinstance(found, str) else None
+
+
+class ObjectCache:
+    """Every object of the store by key, and by (group, kind, namespace, cluster)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._objects: dict[GroupKind, dict[tuple[str, str], Manifest]] = defaultdict(dict)
+        self._by_cluster: dict[ClusterIndex, dict[str, Manifest]] = defaultdict(dict)
+        self._sorted: dict[ClusterIndex, list[Manifest]] = {}
+        for group, kind in store.kinds():
+            for obj in store.list(group, kind):
+                self._put(ObjectKey.of(obj), obj)
+        store.watch_shared(self._on_event)
+
+    def get(self, group_kind: GroupKind, namespace: str, name: str) -> Manifest | None:
+        """The cached object, or None."""
+        return self._objects[group_kind].get((namespace, name))
+
+    def find(self, key: ObjectKey) -> Manifest | None:
+        """The cached object with that key, or None."""
+        return self._objects[(key.group, key.kind)].get((key.namespace, key.name))
+
+    def of_cluster(self, group_kind: GroupKind, namespace: str, cluster: str) -> list[Manifest]:
+        """The objects of a kind that belong to a cluster, sorted by name."""
+        index = (*group_kind, namespace, cluster)
+        ordered = self._sorted.get(index)
+        if ordered is None:
+            found = self._by_cluster.get(index)
+            if not found:
+                return []
+            ordered = self._sorted[index] = [found[name] for name in sorted(found)]
+        return list(ordered)
+
+    def all(self, group_kind: GroupKind) -> list[Manifest]:
+        """Every cached object of a kind, sorted by namespace and name."""
+        bucket = self._objects[group_kind]
+        return [bucket[k] for k in sorted(bucket)]
+
+    def _on_event(self, event: Event) -> None:
+        if event.type == "DELETED":
+            self._drop(event.key)
+        else:
+            self._put(event.key, event.object)
+
+    def _put(self, key: ObjectKey, obj: Manifest) -> None:
+        bucket = self._objects[(key.group, key.kind)]
+        previous = bucket.get((key.namespace, key.name))
+        cluster = cluster_of(key.group, key.kind, obj)
+        if previous is not None:
+            old = cluster_of(key.group, key.kind, previous)
+            if old is not None and old != cluster:
+                self._by_cluster[(key.group, key.kind, key.namespace, old)].pop(key.name, None)
+                self._sorted.pop((key.group, key.kind, key.namespace, old), None)
+        bucket[(key.namespace, key.name)] = obj
+        if cluster is not None:
+            self._by_cluster[(key.group, key.kind, key.namespace, cluster)][key.name] = obj
+            self._sorted.pop((key.group, key.kind, key.namespace, cluster), None)
+
+    def _drop(self, key: ObjectKey) -> None:
+        previous = self._objects[(key.group, key.kind)].pop((key.namespace, key.name), None)
+        if previous is None:
+            return
+        cluster = cluster_of(key.group, key.kind, previous)
+        if cluster is not None:
+            index = (key.group, key.kind, key.namespace, cluster)
+            self._sorted.pop(index, None)
+            members = self._by_cluster.get(index)
+            if members is not None:
+                members.pop(key.name, None)
+                if not members:
+                    del self._by_cluster[index]

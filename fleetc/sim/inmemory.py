@@ -1,0 +1,362 @@
+"""The bundled ``inmemory`` infrastructure provider of the simulation, with fault injection.
+
+It follows CAPD's ``inMemory`` backend (``test/infrastructure/docker/internal/controllers/backends/inmemory/``):
+machines are records, a VM comes up after its start-up duration plus a uniform jitter of up to
+``startupJitter × duration`` (``inmemorymachine_backend.go`` L229-236), then the Node, then (control plane) etcd
+and the API server; ``providerID`` is ``in-memory://<machine>`` (L397). Durations come from the machine
+template's ``backend.inMemory`` section when it has one (``DevMachineTemplate``), otherwise from
+:attr:`InMemoryProvider.default_boot` (used for every other provider's templates, whose clusters the
+simulation runs on in-memory machines too). Jitter is drawn from an RNG seeded by the simulation seed and
+the machine name, so a run is reproducible. CAPD's backend has no fault injection (CAPI issue #13305); this
+one does.
+
+Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs such as ``eu-*``)::
+
+    apiVersion: fleetc.io/v1alpha1      # optional
+    kind: SimulationFaults              # optional
+    controlPlaneNeverReady:             # control-plane machines whose Node never appears
+      - cluster: sim-canary-1
+        onCreate: true                  # optional: only while the control plane was never initialized
+        version: v1.35.0                # optional: only machines of this Kubernetes version
+        classRevision: standard-local-sim-cd2777  # optional: only while the Cluster uses this class revision
+    failingPools:                       # worker pools whose machines never get a Node
+      - cluster: us-prod-1
+        pool: general                   # topology name or class of the MachineDeployment
+    slowBoots:                          # machines that take longer to come up
+      - cluster: "eu-*"                 # default "*"
+        pool: control-plane             # "control-plane", a worker pool, or "*" (default)
+        factor: 3                       # boot time × 3 ...
+        # duration: 20m                 # ... or a fixed boot time (exactly one of factor, duration)
+    providerErrors:                     # every provider API call fails for a period
+      - from: 10m                       # after the simulation (the provider) started
+        for: 30m
+        cluster: "*"                    # default "*"
+        message: 503 Service Unavailable  # optional
+
+Qualifiers of one ``controlPlaneNeverReady`` entry must all hold; several entries add up. Durations are
+Kubernetes-style strings (``90s``, ``10m``, ``1h30m``) or whole seconds.
+
+Command-line flags (see :meth:`Faults.from_flags`): ``--fail-control-plane CLUSTER[@create|@vX.Y.Z|@REVISION]``,
+``--fail-pool CLUSTER/POOL``, ``--slow-boot CLUSTER[/POOL]=FACTORx|DURATION``,
+``--provider-errors FROM+FOR[@CLUSTER]``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+from fleetc.core.errors import FleetcError
+from fleetc.core.keys import Manifest
+from fleetc.schema.types import KubernetesVersion, format_duration, parse_duration
+from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest, ProviderAPIError
+
+CONTROL_PLANE_POOL = "control-plane"
+ENDPOINT_HOST = "10.244.2.17"
+MIN_PORT, PORT_RANGE = 20000, 10000
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+class FaultsError(FleetcError):
+    """A fault file or flag that cannot be understood."""
+
+
+def _seconds(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"{value} is negative; a duration is at least 0s")
+        return value
+    return parse_duration(value)
+
+
+Seconds = Annotated[int, PlainValidator(_seconds), PlainSerializer(format_duration, return_type=str)]
+"""A duration: ``'90s'``, ``'10m'``, ``'1h30m'``, or whole seconds."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, alias_generator=to_camel, populate_by_name=True)
+
+
+class ControlPlaneNeverReady(_Model):
+    """Control-plane machines of a cluster never get a Node."""
+
+    cluster: str
+    on_create: bool = False
+    version: KubernetesVersion | None = None
+    class_revision: str | None = None
+
+
+class FailingPool(_Model):
+    """Machines of a worker pool never get a Node."""
+
+    cluster: str
+    pool: str
+
+
+class SlowBoot(_Model):
+    """Machines boot slower: a factor on their boot time, or a fixed boot time."""
+
+    cluster: str = "*"
+    pool: str = "*"
+    factor: float | None = Field(default=None, gt=0)
+    duration: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SlowBoot:
+        if (self.factor is None) == (self.duration is None):
+            raise ValueError("give exactly one of factor and duration")
+        return self
+
+
+class ProviderErrors(_Model):
+    """Every provider API call fails for a period."""
+
+    start: Seconds = Field(alias="from")
+    length: Seconds = Field(alias="for")
+    cluster: str = "*"
+    message: str = "503 Service Unavailable"
+
+
+class Faults(_Model):
+    """Everything the in-memory provider should get wrong."""
+
+    api_version: Literal["fleetc.io/v1alpha1"] = "fleetc.io/v1alpha1"
+    kind: Literal["SimulationFaults"] = "SimulationFaults"
+    control_plane_never_ready: list[ControlPlaneNeverReady] = Field(default_factory=list)
+    failing_pools: list[FailingPool] = Field(default_factory=list)
+    slow_boots: list[SlowBoot] = Field(default_factory=list)
+    provider_errors: list[ProviderErrors] = Field(default_factory=list)
+
+    def merged(self, other: Faults) -> Faults:
+        """Both sets of faults."""
+        return Faults(
+            control_plane_never_ready=[*self.control_plane_never_ready, *other.control_plane_never_ready],
+            failing_pools=[*self.failing_pools, *other.failing_pools],
+            slow_boots=[*self.slow_boots, *other.slow_boots],
+            provider_errors=[*self.provider_errors, *other.provider_errors],
+        )
+
+    @classmethod
+    def from_flags(
+        cls,
+        *,
+        fail_control_plane: Sequence[str] = (),
+        fail_pool: Sequence[str] = (),
+        slow_boot: Sequence[str] = (),
+        provider_errors: Sequence[str] = (),
+    ) -> Faults:
+        """Faults from command-line flag values (each flag may repeat)."""
+        return cls(
+            control_plane_never_ready=[control_plane_flag(v) for v in fail_control_plane],
+            failing_pools=[pool_flag(v) for v in fail_pool],
+            slow_boots=[slow_boot_flag(v) for v in slow_boot],
+            provider_errors=[provider_errors_flag(v) for v in provider_errors],
+        )
+
+
+def parse_faults(document: Any, source: str = "<faults>") -> Faults:
+    """Faults from a parsed YAML document (None or empty means no faults)."""
+    if document is None:
+        return Faults()
+    try:
+        return Faults.model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or '<root>'}: {error['msg']}" for error in exc.errors()
+        )
+        raise FaultsError(f"{source}: {problems}") from None
+
+
+def load_faults(path: Path) -> Faults:
+    """Faults from a fault file."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise FaultsError(f"{path}: cannot read the fault file ({exc})") from None
+    return parse_faults(document, str(path))
+
+
+def control_plane_flag(value: str) -> ControlPlaneNeverReady:
+    """``CLUSTER``, ``CLUSTER@create``, ``CLUSTER@v1.35.0`` or ``CLUSTER@<class revision>``."""
+    cluster, _, qualifier = value.partition("@")
+    if not cluster:
+        raise FaultsError(f"--fail-control-plane {value!r}: expected CLUSTER[@create|@vX.Y.Z|@REVISION]")
+    if not qualifier:
+        return ControlPlaneNeverReady(cluster=cluster)
+    if qualifier == "create":
+        return ControlPlaneNeverReady(cluster=cluster, on_create=True)
+    if re.fullmatch(r"v\d+\.\d+\.\d+", qualifier):
+        return ControlPlaneNeverReady(cluster=cluster, version=qualifier)
+    return ControlPlaneNeverReady(cluster=cluster, class_revision=qualifier)
+
+
+def pool_flag(value: str) -> FailingPool:
+    """``CLUSTER/POOL``."""
+    cluster, _, pool = value.partition("/")
+    if not cluster or not pool:
+        raise FaultsError(f"--fail-pool {value!r}: expected CLUSTER/POOL")
+    return FailingPool(cluster=cluster, pool=pool)
+
+
+def slow_boot_flag(value: str) -> SlowBoot:
+    """``CLUSTER[/POOL]=3x`` (a factor) or ``CLUSTER[/POOL]=20m`` (a fixed boot time)."""
+    target, _, amount = value.partition("=")
+    cluster, _, pool = target.partition("/")
+    try:
+        if amount.endswith("x"):
+            return SlowBoot(cluster=cluster or "*", pool=pool or "*", factor=float(amount[:-1]))
+        return SlowBoot(cluster=cluster or "*", pool=pool or "*", duration=parse_duration(amount))
+    except (ValueError, ValidationError) as exc:
+        raise FaultsError(f"--slow-boot {value!r}: expected CLUSTER[/POOL]=FACTORx|DURATION ({exc})") from None
+
+
+def provider_errors_flag(value: str) -> ProviderErrors:
+    """``FROM+FOR`` or ``FROM+FOR@CLUSTER`` (``10m+30m``: failing from 10 minutes in, for 30 minutes)."""
+    window, _, cluster = value.partition("@")
+    start, _, length = window.partition("+")
+    try:
+        return ProviderErrors(start=parse_duration(start), length=parse_duration(length), cluster=cluster or "*")
+    except ValueError as exc:
+        raise FaultsError(f"--provider-errors {value!r}: expected FROM+FOR[@CLUSTER] ({exc})") from None
+
+
+@dataclass(frozen=True)
+class BootProfile:
+    """Start-up durations (seconds) of a simulated machine and their jitter (fraction of each duration)."""
+
+    vm: float = 60.0
+    node: float = 30.0
+    control_plane: float = 15.0
+    """etcd and API server static pods, after the Node (control-plane machines only)."""
+    jitter: float = 0.2
+
+
+def go_seconds(text: str) -> float:
+    """A Go duration (``10s``, ``1m30s``, ``500ms``) in seconds."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    parts = _GO_DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a Go duration: {text!r}")
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def template_profile(template: Manifest | None, default: BootProfile) -> BootProfile:
+    """The boot profile a ``DevMachineTemplate`` with the in-memory backend asks for, else ``default``."""
+    backend = (template or {}).get("backend", {}).get("inMemory")
+    if not isinstance(backend, dict):
+        return default
+
+    def stage(part: str, fallback: float) -> tuple[float, float]:
+        provisioning = backend.get(part, {}).get("provisioning", {})
+        try:
+            duration = go_seconds(provisioning["startupDuration"]) if "startupDuration" in provisioning else fallback
+            jitter = float(provisioning.get("startupJitter", default.jitter))
+        except ValueError:
+            return fallback, default.jitter
+        return duration, jitter
+
+    vm, jitter = stage("vm", default.vm)
+    node, _ = stage("node", default.node)
+    etcd, _ = stage("etcd", default.control_plane)
+    api_server, _ = stage("apiServer", default.control_plane)
+    return BootProfile(vm=vm, node=node, control_plane=max(etcd, api_server), jitter=jitter)
+
+
+class InMemoryProvider:
+    """Simulated machines with seeded boot jitter and injected faults."""
+
+    name = "in-memory"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        faults: Faults | None = None,
+        start: float | None = None,
+        default_boot: BootProfile | None = None,
+    ) -> None:
+        self.seed = seed
+        self.faults = faults or Faults()
+        self.start = start
+        """When the simulation started: ``providerErrors`` windows count from here (default: set by
+        :func:`~fleetc.sim.plane.install`, else the time of the first call)."""
+        self.default_boot = default_boot or BootProfile()
+        self.calls = 0
+
+    def provider_id(self, request: MachineRequest) -> str:
+        return f"in-memory://{request.machine}"
+
+    def provision_cluster(self, request: ClusterRequest, now: float) -> Endpoint:
+        self._call(request.cluster, now)
+        rng = random.Random(f"{self.seed}/endpoint/{request.namespace}/{request.cluster}")
+        return Endpoint(ENDPOINT_HOST, MIN_PORT + rng.randrange(PORT_RANGE))
+
+    def provision_machine(self, request: MachineRequest, now: float) -> MachineBoot:
+        self._call(request.cluster, now)
+        profile = template_profile(request.template, self.default_boot)
+        rng = random.Random(f"{self.seed}/boot/{request.namespace}/{request.machine}")
+
+        def jittered(duration: float) -> float:
+            return duration + rng.uniform(0, profile.jitter * duration)
+
+        vm = jittered(profile.vm)
+        node = jittered(profile.node) + (jittered(profile.control_plane) if request.role == CONTROL_PLANE_POOL else 0)
+        vm, node = self._slowed(request, vm, node)
+        vm_at = math.ceil(now + vm)
+        node_at = None if self._never_ready(request) else math.ceil(vm_at + node)
+        return MachineBoot(float(vm_at), None if node_at is None else float(node_at))
+
+    def delete_machine(self, request: MachineRequest, now: float) -> None:
+        self._call(request.cluster, now)
+
+    def _call(self, cluster: str, now: float) -> None:
+        self.calls += 1
+        if self.start is None:
+            self.start = now
+        for window in self.faults.provider_errors:
+            begins = self.start + window.start
+            if begins <= now < begins + window.length and fnmatchcase(cluster, window.cluster):
+                raise ProviderAPIError(f"simulated provider API error: {window.message}")
+
+    def _slowed(self, request: MachineRequest, vm: float, node: float) -> tuple[float, float]:
+        pool = CONTROL_PLANE_POOL if request.role == CONTROL_PLANE_POOL else request.pool
+        for slow in self.faults.slow_boots:
+            if not fnmatchcase(request.cluster, slow.cluster) or not _pool_matches(slow.pool, pool, request):
+                continue
+            if slow.factor is not None:
+                vm, node = vm * slow.factor, node * slow.factor
+            elif slow.duration is not None:
+                share = vm / (vm + node)
+                vm, node = slow.duration * share, slow.duration * (1 - share)
+        return vm, node
+
+    def _never_ready(self, request: MachineRequest) -> bool:
+        if request.role == CONTROL_PLANE_POOL:
+            return any(_control_plane_fails(fault, request) for fault in self.faults.control_plane_never_ready)
+        return any(
+            fnmatchcase(request.cluster, fault.cluster) and _pool_matches(fault.pool, request.pool, request)
+            for fault in self.faults.failing_pools
+        )
+
+
+def _pool_matches(pattern: str, pool: str, request: MachineRequest) -> bool:
+    return fnmatchcase(pool, pattern) or bool(request.pool_class and fnmatchcase(request.pool_class, pattern))
+
+
+def _control_plane_fails(fault: ControlPlaneNeverReady, request: MachineRequest) -> bool:
+    return (
+        fnmatchcase(request.cluster, fault.cluster)
+        and not (fault.on_create and request.control_plane_initialized)
+        and (fault.version is None or fault.version == request.version)
+        and (fault.class_revision is None or fault.class_revision == request.class_revision)
+    )

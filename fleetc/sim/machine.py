@@ -1,0 +1,280 @@
+"""The simulated Machine controller: bootstrap → infrastructure → Node, deletion, and the Machine's status.
+
+Follows ``core/reconcilers/machine/machine_controller.go``: a Machine gets its bootstrap data (a join waits for
+the Cluster's ``ControlPlaneInitialized``, as the KubeadmConfig controller does), then its infrastructure is
+provisioned (``spec.providerID`` once the VM is up), then the Node is found (``status.nodeRef``, only once the
+workload cluster answers); deletion waits for pre-terminate hooks (``machine_controller.go`` L596-616), tears the
+infrastructure down and drops the finalizer. A Machine has no start-up timeout of its own: only a
+MachineHealthCheck turns "never got a Node" into remediation.
+
+Simulation: no KubeadmConfig or DevMachine objects are created. The bootstrap step is immediate once allowed;
+the infrastructure is one :meth:`~fleetc.sim.infra.InfrastructureProvider.provision_machine` call
+whose answer (VM and Node times) is recorded on the Machine (``sim.fleetc.io/*-ready-at`` annotations), so the
+run survives a restart from a persisted store and a reconcile is requeued exactly when the next step is due.
+"""
+
+from __future__ import annotations
+
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
+from fleetc.sim.api import (
+    CAPI_GROUP,
+    CLUSTER,
+    CONTROL_PLANE_GROUP,
+    KCP,
+    MACHINE,
+    MACHINE_DEPLOYMENT,
+    MACHINE_FINALIZER,
+    MACHINE_SET,
+    NEVER,
+    PRE_TERMINATE_KCP,
+    SIM_INFRA_TEMPLATE,
+    SIM_KUBEADM_CONFIG,
+    SIM_NODE_READY,
+    SIM_VM_READY,
+    TOPOLOGY_DEPLOYMENT_LABEL,
+    annotations_of,
+    is_deleting,
+    key,
+    labels,
+    moment,
+    name_of,
+    stamp,
+)
+from fleetc.sim.context import SettledFilter, SimContext, with_metadata
+from fleetc.sim.infra import MachineRequest, ProviderAPIError
+from fleetc.sim.machine_status import MachineFacts, machine_status
+from fleetc.sim.machines import (
+    bullets,
+    has_node_ref,
+    is_control_plane,
+    kcp_outdated_reasons,
+    node_ready_at,
+    node_up,
+    template_outdated_reasons,
+    vm_ready_at,
+)
+from fleetc.sim.status import find
+
+
+def infrastructure_provisioned(cluster: Manifest | None) -> bool:
+    """The Cluster's ``status.initialization.infrastructureProvisioned``."""
+    return bool(cluster and cluster.get("status", {}).get("initialization", {}).get("infrastructureProvisioned"))
+
+
+def control_plane_initialized(cluster: Manifest | None) -> bool:
+    """The Cluster's ``status.initialization.controlPlaneInitialized``."""
+    return bool(cluster and cluster.get("status", {}).get("initialization", {}).get("controlPlaneInitialized"))
+
+
+def owner(machine: Manifest, kind: str) -> str | None:
+    """The name of the Machine's controller owner of ``kind``."""
+    for ref in machine["metadata"].get("ownerReferences", []):
+        if ref["kind"] == kind:
+            name: str = ref["name"]
+            return name
+    return None
+
+
+class SimulatedMachineReconciler:
+    """Simulated CAPI Machine controller."""
+
+    name = "sim-machine"
+    group = CAPI_GROUP
+    kind = "Machine"
+
+    def __init__(self, ctx: SimContext) -> None:
+        self.ctx = ctx
+        self.gate = SettledFilter(ctx.cache)
+        self._generations: dict[ObjectKey, int] = {}
+
+    def watches(self) -> list[Watch]:
+        """Cluster changes wake Machines waiting on it; an owner's spec change recomputes UpToDate."""
+        return [
+            Watch(CAPI_GROUP, "Cluster", self.gate.waking(self._waiting_on_cluster)),
+            Watch(CONTROL_PLANE_GROUP, "KubeadmControlPlane", self.gate.waking(self._machines_of_changed())),
+            Watch(CAPI_GROUP, "MachineDeployment", self.gate.waking(self._machines_of_changed())),
+        ]
+
+    def reconcile(self, request: Request) -> Result:
+        """One pass: deletion, or bootstrap → infrastructure → provider ID → status."""
+        machine = self.ctx.cache.find(request.key)
+        if self.gate.settled(request.key, machine) or machine is None:
+            return DONE
+        cluster = self.ctx.cache.get(CLUSTER, request.key.namespace, machine["spec"]["clusterName"])
+        if is_deleting(machine):
+            return self._reconcile_delete(request.key, machine, cluster)
+        self._reconcile_bootstrap_and_infrastructure(machine, cluster)
+        machine = self._reconcile_provider_id(self._current(request.key))
+        self.ctx.write_status(machine, machine_status(machine, self._facts(machine, cluster), self.ctx.now()))
+        return self.gate.settle(request.key, self._next_wakeup(self._current(request.key)))
+
+    # stages
+
+    def _reconcile_bootstrap_and_infrastructure(self, machine: Manifest, cluster: Manifest | None) -> None:
+        spec = machine["spec"]
+        bootstrapped = "dataSecretName" in spec["bootstrap"]
+        if not bootstrapped and self._can_bootstrap(machine, cluster):
+            spec = {**spec, "bootstrap": {**spec["bootstrap"], "dataSecretName": name_of(machine)}}
+            bootstrapped = True
+        metadata = machine["metadata"]
+        if MACHINE_FINALIZER not in metadata.get("finalizers", []):
+            metadata = with_metadata(machine, finalizers=[*metadata.get("finalizers", []), MACHINE_FINALIZER])
+        if bootstrapped and vm_ready_at(machine) is None and cluster is not None:
+            try:
+                boot = self.ctx.provider.provision_machine(self._request(machine, cluster), self.ctx.now())
+            except ProviderAPIError:
+                self.ctx.write(machine, spec=spec)
+                raise
+            node = NEVER if boot.node_ready_at is None else stamp(boot.node_ready_at)
+            stamps = {SIM_VM_READY: stamp(boot.vm_ready_at), SIM_NODE_READY: node}
+            metadata = {**metadata, "annotations": {**annotations_of(machine), **stamps}}
+        self.ctx.write(machine, spec=spec, metadata=metadata)
+
+    def _reconcile_provider_id(self, machine: Manifest) -> Manifest:
+        vm_at = vm_ready_at(machine)
+        if vm_at is None or vm_at > self.ctx.now() or "providerID" in machine["spec"]:
+            return machine
+        cluster = self.ctx.cache.get(CLUSTER, machine["metadata"]["namespace"], machine["spec"]["clusterName"])
+        provider_id = self.ctx.provider.provider_id(self._request(machine, cluster))
+        self.ctx.write(machine, spec={**machine["spec"], "providerID": provider_id})
+        return self._current(ObjectKey.of(machine))
+
+    def _reconcile_delete(self, machine_key: ObjectKey, machine: Manifest, cluster: Manifest | None) -> Result:
+        facts = self._facts(machine, cluster)
+        self.ctx.write_status(machine, machine_status(machine, facts, self.ctx.now()))
+        if PRE_TERMINATE_KCP in annotations_of(machine) and self._owner_alive(machine, KCP):
+            return DONE
+        machine = self._current(machine_key)
+        if vm_ready_at(machine) is not None:
+            self.ctx.provider.delete_machine(self._request(machine, cluster), self.ctx.now())
+        finalizers = [f for f in machine["metadata"].get("finalizers", []) if f != MACHINE_FINALIZER]
+        self.ctx.write(machine, metadata=with_metadata(machine, finalizers=finalizers or None))
+        return DONE
+
+    # what the stages need
+
+    def _current(self, machine_key: ObjectKey) -> Manifest:
+        machine = self.ctx.cache.find(machine_key)
+        assert machine is not None, f"{machine_key} vanished during its own reconcile"
+        return machine
+
+    def _can_bootstrap(self, machine: Manifest, cluster: Manifest | None) -> bool:
+        if not infrastructure_provisioned(cluster):
+            return False
+        if is_control_plane(machine) and annotations_of(machine).get(SIM_KUBEADM_CONFIG, "").startswith("init/"):
+            return True
+        return control_plane_initialized(cluster)
+
+    def _request(self, machine: Manifest, cluster: Manifest | None) -> MachineRequest:
+        namespace = machine["metadata"]["namespace"]
+        pool = labels(machine).get(TOPOLOGY_DEPLOYMENT_LABEL, "")
+        topology = (cluster or {}).get("spec", {}).get("topology", {})
+        classes = {md["name"]: md["class"] for md in topology.get("workers", {}).get("machineDeployments", [])}
+        infra_ref = machine["spec"]["infrastructureRef"]
+        template_name = annotations_of(machine).get(SIM_INFRA_TEMPLATE, "")
+        template = self.ctx.cache.get((infra_ref["apiGroup"], f"{infra_ref['kind']}Template"), namespace, template_name)
+        return MachineRequest(
+            namespace=namespace,
+            cluster=machine["spec"]["clusterName"],
+            machine=name_of(machine),
+            role="control-plane" if is_control_plane(machine) else "worker",
+            pool=pool,
+            pool_class=classes.get(pool, ""),
+            version=machine["spec"].get("version", ""),
+            class_revision=topology.get("classRef", {}).get("name", ""),
+            control_plane_initialized=control_plane_initialized(cluster),
+            template=template["spec"].get("template", {}).get("spec") if template else None,
+        )
+
+    def _facts(self, machine: Manifest, cluster: Manifest | None) -> MachineFacts:
+        now = self.ctx.now()
+        vm_at = vm_ready_at(machine)
+        min_ready = machine["spec"].get("minReadySeconds", 0)
+        return MachineFacts(
+            control_plane=is_control_plane(machine),
+            infrastructure_kind=machine["spec"]["infrastructureRef"]["kind"],
+            cluster_infrastructure_ready=infrastructure_provisioned(cluster),
+            cluster_initialized=control_plane_initialized(cluster),
+            bootstrapped="dataSecretName" in machine["spec"]["bootstrap"],
+            vm_up=vm_at is not None and vm_at <= now,
+            node_up=node_up(machine, now),
+            provider_id=machine["spec"].get("providerID"),
+            deleting=is_deleting(machine),
+            up_to_date=self._up_to_date(machine),
+            min_ready_seconds=min_ready,
+        )
+
+    def _up_to_date(self, machine: Manifest) -> tuple[bool, str]:
+        namespace = machine["metadata"]["namespace"]
+        kcp_name = owner(machine, "KubeadmControlPlane")
+        if kcp_name is not None:
+            kcp = self.ctx.cache.get(KCP, namespace, kcp_name)
+            reasons = kcp_outdated_reasons(machine, kcp) if kcp is not None else []
+            return not reasons, bullets(reasons)
+        set_name = owner(machine, "MachineSet")
+        machine_set = self.ctx.cache.get(MACHINE_SET, namespace, set_name) if set_name else None
+        deployment_name = owner(machine_set, "MachineDeployment") if machine_set else None
+        deployment = self.ctx.cache.get(MACHINE_DEPLOYMENT, namespace, deployment_name) if deployment_name else None
+        if machine_set is None or deployment is None:
+            return True, ""
+        reasons = template_outdated_reasons(machine_set["spec"]["template"], deployment["spec"]["template"])
+        return not reasons, bullets(reasons)
+
+    def _owner_alive(self, machine: Manifest, group_kind: tuple[str, str]) -> bool:
+        name = owner(machine, group_kind[1])
+        found = self.ctx.cache.get(group_kind, machine["metadata"]["namespace"], name) if name else None
+        return found is not None and not is_deleting(found)
+
+    def _next_wakeup(self, machine: Manifest) -> Result:
+        now = self.ctx.now()
+        due = [at for at in (vm_ready_at(machine), node_ready_at(machine)) if at is not None and at > now]
+        available = _available_at(machine)
+        if available is not None and available > now:
+            due.append(available)
+        return Result(requeue_after=min(due) - now) if due else DONE
+
+    # watch mappers
+
+    def _waiting_on_cluster(self, cluster: Manifest) -> list[ObjectKey]:
+        """Machines that wait for the Cluster: no bootstrap data yet, or a Node up but not yet reported."""
+        if not infrastructure_provisioned(cluster):
+            return []
+        namespace, now = cluster["metadata"]["namespace"], self.ctx.now()
+        return [
+            key(MACHINE, namespace, name_of(m))
+            for m in self.ctx.cache.of_cluster(MACHINE, namespace, name_of(cluster))
+            if "dataSecretName" not in m["spec"]["bootstrap"] or (node_up(m, now) and not has_node_ref(m))
+        ]
+
+    def _machines_of_changed(self) -> Mapper:
+        def mapper(owner_object: Manifest) -> list[ObjectKey]:
+            owner_key = ObjectKey.of(owner_object)
+            generation = owner_object["metadata"].get("generation", 0)
+            if self._generations.get(owner_key) == generation:
+                return []
+            self._generations[owner_key] = generation
+            namespace, owner_name = owner_key.namespace, owner_key.name
+            cluster = owner_object["spec"].get("clusterName") or labels(owner_object).get(
+                "cluster.x-k8s.io/cluster-name"
+            )
+            machines = self.ctx.cache.of_cluster(MACHINE, namespace, cluster or "")
+            return [key(MACHINE, namespace, name_of(m)) for m in machines if _belongs(m, owner_object, owner_name)]
+
+        return mapper
+
+
+def _belongs(machine: Manifest, owner_object: Manifest, owner_name: str) -> bool:
+    if owner_object["kind"] == "KubeadmControlPlane":
+        return owner(machine, "KubeadmControlPlane") == owner_name
+    return labels(machine).get("cluster.x-k8s.io/deployment-name") == owner_name
+
+
+def _available_at(machine: Manifest) -> float | None:
+    min_ready = machine["spec"].get("minReadySeconds", 0)
+    if not min_ready:
+        return None
+    ready = find(machine.get("status", {}).get("conditions", []), "Ready")
+    if ready is None or ready["status"] != "True":
+        return None
+    return moment(ready["lastTransitionTime"]) + float(min_ready)

@@ -1,0 +1,137 @@
+"""v1beta2 conditions the way CAPI writes them: ordered lists, stable transition times, nested messages.
+
+- A status is recomputed whole on every reconcile and written only when it differs from the stored one.
+- ``lastTransitionTime`` moves only when ``status`` changes; ``observedGeneration`` is the object's generation
+  at the last set (``util/conditions/setter.go`` L72-100). Mirrors keep the source's time (``mirror.go`` L76).
+- Conditions are listed in the order each controller gives (CAPI sorts Available, Ready, UpToDate first and
+  Paused, Deleting last: ``util/conditions/sort.go`` L98).
+- Messages nest as in ``util/conditions/merge_strategies.go`` (indentIfMultiline L561): ``* Type: message``
+  for one line, an indented block otherwise; aggregates group objects sharing a message
+  (``* Machines a, b:``) and show at most three groups (``aggregate.go``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from fleetc.core.keys import Manifest
+from fleetc.sim.api import stamp
+
+Condition = dict[str, Any]
+TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+MAX_GROUPS = 3
+MAX_NAMES = 3
+
+
+class Cond(NamedTuple):
+    """A condition to set: type, status, reason, message; ``since`` keeps a mirrored source's transition time.
+
+    A named tuple: statuses are rebuilt on every reconcile, and tuples are built several times faster than
+    frozen dataclasses."""
+
+    type: str
+    status: str
+    reason: str
+    message: str = ""
+    since: str | None = None
+
+
+def conditions_of(obj: Manifest) -> list[Condition]:
+    """``status.conditions`` (empty when none)."""
+    found: list[Condition] = obj.get("status", {}).get("conditions", [])
+    return found
+
+
+def find(conditions: Iterable[Condition], condition_type: str) -> Condition | None:
+    """The condition of a type in a list, or None."""
+    for condition in conditions:
+        if condition["type"] == condition_type:
+            return condition
+    return None
+
+
+def status_of(obj: Manifest, condition_type: str) -> str | None:
+    """The status string of a condition of ``obj``, or None when it is not set."""
+    found = find(conditions_of(obj), condition_type)
+    return found["status"] if found is not None else None
+
+
+def build(
+    previous: Sequence[Condition], wanted: Iterable[Cond | Condition], generation: int, now: float
+) -> list[Condition]:
+    """The new condition list, in ``wanted`` order; a plain dict in ``wanted`` is carried over unchanged."""
+    by_type = {c["type"]: c for c in previous}
+    result: list[Condition] = []
+    for item in wanted:
+        if isinstance(item, dict):
+            result.append(item)
+            continue
+        old = by_type.get(item.type)
+        if item.since is not None:
+            since = item.since
+        elif old is not None and old["status"] == item.status:
+            since = old["lastTransitionTime"]
+        else:
+            since = stamp(now)
+        result.append(
+            {
+                "lastTransitionTime": since,
+                "message": item.message,
+                "observedGeneration": generation,
+                "reason": item.reason,
+                "status": item.status,
+                "type": item.type,
+            }
+        )
+    return result
+
+
+def mirror(source: Condition | None, condition_type: str, missing: Cond) -> Cond:
+    """A condition mirroring ``source`` under another type (``missing`` when the source is not set)."""
+    if source is None:
+        return missing
+    return Cond(condition_type, source["status"], source["reason"], source["message"], source["lastTransitionTime"])
+
+
+def indent(text: str, spaces: int) -> str:
+    """Every line of ``text`` indented."""
+    pad = " " * spaces
+    return "\n".join(pad + line for line in text.split("\n"))
+
+
+def bullet(header: str, message: str) -> str:
+    """``* header: message``, or a nested block when the message has several lines or is itself a list."""
+    if message.startswith("* "):
+        return f"* {header}:\n{indent(message, 2)}"
+    if "\n" in message:
+        first, rest = message.split("\n", 1)
+        return f"* {header}:\n  * {first}\n{indent(rest, 4)}"
+    return f"* {header}: {message}" if message else f"* {header}"
+
+
+def aggregate(kind: str, items: Sequence[tuple[str, str]], plural: str | None = None) -> str:
+    """Objects grouped by message: ``* Machines a, b:\\n  * why``; at most three groups, the rest counted."""
+    groups: dict[str, list[str]] = {}
+    for name, message in items:
+        groups.setdefault(message, []).append(name)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), sorted(item[1])[0]))
+    lines = [_group_line(kind, plural or f"{kind}s", names, message) for message, names in ordered[:MAX_GROUPS]]
+    others = sum(len(names) for _, names in ordered[MAX_GROUPS:])
+    if others:
+        lines.append(f"* {others} {kind if others == 1 else plural or kind + 's'} with other issues")
+    return "\n".join(lines)
+
+
+def _group_line(kind: str, plural: str, names: list[str], message: str) -> str:
+    names = sorted(names)
+    shown = ", ".join(names[:MAX_NAMES])
+    if len(names) > MAX_NAMES:
+        shown += f", ... ({len(names) - MAX_NAMES} more)"
+    header = f"{plural if len(names) > 1 else kind} {shown}"
+    return bullet(header, message)
+
+
+def summary(items: Sequence[tuple[str, str]]) -> str:
+    """Condition types with their messages, one bullet each (a summary condition's message)."""
+    return "\n".join(bullet(kind, message) for kind, message in items)

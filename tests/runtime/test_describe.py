@@ -1,0 +1,42 @@
+"""``fleetc status`` rows: the clusterctl-describe tree built from CAPI v1beta2 objects (the status fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fleetc.runtime.clock import parse_timestamp
+from fleetc.runtime.describe import age, describe
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "capi" / "v1.14.0" / "status-fixtures"
+
+
+def fixture(name: str) -> list[dict[str, Any]]:
+    return [d for f in sorted((FIXTURES / name).glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+
+
+def test_a_healthy_cluster_reads_as_a_tree_of_available_objects() -> None:
+    rows = describe(fixture("healthy-v1.34.2"), parse_timestamp("2026-08-11T10:00:00Z"))
+    names = [r.name for r in rows]
+    assert names[0] == "Cluster/eu-prod-1"
+    assert names[1].startswith("├─ControlPlane - KubeadmControlPlane/eu-prod-1-")
+    assert sum(n.startswith("│ ") and "Machine/" in n for n in names) == 3
+    assert "└─Workers" in names and sum(n.startswith("    ") for n in names) == 3
+    kcp = rows[1]
+    assert (kcp.replicas, kcp.available, kcp.ready, kcp.up_to_date, kcp.status) == ("3/3", "3", "3", "3", "True")
+
+
+def test_a_stuck_control_plane_machine_stands_out() -> None:
+    rows = describe(fixture("cp-new-machine-never-gets-node"), parse_timestamp("2026-08-11T10:10:05Z"))
+    kcp = next(r for r in rows if "KubeadmControlPlane" in r.name)
+    assert kcp.replicas == "4/3" and kcp.up_to_date == "1"
+    stuck = [r for r in rows if "Machine/" in r.name and r.ready == "False"]
+    assert len(stuck) == 1 and stuck[0].status == "False" and stuck[0].since == "10m1s"
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(5, "5s"), (75, "1m15s"), (3600, "1h"), (90000, "1d1h"), (-3, "0s")])
+def test_ages_read_like_kubectl(seconds: float, shown: str) -> None:
+    assert age(seconds) == shown

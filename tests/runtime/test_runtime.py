@@ -1,0 +1,141 @@
+"""The runtime: level-triggered reconciles, a de-duplicating queue with backoff, virtual time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleetc.core.keys import ObjectKey
+from fleetc.runtime.clock import EPOCH, VirtualClock
+from fleetc.runtime.manager import (
+    DONE,
+    Manager,
+    Request,
+    Result,
+    TerminalError,
+    TransientError,
+    Watch,
+    WorkQueue,
+    owner_of,
+)
+from fleetc.runtime.store import MemoryStore
+
+GROUP = "example.io"
+
+
+def thing(name: str, **extra: Any) -> dict[str, Any]:
+    return {"apiVersion": f"{GROUP}/v1", "kind": "Thing", "metadata": {"name": name, "namespace": "ns", **extra}}
+
+
+@dataclass
+class Recorder:
+    """A reconciler that records when it ran and answers with a scripted result."""
+
+    clock: VirtualClock
+    results: list[Result | Exception] = field(default_factory=list)
+    calls: list[tuple[float, str]] = field(default_factory=list)
+    name: str = "recorder"
+    group: str = GROUP
+    kind: str = "Thing"
+    extra_watches: list[Watch] = field(default_factory=list)
+
+    def watches(self) -> list[Watch]:
+        return self.extra_watches
+
+    def reconcile(self, request: Request) -> Result:
+        self.calls.append((self.clock.now() - EPOCH, request.key.name))
+        outcome = self.results.pop(0) if self.results else DONE
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def setup(*results: Result | Exception) -> tuple[MemoryStore, Manager, Recorder, VirtualClock]:
+    clock = VirtualClock()
+    store = MemoryStore(clock)
+    manager = Manager(store, clock)
+    recorder = Recorder(clock, list(results))
+    manager.add(recorder)
+    return store, manager, recorder, clock
+
+
+def test_a_change_reconciles_once_even_when_written_many_times() -> None:
+    store, manager, recorder, _ = setup()
+    obj = store.create(thing("a"))
+    for label in range(5):
+        obj["metadata"]["labels"] = {"n": str(label)}
+        obj = store.update(obj)
+    manager.run(lambda: False)
+    assert recorder.calls == [(0.0, "a")]
+
+
+def test_requeue_after_runs_later_in_virtual_time() -> None:
+    store, manager, recorder, clock = setup(Result(requeue_after=3600), DONE)
+    store.create(thing("a"))
+    manager.run(lambda: False)
+    assert recorder.calls == [(0.0, "a"), (3600.0, "a")]
+    assert clock.now() - EPOCH == 3600
+
+
+def test_errors_back_off_exponentially_then_reset() -> None:
+    boom = RuntimeError("provider API unavailable")
+    store, manager, recorder, _ = setup(boom, boom, boom, DONE)
+    store.create(thing("a"))
+    manager.run(lambda: False)
+    assert [t for t, _ in recorder.calls] == [0.0, 1.0, 3.0, 7.0]
+    assert manager.stats.errors == 3 and "provider API unavailable" in manager.errors[0][3]
+
+
+def test_transient_errors_wait_their_delay_and_terminal_errors_stop() -> None:
+    store, manager, recorder, _ = setup(TransientError("later", delay=30), TerminalError("never"))
+    store.create(thing("a"))
+    manager.run(lambda: False)
+    assert [t for t, _ in recorder.calls] == [0.0, 30.0]
+
+
+def test_watches_map_other_kinds_to_their_owner() -> None:
+    clock = VirtualClock()
+    store = MemoryStore(clock)
+    manager = Manager(store, clock)
+    recorder = Recorder(clock, extra_watches=[Watch(GROUP, "Part", owner_of("Thing"))])
+    manager.add(recorder)
+    owner = store.create(thing("a"))
+    manager.run(lambda: False)
+    part = thing("p")
+    part["kind"] = "Part"
+    part["metadata"]["ownerReferences"] = [
+        {"apiVersion": f"{GROUP}/v1", "kind": "Thing", "name": "a", "uid": owner["metadata"]["uid"]}
+    ]
+    store.create(part)
+    manager.run(lambda: False)
+    assert [name for _, name in recorder.calls] == ["a", "a"]
+
+
+def test_run_stops_when_the_condition_holds_or_the_deadline_passes() -> None:
+    store, manager, recorder, clock = setup(*[Result(requeue_after=60)] * 100)
+    store.create(thing("a"))
+    assert manager.run(lambda: len(recorder.calls) >= 3)
+    assert len(recorder.calls) == 3
+    assert not manager.run(lambda: False, deadline=clock.now() + 600)
+    assert clock.now() - EPOCH == 120 + 600
+
+
+def test_the_queue_keeps_the_earliest_due_time_per_key() -> None:
+    queue = WorkQueue()
+    key = ObjectKey(GROUP, "Thing", "ns", "a")
+    queue.add("c", key, 10.0)
+    queue.add("c", key, 5.0)
+    queue.add("c", key, 20.0)
+    assert len(queue) == 1 and queue.next_due() == 5.0
+    assert queue.pop() == ("c", key) and queue.next_due() is None
+
+
+def test_equal_inputs_give_equal_schedules() -> None:
+    def schedule() -> list[tuple[float, str]]:
+        store, manager, recorder, _ = setup(*[Result(requeue_after=7)] * 5)
+        for name in ("b", "a", "c"):
+            store.create(thing(name))
+        manager.run(lambda: False)
+        return recorder.calls
+
+    assert schedule() == schedule()
