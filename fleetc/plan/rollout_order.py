@@ -1,10 +1,10 @@
 """The rollout order of a change (``fleetc plan``): waves in order, clusters per wave, gates between waves.
 
 Each wave lists its clusters in rollout order (by name, as the compiler orders them) and marks the ones the
-change touches; ``maxConcurrent`` and the failure budget are resolved to numbers against the wave's size
-(percentages round down; at least one cluster is in flight), with the soak and the control-plane deadline in
-seconds. Class revisions are applied before the first wave (they replace no machine by themselves); a deleted
-cluster is listed in the wave it was in.
+change touches; its gates are resolved by :func:`fleetc.plan.waves.resolve`, the function the rollout controller's
+waves come from too (``maxConcurrent`` and the failure budget against the wave's size, percentages round down, at
+least one cluster in flight; the soak and the control-plane deadline in seconds). Class revisions are applied
+before the first wave (they replace no machine by themselves); a deleted cluster is listed in the wave it was in.
 
 Needs the fleet model of the head side (gates live in ``fleet.yaml``); a built tree carries only wave names.
 Caller: :func:`fleetc.plan.report.compare` with ``rollout=True``.
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fleetc.plan import waves as wave_rules
 from fleetc.plan.impact import ClusterImpact, Effect
 from fleetc.plan.snapshot import Snapshot, WaveInfo
 
@@ -61,18 +62,17 @@ class RolloutPlan:
 
 
 def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str]) -> WaveStep:
-    size = len(wave.clusters)
-    settings = wave.settings
+    rules = wave_rules.resolve(wave.settings, wave.clusters) if wave.settings else None
     return WaveStep(
         index=index,
         name=wave.name,
-        clusters=wave.clusters,
+        clusters=rules.clusters if rules else wave.clusters,
         touched=tuple(c for c in wave.clusters if c in touched),
         deleted=tuple(sorted(deleted)),
-        max_concurrent=settings.max_concurrent.of(size, at_least=1) if settings else None,
-        soak_seconds=settings.soak if settings else None,
-        control_plane_deadline_seconds=settings.control_plane_deadline if settings else None,
-        failure_budget=settings.failure_budget.of(size) if settings else None,
+        max_concurrent=rules.max_concurrent if rules else None,
+        soak_seconds=rules.soak_seconds if rules else None,
+        control_plane_deadline_seconds=rules.control_plane_deadline_seconds if rules else None,
+        failure_budget=rules.failure_budget if rules else None,
     )
 
 

@@ -10,9 +10,12 @@ The public API (what the CLI calls)::
     view = read_rollout(store, key)                     # phase, waves, clusters, timeline; view.halted → exit 3
     pause(store, key); resume(store, key)               # resume also retries the current wave's failed clusters
 
-Modules: ``gates`` (pure verdicts), ``model`` (objects and typed views), ``cache`` (the controller's informer),
-``watching`` (what the controller remembers between reconciles), ``applying`` (create-or-merge appliers),
-``controller`` (the reconcilers), ``control`` (CLI operations).
+Modules: ``gates`` (pure health verdicts of one cluster), ``model`` (the rollout kinds as typed models),
+``desired`` (the plan and the objects built from it), ``entries`` (typed views of stored ClusterRollouts),
+``cache`` (the controller's informer), ``watching`` (what the controller remembers between reconciles),
+``applying`` (create-or-merge appliers), ``controller`` (the reconcilers) with its ``scope`` and stages
+(``reconcile_revision``, ``reconcile_clusters``, ``reconcile_waves``), ``wavegates`` (the wave-level rules the
+stages consult), ``control`` (CLI operations).
 """
 
 from fleetc.rollout.applying import Apply, store_applier
@@ -28,17 +31,9 @@ from fleetc.rollout.control import (
     submit,
 )
 from fleetc.rollout.controller import NAME, RolloutController, install
+from fleetc.rollout.desired import RolloutPlan, plan_rollout, revision_id, rollout_key
 from fleetc.rollout.gates import ClusterObjects, Finding, Health, Target, Verdict, evaluate
-from fleetc.rollout.model import (
-    ClusterState,
-    Event,
-    Phase,
-    RolloutPlan,
-    WaveSpec,
-    plan_rollout,
-    revision_id,
-    rollout_key,
-)
+from fleetc.rollout.model import ClusterState, Event, Phase, WaveSpec
 
 __all__ = [
     "NAME",

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import CLUSTER_NAME_LABEL, WORKLOAD_KINDS, ClusterObjects
-from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, ClusterState
+from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterState
 from fleetc.runtime.store import Event, Store
 
 ClusterId = tuple[str, str]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.rollout.desired import RolloutPlan, rollout_objects
+from fleetc.rollout.entries import ClusterEntry, timeline_of
 from fleetc.rollout.gates import (
     CLUSTER_NAME_LABEL,
     WORKLOAD_KINDS,
@@ -25,17 +27,13 @@ from fleetc.rollout.model import (
     GROUP,
     RETRY_ANNOTATION,
     ROLLOUT_LABEL,
-    ClusterEntry,
     ClusterState,
     Event,
     Phase,
-    RolloutPlan,
     RolloutSpec,
     RolloutStatus,
     WaveCounts,
     WaveSpec,
-    rollout_objects,
-    timeline_of,
 )
 from fleetc.runtime.store import Conflict, Store
 
@@ -191,9 +189,9 @@ class RolloutView:
             "soakUntil": self.soak_until,
             "startedAt": self.started_at,
             "completedAt": self.completed_at,
-            "waves": [{**spec.to_dict(), **counts.to_dict()} for spec, counts in self.waves],
+            "waves": [{**spec.dump(), **counts.dump()} for spec, counts in self.waves],
             "clusters": [c.to_dict() for c in self.clusters],
-            "timeline": [e.to_dict() for e in self.timeline],
+            "timeline": [e.dump() for e in self.timeline],
         }
 
 
@@ -202,8 +200,8 @@ def read_rollout(store: Store, key: ObjectKey) -> RolloutView | None:
     rollout = store.find(key)
     if rollout is None:
         return None
-    spec = RolloutSpec.of(rollout)
-    status = RolloutStatus.of(rollout.get("status") or {})
+    spec = RolloutSpec.model_validate(rollout.get("spec", {}))
+    status = RolloutStatus.model_validate(rollout.get("status") or {})
     if status.revision != spec.revision:
         status = RolloutStatus(revision=spec.revision, wave=spec.waves[0].name)
     entries = [
@@ -225,7 +223,7 @@ def read_rollout(store: Store, key: ObjectKey) -> RolloutView | None:
         soak_until=status.soak_until,
         started_at=status.started_at,
         completed_at=status.completed_at,
-        waves=tuple((w, counts.get(w.name, WaveCounts(w.name, pending=w.size))) for w in spec.waves),
+        waves=tuple((w, counts.get(w.name, WaveCounts(name=w.name, pending=w.size))) for w in spec.waves),
         clusters=tuple(_cluster_view(e) for e in entries),
         timeline=tuple(timeline_of(rollout, entries)),
     )

@@ -30,8 +30,10 @@ from fleetc.rollout import (
     submit,
 )
 from fleetc.rollout.controller import RolloutController
+from fleetc.rollout.desired import ClusterPlan
+from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import CLUSTER_NAME_LABEL, ClusterObjects
-from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, ClusterPlan
+from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP
 from fleetc.runtime.clock import EPOCH, VirtualClock, timestamp
 from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch
 from fleetc.runtime.store import Event, MemoryStore, copy
@@ -295,7 +297,17 @@ def make_plan(*waves: WaveDef, version: str = NEW, revision: str = "rev-1", clas
         for wave in waves
         for order, name in enumerate(wave.clusters())
     ]
-    specs = tuple(WaveSpec(w.name, w.size, w.max_concurrent, w.soak, w.deadline, w.budget) for w in waves)
+    specs = tuple(
+        WaveSpec(
+            name=w.name,
+            size=w.size,
+            max_concurrent=w.max_concurrent,
+            soak_seconds=w.soak,
+            control_plane_deadline_seconds=w.deadline,
+            failure_budget=w.budget,
+        )
+        for w in waves
+    )
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
     return RolloutPlan("acme", NAMESPACE, revision, specs, tuple(clusters), (namespace, CLASS_OBJECT))
 

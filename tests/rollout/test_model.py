@@ -8,7 +8,9 @@ from fleetc.core.keys import ObjectKey
 from fleetc.render.compile import compile_fleet
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.rollout import ClusterState, Phase, plan_rollout, read_rollout, submit
-from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, rollout_objects
+from fleetc.rollout.desired import rollout_objects
+from fleetc.rollout.entries import ClusterEntry
+from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP
 from fleetc.schema.fleet import Wave
 from tests.render.support import EXAMPLE, load_fleet
 from tests.rollout.support import NAMESPACE, Harness, cluster_manifest
