@@ -1,0 +1,223 @@
+"""What a health gate reads and answers: one workload cluster's CAPI objects, the target, findings and verdicts.
+
+Also the small readers of CAPI status every check shares (conditions, versions, replica counters), each giving a
+:class:`Finding` when something is not as wanted. Pure data and functions.
+Callers: :mod:`fleetc.rollout.gates` (the verdict), :mod:`fleetc.rollout.gate_failures` and
+:mod:`fleetc.rollout.gate_completion` (the checks), and through :mod:`fleetc.rollout.gates` the controller and CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fleetc.core.keys import Manifest
+from fleetc.runtime.conditions import get_condition
+
+CLUSTER_API = "cluster.x-k8s.io"
+CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io"
+CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
+CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
+DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name"
+CANNOT_BE_REMEDIATED = "CannotBeRemediated"
+RECONCILE_FAILED = "ReconcileFailed"
+WORKLOAD_KINDS = (
+    (CLUSTER_API, "Cluster"),
+    (CONTROL_PLANE_API, "KubeadmControlPlane"),
+    (CLUSTER_API, "Machine"),
+    (CLUSTER_API, "MachineDeployment"),
+    (CLUSTER_API, "MachineSet"),
+    (CLUSTER_API, "MachineHealthCheck"),
+)
+"""The (group, kind) of every object a gate reads."""
+
+
+class Health(StrEnum):
+    """A gate's answer."""
+
+    HEALTHY = "healthy"
+    PROGRESSING = "progressing"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the cluster should run: a Kubernetes version and optionally a ClusterClass revision.
+
+    ``since`` (seconds since the epoch) is when this cluster's rollout (attempt) started: a failure signal raised
+    before it (a condition's ``lastTransitionTime``, a remediation's time) is history, not a failure of this attempt.
+    None counts every signal.
+    """
+
+    version: str
+    class_ref: str | None = None
+    since: float | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The object and the condition (or field) a verdict rests on."""
+
+    subject: str
+    """``Machine eu-prod-1-7fvxk-zr6gm``."""
+    condition: str
+    """``HealthCheckSucceeded=False (NodeStartupTimeout)``, or a field such as ``status.versions``."""
+    message: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.subject}: {self.condition}"
+        return f"{text}: {self.message}" if self.message else text
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer for one cluster: the whole cluster, its control plane alone, and why."""
+
+    cluster: str
+    health: Health
+    control_plane: Health
+    """The control plane's own answer (the fixtures README's "CP" column); the controller's deadline reads it."""
+    finding: Finding | None = None
+    """Why it is not healthy (None when healthy)."""
+
+    @property
+    def reason(self) -> str:
+        """``cluster eu-prod-1: Machine eu-prod-1-7fvxk-zr6gm: HealthCheckSucceeded=False (NodeStartupTimeout): …``."""
+        if self.finding is None:
+            return f"cluster {self.cluster}: healthy"
+        return f"cluster {self.cluster}: {self.finding}"
+
+
+@dataclass(frozen=True)
+class ClusterObjects:
+    """The CAPI objects of one workload cluster, as a fixture folder holds them."""
+
+    cluster: Manifest | None
+    control_planes: tuple[Manifest, ...] = ()
+    machines: tuple[Manifest, ...] = ()
+    machine_deployments: tuple[Manifest, ...] = ()
+    machine_sets: tuple[Manifest, ...] = ()
+    health_checks: tuple[Manifest, ...] = ()
+
+    @classmethod
+    def of(cls, manifests: Iterable[Manifest]) -> ClusterObjects:
+        """Sort a flat list of one cluster's objects by kind (objects of other kinds are ignored)."""
+        by_kind: dict[str, list[Manifest]] = {kind: [] for _, kind in WORKLOAD_KINDS}
+        for manifest in manifests:
+            if manifest.get("kind") in by_kind:
+                by_kind[manifest["kind"]].append(manifest)
+        clusters = by_kind["Cluster"]
+        return cls(
+            cluster=clusters[0] if clusters else None,
+            control_planes=_sorted(by_kind["KubeadmControlPlane"]),
+            machines=_sorted(by_kind["Machine"]),
+            machine_deployments=_sorted(by_kind["MachineDeployment"]),
+            machine_sets=_sorted(by_kind["MachineSet"]),
+            health_checks=_sorted(by_kind["MachineHealthCheck"]),
+        )
+
+    @property
+    def name(self) -> str:
+        """The workload cluster's name (from the Cluster, else from any object's cluster-name label)."""
+        if self.cluster is not None:
+            name: str = self.cluster["metadata"]["name"]
+            return name
+        for obj in (*self.control_planes, *self.machines, *self.machine_deployments):
+            label = obj["metadata"].get("labels", {}).get(CLUSTER_NAME_LABEL)
+            if label:
+                return str(label)
+        return "?"
+
+    @property
+    def control_plane(self) -> Manifest | None:
+        """The KubeadmControlPlane the Cluster references (or the only one)."""
+        wanted = (self.cluster or {}).get("spec", {}).get("controlPlaneRef", {}).get("name")
+        for candidate in self.control_planes:
+            if wanted is None or candidate["metadata"]["name"] == wanted:
+                return candidate
+        return None
+
+    def control_plane_machines(self) -> list[Manifest]:
+        """Control plane Machines, oldest first."""
+        return [m for m in self.machines if CONTROL_PLANE_LABEL in m["metadata"].get("labels", {})]
+
+    def worker_machines(self) -> list[Manifest]:
+        """Every other Machine, oldest first."""
+        return [m for m in self.machines if CONTROL_PLANE_LABEL not in m["metadata"].get("labels", {})]
+
+
+def _sorted(items: list[Manifest]) -> tuple[Manifest, ...]:
+    return tuple(
+        sorted(items, key=lambda m: (m["metadata"].get("creationTimestamp", ""), m["metadata"].get("name", "")))
+    )
+
+
+# --- reading objects -------------------------------------------------------------------------------------------------
+
+
+def text(message: str) -> str:
+    """A multi-line, indented CAPI condition message on one line (``a:\\n  * b\\n  * c`` → ``a: b; c``)."""
+    parts = [line.strip().removeprefix("* ").strip() for line in message.splitlines()]
+    result = ""
+    for part in filter(None, parts):
+        separator = "" if not result else " " if result.endswith(":") else "; "
+        result += separator + part
+    return result
+
+
+def describe(condition: dict[str, Any]) -> str:
+    return f"{condition.get('type')}={condition.get('status')} ({condition.get('reason', '')})"
+
+
+def condition_finding(subject: str, obj: Manifest, condition_type: str, wanted: str) -> Finding | None:
+    """A finding when the condition is missing or not ``wanted``."""
+    condition = get_condition(obj, condition_type)
+    if condition is None:
+        return Finding(subject, condition_type, "not reported yet")
+    if condition.get("status") != wanted:
+        return Finding(subject, describe(condition), text(condition.get("message", "")))
+    return None
+
+
+def subject_of(obj: Manifest) -> str:
+    return f"{obj['kind']} {obj['metadata']['name']}"
+
+
+def machine_version(machine: Manifest) -> str | None:
+    value = machine.get("spec", {}).get("version")
+    return str(value) if value is not None else None
+
+
+def versions_of(obj: Manifest) -> list[tuple[str, int]]:
+    return [(str(v.get("version")), int(v.get("replicas", 0))) for v in obj.get("status", {}).get("versions") or []]
+
+
+def show_versions(versions: list[tuple[str, int]]) -> str:
+    return "[" + ", ".join(f"{version}: {count}" for version, count in versions) + "]"
+
+
+def generation_finding(obj: Manifest) -> Finding | None:
+    generation = obj["metadata"].get("generation")
+    observed = obj.get("status", {}).get("observedGeneration")
+    if generation is not None and observed != generation:
+        return Finding(subject_of(obj), "status.observedGeneration", f"{observed}, generation is {generation}")
+    return None
+
+
+def counter_finding(obj: Manifest, desired: int | None, counters: tuple[str, ...]) -> Finding | None:
+    if desired is None:
+        return None
+    status = obj.get("status", {})
+    off = [f"{name} {status.get(name, 0)}" for name in counters if status.get(name, 0) != desired]
+    if off:
+        return Finding(subject_of(obj), "status replicas", f"{', '.join(off)}; want {desired}")
+    return None
+
+
+def version_finding(obj: Manifest, version: str, replicas: int | None) -> Finding | None:
+    versions = versions_of(obj)
+    if replicas is not None and versions != [(version, replicas)]:
+        return Finding(subject_of(obj), "status.versions", f"{show_versions(versions)}, want [{version}: {replicas}]")
+    return None
