@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from fleetc.core.keys import Manifest
 from fleetc.render import kubeadm
 from fleetc.render.names import class_base, content_hash
-from fleetc.render.providers.base import ClassExtras, InfraProvider, MachineRequest, provider_for
+from fleetc.render.providers.base import ClassExtras, InfraProvider, MachineRequest
+from fleetc.render.providers.registry import provider_for
 from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
 from fleetc.schema.provider import ProviderDocument
 

@@ -20,7 +20,7 @@ from fleetc.render.names import (
     WAVE_LABEL,
     source_annotation,
 )
-from fleetc.render.providers.base import provider_for
+from fleetc.render.providers.registry import provider_for
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Entry, Fleet

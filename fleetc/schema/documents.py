@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -19,7 +19,7 @@ from fleetc.schema.base import API_VERSION
 from fleetc.schema.cluster import ClusterDocument, ClusterSetDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
 from fleetc.schema.fleet import FleetDocument
-from fleetc.schema.provider import ProviderDocument, ProviderType
+from fleetc.schema.provider import PROVIDER_TYPES, ProviderDocument
 from fleetc.schema.suggest import allowed_keys, did_you_mean, follow
 
 KINDS: dict[str, type[BaseModel]] = {
@@ -29,7 +29,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "Cluster": ClusterDocument,
     "ClusterSet": ClusterSetDocument,
 }
-_TYPE_TAGS: tuple[str, ...] = get_args(ProviderType)  # the only tagged union of the spec
+_TYPE_TAGS: tuple[str, ...] = PROVIDER_TYPES  # the only tagged union of the spec
 _SECRETISH = re.compile(r"secret|password|passwd|token|private_?key|access_?key|credential(?!sref)", re.I)
 
 

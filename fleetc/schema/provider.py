@@ -8,15 +8,12 @@ never an object the provider rejects later.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
 from fleetc.schema.types import Name
-
-ProviderType = Literal["dev-docker", "dev-inmemory", "aws", "azure", "vsphere", "openstack", "gcp"]
-DEV_TYPES: frozenset[str] = frozenset({"dev-docker", "dev-inmemory"})
 
 
 class CredentialsRef(SpecModel):
@@ -27,7 +24,9 @@ class CredentialsRef(SpecModel):
     namespace: Name | None = None
 
 
-class _ProviderSpecBase(SpecModel):
+class ProviderSpecBase(SpecModel):
+    """What every provider type's spec has; ``type`` (a literal per subclass) tells the types apart."""
+
     region: str | None = Field(default=None, description="Region or datacenter.")
     credentials_ref: CredentialsRef | None = None
     sizes: dict[Name, str] = Field(
@@ -40,14 +39,14 @@ class DevSettings(SpecModel):
     """Settings of the local development providers (none yet)."""
 
 
-class DevDockerSpec(_ProviderSpecBase):
+class DevDockerSpec(ProviderSpecBase):
     """CAPI's Dev provider with the Docker backend: one container per machine, for laptops and CI."""
 
     type: Literal["dev-docker"]
     settings: DevSettings = Field(default_factory=DevSettings)
 
 
-class DevInMemorySpec(_ProviderSpecBase):
+class DevInMemorySpec(ProviderSpecBase):
     """CAPI's Dev provider with the in-memory backend: simulated machines, no real nodes."""
 
     type: Literal["dev-inmemory"]
@@ -96,7 +95,7 @@ class AwsCredentialsRef(CredentialsRef):
         return self
 
 
-class AwsSpec(_ProviderSpecBase):
+class AwsSpec(ProviderSpecBase):
     """Amazon Web Services through CAPA; ``credentialsRef`` names an AWSCluster*Identity.
 
     Without ``credentialsRef``, CAPA uses its controller's own credentials.
@@ -125,7 +124,7 @@ class AzureCredentialsRef(CredentialsRef):
     kind: Literal["AzureClusterIdentity"]
 
 
-class AzureSpec(_ProviderSpecBase):
+class AzureSpec(ProviderSpecBase):
     """Microsoft Azure through CAPZ; ``credentialsRef`` names an AzureClusterIdentity."""
 
     type: Literal["azure"]
@@ -207,7 +206,7 @@ class VSphereCredentialsRef(CredentialsRef):
         return value
 
 
-class VSphereSpec(_ProviderSpecBase):
+class VSphereSpec(ProviderSpecBase):
     """VMware vSphere through CAPV; clusters need a controlPlaneEndpoint."""
 
     type: Literal["vsphere"]
@@ -257,7 +256,7 @@ class OpenStackCredentialsRef(CredentialsRef):
         return value
 
 
-class OpenStackSpec(_ProviderSpecBase):
+class OpenStackSpec(ProviderSpecBase):
     """OpenStack through CAPO; ``credentialsRef`` names the Secret holding clouds.yaml."""
 
     type: Literal["openstack"]
@@ -283,7 +282,7 @@ class GcpCredentialsRef(CredentialsRef):
     kind: Literal["Secret"]
 
 
-class GcpSpec(_ProviderSpecBase):
+class GcpSpec(ProviderSpecBase):
     """Google Cloud through CAPG; without ``credentialsRef`` CAPG uses its controller's own credentials."""
 
     type: Literal["gcp"]
@@ -296,6 +295,21 @@ ProviderSpec = Annotated[
     DevDockerSpec | DevInMemorySpec | AwsSpec | AzureSpec | VSphereSpec | OpenStackSpec | GcpSpec,
     Field(discriminator="type"),
 ]
+"""Every provider type: the one list. A new type is its spec class here; render finds its implementation by it."""
+
+
+def type_name(spec: type[ProviderSpecBase]) -> str:
+    """The ``spec.type`` a spec class stands for (``AwsSpec`` → ``aws``)."""
+    name: str = get_args(spec.model_fields["type"].annotation)[0]
+    return name
+
+
+PROVIDER_SPECS: dict[str, type[ProviderSpecBase]] = {
+    type_name(spec): spec for spec in get_args(get_args(ProviderSpec)[0])
+}
+"""Provider type name (``spec.type``) → its spec class, in the order of :data:`ProviderSpec`."""
+PROVIDER_TYPES: tuple[str, ...] = tuple(PROVIDER_SPECS)
+DEV_TYPES: frozenset[str] = frozenset({type_name(DevDockerSpec), type_name(DevInMemorySpec)})
 
 
 class ProviderDocument(SpecModel):

@@ -12,7 +12,7 @@ follows the CAPI v1beta1 contract.
 from __future__ import annotations
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import AwsSpec, ProviderDocument
 
@@ -23,21 +23,15 @@ NODE_NAME = "{{ ds.meta_data.local_hostname }}"
 """cloud-init's EC2 private DNS name: the Node name the AWS cloud controller manager expects."""
 
 
-def _spec(provider: ProviderDocument) -> AwsSpec:
-    spec = provider.spec
-    if not isinstance(spec, AwsSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not aws")
-    return spec
-
-
 class Aws:
     """EC2 instances in a CAPA-managed VPC."""
 
     kinds = InfraKinds(API_VERSION, "AWSClusterTemplate", "AWSMachineTemplate")
+    spec_type = AwsSpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """Region, identity, SSH key and tags; an NLB health-checking the API servers over HTTPS."""
-        spec = _spec(provider)
+        spec = spec_of(provider, AwsSpec)
         settings = spec.settings
         cluster: Manifest = {
             "region": spec.region,
@@ -53,7 +47,7 @@ class Aws:
 
     def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
         """The instance type of the size, the role's IAM instance profile, SSH key and pinned AMI if any."""
-        settings = _spec(provider).settings
+        settings = spec_of(provider, AwsSpec).settings
         if machine.machine_type is None:
             raise ValueError(f"provider {provider.metadata.name} maps no instance type for this {machine.role}")
         profile = (
@@ -70,7 +64,7 @@ class Aws:
 
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider on every kubelet; Nodes named after the EC2 private DNS name."""
-        _spec(provider)
+        spec_of(provider, AwsSpec)
         return ClassExtras(
             kubelet_args={"cloud-provider": "external"},
             patches=[

@@ -12,7 +12,7 @@ are CAPZ's default: its published image for each Kubernetes version.
 from __future__ import annotations
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import AzureSpec, ProviderDocument
 
@@ -32,21 +32,15 @@ _AZURE_JSON = """- contentFrom:
 """The azure.json file entry; CAPZ names the Secret after the machine's AzureMachineTemplate."""
 
 
-def _spec(provider: ProviderDocument) -> AzureSpec:
-    spec = provider.spec
-    if not isinstance(spec, AzureSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not azure")
-    return spec
-
-
 class Azure:
     """Azure VMs in a CAPZ-managed virtual network."""
 
     kinds = InfraKinds(API_VERSION, "AzureClusterTemplate", "AzureMachineTemplate")
+    spec_type = AzureSpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """Location, subscription, identity, CAPZ's example subnets, and the zones to use if listed."""
-        spec = _spec(provider)
+        spec = spec_of(provider, AzureSpec)
         identity: Manifest = {"apiVersion": API_VERSION, "kind": spec.credentials_ref.kind}
         identity["name"] = spec.credentials_ref.name
         if spec.credentials_ref.namespace is not None:
@@ -68,14 +62,14 @@ class Azure:
 
     def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
         """The VM size of the machine's size, on a Linux OS disk."""
-        _spec(provider)
+        spec_of(provider, AzureSpec)
         if machine.machine_type is None:
             raise ValueError(f"provider {provider.metadata.name} maps no VM size for this {machine.role}")
         return {"vmSize": machine.machine_type, "osDisk": {"osType": "Linux", "diskSizeGB": OS_DISK_GB}}
 
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider, Nodes named after the VM, azure.json on every machine, the resource group."""
-        spec = _spec(provider)
+        spec = spec_of(provider, AzureSpec)
         patches = [
             node_name_patch("azureNodeName", "Name each Node after its VM, as CAPZ's templates do.", NODE_NAME),
             _azure_json_patch(),

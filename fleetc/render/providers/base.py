@@ -1,21 +1,23 @@
-"""The interface every infrastructure provider implements, and the registry that finds them.
+"""The interface every infrastructure provider implements, and what providers share.
 
 A provider turns "a machine of this type on this infrastructure" into its CAPI infrastructure templates,
 and contributes what its clusters need on top of kubeadm (kubelet flags, ClusterClass variables and patches
-for per-cluster values such as a vSphere control-plane address).
+for per-cluster values such as a vSphere control-plane address). It names the spec class it implements
+(``spec_type``); :func:`spec_of` narrows a Provider document's spec to it. The registry is
+:mod:`fleetc.render.providers.registry`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from fleetc.core.keys import Manifest
 from fleetc.schema.cluster import ClusterDocument
-from fleetc.schema.provider import ProviderDocument
+from fleetc.schema.provider import ProviderDocument, ProviderSpecBase, type_name
 
 Role = Literal["control-plane", "worker"]
+Spec = TypeVar("Spec", bound=ProviderSpecBase)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class InfraProvider(Protocol):
 
     kinds: InfraKinds
 
+    @property
+    def spec_type(self) -> type[ProviderSpecBase]:
+        """The spec class (:data:`fleetc.schema.provider.ProviderSpec`) of the type this provider implements."""
+        ...
+
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """``spec.template.spec`` of the infrastructure cluster template."""
         ...
@@ -69,11 +76,12 @@ class InfraProvider(Protocol):
         ...
 
 
-def provider_for(provider_type: str) -> InfraProvider:
-    """The provider implementation for a type, found by module name."""
-    module = importlib.import_module(f"{__package__}.{provider_type.replace('-', '_')}")
-    implementation: InfraProvider = module.PROVIDER
-    return implementation
+def spec_of(provider: ProviderDocument, spec_type: type[Spec]) -> Spec:
+    """The provider's spec as ``spec_type`` (the registry hands a provider only documents of its type)."""
+    spec = provider.spec
+    if not isinstance(spec, spec_type):
+        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not {type_name(spec_type)}")
+    return spec
 
 
 CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io/v1beta2"

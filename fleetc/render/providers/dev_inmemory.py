@@ -9,7 +9,7 @@ from __future__ import annotations
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
 from fleetc.schema.cluster import ClusterDocument
-from fleetc.schema.provider import ProviderDocument
+from fleetc.schema.provider import DevInMemorySpec, ProviderDocument
 
 API_VERSION = "infrastructure.cluster.x-k8s.io/v1beta2"
 EVICTION_OFF = "nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%"
@@ -20,6 +20,7 @@ class DevInMemory:
     """Simulated machines inside the CAPD controller."""
 
     kinds = InfraKinds(API_VERSION, "DevClusterTemplate", "DevMachineTemplate")
+    spec_type = DevInMemorySpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """An in-memory DevCluster."""

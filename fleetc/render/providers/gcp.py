@@ -12,7 +12,7 @@ in-tree cloud providers), so the GCP cloud controller manager must run in the wo
 from __future__ import annotations
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import GcpSpec, ProviderDocument
 
@@ -22,21 +22,15 @@ BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
 NODE_NAME = '{{ ds.meta_data.local_hostname.split(".")[0] }}'
 
 
-def _spec(provider: ProviderDocument) -> GcpSpec:
-    spec = provider.spec
-    if not isinstance(spec, GcpSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not gcp")
-    return spec
-
-
 class Gcp:
     """Compute Engine instances in a CAPG-managed network."""
 
     kinds = InfraKinds(API_VERSION, "GCPClusterTemplate", "GCPMachineTemplate")
+    spec_type = GcpSpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """Project, region, network, zones if listed, and the credentials Secret if it names its namespace."""
-        spec = _spec(provider)
+        spec = spec_of(provider, GcpSpec)
         cluster: Manifest = {
             "project": spec.settings.project,
             "region": spec.region,
@@ -51,7 +45,7 @@ class Gcp:
 
     def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
         """The machine type of the size, and the pinned image if any."""
-        settings = _spec(provider).settings
+        settings = spec_of(provider, GcpSpec).settings
         if machine.machine_type is None:
             raise ValueError(f"provider {provider.metadata.name} maps no machine type for this {machine.role}")
         instance: Manifest = {"instanceType": machine.machine_type}
@@ -61,7 +55,7 @@ class Gcp:
 
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider, Node names; a credentials Secret in each cluster's own namespace."""
-        spec = _spec(provider)
+        spec = spec_of(provider, GcpSpec)
         patches = [
             node_name_patch(
                 "gcpNodeName", "Name each Node after its instance's short host name, as CAPG's templates do.", NODE_NAME

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import OpenStackSpec, ProviderDocument
 
@@ -28,21 +28,15 @@ KUBELET_ARGS = {"cloud-provider": "external", "provider-id": "openstack:///{{ v1
 IDENTITY_TYPES = {"Secret": "Secret", "OpenStackClusterIdentity": "ClusterIdentity"}
 
 
-def _spec(provider: ProviderDocument) -> OpenStackSpec:
-    spec = provider.spec
-    if not isinstance(spec, OpenStackSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not openstack")
-    return spec
-
-
 class OpenStack:
     """Nova servers on a CAPO-managed network."""
 
     kinds = InfraKinds(API_VERSION, "OpenStackClusterTemplate", "OpenStackMachineTemplate")
+    spec_type = OpenStackSpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """Identity, API load balancer, external network, the cluster's subnet and security groups."""
-        spec = _spec(provider)
+        spec = spec_of(provider, OpenStackSpec)
         settings, ref = spec.settings, spec.credentials_ref
         subnet: Manifest = {"cidr": settings.node_cidr}
         if settings.dns_nameservers:
@@ -61,7 +55,7 @@ class OpenStack:
 
     def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
         """The flavor of the machine's size, the image by name, the SSH key pair."""
-        settings = _spec(provider).settings
+        settings = spec_of(provider, OpenStackSpec).settings
         if machine.machine_type is None:
             raise ValueError(f"provider {provider.metadata.name} maps no flavor for this {machine.role}")
         server: Manifest = {"flavor": machine.machine_type, "image": {"filter": {"name": settings.image}}}
@@ -71,7 +65,7 @@ class OpenStack:
 
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """External cloud provider with the instance's provider ID, Node names, versioned images."""
-        settings = _spec(provider).settings
+        settings = spec_of(provider, OpenStackSpec).settings
         patches = [
             node_name_patch("openstackNodeName", "Name each Node after its server, as CAPO's templates do.", NODE_NAME)
         ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 
 from fleetc.core.keys import Manifest
-from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
+from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import ProviderDocument, VSphereSettings, VSphereSpec
 
@@ -154,17 +154,11 @@ spec:
 workaround for kube-vip#692), as a Go template of the endpoint variable."""
 
 
-def _spec(provider: ProviderDocument) -> VSphereSpec:
-    spec = provider.spec
-    if not isinstance(spec, VSphereSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not vsphere")
-    return spec
-
-
 class VSphere:
     """VMs cloned from a template in a vCenter, each cluster's API address held by kube-vip."""
 
     kinds = InfraKinds(API_VERSION, "VSphereClusterTemplate", "VSphereMachineTemplate")
+    spec_type = VSphereSpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """vCenter, its thumbprint and the identity; the endpoint is patched in per cluster.
@@ -172,7 +166,7 @@ class VSphere:
         With failure domains listed, every VSphereDeploymentZone becomes a candidate for control-plane machines
         (an empty selector); the listed names must be deployment zones on the management cluster.
         """
-        spec = _spec(provider)
+        spec = spec_of(provider, VSphereSpec)
         cluster: Manifest = {
             "server": spec.settings.server,
             "identityRef": {"kind": spec.credentials_ref.kind, "name": spec.credentials_ref.name},
@@ -185,7 +179,7 @@ class VSphere:
 
     def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
         """Where to clone the VM and from what, with the CPUs, memory and disk of its machine type."""
-        settings = _spec(provider).settings
+        settings = spec_of(provider, VSphereSpec).settings
         hardware = settings.machine_type(machine.machine_type or "")
         if hardware is None:
             raise ValueError(f"provider {provider.metadata.name} has no machine type for this {machine.role}")
@@ -211,7 +205,7 @@ class VSphere:
 
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:
         """The endpoint variable and its patches, kube-vip, CAPV's node set-up, SSH keys, versioned templates."""
-        settings = _spec(provider).settings
+        settings = spec_of(provider, VSphereSpec).settings
         patches = [_endpoint_patch(), _node_setup_patch()]
         if settings.kube_vip:
             patches.append(_kube_vip_patch(settings.kube_vip_image))

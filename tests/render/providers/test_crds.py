@@ -9,7 +9,7 @@ import pytest
 
 from fleetc import DiskTree, validate_tree
 from fleetc.render.compile import compile_fleet
-from fleetc.render.providers.base import provider_for
+from fleetc.render.providers.registry import provider_for
 from tests.render.providers.support import (
     CLOUD_TYPES,
     default_cluster,
