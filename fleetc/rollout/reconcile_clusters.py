@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 
 from fleetc.core.keys import Manifest
+from fleetc.rollout import wavegates
 from fleetc.rollout.applying import contains
 from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import Health
 from fleetc.rollout.model import ClusterState
 from fleetc.rollout.scope import Scope
-from fleetc.rollout.wavegates import GATES
 from fleetc.runtime.manager import TerminalError
 from fleetc.runtime.store import copy
 
@@ -72,7 +72,7 @@ def observe_in_flight(scope: Scope, entry: ClusterEntry) -> None:
         event = run.event("ControlPlaneHealthy", wave=entry.wave, cluster=entry.name)
         scope.write(entry, {**entry.status, "controlPlaneHealthyAt": run.stamp}, event)
     elif verdict.control_plane is not Health.HEALTHY and not entry.control_plane_healthy:
-        reason = next(filter(None, (gate.expire(scope, entry, verdict) for gate in GATES)), None)
+        reason = next(filter(None, (gate.expire(scope, entry, verdict) for gate in wavegates.GATES)), None)
         if reason is not None:
             scope.finish(entry, ClusterState.FAILED, reason)
 

@@ -15,10 +15,10 @@ Caller: :class:`fleetc.rollout.controller.RolloutController`.
 
 from __future__ import annotations
 
+from fleetc.rollout import wavegates
 from fleetc.rollout.model import ClusterState, Phase, RolloutSpec, RolloutStatus, WaveSpec
 from fleetc.rollout.reconcile_clusters import start_cluster
 from fleetc.rollout.scope import Scope
-from fleetc.rollout.wavegates import GATES
 from fleetc.rollout.wavegates.soak import completed_text
 from fleetc.schema.types import format_duration
 
@@ -29,7 +29,7 @@ def judge(scope: Scope) -> None:
     if run.status.halt_reason is not None:
         return
     wave = run.wave
-    reason = next(filter(None, (gate.halt(scope, wave) for gate in GATES)), None)
+    reason = next(filter(None, (gate.halt(scope, wave) for gate in wavegates.GATES)), None)
     if reason is not None:
         run.status.halt_reason = reason
         run.event("Halted", reason, wave=wave.name)
@@ -45,11 +45,11 @@ def advance(scope: Scope) -> None:
         if run.index == len(run.spec.waves) - 1:
             _complete(scope)
             return
-        if any(gate.hold(scope, wave) for gate in GATES):
+        if any(gate.hold(scope, wave) for gate in wavegates.GATES):
             return
         if run.spec.paused:
             return
-        announced = [gate.release(scope, wave) for gate in GATES]
+        announced = [gate.release(scope, wave) for gate in wavegates.GATES]
         if not any(announced):
             run.event("WaveCompleted", completed_text(scope, wave), wave=wave.name)
         following = run.spec.waves[run.index + 1]
@@ -71,7 +71,7 @@ def start(scope: Scope) -> None:
     if run.status.halt_reason or run.status.completed_at or run.spec.paused:
         return
     wave = run.wave
-    limits = [limit for limit in (gate.free(scope, wave) for gate in GATES) if limit is not None]
+    limits = [limit for limit in (gate.free(scope, wave) for gate in wavegates.GATES) if limit is not None]
     free = min(limits, default=wave.size)
     index = scope.informer.rollouts
     for name in index.next_pending(run.rid, wave.name, free):
