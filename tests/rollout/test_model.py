@@ -10,7 +10,7 @@ from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.rollout import ClusterState, Phase, plan_rollout, read_rollout, submit
 from fleetc.rollout.desired import rollout_objects
 from fleetc.rollout.entries import ClusterEntry
-from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP
+from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterRollout, FleetRevision, FleetRollout
 from fleetc.schema.fleet import Wave
 from tests.render.support import EXAMPLE, load_fleet
 from tests.rollout.support import NAMESPACE, Harness, cluster_manifest
@@ -117,3 +117,14 @@ def test_a_rollout_not_yet_reconciled_reads_as_pending() -> None:
     assert [c.state for c in view.clusters] == [ClusterState.PENDING] * 2
     assert view.to_dict()["waves"][0]["pending"] == 2
     assert read_rollout(harness.store, ObjectKey(GROUP, "FleetRollout", NAMESPACE, "other")) is None
+
+
+def test_the_rollout_kinds_read_back_as_stored_and_describe_themselves_in_camel_case() -> None:
+    rollout, revision, clusters = rollout_objects(example_plan(), owner_uid="uid-1")
+    assert FleetRollout.model_validate(rollout).dump() == rollout
+    assert FleetRevision.model_validate(revision).dump() == revision
+    assert all(ClusterRollout.model_validate(c).dump() == c for c in clusters)
+    schema = FleetRollout.model_json_schema(by_alias=True)
+    wave = schema["$defs"]["WaveSpec"]["properties"]
+    assert {"maxConcurrent", "soakSeconds", "controlPlaneDeadlineSeconds", "failureBudget"} <= set(wave)
+    assert "soakUntil" in schema["$defs"]["RolloutStatus"]["properties"]
