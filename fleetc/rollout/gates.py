@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from fleetc.contract.conditions import get_condition
+from fleetc.contract.timestamps import parse_timestamp
 from fleetc.core.keys import Manifest
-from fleetc.runtime.clock import parse_timestamp
-from fleetc.runtime.conditions import get_condition
 
 CLUSTER_API = "cluster.x-k8s.io"
 CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io"

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from fleetc.contract.timestamps import parse_timestamp
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.names import WAVE_LABEL
 from fleetc.render.rendered import RenderedSet
-from fleetc.runtime.clock import parse_timestamp
 
 GROUP = "fleetc.io"
 API_VERSION = f"{GROUP}/v1alpha1"

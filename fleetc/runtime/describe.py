@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fleetc.contract.conditions import get_condition
+from fleetc.contract.timestamps import parse_timestamp
 from fleetc.core.keys import Manifest
-from fleetc.runtime.clock import parse_timestamp
-from fleetc.runtime.conditions import get_condition
 
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"

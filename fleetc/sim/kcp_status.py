@@ -13,13 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fleetc.sim.api import (
-    CLUSTER_NAME_LABEL,
-    REMEDIATION_FOR,
-    REMEDIATION_IN_PROGRESS,
-    annotations_of,
-    name_of,
-)
+from fleetc.contract.objects import annotations_of, name_of
+from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, REMEDIATION_FOR, REMEDIATION_IN_PROGRESS
 from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.machines import Counters, kcp_outdated_reasons, versions
 from fleetc.sim.status import FALSE, TRUE, UNKNOWN, Cond, aggregate, build, conditions_of, find

@@ -15,9 +15,8 @@ run survives a restart from a persisted store and a reconcile is requeued exactl
 
 from __future__ import annotations
 
-from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
-from fleetc.sim.api import (
+from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of
+from fleetc.contract.vocabulary import (
     CAPI_GROUP,
     CLUSTER,
     CONTROL_PLANE_GROUP,
@@ -26,19 +25,19 @@ from fleetc.sim.api import (
     MACHINE_DEPLOYMENT,
     MACHINE_FINALIZER,
     MACHINE_SET,
-    NEVER,
     PRE_TERMINATE_KCP,
+    TOPOLOGY_DEPLOYMENT_LABEL,
+)
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
+from fleetc.sim.api import (
+    NEVER,
     SIM_INFRA_TEMPLATE,
     SIM_KUBEADM_CONFIG,
     SIM_NODE_READY,
     SIM_VM_READY,
-    TOPOLOGY_DEPLOYMENT_LABEL,
-    annotations_of,
-    is_deleting,
     key,
-    labels,
     moment,
-    name_of,
     stamp,
 )
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata

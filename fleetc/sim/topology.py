@@ -26,12 +26,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
-from fleetc.runtime.store import copy
-from fleetc.sim.api import (
+from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of, ref_group
+from fleetc.contract.vocabulary import (
     AUTOSCALER_MIN,
-    CAPI,
+    CAPI_API,
     CAPI_GROUP,
     CLONED_FROM_GROUPKIND,
     CLONED_FROM_NAME,
@@ -51,15 +49,12 @@ from fleetc.sim.api import (
     TOPOLOGY_OWNED_LABEL,
     UPGRADE_CONCURRENCY,
     UPGRADE_STEP,
-    annotations_of,
-    is_deleting,
-    key,
-    labels,
-    name_of,
-    owner_reference,
-    ref_group,
+    GroupKind,
 )
-from fleetc.sim.cache import GroupKind
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
+from fleetc.runtime.store import copy
+from fleetc.sim.api import key, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, coalesced, with_metadata
 from fleetc.sim.infra import ClusterRequest, ProviderAPIError
 from fleetc.sim.machine import infrastructure_provisioned
@@ -428,7 +423,7 @@ class SimulatedTopologyReconciler:
             }
             if notes:
                 metadata["annotations"] = notes
-            self.ctx.create({"apiVersion": CAPI, "kind": "MachineDeployment", "metadata": metadata, "spec": spec})
+            self.ctx.create({"apiVersion": CAPI_API, "kind": "MachineDeployment", "metadata": metadata, "spec": spec})
             return
         merged = {**annotations_of(existing), **notes}
         self.ctx.write(
@@ -541,7 +536,7 @@ class SimulatedTopologyReconciler:
         if check.get("remediation"):
             spec["remediation"] = check["remediation"]
         return {
-            "apiVersion": CAPI,
+            "apiVersion": CAPI_API,
             "kind": "MachineHealthCheck",
             "metadata": {
                 "name": name,
