@@ -29,11 +29,11 @@ Callers: the CLI (``fleetc apply``/``simulate`` through :func:`install`) and tes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fleetc.contract.timestamps import parse_timestamp, timestamp
+from fleetc.contract.versions import is_downgrade
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.applying import Apply, contains, store_applier
 from fleetc.rollout.cache import ClusterId, Informer, RolloutId
@@ -386,7 +386,7 @@ class RolloutController:
         desired = entry.cluster_object()
         if live is not None:
             current = str(live.get("spec", {}).get("topology", {}).get("version", ""))
-            if _older(entry.version, current):
+            if is_downgrade(current, entry.version):
                 return (
                     f"cluster {entry.name}: Cluster {entry.name}: spec.topology.version: refusing to roll back "
                     f"{current} to {entry.version} (CAPI cannot downgrade a control plane)"
@@ -494,17 +494,6 @@ def _counts_text(counts: WaveCounts) -> str:
 def _class(topology: Manifest) -> str | None:
     value = topology.get("classRef", {}).get("name")
     return str(value) if value is not None else None
-
-
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
-
-
-def _older(wanted: str, current: str) -> bool:
-    """True when ``wanted`` is a lower Kubernetes version than ``current``."""
-    a, b = _VERSION.match(wanted), _VERSION.match(current)
-    if a is None or b is None:
-        return False
-    return tuple(map(int, a.groups())) < tuple(map(int, b.groups()))
 
 
 class VerdictChecks:

@@ -30,25 +30,13 @@ from enum import StrEnum
 from typing import Any
 
 from fleetc.contract.conditions import get_condition
+from fleetc.contract.objects import spec_version, status_versions
 from fleetc.contract.timestamps import parse_timestamp
+from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, DEPLOYMENT_NAME_LABEL, WORKLOAD_KINDS
 from fleetc.core.keys import Manifest
 
-CLUSTER_API = "cluster.x-k8s.io"
-CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io"
-CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
-CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
-DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name"
 CANNOT_BE_REMEDIATED = "CannotBeRemediated"
 RECONCILE_FAILED = "ReconcileFailed"
-WORKLOAD_KINDS = (
-    (CLUSTER_API, "Cluster"),
-    (CONTROL_PLANE_API, "KubeadmControlPlane"),
-    (CLUSTER_API, "Machine"),
-    (CLUSTER_API, "MachineDeployment"),
-    (CLUSTER_API, "MachineSet"),
-    (CLUSTER_API, "MachineHealthCheck"),
-)
-"""The (group, kind) of every object a gate reads."""
 
 
 class Health(StrEnum):
@@ -224,12 +212,11 @@ def _subject(obj: Manifest) -> str:
 
 
 def _version(machine: Manifest) -> str | None:
-    value = machine.get("spec", {}).get("version")
-    return str(value) if value is not None else None
+    return spec_version(machine)
 
 
 def _versions(obj: Manifest) -> list[tuple[str, int]]:
-    return [(str(v.get("version")), int(v.get("replicas", 0))) for v in obj.get("status", {}).get("versions") or []]
+    return [(v["version"], v["replicas"]) for v in status_versions(obj)]
 
 
 def _show_versions(versions: list[tuple[str, int]]) -> str:
@@ -438,7 +425,7 @@ def _worker_checks(objects: ClusterObjects, target: Target) -> Iterator[Finding]
     workers = objects.worker_machines()
     for deployment in objects.machine_deployments:
         name = deployment["metadata"]["name"]
-        owned = [m for m in workers if m["metadata"].get("labels", {}).get(DEPLOYMENT_LABEL) == name]
+        owned = [m for m in workers if m["metadata"].get("labels", {}).get(DEPLOYMENT_NAME_LABEL) == name]
         yield from _deployment_checks(deployment, owned, target)
     for machine_set in objects.machine_sets:
         spec = machine_set.get("spec", {})

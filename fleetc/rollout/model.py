@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from fleetc.contract.timestamps import parse_timestamp
+from fleetc.contract.vocabulary import CAPI_GROUP
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.names import WAVE_LABEL
 from fleetc.render.rendered import RenderedSet
@@ -38,7 +39,6 @@ FLEET_REVISION = "FleetRevision"
 ROLLOUT_LABEL = f"{GROUP}/rollout"
 RETRY_ANNOTATION = f"{GROUP}/retry"
 """Set to a new value to resume a halted rollout: the failed clusters of the current wave are retried."""
-CAPI_GROUP = "cluster.x-k8s.io"
 _FIRST_KINDS = ("Namespace",)
 _LAST_KINDS = ("ClusterClass",)
 

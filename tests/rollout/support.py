@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from fleetc.contract.timestamps import timestamp
+from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout import (
     ClusterState,
@@ -31,7 +32,7 @@ from fleetc.rollout import (
     submit,
 )
 from fleetc.rollout.controller import RolloutController
-from fleetc.rollout.gates import CLUSTER_NAME_LABEL, ClusterObjects
+from fleetc.rollout.gates import ClusterObjects
 from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterEntry, ClusterPlan
 from fleetc.runtime.clock import EPOCH, VirtualClock
 from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch

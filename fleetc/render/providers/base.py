@@ -11,6 +11,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from fleetc.contract.vocabulary import BOOTSTRAP_API, CONTROL_PLANE_API
 from fleetc.core.keys import Manifest
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import ProviderDocument
@@ -74,10 +75,6 @@ def provider_for(provider_type: str) -> InfraProvider:
     module = importlib.import_module(f"{__package__}.{provider_type.replace('-', '_')}")
     implementation: InfraProvider = module.PROVIDER
     return implementation
-
-
-CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io/v1beta2"
-BOOTSTRAP_API = "bootstrap.cluster.x-k8s.io/v1beta2"
 
 
 def patch_selector(api_version: str, kind: str, match: Manifest) -> Manifest:
