@@ -28,6 +28,7 @@ from fleetc.contract.vocabulary import (
     MD_MAX_REPLICAS,
     MD_REVISION,
     MS_DISABLE_CREATE,
+    SET_NAME_LABEL,
     TEMPLATE_HASH_LABEL,
 )
 from fleetc.core.keys import Manifest
@@ -281,7 +282,7 @@ class SimulatedMachineDeploymentReconciler:
         reasons: list[str] = []
         count = 0
         for machine in machines:
-            machine_set = sets.get(labels(machine).get("cluster.x-k8s.io/set-name", ""))
+            machine_set = sets.get(labels(machine).get(SET_NAME_LABEL, ""))
             found = (
                 template_outdated_reasons(machine_set["spec"]["template"], deployment["spec"]["template"])
                 if machine_set

@@ -40,6 +40,7 @@ from fleetc.contract.vocabulary import (
     CONTROL_PLANE_API,
     CONTROL_PLANE_GROUP,
     CONTROL_PLANE_LABEL,
+    DEPLOYMENT_NAME_LABEL,
     KCP,
     MACHINE,
     MACHINE_DEPLOYMENT,
@@ -221,9 +222,7 @@ class SimulatedTopologyReconciler:
         version = deployment["spec"]["template"]["spec"]["version"]
         name = name_of(deployment)
         return any(
-            m["spec"].get("version") != version
-            for m in scope.machines
-            if labels(m).get("cluster.x-k8s.io/deployment-name") == name
+            m["spec"].get("version") != version for m in scope.machines if labels(m).get(DEPLOYMENT_NAME_LABEL) == name
         )
 
     # reconcile state

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from fleetc.contract.objects import name_of
 from fleetc.contract.upgrades import upgrade_path
 from fleetc.contract.versions import version_order
+from fleetc.contract.vocabulary import TOPOLOGY_DEPLOYMENT_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import moment
 from fleetc.sim.machines import is_control_plane, needs_remediation
@@ -255,9 +256,7 @@ def _upgrade_lines(view: ClusterView, plan: VersionPlan) -> list[str]:
             lines.append(f"* KubeadmControlPlane upgrading to version {kcp['spec']['version']}{pending}")
         elif kcp["spec"]["version"] != plan.target and steps:
             lines.append(f"* KubeadmControlPlane pending upgrade to version {steps[0]}")
-    names = {
-        d["metadata"]["labels"].get("topology.cluster.x-k8s.io/deployment-name"): name_of(d) for d in view.deployments
-    }
+    names = {d["metadata"]["labels"].get(TOPOLOGY_DEPLOYMENT_LABEL): name_of(d) for d in view.deployments}
     by_version: dict[str, list[str]] = {}
     for topology_name, version in plan.upgrading:
         by_version.setdefault(version, []).append(names.get(topology_name, topology_name))
