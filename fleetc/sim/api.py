@@ -1,7 +1,8 @@
 """Names and small helpers the simulated CAPI controllers share (CAPI's own names are in :mod:`fleetc.contract`).
 
-Keys under ``sim.fleetc.io/`` are the simulation's own: they record on a Machine what CAPI keeps in objects the simulation does not materialise
-(the DevMachine and KubeadmConfig a Machine was cloned from, and the simulated boot schedule).
+Keys under ``sim.fleetc.io/`` are the simulation's own: they record on a Machine what CAPI keeps in objects the
+simulation does not materialise (the DevMachine and KubeadmConfig a Machine was cloned from, and the simulated
+boot schedule).
 
 Random name suffixes follow ``internal/topology/names/names.go`` L30-34: 5 characters from the
 ``k8s.io/apimachinery/pkg/util/rand`` alphabet, here drawn from an RNG seeded by the simulation seed.
