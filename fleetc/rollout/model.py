@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from fleetc.contract.objects import is_capi_cluster
 from fleetc.contract.timestamps import parse_timestamp
-from fleetc.contract.vocabulary import CAPI_GROUP
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.names import WAVE_LABEL
 from fleetc.render.rendered import RenderedSet
@@ -190,7 +190,7 @@ def _apply_rank(kind: str) -> int:
 
 
 def _cluster_plan(name: str, wave: str, order: int, objects: list[Manifest]) -> ClusterPlan:
-    capi = [m for m in objects if m.get("kind") == "Cluster" and m["apiVersion"].startswith(f"{CAPI_GROUP}/")]
+    capi = [m for m in objects if is_capi_cluster(m)]
     if len(capi) != 1:
         raise ValueError(f"cluster {name}: expected one CAPI Cluster object, found {len(capi)}")
     cluster = capi[0]
