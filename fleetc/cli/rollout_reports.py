@@ -10,8 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fleetc.contract.timestamps import parse_timestamp
 from fleetc.rollout import Event, RolloutView
-from fleetc.runtime.clock import parse_timestamp
 from fleetc.runtime.describe import COLUMNS, Row, age
 
 JSON_VERSION = 1

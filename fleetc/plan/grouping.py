@@ -15,11 +15,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from fleetc.contract.topology import NO_MACHINES, MachineRange
 from fleetc.core.keys import ObjectKey
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
 from fleetc.plan.impact import EFFECT_ORDER, ClusterImpact, Effect
 from fleetc.plan.revisions import RevisionChange
-from fleetc.plan.topology import NO_MACHINES, MachineRange
 
 NO_WAVE = "(no wave)"
 

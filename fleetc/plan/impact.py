@@ -18,13 +18,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from fleetc.contract import topology
+from fleetc.contract.objects import labels
+from fleetc.contract.topology import NO_MACHINES, MachineDeployment, MachineRange
+from fleetc.contract.upgrades import UpgradePath, upgrade_path
+from fleetc.contract.vocabulary import AUTOSCALER_MAX, AUTOSCALER_MIN
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.plan import renames, topology
+from fleetc.plan import fleet_labels, renames
 from fleetc.plan.diff import FieldChange, ObjectChange
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.snapshot import Snapshot
-from fleetc.plan.topology import NO_MACHINES, MachineDeployment, MachineRange
-from fleetc.plan.upgrade import UpgradePath, upgrade_path
 from fleetc.render.names import WAVE_LABEL
 
 
@@ -117,13 +120,13 @@ def _whole_cluster(key: ObjectKey, cluster: Manifest, effect: Effect) -> Cluster
     """A cluster that appears or goes whole, with every machine it has."""
     return ClusterImpact(
         key,
-        topology.wave(cluster),
+        fleet_labels.wave(cluster),
         (effect,),
         version=topology.version(cluster),
         cluster_class=_class_name(cluster),
         control_plane=topology.control_plane_replicas(cluster),
         workers=topology.worker_machines(cluster),
-        source=topology.source(cluster),
+        source=fleet_labels.source(cluster),
     )
 
 
@@ -139,7 +142,7 @@ def deleted(key: ObjectKey, before: Manifest) -> ClusterImpact:
 
 def noop(key: ObjectKey, cluster: Manifest) -> ClusterImpact:
     """A cluster nothing happens to (machine counts are left out: nothing is replaced)."""
-    return ClusterImpact(key, topology.wave(cluster), (Effect.NOOP,), version=topology.version(cluster))
+    return ClusterImpact(key, fleet_labels.wave(cluster), (Effect.NOOP,), version=topology.version(cluster))
 
 
 @dataclass
@@ -177,7 +180,7 @@ def _deployment_change(old: MachineDeployment, new: MachineDeployment, acc: _Cha
         acc.replaced_deployments.add(new.name)
         what = "failure domain" if old.pool == new.pool else "pool class"
         acc.notes.append(f"{new.name}: {what} changed (its machines are replaced)")
-    autoscaler = {topology.AUTOSCALER_MIN, topology.AUTOSCALER_MAX}
+    autoscaler = {AUTOSCALER_MIN, AUTOSCALER_MAX}
     if {k: v for k, v in old.annotations.items() if k not in autoscaler} != {
         k: v for k, v in new.annotations.items() if k not in autoscaler
     }:
@@ -200,7 +203,7 @@ def _variable_notes(before: Manifest, after: Manifest, head_class: Manifest | No
 
 
 def _label_notes(before: Manifest, after: Manifest, acc: _Changed) -> None:
-    old, new = topology.labels(before), topology.labels(after)
+    old, new = labels(before), labels(after)
     if old == new:
         return
     acc.effects.add(Effect.METADATA)
@@ -301,11 +304,11 @@ def changed(
     rolling = tuple(sorted({d.pool for d in current.values() if d.pool in pools}))
     return ClusterImpact(
         key,
-        topology.wave(after),
+        fleet_labels.wave(after),
         _ordered(acc.effects),
         version=new_version,
         cluster_class=_class_name(after),
-        fleet_class=topology.fleet_class(after),
+        fleet_class=fleet_labels.fleet_class(after),
         control_plane=new_replicas,
         workers=sum((d.machines for d in current.values()), NO_MACHINES),
         control_plane_replaced=cp_replaced,
@@ -317,7 +320,7 @@ def changed(
         pools_added=added,
         scaling=tuple(acc.scaling),
         notes=tuple(acc.notes),
-        source=topology.source(after),
+        source=fleet_labels.source(after),
         fields=fields,
     )
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from fleetc.core.diagnostics import Diagnostic, FieldPath, Severity, SourceLocation, format_field_path
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.plan import topology
+from fleetc.plan import fleet_labels
 from fleetc.plan.snapshot import Snapshot
 
 
 def _annotated(manifest: Manifest | None, fallback: str) -> SourceLocation:
-    source = topology.source(manifest) if manifest is not None else None
+    source = fleet_labels.source(manifest) if manifest is not None else None
     if not source:
         return SourceLocation(fallback)
     path, _, line = source.rpartition(":")

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from fleetc.contract import topology
+from fleetc.contract.versions import MAX_WORKER_SKEW, minor_skew
+from fleetc.contract.vocabulary import DEFER_UPGRADE, HOLD_UPGRADE_SEQUENCE
 from fleetc.core.diagnostics import Diagnostic, sorted_diagnostics
-from fleetc.plan import topology
+from fleetc.plan import fleet_labels
 from fleetc.plan.impact import ClusterImpact
 from fleetc.plan.locate import Locator
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.snapshot import Snapshot
-from fleetc.plan.upgrade import MAX_WORKER_SKEW, parse
 from fleetc.schema.validate import folded
 
 
@@ -37,8 +39,8 @@ def _held_deployments(deployments: Iterable[topology.MachineDeployment]) -> list
     """MachineDeployments CAPI will not upgrade: deferred ones, and a held one with every one after it."""
     held, holding = [], False
     for deployment in deployments:
-        holding = holding or topology.HOLD_UPGRADE_SEQUENCE in deployment.annotations
-        if holding or topology.DEFER_UPGRADE in deployment.annotations:
+        holding = holding or HOLD_UPGRADE_SEQUENCE in deployment.annotations
+        if holding or DEFER_UPGRADE in deployment.annotations:
             held.append(deployment.name)
     return held
 
@@ -48,14 +50,14 @@ def _skew_rules(impacts: Iterable[ClusterImpact], head: Snapshot, locator: Locat
         upgrade = impact.upgrade
         if upgrade is None or upgrade.problem is not None:
             continue
-        old, new = parse(upgrade.before), parse(upgrade.after)
-        if old is None or new is None or new[1] - old[1] <= MAX_WORKER_SKEW:
+        skew = minor_skew(upgrade.after, upgrade.before)
+        if skew is None or skew <= MAX_WORKER_SKEW:
             continue
         held = _held_deployments(topology.machine_deployments(head.objects[impact.key]).values())
         if held:
             message = (
                 f"workers of {', '.join(held)} stay at {upgrade.before} (upgrade deferred or held) while the "
-                f"control plane goes to {upgrade.after}: {new[1] - old[1]} minors behind, at most "
+                f"control plane goes to {upgrade.after}: {skew} minors behind, at most "
                 f"{MAX_WORKER_SKEW} are allowed"
             )
             yield locator.cluster(impact.key, ("spec", "workers"), message, "worker-skew")
@@ -94,7 +96,7 @@ def _pool_rules(
 def _fleet_class(revision: RevisionChange, head: Snapshot) -> str | None:
     for key, manifest in topology.clusters(head.objects).items():
         if key.name in revision.clusters:
-            return topology.fleet_class(manifest)
+            return fleet_labels.fleet_class(manifest)
     return None
 
 

@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc.contract import topology
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.plan import topology
 from fleetc.plan.diff import FieldChange, FieldDiffer, Op
 from fleetc.plan.normalize import keyed
 from fleetc.plan.snapshot import Snapshot

@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from fleetc.contract import topology
+from fleetc.contract.objects import labels
 from fleetc.core.diagnostics import Diagnostic
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.plan import topology
+from fleetc.plan import fleet_labels
 from fleetc.render.names import WAVE_LABEL
 from fleetc.render.rendered import RenderedSet
 from fleetc.schema.fleet import Wave
@@ -76,7 +78,7 @@ def _flux_wave_order(objects: Mapping[ObjectKey, Manifest]) -> list[str]:
     """Wave names in the order fleetc's Flux Kustomizations chain them (by ``dependsOn``)."""
     by_name: dict[str, tuple[str, set[str]]] = {}
     for key, manifest in objects.items():
-        wave = topology.labels(manifest).get(WAVE_LABEL)
+        wave = labels(manifest).get(WAVE_LABEL)
         if key.group == FLUX_KUSTOMIZATION_GROUP and key.kind == "Kustomization" and wave:
             depends = manifest.get("spec", {}).get("dependsOn") or []
             by_name[key.name] = (wave, {d.get("name", "") for d in depends if isinstance(d, dict)})
@@ -96,7 +98,7 @@ def waves_of_objects(objects: Mapping[ObjectKey, Manifest]) -> tuple[WaveInfo, .
     """Waves of a built tree: Cluster ``fleetc.io/wave`` labels, ordered by the Flux chain, else by name."""
     members: dict[str, list[str]] = {}
     for key, manifest in topology.clusters(objects).items():
-        wave = topology.wave(manifest)
+        wave = fleet_labels.wave(manifest)
         if wave:
             members.setdefault(wave, []).append(key.name)
     order = [w for w in _flux_wave_order(objects) if w in members]

@@ -6,15 +6,13 @@ No ``controlPlaneRef``/``infrastructureRef``: the topology controller owns them.
 
 from __future__ import annotations
 
+from fleetc.contract.vocabulary import AUTOSCALER_MAX, AUTOSCALER_MIN
+from fleetc.contract.vocabulary import CAPI_API as CAPI
 from fleetc.core.keys import Manifest
-from fleetc.render.clusterclass import CAPI
 from fleetc.render.names import dns_label
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import Autoscaling
 from fleetc.schema.shape import ClusterShape, PoolShape
-
-AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
-AUTOSCALER_MAX = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
 
 
 def split(total: int, parts: int) -> list[int]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
+from fleetc.contract.vocabulary import CAPI_API as CAPI
+from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
 from fleetc.core.keys import Manifest
 from fleetc.render import kubeadm
 from fleetc.render.names import class_base, content_hash
@@ -17,10 +20,7 @@ from fleetc.render.providers.registry import provider_for
 from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
 from fleetc.schema.provider import ProviderDocument
 
-CAPI = "cluster.x-k8s.io/v1beta2"
 CONTROL_PLANE_ROLE = "control-plane"
-CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
-BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fleetc.contract.vocabulary import CAPI_API as CLUSTER_API
 from fleetc.core.keys import Manifest
 from fleetc.render.names import FLEET_LABEL, WAVE_LABEL, content_hash
 from fleetc.render.rendered import RenderedSet, WaveClusters
 from fleetc.schema.types import format_duration
 
 KUSTOMIZATION_API = "kustomize.toolkit.fluxcd.io/v1"
-CLUSTER_API = "cluster.x-k8s.io/v1beta2"
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 MAX_NAME = 63
 """Flux labels every object it applies with the Kustomization's name: the name must be a valid label value."""

@@ -20,9 +20,11 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fleetc.contract.objects import cluster_name
+from fleetc.contract.vocabulary import WORKLOAD_KINDS
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.entries import ClusterEntry
-from fleetc.rollout.gates import CLUSTER_NAME_LABEL, WORKLOAD_KINDS, ClusterObjects
+from fleetc.rollout.gates import ClusterObjects
 from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterState
 from fleetc.runtime.store import Event, Store
 
@@ -33,16 +35,9 @@ RolloutId = tuple[str, str]
 
 
 def cluster_of(obj: Manifest) -> ClusterId | None:
-    """The workload cluster a CAPI object belongs to (label, ``spec.clusterName`` or owner Cluster)."""
-    metadata = obj["metadata"]
-    namespace = metadata.get("namespace", "")
-    if obj["kind"] == "Cluster":
-        return namespace, metadata["name"]
-    name = metadata.get("labels", {}).get(CLUSTER_NAME_LABEL) or obj.get("spec", {}).get("clusterName")
-    if not name:
-        owners = [ref["name"] for ref in metadata.get("ownerReferences", []) if ref.get("kind") == "Cluster"]
-        name = owners[0] if owners else None
-    return (namespace, str(name)) if name else None
+    """The workload cluster a CAPI object belongs to, with its namespace (CAPI's rule: :func:`cluster_name`)."""
+    name = cluster_name(obj)
+    return (obj["metadata"].get("namespace", ""), name) if name else None
 
 
 @dataclass

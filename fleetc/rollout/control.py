@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, WORKLOAD_KINDS
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.desired import RolloutPlan, rollout_objects
 from fleetc.rollout.entries import ClusterEntry, timeline_of
 from fleetc.rollout.gates import (
-    CLUSTER_NAME_LABEL,
-    WORKLOAD_KINDS,
     ClusterObjects,
     Target,
     Verdict,

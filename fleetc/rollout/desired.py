@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from fleetc.contract.objects import is_capi_cluster
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.plan import waves as wave_rules
 from fleetc.render.names import WAVE_LABEL
@@ -36,7 +37,6 @@ from fleetc.rollout.model import (
     WaveSpec,
 )
 
-CAPI_GROUP = "cluster.x-k8s.io"
 _FIRST_KINDS = ("Namespace",)
 _LAST_KINDS = ("ClusterClass",)
 
@@ -121,7 +121,7 @@ def _apply_rank(kind: str) -> int:
 
 
 def _cluster_plan(name: str, wave: str, order: int, objects: list[Manifest]) -> ClusterPlan:
-    capi = [m for m in objects if m.get("kind") == "Cluster" and m["apiVersion"].startswith(f"{CAPI_GROUP}/")]
+    capi = [m for m in objects if is_capi_cluster(m)]
     if len(capi) != 1:
         raise ValueError(f"cluster {name}: expected one CAPI Cluster object, found {len(capi)}")
     cluster = capi[0]

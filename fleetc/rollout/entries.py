@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fleetc.contract.timestamps import parse_timestamp
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.model import ClusterState, Event, RolloutStatus
-from fleetc.runtime.clock import parse_timestamp
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fleetc.contract.conditions import get_condition
+from fleetc.contract.vocabulary import DEPLOYMENT_NAME_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.rollout.gate_objects import (
-    DEPLOYMENT_LABEL,
     ClusterObjects,
     Finding,
     Target,
@@ -23,7 +24,6 @@ from fleetc.rollout.gate_objects import (
     text,
     version_finding,
 )
-from fleetc.runtime.conditions import get_condition
 
 # --- control plane ---------------------------------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ def worker_checks(objects: ClusterObjects, target: Target) -> Iterator[Finding]:
     workers = objects.worker_machines()
     for deployment in objects.machine_deployments:
         name = deployment["metadata"]["name"]
-        owned = [m for m in workers if m["metadata"].get("labels", {}).get(DEPLOYMENT_LABEL) == name]
+        owned = [m for m in workers if m["metadata"].get("labels", {}).get(DEPLOYMENT_NAME_LABEL) == name]
         yield from _deployment_checks(deployment, owned, target)
     for machine_set in objects.machine_sets:
         spec = machine_set.get("spec", {})

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fleetc.contract.conditions import get_condition
+from fleetc.contract.timestamps import parse_timestamp
+from fleetc.contract.vocabulary import CONTROL_PLANE_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.rollout.gate_objects import (
     CANNOT_BE_REMEDIATED,
-    CONTROL_PLANE_LABEL,
     RECONCILE_FAILED,
     ClusterObjects,
     Finding,
@@ -23,8 +25,6 @@ from fleetc.rollout.gate_objects import (
     subject_of,
     text,
 )
-from fleetc.runtime.clock import parse_timestamp
-from fleetc.runtime.conditions import get_condition
 
 
 def failure(objects: ClusterObjects, target: Target) -> tuple[Finding, bool] | None:

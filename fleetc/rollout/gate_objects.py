@@ -13,25 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from fleetc.contract.conditions import get_condition
+from fleetc.contract.objects import spec_version, status_versions
+from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, WORKLOAD_KINDS
 from fleetc.core.keys import Manifest
-from fleetc.runtime.conditions import get_condition
 
-CLUSTER_API = "cluster.x-k8s.io"
-CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io"
-CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
-CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
-DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name"
 CANNOT_BE_REMEDIATED = "CannotBeRemediated"
 RECONCILE_FAILED = "ReconcileFailed"
-WORKLOAD_KINDS = (
-    (CLUSTER_API, "Cluster"),
-    (CONTROL_PLANE_API, "KubeadmControlPlane"),
-    (CLUSTER_API, "Machine"),
-    (CLUSTER_API, "MachineDeployment"),
-    (CLUSTER_API, "MachineSet"),
-    (CLUSTER_API, "MachineHealthCheck"),
-)
-"""The (group, kind) of every object a gate reads."""
 
 
 class Health(StrEnum):
@@ -186,12 +174,11 @@ def subject_of(obj: Manifest) -> str:
 
 
 def machine_version(machine: Manifest) -> str | None:
-    value = machine.get("spec", {}).get("version")
-    return str(value) if value is not None else None
+    return spec_version(machine)
 
 
 def versions_of(obj: Manifest) -> list[tuple[str, int]]:
-    return [(str(v.get("version")), int(v.get("replicas", 0))) for v in obj.get("status", {}).get("versions") or []]
+    return [(v["version"], v["replicas"]) for v in status_versions(obj)]
 
 
 def show_versions(versions: list[tuple[str, int]]) -> str:

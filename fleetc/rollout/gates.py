@@ -33,8 +33,6 @@ from collections.abc import Iterator
 from fleetc.rollout.gate_completion import control_plane_checks, worker_checks
 from fleetc.rollout.gate_failures import failure
 from fleetc.rollout.gate_objects import (
-    CLUSTER_NAME_LABEL,
-    WORKLOAD_KINDS,
     ClusterObjects,
     Finding,
     Health,
@@ -44,8 +42,6 @@ from fleetc.rollout.gate_objects import (
 )
 
 __all__ = [
-    "CLUSTER_NAME_LABEL",
-    "WORKLOAD_KINDS",
     "ClusterObjects",
     "Finding",
     "Health",

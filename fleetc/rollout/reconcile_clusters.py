@@ -15,8 +15,7 @@ Callers: :class:`fleetc.rollout.controller.RolloutController` and :mod:`fleetc.r
 
 from __future__ import annotations
 
-import re
-
+from fleetc.contract.versions import is_downgrade
 from fleetc.core.keys import Manifest
 from fleetc.rollout import wavegates
 from fleetc.rollout.applying import contains
@@ -103,7 +102,7 @@ def _apply_cluster(scope: Scope, entry: ClusterEntry) -> str | None:
     desired = entry.cluster_object()
     if live is not None:
         current = str(live.get("spec", {}).get("topology", {}).get("version", ""))
-        if _older(entry.version, current):
+        if is_downgrade(current, entry.version):
             return (
                 f"cluster {entry.name}: Cluster {entry.name}: spec.topology.version: refusing to roll back "
                 f"{current} to {entry.version} (CAPI cannot downgrade a control plane)"
@@ -133,14 +132,3 @@ def _reapply_if_reverted(scope: Scope, entry: ClusterEntry) -> bool:
 def _class(topology: Manifest) -> str | None:
     value = topology.get("classRef", {}).get("name")
     return str(value) if value is not None else None
-
-
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
-
-
-def _older(wanted: str, current: str) -> bool:
-    """True when ``wanted`` is a lower Kubernetes version than ``current``."""
-    a, b = _VERSION.match(wanted), _VERSION.match(current)
-    if a is None or b is None:
-        return False
-    return tuple(map(int, a.groups())) < tuple(map(int, b.groups()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fleetc.contract.timestamps import timestamp
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.applying import Apply
 from fleetc.rollout.cache import Informer, RolloutId
@@ -19,7 +20,6 @@ from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import Health, Target, Verdict
 from fleetc.rollout.model import ClusterState, Event, RolloutSpec, RolloutStatus, WaveCounts, WaveSpec
 from fleetc.rollout.watching import Watchlist
-from fleetc.runtime.clock import timestamp
 from fleetc.runtime.store import Store
 
 

@@ -54,13 +54,3 @@ class RealClock:
         delay = (moment - self.now()) / self._speed
         if delay > 0:
             time.sleep(delay)
-
-
-def timestamp(moment: float) -> str:
-    """RFC 3339 with a Z, as Kubernetes writes times (``2026-01-01T00:00:05Z``)."""
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(text: str) -> float:
-    """The inverse of :func:`timestamp`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()

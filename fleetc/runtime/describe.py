@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fleetc.contract.conditions import get_condition
+from fleetc.contract.timestamps import parse_timestamp
+from fleetc.contract.vocabulary import CONTROL_PLANE_LABEL, DEPLOYMENT_NAME_LABEL
 from fleetc.core.keys import Manifest
-from fleetc.runtime.clock import parse_timestamp
-from fleetc.runtime.conditions import get_condition
 
-CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
-CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
-DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name"
 COLUMNS = ("NAME", "REPLICAS", "AVAILABLE", "READY", "UP TO DATE", "STATUS", "REASON", "SINCE", "MESSAGE")
 
 
@@ -137,7 +135,9 @@ def describe(objects: Iterable[Manifest], now: float) -> list[Row]:
                     )
                 )
                 owned = [
-                    m for m in machines if m["metadata"].get("labels", {}).get(DEPLOYMENT_LABEL) == _name(deployment)
+                    m
+                    for m in machines
+                    if m["metadata"].get("labels", {}).get(DEPLOYMENT_NAME_LABEL) == _name(deployment)
                 ]
                 rows += _children(owned, stem, now)
     return rows

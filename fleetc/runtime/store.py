@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from fleetc.contract.timestamps import timestamp
 from fleetc.core.errors import FleetcError
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.clock import Clock, timestamp
+from fleetc.runtime.clock import Clock
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 _SPEC_EXEMPT = ("metadata", "status", "apiVersion", "kind")

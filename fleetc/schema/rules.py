@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from fleetc.contract.versions import Version, require_version
 from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
@@ -20,7 +21,6 @@ from fleetc.schema.model import Entry, Fleet
 from fleetc.schema.provider import DEV_TYPES, ProviderDocument
 from fleetc.schema.shape import ClusterShape, shape_of
 from fleetc.schema.suggest import did_you_mean
-from fleetc.schema.types import parse_version
 
 CAPI_SUPPORTED_MINORS = range(31, 37)
 """Workload Kubernetes minors CAPI v1.14 supports (v1.31–v1.36)."""
@@ -59,14 +59,14 @@ def version_rules(scope: Scope) -> Iterator[Diagnostic]:
     entry = scope.fleet.settings
     versions = entry.document.spec.versions
     field = ("spec", "versions")
-    parsed = [parse_version(v) for v in versions.catalogue]
+    parsed = [require_version(v) for v in versions.catalogue]
     for index in range(1, len(parsed)):
         if parsed[index] <= parsed[index - 1]:
             previous = versions.catalogue[index - 1]
             message = f"{versions.catalogue[index]} is not above {previous}; list versions ascending, once each"
             yield entry.origin.diagnostic((*field, "catalogue", index), message)
-    for index, (major, minor, _) in enumerate(parsed):
-        if major != 1 or minor not in CAPI_SUPPORTED_MINORS:
+    for index, parsed_version in enumerate(parsed):
+        if parsed_version.major != 1 or parsed_version.minor not in CAPI_SUPPORTED_MINORS:
             message = f"{versions.catalogue[index]} is outside the workload versions CAPI v1.14 supports (v1.31–v1.36)"
             yield entry.origin.diagnostic((*field, "catalogue", index), message, severity=Severity.WARNING)
     for name, version in versions.channels.items():
@@ -82,8 +82,8 @@ def version_rules(scope: Scope) -> Iterator[Diagnostic]:
         yield from _minor_gaps(entry, parsed)
 
 
-def _minor_gaps(entry: Entry[FleetDocument], parsed: list[tuple[int, int, int]]) -> Iterator[Diagnostic]:
-    minors = sorted({(major, minor) for major, minor, _ in parsed})
+def _minor_gaps(entry: Entry[FleetDocument], parsed: list[Version]) -> Iterator[Diagnostic]:
+    minors = sorted({(v.major, v.minor) for v in parsed})
     for (major, low), (_, high) in itertools.pairwise(minors):
         for missing in range(low + 1, high):
             message = f"no version for v{major}.{missing}; chained upgrades need one for every minor (CAPI webhook)"

@@ -42,12 +42,6 @@ def check_version(value: str) -> str:
     return value
 
 
-def parse_version(value: str) -> tuple[int, int, int]:
-    """``'v1.34.2'`` → ``(1, 34, 2)``; the value must already be a valid version."""
-    major, minor, patch = value[1:].split(".")
-    return int(major), int(minor), int(patch)
-
-
 def parse_duration(value: object) -> int:
     """``'1h30m'`` → 5400 seconds. Durations are strings with units, as in Kubernetes."""
     if isinstance(value, bool) or not isinstance(value, str):

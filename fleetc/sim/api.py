@@ -1,9 +1,8 @@
-"""Names the simulated CAPI controllers share: API groups, labels, annotations, and small helpers.
+"""Names and small helpers the simulated CAPI controllers share (CAPI's own names are in :mod:`fleetc.contract`).
 
-Label and annotation keys are CAPI's (``api/core/v1beta2/common_types.go``, ``machine_types.go``,
-``api/controlplane/kubeadm/v1beta2/kubeadm_control_plane_types.go``). Keys under ``sim.fleetc.io/`` are the
-simulation's own: they record on a Machine what CAPI keeps in objects the simulation does not materialise
-(the DevMachine and KubeadmConfig a Machine was cloned from, and the simulated boot schedule).
+Keys under ``sim.fleetc.io/`` are the simulation's own: they record on a Machine what CAPI keeps in objects the
+simulation does not materialise (the DevMachine and KubeadmConfig a Machine was cloned from, and the simulated
+boot schedule).
 
 Random name suffixes follow ``internal/topology/names/names.go`` L30-34: 5 characters from the
 ``k8s.io/apimachinery/pkg/util/rand`` alphabet, here drawn from an RNG seeded by the simulation seed.
@@ -17,50 +16,9 @@ import json
 import random
 from typing import Any
 
+from fleetc.contract.timestamps import parse_timestamp, timestamp
+from fleetc.contract.vocabulary import GroupKind
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.plan.upgrade import parse
-from fleetc.runtime.clock import parse_timestamp, timestamp
-
-CAPI_GROUP = "cluster.x-k8s.io"
-CAPI = f"{CAPI_GROUP}/v1beta2"
-CONTROL_PLANE_GROUP = "controlplane.cluster.x-k8s.io"
-CONTROL_PLANE_API = f"{CONTROL_PLANE_GROUP}/v1beta2"
-BOOTSTRAP_GROUP = "bootstrap.cluster.x-k8s.io"
-
-CLUSTER = (CAPI_GROUP, "Cluster")
-CLUSTER_CLASS = (CAPI_GROUP, "ClusterClass")
-MACHINE = (CAPI_GROUP, "Machine")
-MACHINE_SET = (CAPI_GROUP, "MachineSet")
-MACHINE_DEPLOYMENT = (CAPI_GROUP, "MachineDeployment")
-MACHINE_HEALTH_CHECK = (CAPI_GROUP, "MachineHealthCheck")
-KCP = (CONTROL_PLANE_GROUP, "KubeadmControlPlane")
-
-CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
-CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
-CONTROL_PLANE_NAME_LABEL = "cluster.x-k8s.io/control-plane-name"
-DEPLOYMENT_NAME_LABEL = "cluster.x-k8s.io/deployment-name"
-SET_NAME_LABEL = "cluster.x-k8s.io/set-name"
-TEMPLATE_HASH_LABEL = "machine-template-hash"
-TOPOLOGY_OWNED_LABEL = "topology.cluster.x-k8s.io/owned"
-TOPOLOGY_DEPLOYMENT_LABEL = "topology.cluster.x-k8s.io/deployment-name"
-
-CLONED_FROM_NAME = "cluster.x-k8s.io/cloned-from-name"
-CLONED_FROM_GROUPKIND = "cluster.x-k8s.io/cloned-from-groupkind"
-UPGRADE_CONCURRENCY = "topology.cluster.x-k8s.io/upgrade-concurrency"
-UPGRADE_STEP = "topology.internal.cluster.x-k8s.io/upgrade-step"
-DEFER_UPGRADE = "topology.cluster.x-k8s.io/defer-upgrade"
-HOLD_UPGRADE_SEQUENCE = "topology.cluster.x-k8s.io/hold-upgrade-sequence"
-AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
-PRE_TERMINATE_KCP = "pre-terminate.delete.hook.machine.cluster.x-k8s.io/kcp-cleanup"
-REMEDIATION_IN_PROGRESS = "controlplane.cluster.x-k8s.io/remediation-in-progress"
-REMEDIATION_FOR = "controlplane.cluster.x-k8s.io/remediation-for"
-MD_REVISION = "machinedeployment.clusters.x-k8s.io/revision"
-MD_DESIRED_REPLICAS = "machinedeployment.clusters.x-k8s.io/desired-replicas"
-MD_MAX_REPLICAS = "machinedeployment.clusters.x-k8s.io/max-replicas"
-MS_DISABLE_CREATE = "machineset.cluster.x-k8s.io/disable-machine-create"
-
-MACHINE_FINALIZER = "machine.cluster.x-k8s.io"
-CLUSTER_FINALIZER = "cluster.cluster.x-k8s.io"
 
 SIM = "sim.fleetc.io"
 SIM_INFRA_TEMPLATE = f"{SIM}/infrastructure-template"
@@ -77,7 +35,7 @@ ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 SUFFIX_LENGTH = 5
 
 
-def key(group_kind: tuple[str, str], namespace: str, name: str) -> ObjectKey:
+def key(group_kind: GroupKind, namespace: str, name: str) -> ObjectKey:
     """The key of an object of a (group, kind)."""
     return ObjectKey(group_kind[0], group_kind[1], namespace, name)
 
@@ -93,17 +51,6 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:10]
 
 
-@functools.lru_cache(maxsize=1024)
-def version_key(version: str) -> tuple[int, int, int]:
-    """A sort key for ``vX.Y.Z`` (unparsable versions sort first)."""
-    return parse(version) or (0, 0, 0)
-
-
-def minor_of(version: str) -> int:
-    """The minor of ``vX.Y.Z``."""
-    return version_key(version)[1]
-
-
 def owner_reference(owner: Manifest, *, controller: bool = True) -> Manifest:
     """An ownerReference to ``owner`` (a controller reference unless ``controller`` is False)."""
     ref: Manifest = {
@@ -116,34 +63,6 @@ def owner_reference(owner: Manifest, *, controller: bool = True) -> Manifest:
         ref["blockOwnerDeletion"] = True
         ref["controller"] = True
     return ref
-
-
-def labels(obj: Manifest) -> dict[str, str]:
-    """The labels of an object (empty when none)."""
-    found: dict[str, str] = obj["metadata"].get("labels", {})
-    return found
-
-
-def annotations_of(obj: Manifest) -> dict[str, str]:
-    """The annotations of an object (empty when none)."""
-    found: dict[str, str] = obj["metadata"].get("annotations", {})
-    return found
-
-
-def name_of(obj: Manifest) -> str:
-    """``metadata.name``."""
-    name: str = obj["metadata"]["name"]
-    return name
-
-
-def is_deleting(obj: Manifest) -> bool:
-    """True when the object has a deletionTimestamp."""
-    return "deletionTimestamp" in obj["metadata"]
-
-
-def ref_group(api_version: str) -> str:
-    """The group of an ``apiVersion``."""
-    return api_version.rpartition("/")[0]
 
 
 def go_duration(seconds: float) -> str:

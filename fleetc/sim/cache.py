@@ -13,24 +13,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from fleetc.contract.objects import cluster_name
+from fleetc.contract.vocabulary import GroupKind
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.store import Event, MemoryStore
-from fleetc.sim.api import CLUSTER, CLUSTER_NAME_LABEL
 
-GroupKind = tuple[str, str]
 ClusterIndex = tuple[str, str, str, str]
-
-
-def cluster_of(group: str, kind: str, obj: Manifest) -> str | None:
-    """The workload cluster an object belongs to: its label, ``spec.clusterName``, or itself for a Cluster."""
-    if (group, kind) == CLUSTER:
-        name: str = obj["metadata"]["name"]
-        return name
-    found = obj["metadata"].get("labels", {}).get(CLUSTER_NAME_LABEL)
-    if found is None:
-        spec = obj.get("spec")
-        found = spec.get("clusterName") if isinstance(spec, dict) else None
-    return found if isinstance(found, str) else None
 
 
 class ObjectCache:
@@ -78,9 +66,9 @@ class ObjectCache:
     def _put(self, key: ObjectKey, obj: Manifest) -> None:
         bucket = self._objects[(key.group, key.kind)]
         previous = bucket.get((key.namespace, key.name))
-        cluster = cluster_of(key.group, key.kind, obj)
+        cluster = cluster_name(obj)
         if previous is not None:
-            old = cluster_of(key.group, key.kind, previous)
+            old = cluster_name(previous)
             if old is not None and old != cluster:
                 self._by_cluster[(key.group, key.kind, key.namespace, old)].pop(key.name, None)
                 self._sorted.pop((key.group, key.kind, key.namespace, old), None)
@@ -93,7 +81,7 @@ class ObjectCache:
         previous = self._objects[(key.group, key.kind)].pop((key.namespace, key.name), None)
         if previous is None:
             return
-        cluster = cluster_of(key.group, key.kind, previous)
+        cluster = cluster_name(previous)
         if cluster is not None:
             index = (key.group, key.kind, key.namespace, cluster)
             self._sorted.pop(index, None)

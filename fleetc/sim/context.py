@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc.contract.vocabulary import GroupKind
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.manager import Mapper, Result
 from fleetc.runtime.store import AlreadyExists, MemoryStore, NotFound
 from fleetc.sim.api import random_suffix
-from fleetc.sim.cache import GroupKind, ObjectCache
+from fleetc.sim.cache import ObjectCache
 from fleetc.sim.infra import InfrastructureProvider
 
 NAME_ATTEMPTS = 20

@@ -22,11 +22,10 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
-from fleetc.sim.api import (
+from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of
+from fleetc.contract.vocabulary import (
     BOOTSTRAP_GROUP,
-    CAPI,
+    CAPI_API,
     CAPI_GROUP,
     CLUSTER,
     CLUSTER_NAME_LABEL,
@@ -38,16 +37,10 @@ from fleetc.sim.api import (
     PRE_TERMINATE_KCP,
     REMEDIATION_FOR,
     REMEDIATION_IN_PROGRESS,
-    SIM_INFRA_TEMPLATE,
-    SIM_KUBEADM_CONFIG,
-    annotations_of,
-    is_deleting,
-    labels,
-    moment,
-    name_of,
-    owner_reference,
-    stamp,
 )
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
+from fleetc.sim.api import SIM_INFRA_TEMPLATE, SIM_KUBEADM_CONFIG, moment, owner_reference, stamp
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext, with_metadata
 from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.kcp_status import kcp_status
@@ -200,7 +193,7 @@ class SimulatedKubeadmControlPlaneReconciler:
         }
         self.ctx.create(
             {
-                "apiVersion": CAPI,
+                "apiVersion": CAPI_API,
                 "kind": "Machine",
                 "metadata": {
                     "name": name,

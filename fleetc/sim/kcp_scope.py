@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from fleetc.contract.objects import is_deleting
 from fleetc.core.keys import Manifest
-from fleetc.sim.api import is_deleting
 from fleetc.sim.machines import (
     has_node_ref,
     kcp_outdated_reasons,

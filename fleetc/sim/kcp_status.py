@@ -13,13 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fleetc.sim.api import (
-    CLUSTER_NAME_LABEL,
-    REMEDIATION_FOR,
-    REMEDIATION_IN_PROGRESS,
-    annotations_of,
-    name_of,
-)
+from fleetc.contract.objects import annotations_of, name_of
+from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL, REMEDIATION_FOR, REMEDIATION_IN_PROGRESS
 from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.machines import Counters, kcp_outdated_reasons, versions
 from fleetc.sim.status import FALSE, TRUE, UNKNOWN, Cond, aggregate, build, conditions_of, find
@@ -40,7 +35,7 @@ def kcp_status(cp: ControlPlane) -> dict[str, Any]:
         "observedGeneration": generation,
         "readyReplicas": counters.ready,
         "replicas": counters.replicas,
-        "selector": f"{CLUSTER_NAME_LABEL}={cluster},cluster.x-k8s.io/control-plane",
+        "selector": f"{CLUSTER_NAME_LABEL}={cluster},{CONTROL_PLANE_LABEL}",
         "upToDateReplicas": counters.up_to_date,
     }
     if cp.initialized:

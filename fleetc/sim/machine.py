@@ -15,30 +15,30 @@ run survives a restart from a persisted store and a reconcile is requeued exactl
 
 from __future__ import annotations
 
-from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
-from fleetc.sim.api import (
+from fleetc.contract.objects import annotations_of, cluster_name, is_deleting, labels, name_of
+from fleetc.contract.vocabulary import (
     CAPI_GROUP,
     CLUSTER,
     CONTROL_PLANE_GROUP,
+    DEPLOYMENT_NAME_LABEL,
     KCP,
     MACHINE,
     MACHINE_DEPLOYMENT,
     MACHINE_FINALIZER,
     MACHINE_SET,
-    NEVER,
     PRE_TERMINATE_KCP,
+    TOPOLOGY_DEPLOYMENT_LABEL,
+)
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
+from fleetc.sim.api import (
+    NEVER,
     SIM_INFRA_TEMPLATE,
     SIM_KUBEADM_CONFIG,
     SIM_NODE_READY,
     SIM_VM_READY,
-    TOPOLOGY_DEPLOYMENT_LABEL,
-    annotations_of,
-    is_deleting,
     key,
-    labels,
     moment,
-    name_of,
     stamp,
 )
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
@@ -255,9 +255,7 @@ class SimulatedMachineReconciler:
                 return []
             self._generations[owner_key] = generation
             namespace, owner_name = owner_key.namespace, owner_key.name
-            cluster = owner_object["spec"].get("clusterName") or labels(owner_object).get(
-                "cluster.x-k8s.io/cluster-name"
-            )
+            cluster = cluster_name(owner_object)
             machines = self.ctx.cache.of_cluster(MACHINE, namespace, cluster or "")
             return [key(MACHINE, namespace, name_of(m)) for m in machines if _belongs(m, owner_object, owner_name)]
 
@@ -267,7 +265,7 @@ class SimulatedMachineReconciler:
 def _belongs(machine: Manifest, owner_object: Manifest, owner_name: str) -> bool:
     if owner_object["kind"] == "KubeadmControlPlane":
         return owner(machine, "KubeadmControlPlane") == owner_name
-    return labels(machine).get("cluster.x-k8s.io/deployment-name") == owner_name
+    return labels(machine).get(DEPLOYMENT_NAME_LABEL) == owner_name
 
 
 def _available_at(machine: Manifest) -> float | None:

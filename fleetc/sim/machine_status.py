@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from fleetc.contract.vocabulary import PRE_TERMINATE_KCP
 from fleetc.core.keys import Manifest
-from fleetc.sim.api import PRE_TERMINATE_KCP, moment, stamp
+from fleetc.sim.api import moment, stamp
 from fleetc.sim.status import FALSE, TRUE, UNKNOWN, Cond, build, conditions_of, find, summary
 
 COMPONENTS = ("EtcdPodHealthy", "EtcdMemberHealthy", "APIServerPodHealthy", "ControllerManagerPodHealthy")

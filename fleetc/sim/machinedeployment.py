@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from fleetc.core.keys import Manifest
-from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
-from fleetc.sim.api import (
-    CAPI,
+from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of
+from fleetc.contract.vocabulary import (
+    CAPI_API,
     CAPI_GROUP,
     CLUSTER_NAME_LABEL,
     DEPLOYMENT_NAME_LABEL,
@@ -29,14 +28,12 @@ from fleetc.sim.api import (
     MD_MAX_REPLICAS,
     MD_REVISION,
     MS_DISABLE_CREATE,
+    SET_NAME_LABEL,
     TEMPLATE_HASH_LABEL,
-    annotations_of,
-    content_hash,
-    is_deleting,
-    labels,
-    name_of,
-    owner_reference,
 )
+from fleetc.core.keys import Manifest
+from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
+from fleetc.sim.api import content_hash, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
 from fleetc.sim.machines import Counters, bullets, template_outdated_reasons, versions
 from fleetc.sim.machineset import machines_conditions, remediating, scaling, selector_text
@@ -156,7 +153,7 @@ class SimulatedMachineDeploymentReconciler:
         selector = {**deployment["spec"]["selector"].get("matchLabels", {}), TEMPLATE_HASH_LABEL: template_hash}
         self.ctx.create(
             {
-                "apiVersion": CAPI,
+                "apiVersion": CAPI_API,
                 "kind": "MachineSet",
                 "metadata": {
                     "name": name,
@@ -285,7 +282,7 @@ class SimulatedMachineDeploymentReconciler:
         reasons: list[str] = []
         count = 0
         for machine in machines:
-            machine_set = sets.get(labels(machine).get("cluster.x-k8s.io/set-name", ""))
+            machine_set = sets.get(labels(machine).get(SET_NAME_LABEL, ""))
             found = (
                 template_outdated_reasons(machine_set["spec"]["template"], deployment["spec"]["template"])
                 if machine_set

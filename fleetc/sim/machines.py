@@ -11,20 +11,18 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from fleetc.contract.objects import annotations_of, labels, name_of
+from fleetc.contract.versions import version_order
+from fleetc.contract.vocabulary import CONTROL_PLANE_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import (
-    CONTROL_PLANE_LABEL,
     NEVER,
     SIM_INFRA_TEMPLATE,
     SIM_KUBEADM_CONFIG,
     SIM_NODE_READY,
     SIM_VM_READY,
-    annotations_of,
     content_hash,
-    labels,
     moment,
-    name_of,
-    version_key,
 )
 from fleetc.sim.status import TRUE, find, status_of
 
@@ -67,7 +65,7 @@ def version_of(machine: Manifest) -> str:
 def versions(machines: Iterable[Manifest]) -> list[dict[str, object]]:
     """``status.versions``: how many Machines run each version, ascending."""
     counts = Counter(version_of(m) for m in machines)
-    return [{"replicas": counts[v], "version": v} for v in sorted(counts, key=version_key) if v]
+    return [{"replicas": counts[v], "version": v} for v in sorted(counts, key=version_order) if v]
 
 
 def is_true(machine: Manifest, condition_type: str) -> bool:

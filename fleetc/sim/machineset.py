@@ -14,24 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetc.core.keys import Manifest
-from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
-from fleetc.sim.api import (
+from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of
+from fleetc.contract.vocabulary import (
     BOOTSTRAP_GROUP,
-    CAPI,
+    CAPI_API,
     CAPI_GROUP,
     DEPLOYMENT_NAME_LABEL,
     MACHINE,
     MACHINE_FINALIZER,
     MS_DISABLE_CREATE,
     SET_NAME_LABEL,
-    SIM_INFRA_TEMPLATE,
-    annotations_of,
-    is_deleting,
-    labels,
-    name_of,
-    owner_reference,
 )
+from fleetc.core.keys import Manifest
+from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
+from fleetc.sim.api import SIM_INFRA_TEMPLATE, owner_reference
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext
 from fleetc.sim.machines import (
     Counters,
@@ -182,7 +178,7 @@ class SimulatedMachineSetReconciler:
         notes = {**template.get("metadata", {}).get("annotations", {}), SIM_INFRA_TEMPLATE: infra_ref["name"]}
         self.ctx.create(
             {
-                "apiVersion": CAPI,
+                "apiVersion": CAPI_API,
                 "kind": "Machine",
                 "metadata": {
                     "name": name,

@@ -23,21 +23,11 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from fleetc.contract.objects import is_deleting, labels, name_of
+from fleetc.contract.vocabulary import CAPI_GROUP, CLUSTER, CLUSTER_NAME_LABEL, MACHINE, MACHINE_HEALTH_CHECK
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
-from fleetc.sim.api import (
-    CAPI_GROUP,
-    CLUSTER,
-    CLUSTER_NAME_LABEL,
-    MACHINE,
-    MACHINE_HEALTH_CHECK,
-    go_duration,
-    is_deleting,
-    key,
-    labels,
-    moment,
-    name_of,
-)
+from fleetc.sim.api import go_duration, key, moment
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext
 from fleetc.sim.machine import control_plane_initialized, infrastructure_provisioned
 from fleetc.sim.machines import has_node_ref, health_view, is_control_plane

@@ -1,7 +1,10 @@
 """The simulated topology (managed Cluster) controller: Cluster + ClusterClass → the objects of a cluster.
 
 Follows ``core/reconcilers/topology/cluster/`` and ``exp/topology/desiredstate/desired_state.go`` at CAPI v1.14
-(with the ``ClusterTopology`` feature gate on):
+(with the ``ClusterTopology`` feature gate on). Split along CAPI's stages: :mod:`fleetc.sim.topology_current`
+reads the current state, :mod:`fleetc.sim.topology_desired` computes the desired objects, and this module
+reconciles (creates, updates, deletes in CAPI's order) and writes the Cluster's status
+(:mod:`fleetc.sim.topology_status`):
 
 - the infrastructure cluster and the KubeadmControlPlane are created from the ClusterClass templates, named
   ``<cluster>-<random>`` (L244), owned by the Cluster, which gets ``spec.controlPlaneRef``/``infrastructureRef``
@@ -24,24 +27,14 @@ control-plane endpoint (CAPI's Cluster controller copies it from the infrastruct
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
-from fleetc.runtime.store import copy
-from fleetc.sim.api import (
-    AUTOSCALER_MIN,
-    CAPI,
+from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of, ref_group
+from fleetc.contract.vocabulary import (
+    CAPI_API,
     CAPI_GROUP,
-    CLONED_FROM_GROUPKIND,
-    CLONED_FROM_NAME,
     CLUSTER,
-    CLUSTER_CLASS,
     CLUSTER_FINALIZER,
-    CLUSTER_NAME_LABEL,
     CONTROL_PLANE_API,
     CONTROL_PLANE_GROUP,
-    CONTROL_PLANE_LABEL,
     KCP,
     MACHINE,
     MACHINE_DEPLOYMENT,
@@ -49,67 +42,38 @@ from fleetc.sim.api import (
     MACHINE_SET,
     TOPOLOGY_DEPLOYMENT_LABEL,
     TOPOLOGY_OWNED_LABEL,
-    UPGRADE_CONCURRENCY,
     UPGRADE_STEP,
-    annotations_of,
-    is_deleting,
-    key,
-    labels,
-    name_of,
-    owner_reference,
-    ref_group,
+    GroupKind,
 )
-from fleetc.sim.cache import GroupKind
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
+from fleetc.runtime.store import copy
+from fleetc.sim.api import key, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, coalesced, with_metadata
 from fleetc.sim.infra import ClusterRequest, ProviderAPIError
 from fleetc.sim.machine import infrastructure_provisioned
-from fleetc.sim.topology_plan import ControlPlaneState, Deployment, VersionPlan, plan_versions
+from fleetc.sim.topology_current import (
+    Topology,
+    class_of,
+    control_plane_of,
+    current_state,
+    owned_deployments,
+    refresh,
+    version_plan,
+)
+from fleetc.sim.topology_current import template as class_template
+from fleetc.sim.topology_desired import (
+    cloned_from,
+    deployment_labels,
+    deployment_spec,
+    health_checks,
+    kcp_spec,
+    owned_labels,
+)
+from fleetc.sim.topology_plan import VersionPlan
 from fleetc.sim.topology_status import ClusterView, cluster_status
 
 DELETION_POLL = 5.0
-
-
-@dataclass
-class Topology:
-    """One Cluster, its ClusterClass and what the topology controller owns for it (current state)."""
-
-    cluster: Manifest
-    cluster_class: Manifest
-    kcp: Manifest | None
-    deployments: dict[str, Manifest]
-    """Existing MachineDeployments by topology name."""
-    machines: list[Manifest]
-
-    @property
-    def namespace(self) -> str:
-        """The Cluster's namespace."""
-        namespace: str = self.cluster["metadata"]["namespace"]
-        return namespace
-
-    @property
-    def name(self) -> str:
-        """The Cluster's name."""
-        return name_of(self.cluster)
-
-    @property
-    def topology(self) -> Manifest:
-        """``spec.topology``."""
-        found: Manifest = self.cluster["spec"]["topology"]
-        return found
-
-    @property
-    def entries(self) -> list[Manifest]:
-        """``spec.topology.workers.machineDeployments``."""
-        found: list[Manifest] = self.topology.get("workers", {}).get("machineDeployments", [])
-        return found
-
-
-def _template_key(ref: Manifest, namespace: str) -> ObjectKey:
-    return ObjectKey(ref_group(ref["apiVersion"]), ref["kind"], namespace, ref["name"])
-
-
-def _owned_labels(cluster: str, **extra: str) -> dict[str, str]:
-    return dict(sorted({CLUSTER_NAME_LABEL: cluster, TOPOLOGY_OWNED_LABEL: "", **extra}.items()))
 
 
 class SimulatedTopologyReconciler:
@@ -139,7 +103,7 @@ class SimulatedTopologyReconciler:
         if is_deleting(cluster):
             return self._reconcile_delete(cluster)
         self._ensure_metadata(cluster)
-        scope, problem = self._current_state(request.key)
+        scope, problem = current_state(self.ctx.cache, request.key)
         if scope is None:
             self._write_status(request.key, None, problem, None)
             return self.gate.settle(request.key, DONE)
@@ -151,91 +115,21 @@ class SimulatedTopologyReconciler:
     def _reconcile_state(self, cluster_key: ObjectKey, scope: Topology) -> str | None:
         """Apply the desired state in CAPI's order; returns a provider error to retry on, if any."""
         infrastructure_error = self._reconcile_infrastructure(scope)
-        scope = self._refresh(scope)
-        plan = self._plan(scope)
+        scope = refresh(self.ctx.cache, scope)
+        plan = version_plan(scope)
         self._reconcile_control_plane(scope, plan)
-        scope = self._refresh(scope)
+        scope = refresh(self.ctx.cache, scope)
         self._reconcile_machine_deployments(scope, plan)
-        self._reconcile_health_checks(self._refresh(scope))
+        self._reconcile_health_checks(refresh(self.ctx.cache, scope))
         self._reconcile_upgrade_step(cluster_key, plan)
         self._write_status(cluster_key, plan, plan.problem, infrastructure_error)
         return infrastructure_error
-
-    # current state
-
-    def _current_state(self, cluster_key: ObjectKey) -> tuple[Topology | None, str | None]:
-        cluster = self.ctx.cache.find(cluster_key)
-        assert cluster is not None
-        namespace = cluster_key.namespace
-        class_ref = cluster["spec"]["topology"]["classRef"]
-        cluster_class = self.ctx.cache.get(CLUSTER_CLASS, class_ref.get("namespace", namespace), class_ref["name"])
-        if cluster_class is None:
-            return None, f"ClusterClass {class_ref['name']} not found"
-        missing = [
-            ref["name"]
-            for ref in self._class_template_refs(cluster_class)
-            if self._template(ref, cluster_class) is None
-        ]
-        if missing:
-            return None, f"ClusterClass {class_ref['name']}: templates not found: {', '.join(missing)}"
-        return self._refresh(Topology(cluster, cluster_class, None, {}, [])), None
-
-    def _refresh(self, scope: Topology) -> Topology:
-        """The same Cluster and class, with the Cluster and what it owns read again."""
-        cluster = self.ctx.cache.find(ObjectKey.of(scope.cluster))
-        assert cluster is not None
-        namespace, name = scope.namespace, scope.name
-        kcp_ref = cluster["spec"].get("controlPlaneRef")
-        kcp = self.ctx.cache.get(KCP, namespace, kcp_ref["name"]) if kcp_ref else None
-        deployments = {
-            labels(d).get(TOPOLOGY_DEPLOYMENT_LABEL, ""): d
-            for d in self.ctx.cache.of_cluster(MACHINE_DEPLOYMENT, namespace, name)
-            if TOPOLOGY_OWNED_LABEL in labels(d)
-        }
-        machines = self.ctx.cache.of_cluster(MACHINE, namespace, name)
-        return Topology(cluster, scope.cluster_class, kcp, deployments, machines)
-
-    def _class_template_refs(self, cluster_class: Manifest) -> list[Manifest]:
-        spec = cluster_class["spec"]
-        refs = [
-            spec["infrastructure"]["templateRef"],
-            spec["controlPlane"]["templateRef"],
-            spec["controlPlane"]["machineInfrastructure"]["templateRef"],
-        ]
-        for md_class in spec.get("workers", {}).get("machineDeployments", []):
-            refs += [md_class["bootstrap"]["templateRef"], md_class["infrastructure"]["templateRef"]]
-        return refs
-
-    def _template(self, ref: Manifest, cluster_class: Manifest) -> Manifest | None:
-        return self.ctx.cache.find(_template_key(ref, cluster_class["metadata"]["namespace"]))
-
-    def _plan(self, scope: Topology) -> VersionPlan:
-        deployments = [
-            Deployment(e["name"], e, scope.deployments.get(e["name"]), self._deployment_upgrading(scope, e["name"]))
-            for e in scope.entries
-        ]
-        state = ControlPlaneState.of(scope.kcp) if scope.kcp is not None else None
-        concurrency = int(annotations_of(scope.cluster).get(UPGRADE_CONCURRENCY, "1") or 1)
-        catalogue = scope.cluster_class["spec"].get("kubernetesVersions")
-        return plan_versions(scope.topology["version"], state, deployments, catalogue, max(concurrency, 1))
-
-    def _deployment_upgrading(self, scope: Topology, topology_name: str) -> bool:
-        deployment = scope.deployments.get(topology_name)
-        if deployment is None:
-            return False
-        version = deployment["spec"]["template"]["spec"]["version"]
-        name = name_of(deployment)
-        return any(
-            m["spec"].get("version") != version
-            for m in scope.machines
-            if labels(m).get("cluster.x-k8s.io/deployment-name") == name
-        )
 
     # reconcile state
 
     def _ensure_metadata(self, cluster: Manifest) -> None:
         finalizers = cluster["metadata"].get("finalizers", [])
-        wanted_labels = {**labels(cluster), **_owned_labels(name_of(cluster))}
+        wanted_labels = {**labels(cluster), **owned_labels(name_of(cluster))}
         if CLUSTER_FINALIZER in finalizers and wanted_labels == labels(cluster):
             return
         metadata = with_metadata(
@@ -268,7 +162,7 @@ class SimulatedTopologyReconciler:
 
     def _create_infrastructure_cluster(self, scope: Topology) -> Manifest:
         template_ref = scope.cluster_class["spec"]["infrastructure"]["templateRef"]
-        template = self._template(template_ref, scope.cluster_class)
+        template = class_template(self.ctx.cache, template_ref, scope.cluster_class)
         assert template is not None
         kind = template_ref["kind"].removesuffix("Template")
         group = ref_group(template_ref["apiVersion"])
@@ -280,8 +174,8 @@ class SimulatedTopologyReconciler:
                 "metadata": {
                     "name": name,
                     "namespace": scope.namespace,
-                    "labels": _owned_labels(scope.name),
-                    "annotations": self._cloned_from(template),
+                    "labels": owned_labels(scope.name),
+                    "annotations": cloned_from(template),
                     "ownerReferences": [owner_reference(scope.cluster)],
                 },
                 "spec": copy(template["spec"]["template"]["spec"]),
@@ -289,13 +183,9 @@ class SimulatedTopologyReconciler:
         )
         return {"apiGroup": group, "kind": kind, "name": name}
 
-    def _cloned_from(self, template: Manifest) -> dict[str, str]:
-        group = ref_group(template["apiVersion"])
-        return {CLONED_FROM_GROUPKIND: f"{template['kind']}.{group}", CLONED_FROM_NAME: name_of(template)}
-
     def _clone(self, scope: Topology, template_ref: Manifest, current: str | None, prefix: str, **extra: str) -> str:
         """The per-cluster copy of a class template: the current one while its content matches, else a new one."""
-        template = self._template(template_ref, scope.cluster_class)
+        template = class_template(self.ctx.cache, template_ref, scope.cluster_class)
         assert template is not None
         group_kind: GroupKind = (ref_group(template_ref["apiVersion"]), template_ref["kind"])
         existing = self.ctx.cache.get(group_kind, scope.namespace, current) if current else None
@@ -309,8 +199,8 @@ class SimulatedTopologyReconciler:
                 "metadata": {
                     "name": name,
                     "namespace": scope.namespace,
-                    "labels": _owned_labels(scope.name, **extra),
-                    "annotations": self._cloned_from(template),
+                    "labels": owned_labels(scope.name, **extra),
+                    "annotations": cloned_from(template),
                     "ownerReferences": [owner_reference(scope.cluster, controller=False)],
                 },
                 "spec": copy(template["spec"]),
@@ -323,39 +213,13 @@ class SimulatedTopologyReconciler:
         machine_ref = class_spec["machineInfrastructure"]["templateRef"]
         current = scope.kcp["spec"]["machineTemplate"]["spec"]["infrastructureRef"]["name"] if scope.kcp else None
         infra_name = self._clone(scope, machine_ref, current, scope.name)
-        template = self._template(class_spec["templateRef"], scope.cluster_class)
+        template = class_template(self.ctx.cache, class_spec["templateRef"], scope.cluster_class)
         assert template is not None
-        spec = self._kcp_spec(scope, template, machine_ref, infra_name, plan.control_plane)
+        spec = kcp_spec(scope, template, machine_ref, infra_name, plan.control_plane)
         if scope.kcp is None:
             self._create_kcp(scope, template, spec)
         else:
             self.ctx.write(scope.kcp, spec=spec)
-
-    def _kcp_spec(
-        self, scope: Topology, template: Manifest, machine_ref: Manifest, infra: str, version: str
-    ) -> Manifest:
-        base: Manifest = template["spec"]["template"]["spec"]
-        topology_cp = scope.topology.get("controlPlane", {})
-        replicas = topology_cp.get("replicas", scope.kcp["spec"].get("replicas", 1) if scope.kcp else 1)
-        rollout = base.get("rollout", {})
-        default_strategy = {"rollingUpdate": {"maxSurge": 1}, "type": "RollingUpdate"}
-        machine_template = base.get("machineTemplate", {})
-        extra_labels = topology_cp.get("metadata", {}).get("labels", {})
-        group, kind = ref_group(machine_ref["apiVersion"]), machine_ref["kind"]
-        return {
-            **base,
-            "machineTemplate": {
-                **machine_template,
-                "metadata": {"labels": {**extra_labels, **_owned_labels(scope.name)}},
-                "spec": {
-                    **machine_template.get("spec", {}),
-                    "infrastructureRef": {"apiGroup": group, "kind": kind, "name": infra},
-                },
-            },
-            "replicas": replicas,
-            "rollout": {**rollout, "strategy": rollout.get("strategy", default_strategy)},
-            "version": version,
-        }
 
     def _create_kcp(self, scope: Topology, template: Manifest, spec: Manifest) -> None:
         name = self.ctx.fresh_name(KCP, scope.namespace, scope.name)
@@ -366,8 +230,8 @@ class SimulatedTopologyReconciler:
                 "metadata": {
                     "name": name,
                     "namespace": scope.namespace,
-                    "labels": _owned_labels(scope.name),
-                    "annotations": self._cloned_from(template),
+                    "labels": owned_labels(scope.name),
+                    "annotations": cloned_from(template),
                     "ownerReferences": [owner_reference(scope.cluster)],
                 },
                 "spec": spec,
@@ -415,8 +279,8 @@ class SimulatedTopologyReconciler:
             prefix,
             **{TOPOLOGY_DEPLOYMENT_LABEL: entry["name"]},
         )
-        spec = self._deployment_spec(scope, entry, md_class, existing, (bootstrap, infrastructure), version)
-        metadata_labels = {**entry.get("metadata", {}).get("labels", {}), **self._md_labels(scope, entry)}
+        spec = deployment_spec(scope, entry, md_class, existing, (bootstrap, infrastructure), version)
+        metadata_labels = {**entry.get("metadata", {}).get("labels", {}), **deployment_labels(scope, entry)}
         notes = dict(entry.get("metadata", {}).get("annotations", {}))
         if existing is None:
             name = self.ctx.fresh_name(MACHINE_DEPLOYMENT, scope.namespace, prefix)
@@ -428,7 +292,7 @@ class SimulatedTopologyReconciler:
             }
             if notes:
                 metadata["annotations"] = notes
-            self.ctx.create({"apiVersion": CAPI, "kind": "MachineDeployment", "metadata": metadata, "spec": spec})
+            self.ctx.create({"apiVersion": CAPI_API, "kind": "MachineDeployment", "metadata": metadata, "spec": spec})
             return
         merged = {**annotations_of(existing), **notes}
         self.ctx.write(
@@ -439,82 +303,8 @@ class SimulatedTopologyReconciler:
             ),
         )
 
-    def _md_labels(self, scope: Topology, entry: Manifest) -> dict[str, str]:
-        return _owned_labels(scope.name, **{TOPOLOGY_DEPLOYMENT_LABEL: entry["name"]})
-
-    def _deployment_spec(
-        self,
-        scope: Topology,
-        entry: Manifest,
-        md_class: Manifest,
-        existing: Manifest | None,
-        templates: tuple[str, str],
-        version: str,
-    ) -> Manifest:
-        bootstrap_ref = md_class["bootstrap"]["templateRef"]
-        infra_ref = md_class["infrastructure"]["templateRef"]
-        template_spec: Manifest = {
-            "bootstrap": {
-                "configRef": {
-                    "apiGroup": ref_group(bootstrap_ref["apiVersion"]),
-                    "kind": bootstrap_ref["kind"],
-                    "name": templates[0],
-                }
-            },
-            "clusterName": scope.name,
-            "infrastructureRef": {
-                "apiGroup": ref_group(infra_ref["apiVersion"]),
-                "kind": infra_ref["kind"],
-                "name": templates[1],
-            },
-            "version": version,
-        }
-        failure_domain = entry.get("failureDomain", md_class.get("failureDomain"))
-        if failure_domain:
-            template_spec["failureDomain"] = failure_domain
-        min_ready = entry.get("minReadySeconds", md_class.get("minReadySeconds"))
-        if min_ready:
-            template_spec["minReadySeconds"] = min_ready
-        rollout: Manifest = entry.get("rollout") or md_class.get("rollout") or {}
-        strategy: Manifest = rollout.get("strategy", {})
-        rolling = {"maxSurge": 1, "maxUnavailable": 0, **strategy.get("rollingUpdate", {})}
-        selector = self._md_labels(scope, entry)
-        return {
-            "clusterName": scope.name,
-            "replicas": self._replicas(entry, existing),
-            "rollout": {"strategy": {"rollingUpdate": rolling, "type": strategy.get("type", "RollingUpdate")}},
-            "selector": {"matchLabels": dict(sorted(selector.items()))},
-            "template": {"metadata": {"labels": dict(sorted(selector.items()))}, "spec": template_spec},
-        }
-
-    def _replicas(self, entry: Manifest, existing: Manifest | None) -> int:
-        if "replicas" in entry:
-            replicas: int = entry["replicas"]
-            return replicas
-        if existing is not None:
-            current: int = existing["spec"].get("replicas", 1)
-            return current
-        minimum = entry.get("metadata", {}).get("annotations", {}).get(AUTOSCALER_MIN)
-        return int(minimum) if minimum and minimum.isdigit() else 1
-
     def _reconcile_health_checks(self, scope: Topology) -> None:
-        wanted: dict[str, Manifest] = {}
-        class_spec = scope.cluster_class["spec"]
-        if scope.kcp is not None:
-            check = self._health_check(
-                class_spec["controlPlane"].get("healthCheck"), scope.topology.get("controlPlane", {})
-            )
-            if check is not None:
-                selector = {CONTROL_PLANE_LABEL: "", TOPOLOGY_OWNED_LABEL: ""}
-                wanted[name_of(scope.kcp)] = self._mhc(scope, name_of(scope.kcp), selector, check)
-        classes = {c["class"]: c for c in class_spec.get("workers", {}).get("machineDeployments", [])}
-        for entry in scope.entries:
-            deployment = scope.deployments.get(entry["name"])
-            md_class = classes.get(entry["class"], {})
-            check = self._health_check(md_class.get("healthCheck"), entry)
-            if deployment is not None and check is not None:
-                selector = {TOPOLOGY_DEPLOYMENT_LABEL: entry["name"], TOPOLOGY_OWNED_LABEL: ""}
-                wanted[name_of(deployment)] = self._mhc(scope, name_of(deployment), selector, check)
+        wanted = health_checks(scope)
         existing = {name_of(c): c for c in self.ctx.cache.of_cluster(MACHINE_HEALTH_CHECK, scope.namespace, scope.name)}
         for name, desired in wanted.items():
             if name not in existing:
@@ -525,38 +315,10 @@ class SimulatedTopologyReconciler:
             if name not in wanted and TOPOLOGY_OWNED_LABEL in labels(current):
                 self.ctx.delete(current)
 
-    def _health_check(self, from_class: Manifest | None, topology_entry: Manifest) -> Manifest | None:
-        override = topology_entry.get("healthCheck", {})
-        if override.get("enabled") is False:
-            return None
-        merged = {**(from_class or {}), **{k: v for k, v in override.items() if k != "enabled"}}
-        return merged or None
-
-    def _mhc(self, scope: Topology, name: str, selector: dict[str, str], check: Manifest) -> Manifest:
-        spec: Manifest = {
-            "checks": check.get("checks", {}),
-            "clusterName": scope.name,
-            "selector": {"matchLabels": selector},
-        }
-        if check.get("remediation"):
-            spec["remediation"] = check["remediation"]
-        return {
-            "apiVersion": CAPI,
-            "kind": "MachineHealthCheck",
-            "metadata": {
-                "name": name,
-                "namespace": scope.namespace,
-                "labels": _owned_labels(scope.name),
-                "ownerReferences": [owner_reference(scope.cluster, controller=False)],
-            },
-            "spec": spec,
-        }
-
     def _reconcile_upgrade_step(self, cluster_key: ObjectKey, plan: VersionPlan) -> None:
         cluster = self.ctx.cache.find(cluster_key)
         assert cluster is not None
-        kcp_ref = cluster["spec"].get("controlPlaneRef")
-        kcp = self.ctx.cache.get(KCP, cluster_key.namespace, kcp_ref["name"]) if kcp_ref else None
+        kcp = control_plane_of(self.ctx.cache, cluster)
         behind = kcp is not None and (
             kcp["spec"]["version"] != plan.target or any(v != plan.target for v in plan.deployments.values())
         )
@@ -574,15 +336,9 @@ class SimulatedTopologyReconciler:
         cluster = self.ctx.cache.find(cluster_key)
         assert cluster is not None
         namespace, name = cluster_key.namespace, cluster_key.name
-        kcp_ref = cluster["spec"].get("controlPlaneRef")
-        kcp = self.ctx.cache.get(KCP, namespace, kcp_ref["name"]) if kcp_ref else None
-        deployments = [
-            d
-            for d in self.ctx.cache.of_cluster(MACHINE_DEPLOYMENT, namespace, name)
-            if TOPOLOGY_OWNED_LABEL in labels(d)
-        ]
-        class_ref = cluster["spec"]["topology"]["classRef"]
-        cluster_class = self.ctx.cache.get(CLUSTER_CLASS, class_ref.get("namespace", namespace), class_ref["name"])
+        kcp = control_plane_of(self.ctx.cache, cluster)
+        deployments = owned_deployments(self.ctx.cache, namespace, name)
+        cluster_class = class_of(self.ctx.cache, cluster)
         view = ClusterView(
             cluster=cluster,
             kcp=kcp,

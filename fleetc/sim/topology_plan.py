@@ -10,7 +10,7 @@ computeMachineDeploymentVersion, isMachineDeploymentDeferred L1171+) and ``exp/t
   ``spec.topology.workers.machineDeployments`` order, at most ``topology.cluster.x-k8s.io/upgrade-concurrency``
   (default 1) at a time; ``defer-upgrade`` skips one, ``hold-upgrade-sequence`` holds it and every later one;
 - new MachineDeployments are not created while the control plane is provisioning, upgrading or about to;
-- the plan (``exp/topology/desiredstate/upgrade_plan.go``) comes from :func:`fleetc.plan.upgrade.upgrade_path`:
+- the plan (``exp/topology/desiredstate/upgrade_plan.go``) comes from :func:`fleetc.contract.upgrades.upgrade_path`:
   one minor per step through the ClusterClass ``kubernetesVersions``, workers every third step and at the end.
 """
 
@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from fleetc.contract.upgrades import upgrade_path
+from fleetc.contract.versions import MAX_WORKER_SKEW, minor_of
+from fleetc.contract.vocabulary import DEFER_UPGRADE, HOLD_UPGRADE_SEQUENCE
 from fleetc.core.keys import Manifest
-from fleetc.plan.upgrade import MAX_WORKER_SKEW, upgrade_path
-from fleetc.sim.api import DEFER_UPGRADE, HOLD_UPGRADE_SEQUENCE, minor_of
 
 
 class ControlPlaneState(NamedTuple):

@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from fleetc.contract.objects import name_of
+from fleetc.contract.upgrades import upgrade_path
+from fleetc.contract.versions import version_order
+from fleetc.contract.vocabulary import TOPOLOGY_DEPLOYMENT_LABEL
 from fleetc.core.keys import Manifest
-from fleetc.plan.upgrade import upgrade_path
-from fleetc.sim.api import moment, name_of, version_key
+from fleetc.sim.api import moment
 from fleetc.sim.machines import is_control_plane, needs_remediation
 from fleetc.sim.status import (
     FALSE,
@@ -127,11 +130,11 @@ def _workers(view: ClusterView) -> dict[str, Any]:
     versions = [d["spec"]["template"]["spec"]["version"] for d in view.deployments]
     behind = [v for v in versions if v != target]
     if behind:
-        path = upgrade_path(min(behind, key=version_key), target, view.catalogue)
+        path = upgrade_path(min(behind, key=version_order), target, view.catalogue)
         if path.worker_steps:
             result["upgradePlan"] = [{"version": v} for v in path.worker_steps]
     if counts:
-        result["versions"] = [{"replicas": counts[v], "version": v} for v in sorted(counts, key=version_key)]
+        result["versions"] = [{"replicas": counts[v], "version": v} for v in sorted(counts, key=version_order)]
     return result
 
 
@@ -253,9 +256,7 @@ def _upgrade_lines(view: ClusterView, plan: VersionPlan) -> list[str]:
             lines.append(f"* KubeadmControlPlane upgrading to version {kcp['spec']['version']}{pending}")
         elif kcp["spec"]["version"] != plan.target and steps:
             lines.append(f"* KubeadmControlPlane pending upgrade to version {steps[0]}")
-    names = {
-        d["metadata"]["labels"].get("topology.cluster.x-k8s.io/deployment-name"): name_of(d) for d in view.deployments
-    }
+    names = {d["metadata"]["labels"].get(TOPOLOGY_DEPLOYMENT_LABEL): name_of(d) for d in view.deployments}
     by_version: dict[str, list[str]] = {}
     for topology_name, version in plan.upgrading:
         by_version.setdefault(version, []).append(names.get(topology_name, topology_name))

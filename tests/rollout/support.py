@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from fleetc.contract.timestamps import timestamp
+from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout import (
     ClusterState,
@@ -32,9 +34,9 @@ from fleetc.rollout import (
 from fleetc.rollout.controller import RolloutController
 from fleetc.rollout.desired import ClusterPlan
 from fleetc.rollout.entries import ClusterEntry
-from fleetc.rollout.gates import CLUSTER_NAME_LABEL, ClusterObjects
+from fleetc.rollout.gates import ClusterObjects
 from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP
-from fleetc.runtime.clock import EPOCH, VirtualClock, timestamp
+from fleetc.runtime.clock import EPOCH, VirtualClock
 from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch
 from fleetc.runtime.store import Event, MemoryStore, copy
 

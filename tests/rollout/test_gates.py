@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from fleetc.contract.timestamps import parse_timestamp
 from fleetc.rollout.gates import ClusterObjects, Health, Target, evaluate, text
-from fleetc.runtime.clock import parse_timestamp
 from tests.rollout.support import FIXTURES, NEW, OLD, find, fixture, fixture_objects
 
 HEALTHY, PROGRESSING, FAILED = Health.HEALTHY, Health.PROGRESSING, Health.FAILED

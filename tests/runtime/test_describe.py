@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetc.runtime.clock import parse_timestamp
+from fleetc.contract.timestamps import parse_timestamp
 from fleetc.runtime.describe import age, describe
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "capi" / "v1.14.0" / "status-fixtures"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fleetc.contract.timestamps import timestamp
 from fleetc.core.keys import Manifest
-from fleetc.runtime.clock import timestamp
 from fleetc.sim import Faults
 from fleetc.sim.inmemory import control_plane_flag
 from fleetc.sim.mhc import SimulatedMachineHealthCheckReconciler

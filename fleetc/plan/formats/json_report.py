@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fleetc.contract.topology import MachineRange
 from fleetc.core.diagnostics import Diagnostic
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
 from fleetc.plan.impact import ClusterImpact
@@ -19,7 +20,6 @@ from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange, TemplateChange
 from fleetc.plan.rollout_order import RolloutPlan, WaveStep
 from fleetc.plan.snapshot import SideFailure
-from fleetc.plan.topology import MachineRange
 
 JSON_VERSION = 1
 

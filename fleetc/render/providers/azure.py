@@ -11,14 +11,15 @@ are CAPZ's default: its published image for each Kubernetes version.
 
 from __future__ import annotations
 
+from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
+from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
+from fleetc.contract.vocabulary import infrastructure_api
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import AzureSpec, ProviderDocument
 
-API_VERSION = "infrastructure.cluster.x-k8s.io/v1beta1"
-CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
-BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
+API_VERSION = infrastructure_api("v1beta1")
 NODE_NAME = '{{ ds.meta_data["local_hostname"] }}'
 OS_DISK_GB = 128
 _AZURE_JSON = """- contentFrom:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
+from fleetc.contract.vocabulary import BOOTSTRAP_API, CONTROL_PLANE_API
 from fleetc.core.keys import Manifest
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import ProviderDocument, ProviderSpecBase, type_name
@@ -82,10 +83,6 @@ def spec_of(provider: ProviderDocument, spec_type: type[Spec]) -> Spec:
     if not isinstance(spec, spec_type):
         raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not {type_name(spec_type)}")
     return spec
-
-
-CONTROL_PLANE_API = "controlplane.cluster.x-k8s.io/v1beta2"
-BOOTSTRAP_API = "bootstrap.cluster.x-k8s.io/v1beta2"
 
 
 def patch_selector(api_version: str, kind: str, match: Manifest) -> Manifest:

@@ -6,12 +6,13 @@ type is ignored; kubelet flags follow CAPI's quick-start (disk-pressure eviction
 
 from __future__ import annotations
 
+from fleetc.contract.vocabulary import infrastructure_api
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import DevDockerSpec, ProviderDocument
 
-API_VERSION = "infrastructure.cluster.x-k8s.io/v1beta2"
+API_VERSION = infrastructure_api("v1beta2")
 EVICTION_OFF = "nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%"
 DOCKER_CERT_SANS = ("localhost", "127.0.0.1", "0.0.0.0", "host.docker.internal")
 

@@ -6,12 +6,13 @@ CAPI's in-memory ClusterClass example.
 
 from __future__ import annotations
 
+from fleetc.contract.vocabulary import infrastructure_api
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import DevInMemorySpec, ProviderDocument
 
-API_VERSION = "infrastructure.cluster.x-k8s.io/v1beta2"
+API_VERSION = infrastructure_api("v1beta2")
 EVICTION_OFF = "nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%"
 _STARTUP = {"vm": "10s", "node": "2s", "apiServer": "2s", "etcd": "2s"}
 

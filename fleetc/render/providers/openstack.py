@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 
+from fleetc.contract.vocabulary import infrastructure_api
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import OpenStackSpec, ProviderDocument
 
-API_VERSION = "infrastructure.cluster.x-k8s.io/v1beta1"
-CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
-BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
+API_VERSION = infrastructure_api("v1beta1")
 VERSION_PLACEHOLDER = "{version}"
 NODE_NAME = "{{ v1.local_hostname }}"
 KUBELET_ARGS = {"cloud-provider": "external", "provider-id": "openstack:///{{ v1.instance_id }}"}

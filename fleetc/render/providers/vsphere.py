@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 
+from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
+from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
+from fleetc.contract.vocabulary import infrastructure_api
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, spec_of
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import ProviderDocument, VSphereSettings, VSphereSpec
 
-API_VERSION = "infrastructure.cluster.x-k8s.io/v1beta2"
-CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
-BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
+API_VERSION = infrastructure_api("v1beta2")
 ENDPOINT_VARIABLE = "controlPlaneEndpoint"
 VERSION_PLACEHOLDER = "{version}"
 KUBEADM = "/spec/template/spec/kubeadmConfigSpec"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from fleetc.contract.timestamps import parse_timestamp, timestamp
 from fleetc.rollout.model import ClusterState, WaveSpec
 from fleetc.rollout.scope import Scope
 from fleetc.rollout.wavegates.gate import WaveGate
-from fleetc.runtime.clock import parse_timestamp, timestamp
 
 
 class Soak(WaveGate):

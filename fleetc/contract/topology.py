@@ -1,8 +1,9 @@
-"""Read-only accessors for the rendered CAPI objects a diff reasons about (CAPI ``internal/contract`` style).
+"""Read-only accessors for a Cluster's ``spec.topology`` and a ClusterClass (CAPI ``internal/contract`` style).
 
 Impact, revisions, policy and the rollout order read a Cluster's version, class, control-plane replicas and
 MachineDeployments through these functions and never through ad-hoc ``obj["spec"]["topology"]…``, so they
-work the same on a freshly compiled fleet and on a built tree read back from disk.
+work the same on a freshly compiled fleet and on a built tree read back from disk. Tolerant of missing or
+mistyped fields (a built tree may hold anything): every accessor has a default.
 """
 
 from __future__ import annotations
@@ -11,14 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc.contract.vocabulary import AUTOSCALER_MAX, AUTOSCALER_MIN, CAPI_GROUP, DEFER_UPGRADE, HOLD_UPGRADE_SEQUENCE
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.render.names import CLASS_LABEL, SOURCE_ANNOTATION, WAVE_LABEL
-
-CAPI_GROUP = "cluster.x-k8s.io"
-AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
-AUTOSCALER_MAX = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
-DEFER_UPGRADE = "topology.cluster.x-k8s.io/defer-upgrade"
-HOLD_UPGRADE_SEQUENCE = "topology.cluster.x-k8s.io/hold-upgrade-sequence"
 
 
 @dataclass(frozen=True)
@@ -162,28 +157,6 @@ def variables(cluster: Manifest) -> dict[str, Any]:
         for e in (entries if isinstance(entries, list) else [])
         if isinstance(e, dict) and isinstance(e.get("name"), str)
     }
-
-
-def labels(manifest: Manifest) -> dict[str, str]:
-    """``metadata.labels``."""
-    value = _dig(manifest, "metadata", "labels")
-    return value if isinstance(value, dict) else {}
-
-
-def wave(manifest: Manifest) -> str | None:
-    """The rollout wave fleetc put the object in (its ``fleetc.io/wave`` label)."""
-    return labels(manifest).get(WAVE_LABEL)
-
-
-def fleet_class(manifest: Manifest) -> str | None:
-    """The fleet class a Cluster was compiled from (its ``fleetc.io/class`` label)."""
-    return labels(manifest).get(CLASS_LABEL)
-
-
-def source(manifest: Manifest) -> str | None:
-    """The spec file and line an object came from (``clusters/eu.yaml:12``), when fleetc recorded it."""
-    value = _dig(manifest, "metadata", "annotations", SOURCE_ANNOTATION)
-    return value if isinstance(value, str) else None
 
 
 def kubernetes_versions(cluster_class: Manifest | None) -> tuple[str, ...] | None:

@@ -5,24 +5,16 @@ the target may be at most the next minor; with it, the control plane steps one m
 latest listed patch of each minor, and the workers upgrade every third step (kubelet skew n-3) and at the
 end. A version never goes down: CAPI cannot roll back a control plane.
 
-Caller: :mod:`fleetc.plan.impact` (machines replaced per step) and :mod:`fleetc.plan.policy` (rule errors).
+Callers: :mod:`fleetc.plan.impact` (machines replaced per step), :mod:`fleetc.plan.policy` (rule errors) and the
+simulated topology controller (:mod:`fleetc.sim.topology_plan`, :mod:`fleetc.sim.topology_status`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
-MAX_WORKER_SKEW = 3
-"""Minors a kubelet may lag behind the API server (Kubernetes version-skew policy, n-3)."""
-
-
-def parse(version: str) -> tuple[int, int, int] | None:
-    """``v1.34.2`` → ``(1, 34, 2)``; None when it is not ``vX.Y.Z``."""
-    match = _VERSION.match(version)
-    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+from fleetc.contract.versions import MAX_WORKER_SKEW, Version, is_downgrade, parse_version
 
 
 @dataclass(frozen=True)
@@ -39,8 +31,7 @@ class UpgradePath:
     @property
     def downgrade(self) -> bool:
         """True when the version goes down."""
-        old, new = parse(self.before), parse(self.after)
-        return old is not None and new is not None and new < old
+        return is_downgrade(self.before, self.after)
 
     @property
     def via(self) -> tuple[str, ...]:
@@ -53,11 +44,14 @@ def _refused(before: str, after: str, code: str, problem: str) -> UpgradePath:
 
 
 def _latest_per_minor(catalogue: Sequence[str], major: int) -> dict[int, str]:
-    latest: dict[int, tuple[int, str]] = {}
+    latest: dict[int, tuple[Version, str]] = {}
     for version in catalogue:
-        parsed = parse(version)
-        if parsed is not None and parsed[0] == major and parsed[2] >= latest.get(parsed[1], (-1, ""))[0]:
-            latest[parsed[1]] = (parsed[2], version)
+        parsed = parse_version(version)
+        if parsed is None or parsed.major != major:
+            continue
+        current = latest.get(parsed.minor)
+        if current is None or parsed.patch >= current[0].patch:
+            latest[parsed.minor] = (parsed, version)
     return {minor: version for minor, (_, version) in latest.items()}
 
 
@@ -67,36 +61,34 @@ def _worker_steps(steps: Sequence[str]) -> tuple[str, ...]:
     return tuple(v for index, v in enumerate(steps, start=1) if index % MAX_WORKER_SKEW == 0 or index == last)
 
 
-def _chained(
-    before: str, after: str, old: tuple[int, int, int], new: tuple[int, int, int], catalogue: Sequence[str]
-) -> UpgradePath:
-    latest = _latest_per_minor(catalogue, new[0])
-    missing = [f"v{new[0]}.{m}" for m in range(old[1] + 1, new[1]) if m not in latest]
+def _chained(before: str, after: str, old: Version, new: Version, catalogue: Sequence[str]) -> UpgradePath:
+    latest = _latest_per_minor(catalogue, new.major)
+    missing = [f"v{new.major}.{m}" for m in range(old.minor + 1, new.minor) if m not in latest]
     if missing:
         problem = f"chained upgrade {before} → {after} needs a version of {', '.join(missing)} in kubernetesVersions"
         return _refused(before, after, "minor-skip", problem)
     if after not in catalogue:
         return _refused(before, after, "minor-skip", f"{after} is not in the class's kubernetesVersions")
-    steps = (*(latest[m] for m in range(old[1] + 1, new[1])), after)
+    steps = (*(latest[m] for m in range(old.minor + 1, new.minor)), after)
     return UpgradePath(before, after, steps, _worker_steps(steps))
 
 
 def upgrade_path(before: str, after: str, catalogue: Sequence[str] | None) -> UpgradePath:
     """How CAPI moves a Cluster from ``before`` to ``after``; ``catalogue`` is the new class's kubernetesVersions."""
-    old, new = parse(before), parse(after)
+    old, new = parse_version(before), parse_version(after)
     if old is None or new is None:
         return _refused(before, after, "version", f"cannot compare versions {before} and {after}")
     if new < old:
         problem = f"version goes down from {before} to {after}: CAPI cannot roll back a control plane"
         return _refused(before, after, "version-down", problem)
-    if new[0] != old[0]:
+    if new.major != old.major:
         return _refused(before, after, "minor-skip", f"{before} → {after} changes the major version")
-    if new[1] <= old[1] + 1:
+    if new.minor <= old.minor + 1:
         return UpgradePath(before, after, (after,), (after,))
     if not catalogue:
         problem = (
-            f"{before} → {after} skips {new[1] - old[1] - 1} minor version(s); CAPI upgrades one minor per step "
-            "unless the class lists the versions in between (fleet spec.versions.chainedUpgrades + catalogue)"
+            f"{before} → {after} skips {new.minor - old.minor - 1} minor version(s); CAPI upgrades one minor per "
+            "step unless the class lists the versions in between (fleet spec.versions.chainedUpgrades + catalogue)"
         )
         return _refused(before, after, "minor-skip", problem)
     return _chained(before, after, old, new, catalogue)

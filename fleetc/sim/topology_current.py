@@ -1,0 +1,148 @@
+"""The simulated topology controller's current state: a Cluster, its ClusterClass and what it owns, read back.
+
+CAPI's ``core/reconcilers/topology/cluster/current_state.go`` (getCurrentState): the ClusterClass and its
+templates must exist; the control plane is the Cluster's ``controlPlaneRef``; MachineDeployments are the
+topology-owned ones of the cluster, by their ``topology.cluster.x-k8s.io/deployment-name``. Also the version plan
+inputs CAPI reads from that state (``exp/topology/desiredstate/upgrade_plan.go``): which MachineDeployments are
+still rolling, the ``upgrade-concurrency`` annotation and the class's ``kubernetesVersions``.
+Caller: :class:`fleetc.sim.topology.SimulatedTopologyReconciler`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleetc.contract.objects import annotations_of, labels, name_of, ref_group
+from fleetc.contract.vocabulary import (
+    CLUSTER_CLASS,
+    DEPLOYMENT_NAME_LABEL,
+    KCP,
+    MACHINE,
+    MACHINE_DEPLOYMENT,
+    TOPOLOGY_DEPLOYMENT_LABEL,
+    TOPOLOGY_OWNED_LABEL,
+    UPGRADE_CONCURRENCY,
+)
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.sim.cache import ObjectCache
+from fleetc.sim.topology_plan import ControlPlaneState, Deployment, VersionPlan, plan_versions
+
+
+@dataclass
+class Topology:
+    """One Cluster, its ClusterClass and what the topology controller owns for it (current state)."""
+
+    cluster: Manifest
+    cluster_class: Manifest
+    kcp: Manifest | None
+    deployments: dict[str, Manifest]
+    """Existing MachineDeployments by topology name."""
+    machines: list[Manifest]
+
+    @property
+    def namespace(self) -> str:
+        """The Cluster's namespace."""
+        namespace: str = self.cluster["metadata"]["namespace"]
+        return namespace
+
+    @property
+    def name(self) -> str:
+        """The Cluster's name."""
+        return name_of(self.cluster)
+
+    @property
+    def topology(self) -> Manifest:
+        """``spec.topology``."""
+        found: Manifest = self.cluster["spec"]["topology"]
+        return found
+
+    @property
+    def entries(self) -> list[Manifest]:
+        """``spec.topology.workers.machineDeployments``."""
+        found: list[Manifest] = self.topology.get("workers", {}).get("machineDeployments", [])
+        return found
+
+
+def template(cache: ObjectCache, ref: Manifest, cluster_class: Manifest) -> Manifest | None:
+    """The class template a ``templateRef`` of the ClusterClass names (in the class's namespace)."""
+    namespace = cluster_class["metadata"]["namespace"]
+    return cache.find(ObjectKey(ref_group(ref["apiVersion"]), ref["kind"], namespace, ref["name"]))
+
+
+def _class_template_refs(cluster_class: Manifest) -> list[Manifest]:
+    spec = cluster_class["spec"]
+    refs = [
+        spec["infrastructure"]["templateRef"],
+        spec["controlPlane"]["templateRef"],
+        spec["controlPlane"]["machineInfrastructure"]["templateRef"],
+    ]
+    for md_class in spec.get("workers", {}).get("machineDeployments", []):
+        refs += [md_class["bootstrap"]["templateRef"], md_class["infrastructure"]["templateRef"]]
+    return refs
+
+
+def class_of(cache: ObjectCache, cluster: Manifest) -> Manifest | None:
+    """The ClusterClass a Cluster's ``spec.topology.classRef`` names (its namespace defaults to the Cluster's)."""
+    class_ref = cluster["spec"]["topology"]["classRef"]
+    namespace = class_ref.get("namespace", cluster["metadata"]["namespace"])
+    return cache.get(CLUSTER_CLASS, namespace, class_ref["name"])
+
+
+def control_plane_of(cache: ObjectCache, cluster: Manifest) -> Manifest | None:
+    """The KubeadmControlPlane the Cluster's ``spec.controlPlaneRef`` names, if any."""
+    kcp_ref = cluster["spec"].get("controlPlaneRef")
+    return cache.get(KCP, cluster["metadata"]["namespace"], kcp_ref["name"]) if kcp_ref else None
+
+
+def owned_deployments(cache: ObjectCache, namespace: str, cluster: str) -> list[Manifest]:
+    """The cluster's MachineDeployments the topology controller owns."""
+    return [d for d in cache.of_cluster(MACHINE_DEPLOYMENT, namespace, cluster) if TOPOLOGY_OWNED_LABEL in labels(d)]
+
+
+def current_state(cache: ObjectCache, cluster_key: ObjectKey) -> tuple[Topology | None, str | None]:
+    """The Cluster's current state, or the problem that stops the reconcile (class or templates missing)."""
+    cluster = cache.find(cluster_key)
+    assert cluster is not None
+    class_name = cluster["spec"]["topology"]["classRef"]["name"]
+    cluster_class = class_of(cache, cluster)
+    if cluster_class is None:
+        return None, f"ClusterClass {class_name} not found"
+    missing = [
+        ref["name"] for ref in _class_template_refs(cluster_class) if template(cache, ref, cluster_class) is None
+    ]
+    if missing:
+        return None, f"ClusterClass {class_name}: templates not found: {', '.join(missing)}"
+    return refresh(cache, Topology(cluster, cluster_class, None, {}, [])), None
+
+
+def refresh(cache: ObjectCache, scope: Topology) -> Topology:
+    """The same Cluster and class, with the Cluster and what it owns read again."""
+    cluster = cache.find(ObjectKey.of(scope.cluster))
+    assert cluster is not None
+    namespace, name = scope.namespace, scope.name
+    deployments = {labels(d).get(TOPOLOGY_DEPLOYMENT_LABEL, ""): d for d in owned_deployments(cache, namespace, name)}
+    machines = cache.of_cluster(MACHINE, namespace, name)
+    return Topology(cluster, scope.cluster_class, control_plane_of(cache, cluster), deployments, machines)
+
+
+def _deployment_upgrading(scope: Topology, topology_name: str) -> bool:
+    deployment = scope.deployments.get(topology_name)
+    if deployment is None:
+        return False
+    version = deployment["spec"]["template"]["spec"]["version"]
+    name = name_of(deployment)
+    return any(
+        m["spec"].get("version") != version for m in scope.machines if labels(m).get(DEPLOYMENT_NAME_LABEL) == name
+    )
+
+
+def version_plan(scope: Topology) -> VersionPlan:
+    """Where the control plane and each MachineDeployment go next (:func:`~fleetc.sim.topology_plan.plan_versions`)."""
+    deployments = [
+        Deployment(e["name"], e, scope.deployments.get(e["name"]), _deployment_upgrading(scope, e["name"]))
+        for e in scope.entries
+    ]
+    state = ControlPlaneState.of(scope.kcp) if scope.kcp is not None else None
+    concurrency = int(annotations_of(scope.cluster).get(UPGRADE_CONCURRENCY, "1") or 1)
+    catalogue = scope.cluster_class["spec"].get("kubernetesVersions")
+    return plan_versions(scope.topology["version"], state, deployments, catalogue, max(concurrency, 1))
