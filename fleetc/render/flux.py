@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fleetc.core.errors import OptionError
 from fleetc.core.keys import Manifest
 from fleetc.render.names import FLEET_LABEL, WAVE_LABEL, content_hash
 from fleetc.render.rendered import RenderedSet, WaveClusters
@@ -52,10 +53,11 @@ class FluxOptions:
     """How often Flux reconciles each Kustomization (a Flux duration such as ``10m``)."""
 
     def __post_init__(self) -> None:
+        """Refuse a source kind Flux does not have and an interval Flux cannot parse (:class:`OptionError`)."""
         if self.source_kind not in SOURCE_KINDS:
-            raise ValueError(f"Flux source kind '{self.source_kind}' is not one of {', '.join(SOURCE_KINDS)}")
+            raise OptionError(f"Flux source kind '{self.source_kind}' is not one of {', '.join(SOURCE_KINDS)}")
         if not _FLUX_DURATION.match(self.interval):
-            raise ValueError(f"Flux interval '{self.interval}' is not a duration such as '10m' or '1h30m'")
+            raise OptionError(f"Flux interval '{self.interval}' is not a duration such as '10m' or '1h30m'")
 
 
 # --- CEL health expressions for a CAPI v1beta2 Cluster ------------------------------------------------------------

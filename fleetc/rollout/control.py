@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc.core.errors import Conflict
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.gates import (
     CLUSTER_NAME_LABEL,
@@ -37,7 +38,7 @@ from fleetc.rollout.model import (
     rollout_objects,
     timeline_of,
 )
-from fleetc.runtime.store import Conflict, Store
+from fleetc.runtime.store import Store
 
 CONFLICT_RETRIES = 5
 

@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fleetc.core.errors import TerminalError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.applying import Apply, contains, store_applier
 from fleetc.rollout.cache import ClusterId, Informer, RolloutId
@@ -53,7 +54,7 @@ from fleetc.rollout.model import (
 )
 from fleetc.rollout.watching import Watchlist
 from fleetc.runtime.clock import Clock, parse_timestamp, timestamp
-from fleetc.runtime.manager import DONE, Manager, Request, Result, TerminalError, Watch
+from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch
 from fleetc.runtime.store import Store, copy
 from fleetc.schema.types import format_duration
 

@@ -22,13 +22,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from fleetc.core.keys import Manifest
-from fleetc.runtime.manager import TransientError
 
 Role = Literal["control-plane", "worker"]
-
-
-class ProviderAPIError(TransientError):
-    """The (simulated) infrastructure API failed a request; retried with backoff."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ run survives a restart from a persisted store and a reconcile is requeued exactl
 
 from __future__ import annotations
 
+from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
 from fleetc.sim.api import (
@@ -42,7 +43,7 @@ from fleetc.sim.api import (
     stamp,
 )
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
-from fleetc.sim.infra import MachineRequest, ProviderAPIError
+from fleetc.sim.infra import MachineRequest
 from fleetc.sim.machine_status import MachineFacts, machine_status
 from fleetc.sim.machines import (
     bullets,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
 from fleetc.runtime.store import copy
@@ -61,7 +62,7 @@ from fleetc.sim.api import (
 )
 from fleetc.sim.cache import GroupKind
 from fleetc.sim.context import SettledFilter, SimContext, coalesced, with_metadata
-from fleetc.sim.infra import ClusterRequest, ProviderAPIError
+from fleetc.sim.infra import ClusterRequest
 from fleetc.sim.machine import infrastructure_provisioned
 from fleetc.sim.topology_plan import ControlPlaneState, Deployment, VersionPlan, plan_versions
 from fleetc.sim.topology_status import ClusterView, cluster_status

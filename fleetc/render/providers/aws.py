@@ -11,6 +11,7 @@ follows the CAPI v1beta1 contract.
 
 from __future__ import annotations
 
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
@@ -26,7 +27,7 @@ NODE_NAME = "{{ ds.meta_data.local_hostname }}"
 def _spec(provider: ProviderDocument) -> AwsSpec:
     spec = provider.spec
     if not isinstance(spec, AwsSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not aws")
+        raise CompileError("Provider", provider.metadata.name, f"is {spec.type}, not aws")
     return spec
 
 
@@ -55,7 +56,7 @@ class Aws:
         """The instance type of the size, the role's IAM instance profile, SSH key and pinned AMI if any."""
         settings = _spec(provider).settings
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no instance type for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no instance type for this {machine.role}")
         profile = (
             settings.control_plane_iam_instance_profile
             if machine.role == "control-plane"

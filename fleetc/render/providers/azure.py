@@ -11,6 +11,7 @@ are CAPZ's default: its published image for each Kubernetes version.
 
 from __future__ import annotations
 
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
@@ -35,7 +36,7 @@ _AZURE_JSON = """- contentFrom:
 def _spec(provider: ProviderDocument) -> AzureSpec:
     spec = provider.spec
     if not isinstance(spec, AzureSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not azure")
+        raise CompileError("Provider", provider.metadata.name, f"is {spec.type}, not azure")
     return spec
 
 
@@ -70,7 +71,7 @@ class Azure:
         """The VM size of the machine's size, on a Linux OS disk."""
         _spec(provider)
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no VM size for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no VM size for this {machine.role}")
         return {"vmSize": machine.machine_type, "osDisk": {"osType": "Linux", "diskSizeGB": OS_DISK_GB}}
 
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:

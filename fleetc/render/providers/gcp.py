@@ -11,6 +11,7 @@ in-tree cloud providers), so the GCP cloud controller manager must run in the wo
 
 from __future__ import annotations
 
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
@@ -25,7 +26,7 @@ NODE_NAME = '{{ ds.meta_data.local_hostname.split(".")[0] }}'
 def _spec(provider: ProviderDocument) -> GcpSpec:
     spec = provider.spec
     if not isinstance(spec, GcpSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not gcp")
+        raise CompileError("Provider", provider.metadata.name, f"is {spec.type}, not gcp")
     return spec
 
 
@@ -53,7 +54,7 @@ class Gcp:
         """The machine type of the size, and the pinned image if any."""
         settings = _spec(provider).settings
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no machine type for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no machine type for this {machine.role}")
         instance: Manifest = {"instanceType": machine.machine_type}
         if settings.image is not None:
             instance["image"] = settings.image

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch
 from fleetc.schema.cluster import ClusterDocument
@@ -31,7 +32,7 @@ IDENTITY_TYPES = {"Secret": "Secret", "OpenStackClusterIdentity": "ClusterIdenti
 def _spec(provider: ProviderDocument) -> OpenStackSpec:
     spec = provider.spec
     if not isinstance(spec, OpenStackSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not openstack")
+        raise CompileError("Provider", provider.metadata.name, f"is {spec.type}, not openstack")
     return spec
 
 
@@ -63,7 +64,7 @@ class OpenStack:
         """The flavor of the machine's size, the image by name, the SSH key pair."""
         settings = _spec(provider).settings
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no flavor for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no flavor for this {machine.role}")
         server: Manifest = {"flavor": machine.machine_type, "image": {"filter": {"name": settings.image}}}
         if settings.ssh_key_name is not None:
             server["sshKeyName"] = settings.ssh_key_name

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest
 from fleetc.schema.cluster import ClusterDocument
@@ -157,7 +158,7 @@ workaround for kube-vip#692), as a Go template of the endpoint variable."""
 def _spec(provider: ProviderDocument) -> VSphereSpec:
     spec = provider.spec
     if not isinstance(spec, VSphereSpec):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not vsphere")
+        raise CompileError("Provider", provider.metadata.name, f"is {spec.type}, not vsphere")
     return spec
 
 
@@ -188,7 +189,7 @@ class VSphere:
         settings = _spec(provider).settings
         hardware = settings.machine_type(machine.machine_type or "")
         if hardware is None:
-            raise ValueError(f"provider {provider.metadata.name} has no machine type for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"has no machine type for this {machine.role}")
         vm: Manifest = {
             "server": settings.server,
             "datacenter": settings.datacenter,
@@ -227,7 +228,7 @@ class VSphere:
         """The cluster's control-plane endpoint (validation requires one on vSphere)."""
         endpoint = cluster.spec.control_plane_endpoint
         if endpoint is None:
-            raise ValueError(f"cluster {cluster.metadata.name} on vSphere has no controlPlaneEndpoint")
+            raise CompileError("Cluster", cluster.metadata.name, "on vSphere has no controlPlaneEndpoint")
         return [{"name": ENDPOINT_VARIABLE, "value": {"host": endpoint.host, "port": endpoint.port}}]
 
 
