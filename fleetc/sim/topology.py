@@ -18,8 +18,8 @@ Follows ``core/reconcilers/topology/cluster/`` and ``exp/topology/desiredstate/d
   Machine is gone; the store's garbage collector removes the rest through owner references.
 
 Simulation: ClusterClass patches and variables are not applied (templates are used as written); the
-infrastructure cluster is provisioned by :meth:`InfrastructureProvider.provision_cluster`, which also gives the
-control-plane endpoint (CAPI's Cluster controller copies it from the infrastructure cluster).
+infrastructure cluster is provisioned by :meth:`~fleetc.sim.infra.InfrastructureProvider.provision_cluster`,
+which also gives the control-plane endpoint (CAPI's Cluster controller copies it from the infrastructure cluster).
 """
 
 from __future__ import annotations
