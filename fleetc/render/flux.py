@@ -12,7 +12,7 @@ wave at once and any failed cluster blocks the next wave; ``fleetc apply`` imple
 
 Flux's default health assessment (kstatus) does not understand CAPI v1beta2 status, so the Kustomizations carry
 ``healthCheckExprs``: CEL expressions over a ``cluster.x-k8s.io/v1beta2`` ``Cluster`` (see :data:`CLUSTER_HEALTH`
-and ``shared/reference/capi-v1.14-semantics.md`` §2). Flux evaluates ``inProgress``, then ``failed``, then
+and ``docs/design.md`` §6). Flux evaluates ``inProgress``, then ``failed``, then
 ``current`` and takes the first that is true (none true: in progress); ours are mutually exclusive and cover every
 case, so the order does not matter. An expression that cannot be evaluated (a Cluster with no ``status`` at all,
 just after it is created) leaves the Cluster's status unknown, and Flux keeps polling as for "in progress".

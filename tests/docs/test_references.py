@@ -26,6 +26,7 @@ ROLE = re.compile(
     r":(?P<role>mod|func|class|meth|attr|data|exc|obj):`(?P<target>[^`]+)`"
     r"|``(?P<literal>fleetc(?!\.io\b)(?:\.\w+)+)``"  # a dotted fleetc name written as code names something too
 )
+MARKDOWN_CODE = re.compile(r"(?<!`)`(?P<literal>fleetc(?!\.io\b)(?:\.\w+)+)`(?!`)")
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,11 @@ def _strings(tree: ast.AST, scope: str | None = None) -> Iterator[tuple[ast.Cons
             yield from _strings(node, scope)
 
 
-def _roles(text: str, first_line: int) -> Iterator[tuple[int, str, str]]:
-    for match in ROLE.finditer(text):
+def _roles(text: str, first_line: int, pattern: re.Pattern[str] = ROLE) -> Iterator[tuple[int, str, str]]:
+    for match in pattern.finditer(text):
         line = first_line + text.count("\n", 0, match.start())
-        yield (line, match["role"], match["target"]) if match["role"] else (line, "obj", match["literal"])
+        role = match.groupdict().get("role")
+        yield (line, role, match["target"]) if role else (line, "obj", match["literal"])
 
 
 def docstring_references() -> list[Reference]:
@@ -78,10 +80,14 @@ def docstring_references() -> list[Reference]:
 
 
 def markdown_references() -> list[Reference]:
-    """The references in ``docs/*.md`` and ``README.md`` (absolute names only: Markdown has no module)."""
+    """The references in ``docs/*.md`` and ``README.md``: roles, and ``fleetc.…`` names in code spans.
+
+    Names are absolute only: Markdown has no module to read them from.
+    """
     found = []
     for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
-        for line, role, target in _roles(path.read_text(), 1):
+        text = path.read_text()
+        for line, role, target in [*_roles(text, 1), *_roles(text, 1, MARKDOWN_CODE)]:
             found.append(Reference(path.relative_to(REPO).as_posix(), line, role, target))
     return found
 
@@ -151,6 +157,7 @@ def test_the_scanner_finds_references_in_docstrings_and_markdown() -> None:
     assert {r.role for r in docstrings} >= {"mod", "func", "class", "meth", "data"}
     assert any(r.scope for r in docstrings)  # class docstrings are read with their class as scope
     assert all(r.path.endswith(".md") for r in markdown)
+    assert any(r.path == "docs/design.md" for r in markdown)
 
 
 def test_a_reference_to_nothing_is_reported() -> None:
