@@ -38,8 +38,7 @@ from typing import IO, Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import write_fleet
+from fleetc.testing.synthetic import write_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results" / "build.md"
 TARGET_CLUSTERS = 10_000

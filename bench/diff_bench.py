@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from child import run_child
-from synthetic import write_fleet
+from child import run_child  # bench/ is on sys.path: the scripts run as python bench/NAME.py
+
+from fleetc.testing.synthetic import write_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results" / "diff.md"
 TARGET_CLUSTERS = 10_000
