@@ -52,7 +52,7 @@ def test_the_drawing_is_the_whole_tree_with_parents_and_exit_codes() -> None:
     drawn, real = _drawn(), _every_error_class()
     assert sorted(drawn) == sorted(real)
     for name, cls in real.items():
-        parent = cls.__base__.__name__ if cls is not FleetcError else None
+        parent = cls.__bases__[0].__name__ if cls is not FleetcError else None
         assert drawn[name] == (parent, cls.exit_code), name
 
 

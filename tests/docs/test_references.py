@@ -49,11 +49,11 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _strings(tree: ast.AST, scope: str | None = None) -> Iterator[tuple[ast.Constant, str | None]]:
-    """Every string statement (docstrings, attribute docstrings) with the class it sits in."""
+def _strings(tree: ast.AST, scope: str | None = None) -> Iterator[tuple[str, int, str | None]]:
+    """Every string statement (docstrings, attribute docstrings): its text, first line and the class it sits in."""
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            yield node.value, scope
+            yield node.value.value, node.lineno, scope
         elif isinstance(node, ast.ClassDef):
             yield from _strings(node, f"{scope}.{node.name}" if scope else node.name)
         else:
@@ -72,9 +72,9 @@ def docstring_references() -> list[Reference]:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         module = _module_name(path)
-        for constant, scope in _strings(ast.parse(path.read_text(), str(path))):
+        for text, first_line, scope in _strings(ast.parse(path.read_text(), str(path))):
             shown = path.relative_to(REPO).as_posix()
-            for line, role, target in _roles(constant.value, constant.lineno):
+            for line, role, target in _roles(text, first_line):
                 found.append(Reference(shown, line, role, target, module, scope))
     return found
 
