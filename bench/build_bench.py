@@ -1,4 +1,4 @@
-"""Build benchmark (design §9): ``fleetc build`` against ``kubectl kustomize`` on an equivalent tree, same run.
+"""Build benchmark (docs/design.md §9): ``fleetc build`` against ``kubectl kustomize`` on an equivalent tree, same run.
 
 For each size, a synthetic fleet is generated into a temp dir (not timed). Then, each in a fresh child process
 (wall time and the child's own peak RSS from ``os.wait4``):
@@ -38,8 +38,7 @@ from typing import IO, Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import write_fleet
+from fleetc.testing.synthetic import write_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results" / "build.md"
 TARGET_CLUSTERS = 10_000
@@ -121,7 +120,7 @@ class Row:
         return best(self.kustomize) / best(self.build)
 
     def target(self) -> str:
-        """Whether the design targets hold (judged at 10,000 clusters only)."""
+        """Whether the docs/design.md targets hold (judged at 10,000 clusters only)."""
         if self.clusters != TARGET_CLUSTERS:
             return "—"
         misses = []
@@ -351,7 +350,7 @@ def main() -> None:
         f"100, 2 up to 1,000, 1 above, killed after {args.kustomize_timeout:.0f} s. Rebuild: into the existing OUT, "
         f"no spec change; --check: on the fresh OUT. Targets at {TARGET_CLUSTERS:,} clusters: build "
         f"≤ {TARGET_SECONDS:.0f} s, ≥ {TARGET_SPEEDUP:.0f}× faster than kustomize, ≤ {TARGET_RSS_MB / 1024:.0f} GB "
-        f"(design §9). Kustomize output checked against fleetc's: {checks}.\n\n"
+        f"(docs/design.md §9). Kustomize output checked against fleetc's: {checks}.\n\n"
         f"{table(rows)}\n\n"
         f"One more build in-process, per phase (validate = read + check the specs, compile = CAPI objects, "
         f"flux = Flux Kustomizations, emit = YAML text of every file, write = atomic write of OUT):\n\n"

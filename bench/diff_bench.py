@@ -1,4 +1,4 @@
-"""Diff benchmark (design §9): ``fleetc diff --base HEAD~1`` after a class template change, on N clusters.
+"""Diff benchmark (docs/design.md §9): ``fleetc diff --base HEAD~1`` after a class template change, on N clusters.
 
 For each size, a synthetic fleet is committed in a temp git repository, then a template change of class
 ``standard`` (kubelet ``max-pods``) is committed: every ``standard`` cluster moves to a new class revision (about
@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from child import run_child
-from synthetic import write_fleet
+from child import run_child  # bench/ is on sys.path: the scripts run as python bench/NAME.py
+
+from fleetc.testing.synthetic import write_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results" / "diff.md"
 TARGET_CLUSTERS = 10_000
@@ -98,7 +98,7 @@ class Row:
         return max(r.rss_mb for r in self.runs)
 
     def target(self) -> str:
-        """Whether the design target holds (judged at 10,000 clusters only)."""
+        """Whether the docs/design.md target holds (judged at 10,000 clusters only)."""
         if self.clusters != TARGET_CLUSTERS:
             return "—"
         return "yes" if self.wall <= TARGET_SECONDS and self.rss_mb <= TARGET_RSS_MB else "**no**"
@@ -203,7 +203,7 @@ def main() -> None:
         "`standard` committed (kubelet max-pods); "
         "`fleetc diff --base HEAD~1 --format markdown` from the fleet folder, in a fresh process per run (wall "
         "includes interpreter start and imports; peak RSS is the child's own); best of 3 up to 1,000 clusters, "
-        f"best of 2 above. Target: {TARGET_CLUSTERS:,} clusters in ≤ {TARGET_SECONDS:.0f} s (design §9); the "
+        f"best of 2 above. Target: {TARGET_CLUSTERS:,} clusters in ≤ {TARGET_SECONDS:.0f} s (docs/design.md §9); the "
         f"comment must stay under {COMMENT_LIMIT:,} characters.\n"
     )
     text = (

@@ -1,4 +1,4 @@
-"""Simulate benchmark (issue 5, design §9): a full Kubernetes minor upgrade of N clusters in virtual time.
+"""Simulate benchmark (docs/design.md §9): a full Kubernetes minor upgrade of N clusters in virtual time.
 
 Each cluster has 3 control-plane machines and 2 worker pools of 3 machines, on the simulated in-memory
 provider. A fleet at v1.34.2 is created on the embedded plane (timed separately), then upgraded to v1.35.0

@@ -1,4 +1,4 @@
-"""Validate benchmark (design §9): wall time and peak memory of validating synthetic fleets of N clusters.
+"""Validate benchmark (docs/design.md §9): wall time and peak memory of validating synthetic fleets of N clusters.
 
 For each size, a fleet is generated into a temp dir (not timed), then validated in a fresh Python process per
 measurement, as ``fleetc validate`` would be: the wall time covers interpreter start, imports and
@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from child import run_child
-from synthetic import write_fleet
+from child import run_child  # bench/ is on sys.path: the scripts run as python bench/NAME.py
+
+from fleetc.testing.synthetic import write_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results" / "validate.md"
 TARGET_CLUSTERS = 10_000
@@ -92,7 +92,7 @@ class Row:
         return max(r.rss_mb for r in self.runs)
 
     def target(self) -> str:
-        """Whether the design target holds (judged at 10,000 clusters only)."""
+        """Whether the docs/design.md target holds (judged at 10,000 clusters only)."""
         if self.clusters != TARGET_CLUSTERS:
             return "—"
         met = self.wall <= TARGET_SECONDS and self.rss_mb <= TARGET_RSS_MB
@@ -158,7 +158,7 @@ def main() -> None:
         f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
         f"a fresh process per run (wall includes interpreter start and imports); best of 3 up to 1,000 clusters, "
         f"best of 2 above; peak RSS is the child's own. Target: {TARGET_CLUSTERS:,} clusters in "
-        f"≤ {TARGET_SECONDS:.0f} s and ≤ {TARGET_RSS_MB / 1024:.0f} GB (design §9).\n"
+        f"≤ {TARGET_SECONDS:.0f} s and ≤ {TARGET_RSS_MB / 1024:.0f} GB (docs/design.md §9).\n"
     )
     text = f"{header}\n{table(rows)}\n"
     print()

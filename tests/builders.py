@@ -159,7 +159,7 @@ class FleetBuilder:
     def set(self, kind: str, name: str | None, path: FieldPath, value: Any) -> FleetBuilder:
         """Set the field at ``path`` (dotted, or a sequence of keys) of one document, creating maps on the way."""
         *parents, last = _steps(path)
-        target = self.doc(kind, name)
+        target: Any = self.doc(kind, name)
         for step in parents:
             target = target.setdefault(step, {}) if isinstance(target, dict) else target[step]
         target[last] = value

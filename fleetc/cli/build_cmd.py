@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from fleetc.cli.errors import EXIT_FINDINGS, handle_errors
+from fleetc.cli.errors import handle_errors
 from fleetc.cli.targets import open_tree, resolve_targets
-from fleetc.core.errors import FleetcError
+from fleetc.core.errors import ExitCode, InvalidFleetError, OptionError
 from fleetc.render.build import build as build_tree
 from fleetc.render.flux import FluxOptions
 from fleetc.render.output import check_stale, write_tree
@@ -32,18 +32,18 @@ def build(
     root: str | None, out: str, clusters: tuple[str, ...], check: bool, flux_source: str, flux_path: str | None
 ) -> None:
     """Compile the fleet into CAPI v1beta2 manifests and Flux Kustomizations under OUT."""
+    out_path = Path(out)
+    options = _flux_options(flux_source, flux_path or _path_in_repo(out_path))
     cwd = Path.cwd()
     fleet_root = resolve_targets([root] if root else [], cwd).roots[0]
     result = validate_tree(open_tree(fleet_root, cwd, None))
     if not result.ok or result.fleet is None:
         for diagnostic in result.diagnostics:
             click.echo(str(diagnostic))
-        raise FleetcError(f"{fleet_root}: the fleet is not valid; nothing built")
+        raise InvalidFleetError(f"{fleet_root}: the fleet is not valid; nothing built")
     unknown = sorted(set(clusters) - set(result.fleet.clusters))
     if unknown:
         raise click.BadParameter(f"no cluster {', '.join(unknown)} in the fleet", param_hint="--cluster")
-    out_path = Path(out)
-    options = _flux_options(flux_source, flux_path or _path_in_repo(out_path))
     built = build_tree(result.fleet, flux=options, only=set(clusters) or None)
     if check:
         _report_staleness(built.files, out_path)
@@ -56,9 +56,12 @@ def build(
 
 def _flux_options(source: str, path: str) -> FluxOptions:
     kind, _, name = source.partition("/")
-    if not kind or not name:
+    if not kind or not name or "/" in name:
         raise click.BadParameter("expected KIND/NAME, e.g. GitRepository/flux-system", param_hint="--flux-source")
-    return FluxOptions(source_kind=kind, source_name=name, path=path)
+    try:
+        return FluxOptions(source_kind=kind, source_name=name, path=path)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--flux-source") from None
 
 
 def _path_in_repo(out: Path) -> str:
@@ -81,4 +84,4 @@ def _report_staleness(files: dict[str, bytes], out: Path) -> None:
         if len(paths) > STALE_SHOWN:
             click.echo(f"... and {len(paths) - STALE_SHOWN} more {label}")
     click.echo(f"{out}: stale; run fleetc build to update it")
-    sys.exit(EXIT_FINDINGS)
+    sys.exit(ExitCode.FINDINGS)

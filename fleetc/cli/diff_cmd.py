@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from fleetc.cli.errors import EXIT_FINDINGS, EXIT_OK, handle_errors
+from fleetc.cli.errors import handle_errors
 from fleetc.cli.targets import resolve_targets
+from fleetc.core.errors import ExitCode
 
 if TYPE_CHECKING:  # fleetc.plan is imported when a diff runs: ~45 ms that `fleetc validate` need not pay
     from fleetc.plan.report import DiffReport
@@ -85,8 +86,8 @@ def emit(report: DiffReport, output: str, kind: str) -> None:
 def exit_code(report: DiffReport, changes_fail: bool) -> int:
     """1 for a failed side or a policy error, or for any change with ``--exit-code``; else 0."""
     if report.failed or report.policy_errors or (changes_fail and report.changed):
-        return EXIT_FINDINGS
-    return EXIT_OK
+        return ExitCode.FINDINGS
+    return ExitCode.OK
 
 
 @click.command()

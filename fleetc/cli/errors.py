@@ -1,4 +1,9 @@
-"""Exit codes and the one place that turns expected errors into a message and an exit code."""
+"""The one place that turns an expected error into a message and an exit code.
+
+The exit code comes from the error's class (:attr:`fleetc.core.errors.FleetcError.exit_code`); the tree of
+classes and their codes is drawn in :mod:`fleetc.core.errors`. Commands that end without an error exit with an
+:class:`~fleetc.core.errors.ExitCode` themselves (findings, a halted rollout).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,13 @@ from typing import Any, TypeVar
 
 import click
 
-from fleetc.core.errors import FleetcError, SourceError
+from fleetc.core.errors import FleetcError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_HALTED, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(command: F) -> F:
-    """Expected errors print one line and exit with their code; ``--debug`` shows the traceback."""
+    """Expected errors print one line and exit with their class's code; ``--debug`` shows the traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -26,6 +30,6 @@ def handle_errors(command: F) -> F:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
             click.echo(f"fleetc: error: {exc}", err=True)
-            sys.exit(EXIT_USAGE if isinstance(exc, SourceError) else EXIT_FINDINGS)
+            sys.exit(int(exc.exit_code))
 
     return wrapper  # type: ignore[return-value]

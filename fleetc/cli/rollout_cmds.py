@@ -1,12 +1,14 @@
 """``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
 
 All of them run on the embedded management plane (:mod:`fleetc.engine.local`): simulated CAPI
-controllers over in-memory machines. Exit codes: 0 complete, 3 halted, 1 findings, 2 usage.
+controllers over in-memory machines. Exit codes: 0 complete, 1 findings, 2 usage, 3 halted, 4 state file not writable.
 """
 
 from __future__ import annotations
 
+import math
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,9 +20,9 @@ from rich.text import Text
 
 from fleetc import rollout
 from fleetc.cli import rollout_reports
-from fleetc.cli.errors import EXIT_HALTED, handle_errors
+from fleetc.cli.errors import handle_errors
 from fleetc.cli.targets import open_tree, resolve_targets
-from fleetc.core.errors import FleetcError
+from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError
 from fleetc.engine import local
 from fleetc.load.sources import SourceTree
 from fleetc.render.compile import compile_fleet
@@ -75,12 +77,30 @@ def _faults(kwargs: dict[str, Any]) -> Faults:
     return load_faults(Path(path)).merged(flags) if path else flags
 
 
+def _speed(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--speed``: a finite number of simulated seconds per real second, 0 or more."""
+    if value is not None and (not math.isfinite(value) or value < 0):
+        raise click.BadParameter(f"{value:g} is not 0 (virtual time) or a positive number", ctx, param)
+    return value
+
+
+def _writable(state: Path) -> Path:
+    """``state``, once its folder exists and takes new files (the state is saved as a new file, then renamed)."""
+    try:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=state.parent):
+            pass
+    except OSError as exc:
+        raise TargetWriteError(f"{state}: cannot write the state file ({exc.strerror or exc})") from exc
+    return state
+
+
 def _plan(tree: SourceTree) -> RolloutPlan:
     result = validate_tree(tree)
     if not result.ok or result.fleet is None:
         for diagnostic in result.diagnostics:
             click.echo(str(diagnostic))
-        raise FleetcError(f"{tree.label}: the fleet is not valid; nothing rolled out")
+        raise InvalidFleetError(f"{tree.label}: the fleet is not valid; nothing rolled out")
     return rollout.plan_rollout(compile_fleet(result.fleet))
 
 
@@ -115,7 +135,7 @@ def _printer(plane: local.LocalPlane, plan: RolloutPlan, console: Console) -> Ca
 
 def _finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
-        sys.exit(EXIT_HALTED)
+        sys.exit(ExitCode.HALTED)
 
 
 @click.command()
@@ -133,6 +153,7 @@ def _finish(views: list[tuple[str, RolloutView]]) -> None:
     type=float,
     default=600.0,
     show_default=True,
+    callback=_speed,
     help="Simulated seconds per real second; 0 runs in virtual time (as fast as possible, reproducible).",
 )
 @click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
@@ -143,10 +164,9 @@ def apply(root: str | None, local_plane: bool, state: str, speed: float, seed: i
     if not local_plane:
         raise click.UsageError("only --local (the embedded management plane) is available in this version")
     faults = _faults(kwargs)
+    state_path = _writable(Path(state))
     fleet_root = _root(root)
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
-    state_path = Path(state)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
     console = rollout_reports.console()
     pace = f"{speed:g}× real time" if speed else "virtual time"
@@ -228,7 +248,7 @@ def rollout_status(state: str, output: str) -> None:
 @handle_errors
 def rollout_pause(state: str) -> None:
     """Start no further clusters (clusters in flight finish)."""
-    plane = local.open_plane(state=Path(state), controllers=False)
+    plane = local.open_plane(state=_writable(Path(state)), controllers=False)
     rollout.pause(plane.store, local.only_rollout(plane))
     plane.save()
     click.echo("paused: no further cluster starts until fleetc rollout resume")
@@ -236,12 +256,14 @@ def rollout_pause(state: str) -> None:
 
 @rollout_group.command("resume")
 @_state_option
-@click.option("--speed", type=float, default=0.0, help="Run in real time × SPEED (default 0: virtual time).")
+@click.option(
+    "--speed", type=float, default=0.0, callback=_speed, help="Run in real time × SPEED (default 0: virtual time)."
+)
 @fault_options
 @handle_errors
 def rollout_resume(state: str, speed: float | None, **kwargs: Any) -> None:
     """Lift a pause or a halt (failed clusters of the current wave are retried) and run to the end."""
-    plane = local.open_plane(state=Path(state), faults=_faults(kwargs), speed=speed or None)
+    plane = local.open_plane(state=_writable(Path(state)), faults=_faults(kwargs), speed=speed or None)
     key = local.only_rollout(plane)
     rollout.resume(plane.store, key)
     settled = local.run_until_settled(plane, key)

@@ -9,10 +9,10 @@ import click
 from rich.console import Console
 
 from fleetc.cli import reports
-from fleetc.cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, handle_errors
+from fleetc.cli.errors import handle_errors
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.diagnostics import Diagnostic, SourceLocation, sorted_diagnostics
-from fleetc.core.errors import FleetNotFoundError
+from fleetc.core.errors import ExitCode, FleetNotFoundError, UsageError
 from fleetc.load.loader import read_files
 from fleetc.load.sources import DiskTree
 from fleetc.render.conformance import check_documents
@@ -46,7 +46,7 @@ def validate(
         shown = paths[0] if paths else "."
         problem = Diagnostic(SourceLocation(shown), "", str(exc).split(": ", 1)[-1])
         _emit([reports.FleetReport(shown, None, [problem], 0)], output, summary)
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(ExitCode.FINDINGS)
     if not targets.roots:
         click.echo(f"fleetc: none of the {len(targets.strays)} given files is inside a fleet; nothing to validate")
         return
@@ -57,7 +57,7 @@ def validate(
         results.append(reports.FleetReport(tree.label or ".", result.fleet, result.diagnostics, result.files))
     _emit(results, output, summary)
     failed = any(r.fleet is None or reports.counts(r.diagnostics)[0] for r in results)
-    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+    sys.exit(ExitCode.FINDINGS if failed else ExitCode.OK)
 
 
 def _validate_rendered(out: Path, crds: tuple[str, ...], output: str) -> None:
@@ -65,8 +65,7 @@ def _validate_rendered(out: Path, crds: tuple[str, ...], output: str) -> None:
         raise click.UsageError("--rendered needs at least one --crds folder", ctx=click.get_current_context())
     schemas = CrdSchemas.load(Path(c) for c in crds)
     if not schemas.raw:
-        click.echo(f"fleetc: error: no CustomResourceDefinitions found in {', '.join(crds)}", err=True)
-        sys.exit(EXIT_USAGE)
+        raise UsageError(f"no CustomResourceDefinitions found in {', '.join(crds)}")
     tree = DiskTree.open(out)
     listing = tree.list_yaml()
     loaded = read_files(tree, listing.files)
@@ -75,7 +74,7 @@ def _validate_rendered(out: Path, crds: tuple[str, ...], output: str) -> None:
     )
     report = reports.FleetReport(tree.label, None, diagnostics, len(listing.files))
     _emit([report], output, summary=False, verdict=reports.rendered_verdict(report, len(loaded.documents)))
-    sys.exit(EXIT_FINDINGS if reports.counts(diagnostics)[0] else EXIT_OK)
+    sys.exit(ExitCode.FINDINGS if reports.counts(diagnostics)[0] else ExitCode.OK)
 
 
 def _emit(results: list[reports.FleetReport], output: str, summary: bool, verdict: str | None = None) -> None:

@@ -1,22 +1,163 @@
-"""The exception hierarchy. Expected failures are ``FleetcError``s; the CLI prints them without a traceback.
+"""Every exception fleetc expects, in one tree, each class carrying the exit code the CLI gives it.
+
+Expected failures are :class:`FleetcError`\\ s: the CLI (:func:`fleetc.cli.errors.handle_errors`) prints their
+message on one line, without a traceback, and exits with the class's :attr:`FleetcError.exit_code` (``--debug``
+shows the traceback). Anything else is a bug and keeps its traceback. Exit 3 (rollout halted) is a result, not an
+error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI contract").
 
 ::
 
-    FleetcError
-    ├── SourceError        a source tree cannot be read (missing folder, unknown git revision)
-    └── FleetNotFoundError no fleet root (a folder with fleet.yaml) where one was asked for
+    FleetcError                  1  base of every expected failure
+    ├── InvalidFleetError        1  the fleet has validation errors (printed before); nothing built or rolled out
+    ├── CompileError             1  an object cannot be compiled; names its kind/name and, if known, file:line
+    ├── StuckError               1  a simulated rollout stopped progressing before it completed or halted
+    ├── StoreError               1  a store operation failed (also: a state file that is not one)
+    │   ├── NotFound             1  no such object
+    │   ├── AlreadyExists        1  create of an object that exists
+    │   └── Conflict             1  update with a stale resourceVersion
+    ├── TerminalError            1  a reconcile failed for good: the runtime does not retry it
+    ├── TransientError           1  a reconcile failed for now: the runtime retries it (after ``delay``)
+    │   └── ProviderAPIError     1  an infrastructure provider's API refused or timed out
+    ├── UsageError               2  the command cannot do what it was asked, as asked
+    │   ├── SourceError          2  a source tree cannot be read (missing folder, unknown git revision)
+    │   ├── FleetNotFoundError   2  no fleet root (a folder with fleet.yaml) where one was asked for
+    │   ├── OptionError          2  an option's value is malformed (``--flux-source``, ``--speed``…)
+    │   │   └── FaultsError      2  a fault flag or fault file of the simulated provider is malformed
+    │   ├── OutputError          2  OUT is not a folder fleetc may replace (not written by fleetc, the fleet…)
+    │   └── NoRolloutError       2  the state holds no rollout (or several) to show or change
+    └── TargetError              4  fleetc could not reach or write to its target
+        ├── TargetWriteError     4  the output folder or the state file cannot be written
+        └── TargetUnreachableError 4  the Kubernetes API server cannot be reached (names its URL)
 """
 
 from __future__ import annotations
+
+import enum
+from typing import ClassVar
+
+from fleetc.core.diagnostics import SourceLocation
+
+
+class ExitCode(enum.IntEnum):
+    """The CLI contract's exit codes."""
+
+    OK = 0
+    FINDINGS = 1
+    """Validation errors, a stale build (``--check``), or changes with ``--exit-code``."""
+    USAGE = 2
+    HALTED = 3
+    """The rollout halted (a result, not an error)."""
+    TARGET = 4
+    """fleetc could not reach or write to the target (output folder, state file, Kubernetes API server)."""
 
 
 class FleetcError(Exception):
     """Base of every error fleetc expects and reports without a traceback."""
 
+    exit_code: ClassVar[ExitCode] = ExitCode.FINDINGS
 
-class SourceError(FleetcError):
+
+class InvalidFleetError(FleetcError):
+    """The fleet has validation errors, so a command that needs a valid fleet did nothing."""
+
+
+class CompileError(FleetcError):
+    """An object of the fleet cannot be compiled; the message names it (``Provider aws-eu``) and where it is written.
+
+    Compiling a validated fleet does not fail; this is raised when validation let something through that the
+    compiler cannot render. ``location`` is None where the raiser does not know the spec file (the providers get
+    documents, not their origin); :meth:`located` adds it.
+    """
+
+    def __init__(self, kind: str, name: str, problem: str, location: SourceLocation | None = None) -> None:
+        where = f"{location}: " if location is not None else ""
+        super().__init__(f"{where}{kind} {name}: {problem}")
+        self.kind, self.name, self.problem, self.location = kind, name, problem, location
+
+    def located(self, location: SourceLocation) -> CompileError:
+        """The same error, pointing at ``location`` (kept when one is already known)."""
+        return self if self.location is not None else CompileError(self.kind, self.name, self.problem, location)
+
+
+class StuckError(FleetcError):
+    """The simulation ran out of work before the rollout completed or halted."""
+
+
+class StoreError(FleetcError):
+    """A store operation failed."""
+
+
+class NotFound(StoreError):
+    """The object does not exist."""
+
+
+class AlreadyExists(StoreError):
+    """Create of an object that already exists."""
+
+
+class Conflict(StoreError):
+    """Update with a stale ``resourceVersion`` (optimistic concurrency)."""
+
+
+class TerminalError(FleetcError):
+    """A reconcile failure that retrying cannot fix; the runtime records it and does not requeue."""
+
+
+class TransientError(FleetcError):
+    """A reconcile failure worth retrying, optionally after ``delay`` seconds instead of the backoff."""
+
+    def __init__(self, message: str, delay: float | None = None) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class ProviderAPIError(TransientError):
+    """An infrastructure provider's API refused or timed out; the runtime retries with backoff."""
+
+
+class UsageError(FleetcError):
+    """The command cannot do what it was asked, as asked (an argument, an option or the place it runs from)."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+
+
+class SourceError(UsageError):
     """A source tree (folder, git revision) cannot be opened or read."""
 
 
-class FleetNotFoundError(FleetcError):
+class FleetNotFoundError(UsageError):
     """No fleet root was found where one was expected."""
+
+
+class OptionError(UsageError):
+    """An option's value is malformed; the message names the option and what it expects."""
+
+
+class FaultsError(OptionError):
+    """A fault flag or fault file of the simulated in-memory provider is malformed."""
+
+
+class OutputError(UsageError):
+    """OUT cannot be written safely (it holds files fleetc did not write, it would hold the fleet, paths escape it)."""
+
+
+class NoRolloutError(UsageError):
+    """The state holds no rollout to show or change (or several)."""
+
+
+class TargetError(FleetcError):
+    """fleetc could not reach or write to its target."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.TARGET
+
+
+class TargetWriteError(TargetError):
+    """The output folder or the state file cannot be written (permissions, a full disk, a read-only mount)."""
+
+
+class TargetUnreachableError(TargetError):
+    """The Kubernetes API server at ``server`` cannot be reached."""
+
+    def __init__(self, server: str, reason: str) -> None:
+        super().__init__(f"cannot reach the Kubernetes API server at {server}: {reason}")
+        self.server, self.reason = server, reason

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetc import rollout
-from fleetc.core.errors import FleetcError
+from fleetc.core.errors import NoRolloutError, StuckError
 from fleetc.core.keys import ObjectKey
 from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
@@ -27,10 +27,6 @@ from fleetc.sim.plane import apply_objects, install
 STATE_VERSION = 1
 MAX_VIRTUAL_SECONDS = 90 * 86400
 """A simulated rollout that has not settled after 90 days of virtual time is stuck."""
-
-
-class NoRolloutError(FleetcError):
-    """The state holds no rollout to show or change."""
 
 
 @dataclass
@@ -137,16 +133,8 @@ def view_of(plane: LocalPlane, key: ObjectKey, settled: bool = True) -> RolloutV
     if view is None:
         raise NoRolloutError(f"no rollout {key.namespace}/{key.name} in this state")
     if not settled and not view.halted:
-        raise StuckError(view)
+        raise StuckError(f"rollout {view.name} stopped progressing in phase {view.phase} (wave {view.wave})")
     return view
-
-
-class StuckError(FleetcError):
-    """The simulation ran out of work before the rollout settled."""
-
-    def __init__(self, view: RolloutView) -> None:
-        super().__init__(f"rollout {view.name} stopped progressing in phase {view.phase} (wave {view.wave})")
-        self.view = view
 
 
 def only_rollout(plane: LocalPlane) -> ObjectKey:

@@ -1,4 +1,5 @@
 """Reading fleet sources: source trees (folder, git revision, memory), YAML with positions, discovery.
 
-Callers: ``fleetc.schema.validate`` loads a whole fleet through :func:`fleetc.load.loader.load_tree`.
+Callers: :mod:`fleetc.schema.validate` lists a fleet's files with :func:`fleetc.load.loader.fleet_files` and reads
+them with :func:`fleetc.load.loader.read_files`.
 """

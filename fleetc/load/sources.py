@@ -137,10 +137,6 @@ class DiskTree:
         return (self.root / path).read_bytes()
 
 
-def _join(rel_dir: str, name: str) -> str:
-    return name if rel_dir == "." else f"{rel_dir}/{name}"
-
-
 @dataclass(frozen=True)
 class MemoryTree:
     """Files held in memory (for tests and for tools that generate specs)."""

@@ -1,7 +1,7 @@
 """YAML reading that keeps positions and refuses hostile input with a located diagnostic.
 
 Parsing uses PyYAML's libyaml composer (``CSafeLoader``), which yields nodes with line and column at about
-0.2 ms a document; ruamel.yaml's pure-Python round-trip loader costs ~8 ms (design §9), too slow for
+0.2 ms a document; ruamel.yaml's pure-Python round-trip loader costs ~8 ms (docs/design.md §9), too slow for
 10,000-cluster fleets. Nodes are turned into plain Python data here, with the checks the constructors of
 PyYAML lack: duplicate keys, nesting depth, and alias expansion ("billion laughs").
 

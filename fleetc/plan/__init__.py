@@ -1,4 +1,4 @@
-"""Diff and plan between two revisions of a fleet (design §5): what changes, what it does, in which order.
+"""Diff and plan between two revisions of a fleet (docs/design.md §5): what changes, what it does, in which order.
 
 Pipeline: :mod:`~fleetc.plan.sides` reads each side (a fleet at a git revision or on disk, validated and
 compiled; or a built tree) → :func:`~fleetc.plan.report.compare` diffs the rendered objects

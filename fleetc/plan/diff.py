@@ -134,11 +134,6 @@ class FieldDiffer:
         return self._seen[memo]
 
 
-def field_changes(before: Any, after: Any) -> tuple[FieldChange, ...]:
-    """Every changed field between two normalised values (one-off; use :class:`FieldDiffer` in loops)."""
-    return FieldDiffer()(before, after)
-
-
 def _object_change(
     key: ObjectKey, before: Manifest | None, after: Manifest | None, differ: FieldDiffer
 ) -> ObjectChange:

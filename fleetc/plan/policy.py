@@ -1,4 +1,4 @@
-"""Rules between two revisions (design §3, "against a base revision"), reported as located errors.
+"""Rules between two revisions (docs/design.md §3, "against a base revision"), reported as located errors.
 
 - A Kubernetes version never goes down: CAPI cannot roll back a control plane.
 - One minor per step, unless the class lists the versions in between (``kubernetesVersions``, which fleetc

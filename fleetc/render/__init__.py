@@ -1,4 +1,5 @@
-"""Compiling the validated fleet into CAPI v1beta2 manifests (the Flux source). Not built yet: see issue 3.
+"""Compiling the validated fleet into CAPI v1beta2 manifests (the Flux source).
 
-Imports only :mod:`fleetc.schema` and below.
+:func:`fleetc.render.build.build` is the pipeline (compile, Flux objects, files);
+:func:`fleetc.render.output.write_tree` writes the tree. Imports only :mod:`fleetc.schema` and below.
 """

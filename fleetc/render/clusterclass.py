@@ -1,7 +1,7 @@
 """One CAPI ClusterClass revision (and its templates) for a fleet class on a provider.
 
 The counterpart of writing a ClusterClass by hand, with every name carrying the revision hash so that a
-template change never rolls every cluster at once (design §4).
+template change never rolls every cluster at once (docs/design.md §4).
 """
 
 from __future__ import annotations

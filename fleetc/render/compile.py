@@ -1,14 +1,18 @@
 """The compiler: a validated fleet → every CAPI object it implies. Pure: no files, no cluster.
 
-Caller: ``fleetc build`` (through :mod:`fleetc.render.output`) and, later, diff and rollout.
-The fleet must be valid (``validate_tree(...).ok``); compile does not re-check references.
+Callers: :func:`fleetc.render.build.build` (``fleetc build``), the diff (:mod:`fleetc.plan.sides`) and the rollout
+commands. The fleet must be valid (``validate_tree(...).ok``); compile does not re-check references. What it still
+cannot render raises :class:`~fleetc.core.errors.CompileError`, naming the object and the spec line it comes from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from fleetc.core.diagnostics import SourceLocation
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.cluster import cluster_object
 from fleetc.render.clusterclass import CONTROL_PLANE_ROLE, ClassRevision, RevisionInputs, class_revision
@@ -65,7 +69,12 @@ def compile_fleet(fleet: Fleet, *, only: Collection[str] | None = None) -> Rende
     builder = _Builder(fleet, {}, {})
     selected = [e for name, e in fleet.clusters.items() if only is None or name in only]
     for entry in selected:
-        _add_cluster(builder, entry)
+        try:
+            _add_cluster(builder, entry)
+        except CompileError as exc:
+            if exc.location is not None:
+                raise
+            raise exc.located(_written_at(fleet, exc, entry)) from exc
     for namespace in sorted(
         {fleet.namespace_of(e.document) for e in selected} | {fleet.settings.document.spec.namespace}
     ):
@@ -101,6 +110,13 @@ def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
         labels=labels,
     )
     builder.add(manifest, f"clusters/{cluster.metadata.name}", source_annotation(entry.origin.source(), fleet.root))
+
+
+def _written_at(fleet: Fleet, error: CompileError, cluster: Entry[ClusterDocument]) -> SourceLocation:
+    """Where the object an error names is written (the cluster being compiled when it is no class or provider)."""
+    documents: dict[str, Mapping[str, Entry[Any]]] = {"ClusterClass": fleet.classes, "Provider": fleet.providers}
+    entry = documents.get(error.kind, {}).get(error.name, cluster)
+    return entry.origin.source()
 
 
 def _waves(fleet: Fleet, entries: Iterable[Entry[ClusterDocument]]) -> tuple[WaveClusters, ...]:

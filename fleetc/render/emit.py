@@ -1,7 +1,7 @@
 """A small, fast YAML emitter for plain data (dicts, lists, str, int, float, bool, None).
 
 Emitting 100,000 objects is what decides whether 10,000 clusters build in seconds or minutes: PyYAML's
-``CSafeDumper`` costs ~650 µs for a 25-line object, this ~70 µs (design §9). Block style, keys in the order
+``CSafeDumper`` costs ~650 µs for a 25-line object, this ~70 µs (docs/design.md §9). Block style, keys in the order
 given (callers sort where order carries no meaning), two-space indent, sequences indented under their key as
 kustomize writes them. Strings are plain when YAML 1.1 and 1.2 both read them back as the same string,
 else JSON-quoted (a JSON string is a valid YAML double-quoted scalar).

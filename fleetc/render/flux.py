@@ -12,7 +12,7 @@ wave at once and any failed cluster blocks the next wave; ``fleetc apply`` imple
 
 Flux's default health assessment (kstatus) does not understand CAPI v1beta2 status, so the Kustomizations carry
 ``healthCheckExprs``: CEL expressions over a ``cluster.x-k8s.io/v1beta2`` ``Cluster`` (see :data:`CLUSTER_HEALTH`
-and ``shared/reference/capi-v1.14-semantics.md`` §2). Flux evaluates ``inProgress``, then ``failed``, then
+and ``docs/design.md`` §6). Flux evaluates ``inProgress``, then ``failed``, then
 ``current`` and takes the first that is true (none true: in progress); ours are mutually exclusive and cover every
 case, so the order does not matter. An expression that cannot be evaluated (a Cluster with no ``status`` at all,
 just after it is created) leaves the Cluster's status unknown, and Flux keeps polling as for "in progress".
@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from fleetc.contract.vocabulary import CAPI_API as CLUSTER_API
+from fleetc.core.errors import OptionError
 from fleetc.core.keys import Manifest
 from fleetc.render.names import FLEET_LABEL, WAVE_LABEL, content_hash
 from fleetc.render.rendered import RenderedSet, WaveClusters
@@ -52,10 +53,11 @@ class FluxOptions:
     """How often Flux reconciles each Kustomization (a Flux duration such as ``10m``)."""
 
     def __post_init__(self) -> None:
+        """Refuse a source kind Flux does not have and an interval Flux cannot parse (:class:`OptionError`)."""
         if self.source_kind not in SOURCE_KINDS:
-            raise ValueError(f"Flux source kind '{self.source_kind}' is not one of {', '.join(SOURCE_KINDS)}")
+            raise OptionError(f"Flux source kind '{self.source_kind}' is not one of {', '.join(SOURCE_KINDS)}")
         if not _FLUX_DURATION.match(self.interval):
-            raise ValueError(f"Flux interval '{self.interval}' is not a duration such as '10m' or '1h30m'")
+            raise OptionError(f"Flux interval '{self.interval}' is not a duration such as '10m' or '1h30m'")
 
 
 # --- CEL health expressions for a CAPI v1beta2 Cluster ------------------------------------------------------------

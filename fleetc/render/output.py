@@ -3,7 +3,8 @@
 The new tree is written into a temporary sibling folder and swapped in with two renames, so a crash or a
 kill leaves the previous tree whole (a later run removes the leftovers). OUT must be empty, absent, or a
 tree fleetc wrote before (it carries a ``.fleetc-output`` marker): fleetc never replaces a folder it did not
-write. Callers: ``fleetc build`` and ``fleetc build --check``.
+write (:class:`~fleetc.core.errors.OutputError`); a folder the operating system does not let fleetc write raises
+:class:`~fleetc.core.errors.TargetWriteError`. Callers: ``fleetc build`` and ``fleetc build --check``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleetc.core.errors import FleetcError
+from fleetc.core.errors import OutputError, TargetWriteError
 
 MARKER = ".fleetc-output"
 MARKER_TEXT = b"Written by fleetc build; the whole folder is replaced on every build.\n"
-
-
-class OutputError(FleetcError):
-    """OUT cannot be written safely (it holds files fleetc did not write, or paths escape it)."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +89,14 @@ def write_tree(files: Mapping[str, bytes], out: Path, *, protected: Path | None 
         shutil.rmtree(leftover, ignore_errors=True)
     if (out / MARKER).is_file() and not check_stale(files, out).stale:
         return  # nothing changed: a rebuild of an unchanged fleet writes nothing
-    out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.fleetc-new-{os.getpid()}"
-    _write_all(files, staging)
-    _swap(staging, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write_all(files, staging)
+        _swap(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise TargetWriteError(f"{out}: cannot write the output folder ({exc.strerror or exc})") from exc
 
 
 def _write_all(files: Mapping[str, bytes], staging: Path) -> None:

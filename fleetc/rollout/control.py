@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, WORKLOAD_KINDS
+from fleetc.core.errors import Conflict
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.desired import RolloutPlan, rollout_objects
 from fleetc.rollout.entries import ClusterEntry, timeline_of
@@ -34,7 +35,7 @@ from fleetc.rollout.model import (
     WaveCounts,
     WaveSpec,
 )
-from fleetc.runtime.store import Conflict, Store
+from fleetc.runtime.store import Store
 
 CONFLICT_RETRIES = 5
 

@@ -16,6 +16,7 @@ Callers: :class:`fleetc.rollout.controller.RolloutController` and :mod:`fleetc.r
 from __future__ import annotations
 
 from fleetc.contract.versions import is_downgrade
+from fleetc.core.errors import TerminalError
 from fleetc.core.keys import Manifest
 from fleetc.rollout import wavegates
 from fleetc.rollout.applying import contains
@@ -23,7 +24,6 @@ from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import Health
 from fleetc.rollout.model import ClusterState
 from fleetc.rollout.scope import Scope
-from fleetc.runtime.manager import TerminalError
 from fleetc.runtime.store import copy
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from fleetc.core.errors import FleetcError
+from fleetc.core.errors import TerminalError, TransientError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.store import Event, MemoryStore
@@ -41,18 +41,6 @@ class Result:
 
 
 DONE = Result()
-
-
-class TerminalError(FleetcError):
-    """A reconcile error that retrying cannot fix; the key is dropped until a watch fires again."""
-
-
-class TransientError(FleetcError):
-    """A reconcile error worth retrying (after ``delay`` seconds, or the backoff)."""
-
-    def __init__(self, message: str, delay: float | None = None) -> None:
-        super().__init__(message)
-        self.delay = delay
 
 
 Mapper = Callable[[Manifest], Iterable[ObjectKey]]

@@ -22,28 +22,12 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from fleetc.contract.timestamps import timestamp
-from fleetc.core.errors import FleetcError
+from fleetc.core.errors import AlreadyExists, Conflict, NotFound, StoreError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 _SPEC_EXEMPT = ("metadata", "status", "apiVersion", "kind")
-
-
-class StoreError(FleetcError):
-    """A request the store refuses."""
-
-
-class NotFound(StoreError):
-    """No such object."""
-
-
-class AlreadyExists(StoreError):
-    """An object with that key exists."""
-
-
-class Conflict(StoreError):
-    """The object changed since it was read (stale resourceVersion)."""
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ status fields and conditions a real management cluster shows (the shapes of
 Everything is deterministic for a given seed on a virtual clock.
 """
 
-from fleetc.sim.infra import InfrastructureProvider, MachineBoot, MachineRequest, ProviderAPIError
+from fleetc.core.errors import FaultsError, ProviderAPIError
+from fleetc.sim.infra import InfrastructureProvider, MachineBoot, MachineRequest
 from fleetc.sim.inmemory import (
     BootProfile,
     Faults,
-    FaultsError,
     InMemoryProvider,
     load_faults,
     parse_faults,

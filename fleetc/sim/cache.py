@@ -5,7 +5,7 @@ never list the API server on the hot path; so do the simulated ones. The cache f
 events synchronously (the embedded store delivers them inside each write), so it is never stale.
 
 Objects handed out are the cache's own: treat them as read-only and copy before changing (the writers in
-:mod:`fleetc.sim.writes` do). Install the simulation after restoring a store snapshot: the cache
+:class:`fleetc.sim.context.SimContext` does). Install the simulation after restoring a store snapshot: the cache
 primes itself from the store's contents when created (a restore emits no events).
 """
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetc.contract.vocabulary import GroupKind
+from fleetc.core.errors import AlreadyExists, NotFound
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.manager import Mapper, Result
-from fleetc.runtime.store import AlreadyExists, MemoryStore, NotFound
+from fleetc.runtime.store import MemoryStore
 from fleetc.sim.api import random_suffix
 from fleetc.sim.cache import ObjectCache
 from fleetc.sim.infra import InfrastructureProvider

@@ -11,8 +11,8 @@ that into calls the simulated Machine and topology controllers make:
   up (the Node possibly never), so a run in virtual time jumps straight there;
 - :meth:`InfrastructureProvider.delete_machine` — tear it down.
 
-Any of them may raise :class:`ProviderAPIError` (a cloud API refusing or timing out), which the runtime retries
-with per-key backoff, as controller-runtime does for a provider controller's reconcile error.
+Any of them may raise :class:`~fleetc.core.errors.ProviderAPIError` (a cloud API refusing or timing out), which
+the runtime retries with per-key backoff, as controller-runtime does for a provider controller's reconcile error.
 A provider must be deterministic for a given seed: the same requests at the same times give the same answers.
 """
 
@@ -22,13 +22,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from fleetc.core.keys import Manifest
-from fleetc.runtime.manager import TransientError
 
 Role = Literal["control-plane", "worker"]
-
-
-class ProviderAPIError(TransientError):
-    """The (simulated) infrastructure API failed a request; retried with backoff."""
 
 
 @dataclass(frozen=True)
@@ -87,13 +82,13 @@ class InfrastructureProvider(Protocol):
         ...
 
     def provision_cluster(self, request: ClusterRequest, now: float) -> Endpoint:
-        """Provision the infrastructure cluster; :class:`ProviderAPIError` when the API fails."""
+        """Provision the infrastructure cluster; :class:`~fleetc.core.errors.ProviderAPIError` when the API fails."""
         ...
 
     def provision_machine(self, request: MachineRequest, now: float) -> MachineBoot:
-        """Start a machine; :class:`ProviderAPIError` when the API fails."""
+        """Start a machine; :class:`~fleetc.core.errors.ProviderAPIError` when the API fails."""
         ...
 
     def delete_machine(self, request: MachineRequest, now: float) -> None:
-        """Delete a machine; :class:`ProviderAPIError` when the API fails."""
+        """Delete a machine; :class:`~fleetc.core.errors.ProviderAPIError` when the API fails."""
         ...

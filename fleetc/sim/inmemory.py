@@ -56,19 +56,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-from fleetc.core.errors import FleetcError
+from fleetc.core.errors import FaultsError, ProviderAPIError
 from fleetc.core.keys import Manifest
 from fleetc.schema.types import KubernetesVersion, format_duration, parse_duration
-from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest, ProviderAPIError
+from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest
 
 CONTROL_PLANE_POOL = "control-plane"
 ENDPOINT_HOST = "10.244.2.17"
 MIN_PORT, PORT_RANGE = 20000, 10000
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-
-
-class FaultsError(FleetcError):
-    """A fault file or flag that cannot be understood."""
 
 
 def _seconds(value: object) -> int:

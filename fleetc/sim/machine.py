@@ -29,6 +29,7 @@ from fleetc.contract.vocabulary import (
     PRE_TERMINATE_KCP,
     TOPOLOGY_DEPLOYMENT_LABEL,
 )
+from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
 from fleetc.sim.api import (
@@ -42,7 +43,7 @@ from fleetc.sim.api import (
     stamp,
 )
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
-from fleetc.sim.infra import MachineRequest, ProviderAPIError
+from fleetc.sim.infra import MachineRequest
 from fleetc.sim.machine_status import MachineFacts, machine_status
 from fleetc.sim.machines import (
     bullets,

@@ -21,8 +21,8 @@ reconciles (creates, updates, deletes in CAPI's order) and writes the Cluster's 
   Machine is gone; the store's garbage collector removes the rest through owner references.
 
 Simulation: ClusterClass patches and variables are not applied (templates are used as written); the
-infrastructure cluster is provisioned by :meth:`InfrastructureProvider.provision_cluster`, which also gives the
-control-plane endpoint (CAPI's Cluster controller copies it from the infrastructure cluster).
+infrastructure cluster is provisioned by :meth:`~fleetc.sim.infra.InfrastructureProvider.provision_cluster`,
+which also gives the control-plane endpoint (CAPI's Cluster controller copies it from the infrastructure cluster).
 """
 
 from __future__ import annotations
@@ -45,12 +45,13 @@ from fleetc.contract.vocabulary import (
     UPGRADE_STEP,
     GroupKind,
 )
+from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
 from fleetc.runtime.store import copy
 from fleetc.sim.api import key, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, coalesced, with_metadata
-from fleetc.sim.infra import ClusterRequest, ProviderAPIError
+from fleetc.sim.infra import ClusterRequest
 from fleetc.sim.machine import infrastructure_provisioned
 from fleetc.sim.topology_current import (
     Topology,

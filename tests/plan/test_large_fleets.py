@@ -1,4 +1,4 @@
-"""A 2,000-cluster fleet (``bench/synthetic.py``): the PR comment stays under GitHub's 65,536-character limit.
+"""A 2,000-cluster fleet (:mod:`fleetc.testing.synthetic`): the PR comment stays under GitHub's 65,536-character limit.
 
 A channel bump on most of the fleet is one line of the summary table and fits whole (every cluster named in the
 details); moving the fleet to another namespace deletes and re-creates all 2,000 clusters, which cannot fit, so
@@ -7,41 +7,26 @@ the comment leads with the deletion and ends with a "Truncated, N more not shown
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from fleetc.plan.formats.markdown import COMMENT_LIMIT
+from fleetc.testing.synthetic import write_fleet
 from tests.loading.support import commit_all, git
 from tests.plan.support import run, top
 
-SYNTHETIC = Path(__file__).parents[2] / "bench" / "synthetic.py"
 CLUSTERS = 2_000
-
-
-def _synthetic() -> ModuleType:
-    """``bench/synthetic.py`` (not a package) loaded as a module."""
-    name = "fleetc_bench_synthetic"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SYNTHETIC)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repository whose HEAD holds a 2,000-cluster synthetic fleet in ``fleet/``."""
     root = tmp_path_factory.mktemp("big")
-    _synthetic().write_fleet(root / "fleet", CLUSTERS, seed=4)
+    write_fleet(root / "fleet", CLUSTERS, seed=4)
     commit_all(root, "synthetic fleet")
     return root
 

@@ -1,6 +1,6 @@
 """Layering rules of the plan package that import-linter does not express: deepdiff stays in plan/diff.py.
 
-design §10 / style-anchors "What fleetc should absorb" 9: ``fleetc.plan.diff`` is the only deepdiff user, and the
+``docs/design.md`` §10: ``fleetc.plan.diff`` is the only deepdiff user, and the
 plan layer is pure but for :mod:`fleetc.plan.sides` (the one module that reads trees).
 """
 

@@ -18,7 +18,7 @@ from fleetc.render.compile import compile_fleet
 from fleetc.render.rendered import RenderedSet
 from fleetc.rollout import plan_rollout
 from fleetc.schema.fleet import Wave
-from tests.plan.test_large_fleets import _synthetic
+from fleetc.testing.synthetic import write_fleet
 from tests.render.support import EXAMPLE, load_fleet
 
 Order = list[tuple[str, tuple[str, ...], int | None, int | None, int | None, int | None]]
@@ -36,7 +36,7 @@ def _plan_order(rendered: RenderedSet) -> Order:
 def _controller_order(rendered: RenderedSet) -> Order:
     """Waves as the rollout controller runs them: clusters of each wave by their position in it."""
     plan = plan_rollout(rendered, revision="r1")
-    order = []
+    order: Order = []
     for wave in plan.waves:
         members = sorted((c for c in plan.clusters if c.wave == wave.name), key=lambda c: c.order)
         assert len(members) == wave.size
@@ -56,9 +56,9 @@ def _controller_order(rendered: RenderedSet) -> Order:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> RenderedSet:
-    """A 240-cluster generated fleet (``bench/synthetic.py``), compiled."""
+    """A 240-cluster generated fleet (:mod:`fleetc.testing.synthetic`), compiled."""
     root = tmp_path_factory.mktemp("generated") / "fleet"
-    _synthetic().write_fleet(root, 240, seed=11)
+    write_fleet(root, 240, seed=11)
     return compile_fleet(load_fleet(root))
 
 

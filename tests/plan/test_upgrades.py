@@ -1,7 +1,7 @@
 """Kubernetes version changes between two revisions: what the PR comment says and which rules CAPI enforces.
 
 A channel bump upgrades every cluster on the channel; the comment says at the top which clusters go from what to
-what, in which waves, and how many machines are replaced. Rules between revisions (design §3): a version never
+what, in which waves, and how many machines are replaced. Rules between revisions (docs/design.md §3): a version never
 goes down; one minor per step unless the fleet enables chained upgrades (then CAPI steps through the catalogue,
 replacing the control plane once per step).
 """

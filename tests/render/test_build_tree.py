@@ -124,7 +124,7 @@ def test_an_invalid_fleet_builds_nothing(tmp_path: Path) -> None:
 def test_a_killed_build_leaves_the_previous_tree(tmp_path: Path) -> None:
     fleet, out = tmp_path / "big", tmp_path / "out"
     subprocess.run(
-        [sys.executable, str(REPO / "bench" / "synthetic.py"), str(fleet), "800"], check=True, capture_output=True
+        [sys.executable, "-m", "fleetc.testing.synthetic", str(fleet), "800"], check=True, capture_output=True
     )
     command = [sys.executable, "-m", "fleetc", "build", str(fleet), "-o", str(out)]
     subprocess.run(command, check=True, capture_output=True)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from fleetc.core.errors import OutputError
 from fleetc.render import output
-from fleetc.render.output import MARKER, OutputError, check_stale, recover, write_tree
+from fleetc.render.output import MARKER, check_stale, recover, write_tree
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -8,10 +8,10 @@ after a fix, resuming from a snapshot without applying anything twice, no versio
 from __future__ import annotations
 
 from fleetc.contract.timestamps import parse_timestamp
+from fleetc.core.errors import TerminalError
 from fleetc.core.keys import ObjectKey
 from fleetc.rollout import ClusterState, Phase, RolloutView, pause, read_rollout, resume, settled
 from fleetc.runtime.clock import EPOCH
-from fleetc.runtime.manager import TerminalError
 from tests.rollout.support import NEW, OLD, Harness, WaveDef, make_plan
 
 CANARY, EARLY, BROAD = (

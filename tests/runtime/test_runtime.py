@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleetc.core.errors import TerminalError, TransientError
 from fleetc.core.keys import ObjectKey
 from fleetc.runtime.clock import EPOCH, VirtualClock
 from fleetc.runtime.manager import (
@@ -12,8 +13,6 @@ from fleetc.runtime.manager import (
     Manager,
     Request,
     Result,
-    TerminalError,
-    TransientError,
     Watch,
     WorkQueue,
     owner_of,

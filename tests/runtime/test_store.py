@@ -7,14 +7,12 @@ from typing import Any
 
 import pytest
 
+from fleetc.core.errors import AlreadyExists, Conflict, NotFound
 from fleetc.core.keys import ObjectKey
 from fleetc.runtime.clock import VirtualClock
 from fleetc.runtime.store import (
-    AlreadyExists,
-    Conflict,
     Event,
     MemoryStore,
-    NotFound,
     load_state,
     save_state,
 )

@@ -329,4 +329,4 @@ def test_fault_flags() -> None:
     assert faults.merged(Faults()) == faults
     for bad in (("fail_pool", "nopool"), ("slow_boot", "eu-1=fast"), ("provider_errors", "10m")):
         with pytest.raises(FaultsError):
-            Faults.from_flags(**{bad[0]: [bad[1]]})  # type: ignore[arg-type]
+            Faults.from_flags(**{bad[0]: [bad[1]]})

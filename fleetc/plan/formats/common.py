@@ -125,16 +125,6 @@ def revision_line(revision: RevisionChange) -> str:
     return f"{text}; {'; '.join(effects)}" if effects else text
 
 
-def upgrade_note(impact: ClusterImpact) -> str:
-    """How CAPI replaces the machines of an upgrading cluster."""
-    upgrade = impact.upgrade
-    if upgrade is None or upgrade.problem:
-        return ""
-    steps = len(upgrade.control_plane_steps)
-    per_step = f", {steps} steps" if steps > 1 else ""
-    return f"control plane replaced one machine at a time{per_step}, then the workers"
-
-
 def gates(step: WaveStep) -> str:
     """``max 2 at a time · soak 1h · control-plane deadline 30m · failure budget 0``."""
     if step.max_concurrent is None:

@@ -12,6 +12,7 @@ follows the CAPI v1beta1 contract.
 from __future__ import annotations
 
 from fleetc.contract.vocabulary import infrastructure_api
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
@@ -48,7 +49,7 @@ class Aws:
         """The instance type of the size, the role's IAM instance profile, SSH key and pinned AMI if any."""
         settings = spec_of(provider, AwsSpec).settings
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no instance type for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no instance type for this {machine.role}")
         profile = (
             settings.control_plane_iam_instance_profile
             if machine.role == "control-plane"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
 from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
 from fleetc.contract.vocabulary import infrastructure_api
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
@@ -65,7 +66,7 @@ class Azure:
         """The VM size of the machine's size, on a Linux OS disk."""
         spec_of(provider, AzureSpec)
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no VM size for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no VM size for this {machine.role}")
         return {"vmSize": machine.machine_type, "osDisk": {"osType": "Linux", "diskSizeGB": OS_DISK_GB}}
 
     def class_extras(self, provider: ProviderDocument) -> ClassExtras:

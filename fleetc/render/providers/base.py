@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
 from fleetc.contract.vocabulary import BOOTSTRAP_API, CONTROL_PLANE_API
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.provider import ProviderDocument, ProviderSpecBase, type_name
@@ -81,7 +82,7 @@ def spec_of(provider: ProviderDocument, spec_type: type[Spec]) -> Spec:
     """The provider's spec as ``spec_type`` (the registry hands a provider only documents of its type)."""
     spec = provider.spec
     if not isinstance(spec, spec_type):
-        raise TypeError(f"provider {provider.metadata.name} is {spec.type}, not {type_name(spec_type)}")
+        raise CompileError("Provider", provider.metadata.name, f"is {spec.type}, not {type_name(spec_type)}")
     return spec
 
 

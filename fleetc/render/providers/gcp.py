@@ -12,6 +12,7 @@ in-tree cloud providers), so the GCP cloud controller manager must run in the wo
 from __future__ import annotations
 
 from fleetc.contract.vocabulary import infrastructure_api
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
@@ -46,7 +47,7 @@ class Gcp:
         """The machine type of the size, and the pinned image if any."""
         settings = spec_of(provider, GcpSpec).settings
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no machine type for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no machine type for this {machine.role}")
         instance: Manifest = {"instanceType": machine.machine_type}
         if settings.image is not None:
             instance["image"] = settings.image

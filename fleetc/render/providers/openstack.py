@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from fleetc.contract.vocabulary import infrastructure_api
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, node_name_patch, spec_of
 from fleetc.schema.cluster import ClusterDocument
@@ -56,7 +57,7 @@ class OpenStack:
         """The flavor of the machine's size, the image by name, the SSH key pair."""
         settings = spec_of(provider, OpenStackSpec).settings
         if machine.machine_type is None:
-            raise ValueError(f"provider {provider.metadata.name} maps no flavor for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"maps no flavor for this {machine.role}")
         server: Manifest = {"flavor": machine.machine_type, "image": {"filter": {"name": settings.image}}}
         if settings.ssh_key_name is not None:
             server["sshKeyName"] = settings.ssh_key_name

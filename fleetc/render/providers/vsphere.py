@@ -21,6 +21,7 @@ import json
 from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
 from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
 from fleetc.contract.vocabulary import infrastructure_api
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render.providers.base import ClassExtras, InfraKinds, MachineRequest, spec_of
 from fleetc.schema.cluster import ClusterDocument
@@ -183,7 +184,7 @@ class VSphere:
         settings = spec_of(provider, VSphereSpec).settings
         hardware = settings.machine_type(machine.machine_type or "")
         if hardware is None:
-            raise ValueError(f"provider {provider.metadata.name} has no machine type for this {machine.role}")
+            raise CompileError("Provider", provider.metadata.name, f"has no machine type for this {machine.role}")
         vm: Manifest = {
             "server": settings.server,
             "datacenter": settings.datacenter,
@@ -222,7 +223,7 @@ class VSphere:
         """The cluster's control-plane endpoint (validation requires one on vSphere)."""
         endpoint = cluster.spec.control_plane_endpoint
         if endpoint is None:
-            raise ValueError(f"cluster {cluster.metadata.name} on vSphere has no controlPlaneEndpoint")
+            raise CompileError("Cluster", cluster.metadata.name, "on vSphere has no controlPlaneEndpoint")
         return [{"name": ENDPOINT_VARIABLE, "value": {"host": endpoint.host, "port": endpoint.port}}]
 
 

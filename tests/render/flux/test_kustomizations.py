@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fleetc.core.errors import OptionError
 from fleetc.render.compile import compile_fleet
 from fleetc.render.crds import CrdSchemas
 from fleetc.render.emit import dump
@@ -159,7 +160,7 @@ def test_options_set_the_source_namespace_and_interval() -> None:
     [({"source_kind": "HelmRepository"}, "source kind"), ({"interval": "10 minutes"}, "interval")],
 )
 def test_invalid_options_are_refused(fields: dict[str, str], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(OptionError, match=message):
         FluxOptions(path="./out", **fields)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fleetc.core.errors import CompileError
 from fleetc.render.providers.base import spec_of
 from fleetc.render.providers.registry import IMPLEMENTATIONS, provider_for
 from fleetc.schema.provider import PROVIDER_SPECS, PROVIDER_TYPES, AwsSpec, ProviderDocument, type_name
@@ -30,5 +31,5 @@ def test_spec_of_narrows_to_the_implementation_type_and_refuses_another() -> Non
         {"metadata": {"name": "local"}, "spec": {"type": "dev-inmemory"}}, strict=False
     )
     assert spec_of(document, PROVIDER_SPECS["dev-inmemory"]) is document.spec
-    with pytest.raises(TypeError, match="provider local is dev-inmemory, not aws"):
+    with pytest.raises(CompileError, match="Provider local: is dev-inmemory, not aws"):
         spec_of(document, AwsSpec)

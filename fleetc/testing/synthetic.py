@@ -1,4 +1,4 @@
-"""Synthetic fleets for benchmarks: N clusters over mixed providers, classes, waves and channels.
+"""Synthetic fleets for benchmarks and load tests: N clusters over mixed providers, classes, waves and channels.
 
 The fleet looks like a real GitOps repository: ``fleet.yaml`` (2 channels, 3 waves selecting on a ``ring``
 label), ``classes/`` (standard, edge, gpu), ``providers/`` (AWS in two regions, Azure, GCP, OpenStack,
@@ -9,7 +9,8 @@ always gives byte-identical files.
 Layouts: ``file-per-cluster`` (default) writes ``clusters/<region>/<name>.yaml``; ``grouped`` writes 100
 clusters per multi-document file, ``clusters/<region>/clusters-NNN.yaml``.
 
-CLI: ``python bench/synthetic.py OUT_DIR N [--seed S] [--layout grouped]``.
+Callers: the benchmarks in ``bench/`` and the tests of large fleets, through :func:`write_fleet`.
+CLI: ``python -m fleetc.testing.synthetic OUT_DIR N [--seed S] [--layout grouped]``.
 """
 
 from __future__ import annotations
@@ -357,7 +358,7 @@ def write_fleet(root: Path, clusters: int, *, seed: int = 0, layout: str = "file
 
 
 def main() -> None:
-    """``python bench/synthetic.py OUT_DIR N``."""
+    """``python -m fleetc.testing.synthetic OUT_DIR N``."""
     parser = argparse.ArgumentParser(description="Write a synthetic fleet of N clusters.")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("clusters", type=int)
