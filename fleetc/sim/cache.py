@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.store import Event, MemoryStore
+from fleetc.runtime.store import Event, Store
 from fleetc.sim.api import CLUSTER, CLUSTER_NAME_LABEL
 
 GroupKind = tuple[str, str]
@@ -36,7 +36,7 @@ def cluster_of(group: str, kind: str, obj: Manifest) -> str | None:
 class ObjectCache:
     """Every object of the store by key, and by (group, kind, namespace, cluster)."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._objects: dict[GroupKind, dict[tuple[str, str], Manifest]] = defaultdict(dict)
         self._by_cluster: dict[ClusterIndex, dict[str, Manifest]] = defaultdict(dict)
         self._sorted: dict[ClusterIndex, list[Manifest]] = {}

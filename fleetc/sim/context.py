@@ -18,7 +18,7 @@ from typing import Any
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.manager import Mapper, Result
-from fleetc.runtime.store import AlreadyExists, MemoryStore, NotFound
+from fleetc.runtime.store import AlreadyExists, NotFound, Store
 from fleetc.sim.api import random_suffix
 from fleetc.sim.cache import GroupKind, ObjectCache
 from fleetc.sim.infra import InfrastructureProvider
@@ -30,7 +30,7 @@ NAME_ATTEMPTS = 20
 class SimContext:
     """The shared state of the simulated management plane."""
 
-    store: MemoryStore
+    store: Store
     cache: ObjectCache
     clock: Clock
     provider: InfrastructureProvider
