@@ -268,7 +268,7 @@ def _error(status: int, body: Manifest, call: Call | None, path: str) -> StoreEr
         causes = (body.get("details") or {}).get("causes") or []
         fields = [
             (_CONFLICT_MANAGER.search(c.get("message", "")), c.get("field", "")) for c in causes
-            if c.get("type") == "FieldManagerConflict"
+            if c.get("reason") == "FieldManagerConflict"
         ]  # fmt: skip
         if fields and call is not None and call.key is not None:
             return FieldConflict(call.key, [(m.group(1) if m else "?", field) for m, field in fields])
