@@ -28,6 +28,7 @@ __all__ = [
     "TargetUnreachableError",
     "connect",
     "load_config",
+    "store_for",
 ]
 
 

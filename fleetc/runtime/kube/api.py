@@ -148,9 +148,10 @@ class Api:
         try:
             return self.client.call_api(method, url, header_params=headers, body=body, _request_timeout=timeout)
         except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError) as exc:
+            # NewConnectionError (refused, no route) is a ConnectTimeoutError too: a restarting server gets retries.
             if retry_timeouts:
                 return None
-            raise TargetUnreachableError(self.server, f"timed out ({type(exc).__name__})") from exc
+            raise TargetUnreachableError(self.server, _reason(exc)) from exc
         except (urllib3.exceptions.HTTPError, client.exceptions.ApiException, OSError) as exc:
             raise TargetUnreachableError(self.server, _reason(exc)) from exc
 
