@@ -35,7 +35,7 @@ ObjectName = tuple[str, str]
 BACKOFF_BASE, BACKOFF_MAX = 0.2, 10.0
 
 
-class Gone(Exception):  # noqa: N818 - named after the HTTP status
+class Gone(Exception):
     """The server no longer has the requested resourceVersion (410 Gone): the informer must relist."""
 
 
@@ -211,4 +211,4 @@ class Informer:
 
 def backoff(failures: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_MAX) -> float:
     """Exponential backoff with full jitter: a random delay up to ``base * 2**(failures-1)``, at most ``cap``."""
-    return random.uniform(0, min(cap, base * 2 ** max(0, failures - 1)))  # noqa: S311 - jitter, not secrets
+    return random.uniform(0, min(cap, base * 2 ** max(0, failures - 1)))

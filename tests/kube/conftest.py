@@ -78,10 +78,9 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path, context: ssl.SS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url}: process exited:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2, context=context) as response:
-                if response.status == 200:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2, context=context) as response:
+            if response.status == 200:
+                return
         time.sleep(0.3)
     raise RuntimeError(f"{url} not ready:\n{log.read_text()[-3000:]}")
 
@@ -136,7 +135,8 @@ def kube_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApi]:
         kubeconfig = work / "kubeconfig"
         kubeconfig.write_text(yaml.safe_dump({
             "apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
-            "clusters": [{"name": CONTEXT, "cluster": {"server": server, "certificate-authority": str(pki / "ca.crt")}}],
+            "clusters": [{"name": CONTEXT,
+                          "cluster": {"server": server, "certificate-authority": str(pki / "ca.crt")}}],
             "users": [{"name": "admin", "user": {"client-certificate": str(pki / "admin.crt"),
                                                  "client-key": str(pki / "admin.key")}}],
             "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "admin"}}],

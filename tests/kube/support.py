@@ -33,8 +33,12 @@ def config_map(namespace: str, name: str = "a", **data: str) -> dict[str, Any]:
 
 def cluster(namespace: str, name: str = "c1", **spec: Any) -> dict[str, Any]:
     """A CAPI v1beta2 Cluster (a custom resource with a status subresource)."""
-    return {"apiVersion": f"{CAPI}/v1beta2", "kind": "Cluster", "metadata": {"name": name, "namespace": namespace},
-            "spec": spec}  # fmt: skip
+    return {
+        "apiVersion": f"{CAPI}/v1beta2",
+        "kind": "Cluster",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
 
 
 def eventually(store: KubeStore, condition: Callable[[], bool], timeout: float = 20.0) -> None:

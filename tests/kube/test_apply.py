@@ -25,9 +25,16 @@ def test_apply_reports_created_then_unchanged_then_updated(kube_api: KubeApi, ku
 def test_a_conflict_names_the_other_manager_and_the_field_and_force_takes_over(
     kube_api: KubeApi, kube_namespace: str
 ) -> None:
-    kube_api.kubectl("apply", "--server-side", "--field-manager", "other", "-f", "-",
-                     input=f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: {kube_namespace}}}\n"
-                     "data: {owner: other}\n")  # fmt: skip
+    kube_api.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager",
+        "other",
+        "-f",
+        "-",
+        input=f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: {kube_namespace}}}\n"
+        "data: {owner: other}\n",
+    )
     store = store_on(kube_api, kube_namespace)
     try:
         with pytest.raises(FieldConflict) as raised:

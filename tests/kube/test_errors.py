@@ -44,14 +44,22 @@ def test_a_denied_request_names_verb_resource_namespace_and_the_missing_rule(
         with pytest.raises(ForbiddenError) as raised:
             store.create(config_map(kube_namespace))
         denied = raised.value
-        assert (denied.verb, denied.group, denied.resource, denied.namespace) == ("create", "", "configmaps",
-                                                                                  kube_namespace)  # fmt: skip
+        assert (denied.verb, denied.group, denied.resource, denied.namespace) == (
+            "create",
+            "",
+            "configmaps",
+            kube_namespace,
+        )
         message = str(denied)
         assert f'cannot create "configmaps" in namespace "{kube_namespace}"' in message
         assert user in message and denied.rule in message
         # The rule as printed is what the user lacks: granting it makes the same request pass.
-        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                "metadata": {"name": "fix", "namespace": kube_namespace}, "rules": yaml.safe_load(denied.rule)}  # fmt: skip
+        role = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "fix", "namespace": kube_namespace},
+            "rules": yaml.safe_load(denied.rule),
+        }
         kube_api.kubectl("apply", "-f", "-", input=yaml.safe_dump(role))
         kube_api.kubectl("create", "rolebinding", "fix", "--role=fix", f"--user={user}", "-n", kube_namespace)
         assert store.create(config_map(kube_namespace))["metadata"]["name"] == "a"

@@ -28,14 +28,23 @@ def _write(path: Path, config: dict[str, Any]) -> Path:
 
 
 def test_merging_keeps_the_first_definition_of_each_entry_and_resolves_relative_paths(tmp_path: Path) -> None:
-    first = {"current-context": "b", "clusters": [_entry("cluster", "x", {"server": "https://one",
-                                                                          "certificate-authority": "ca.crt"})]}  # fmt: skip
-    second = {"current-context": "a", "clusters": [_entry("cluster", "x", {"server": "https://two"}),
-                                                   _entry("cluster", "y", {"server": "https://three"})]}  # fmt: skip
+    first = {
+        "current-context": "b",
+        "clusters": [_entry("cluster", "x", {"server": "https://one", "certificate-authority": "ca.crt"})],
+    }
+    second = {
+        "current-context": "a",
+        "clusters": [
+            _entry("cluster", "x", {"server": "https://two"}),
+            _entry("cluster", "y", {"server": "https://three"}),
+        ],
+    }
     merged = merge_kubeconfigs([(tmp_path / "one" / "config", first), (tmp_path / "config", second)])
     assert merged["current-context"] == "b"
-    assert [(c["name"], c["cluster"]["server"]) for c in merged["clusters"]] == [("x", "https://one"),
-                                                                                 ("y", "https://three")]  # fmt: skip
+    assert [(c["name"], c["cluster"]["server"]) for c in merged["clusters"]] == [
+        ("x", "https://one"),
+        ("y", "https://three"),
+    ]
     assert merged["clusters"][0]["cluster"]["certificate-authority"] == str(tmp_path / "one" / "ca.crt")
 
 
@@ -45,12 +54,21 @@ def two_files(kube_api: KubeApi, tmp_path: Path) -> tuple[Path, Path]:
     server) and another ``decoy`` that must lose to ``a``'s."""
     test = yaml.safe_load(Path(kube_api.kubeconfig).read_text())
     cluster, user = test["clusters"][0]["cluster"], test["users"][0]["user"]
-    a = {"current-context": "real", "clusters": [_entry("cluster", "nowhere", {"server": NOWHERE})],
-         "users": [_entry("user", "nobody", {"token": "x"})],
-         "contexts": [_entry("context", "decoy", {"cluster": "nowhere", "user": "nobody"})]}  # fmt: skip
-    b = {"current-context": "decoy", "clusters": [_entry("cluster", "test", cluster)], "users": [_entry("user", "admin", user)],
-         "contexts": [_entry("context", "real", {"cluster": "test", "user": "admin"}),
-                      _entry("context", "decoy", {"cluster": "test", "user": "admin"})]}  # fmt: skip
+    a = {
+        "current-context": "real",
+        "clusters": [_entry("cluster", "nowhere", {"server": NOWHERE})],
+        "users": [_entry("user", "nobody", {"token": "x"})],
+        "contexts": [_entry("context", "decoy", {"cluster": "nowhere", "user": "nobody"})],
+    }
+    b = {
+        "current-context": "decoy",
+        "clusters": [_entry("cluster", "test", cluster)],
+        "users": [_entry("user", "admin", user)],
+        "contexts": [
+            _entry("context", "real", {"cluster": "test", "user": "admin"}),
+            _entry("context", "decoy", {"cluster": "test", "user": "admin"}),
+        ],
+    }
     return _write(tmp_path / "a.yaml", a), _write(tmp_path / "b.yaml", b)
 
 
@@ -93,10 +111,18 @@ def test_home_kubeconfig_is_the_default(two_files: tuple[Path, Path], tmp_path: 
 
 def test_in_a_pod_the_service_account_is_used(kube_api: KubeApi, kube_namespace: str, tmp_path: Path) -> None:
     kube_api.kubectl("create", "serviceaccount", "runner", "-n", kube_namespace)
-    kube_api.kubectl("create", "role", "runner", "--verb=get,list,watch,create,patch", "--resource=configmaps",
-                     "-n", kube_namespace)  # fmt: skip
-    kube_api.kubectl("create", "rolebinding", "runner", "--role=runner", f"--serviceaccount={kube_namespace}:runner",
-                     "-n", kube_namespace)  # fmt: skip
+    kube_api.kubectl(
+        "create", "role", "runner", "--verb=get,list,watch,create,patch", "--resource=configmaps", "-n", kube_namespace
+    )
+    kube_api.kubectl(
+        "create",
+        "rolebinding",
+        "runner",
+        "--role=runner",
+        f"--serviceaccount={kube_namespace}:runner",
+        "-n",
+        kube_namespace,
+    )
     token = kube_api.kubectl("create", "token", "runner", "-n", kube_namespace).stdout.strip()
     cluster = yaml.safe_load(Path(kube_api.kubeconfig).read_text())["clusters"][0]["cluster"]
     folder = tmp_path / "serviceaccount"

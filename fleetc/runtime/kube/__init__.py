@@ -42,7 +42,7 @@ def connect(
     read_timeout: float = READ_TIMEOUT,
     retries: int = RETRIES,
 ) -> KubeStore:
-    """A store on the API server that kubectl would talk to (``--kubeconfig``, ``--context``, ``KUBECONFIG``, in-cluster).
+    """A store on the API server kubectl would talk to (``--kubeconfig``, ``--context``, ``KUBECONFIG``, in-cluster).
 
     ``impersonate`` acts as another user (``--as``, the ``Impersonate-User`` header); ``namespace`` scopes the
     informers to one namespace. Nothing is sent until the store is used."""

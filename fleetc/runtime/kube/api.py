@@ -1,4 +1,4 @@
-"""HTTP to the Kubernetes API server: requests with timeouts and retries, errors that say what to do, discovery, watches.
+"""HTTP to the Kubernetes API server: requests with timeouts and retries, errors saying what to do, discovery, watches.
 
 Raw ``ApiClient`` calls (the ``kubernetes`` package's transport, TLS and authentication) on REST paths built here,
 not the generated typed APIs (one class per group) nor the dynamic client (its discovery cache file, its wrapped
@@ -255,6 +255,20 @@ def _reason(exc: BaseException) -> str:
     return text.split(": ", 1)[1] if "Failed to establish a new connection: " in text else text
 
 
+def _conflict(body: Manifest, call: Call | None, where: str, message: str) -> StoreError:
+    """409: the name is taken, a field another manager owns (server-side apply), or a stale resourceVersion."""
+    if body.get("reason") == "AlreadyExists":
+        return AlreadyExists(f"{where} already exists")
+    causes = (body.get("details") or {}).get("causes") or []
+    fields = [
+        (_CONFLICT_MANAGER.search(c.get("message", "")), c.get("field", "")) for c in causes
+        if c.get("reason") == "FieldManagerConflict"
+    ]  # fmt: skip
+    if fields and call is not None and call.key is not None:
+        return FieldConflict(call.key, [(m.group(1) if m else "?", field) for m, field in fields])
+    return Conflict(f"{where} was modified ({message})")
+
+
 def _error(status: int, body: Manifest, call: Call | None, path: str) -> StoreError:
     message = str(body.get("message") or f"HTTP {status}")
     where = str(call.key) if call is not None and call.key is not None else path
@@ -263,17 +277,7 @@ def _error(status: int, body: Manifest, call: Call | None, path: str) -> StoreEr
     if status == 404:
         return NotFound(f"{where} not found")
     if status == 409:
-        reason = body.get("reason")
-        if reason == "AlreadyExists":
-            return AlreadyExists(f"{where} already exists")
-        causes = (body.get("details") or {}).get("causes") or []
-        fields = [
-            (_CONFLICT_MANAGER.search(c.get("message", "")), c.get("field", "")) for c in causes
-            if c.get("reason") == "FieldManagerConflict"
-        ]  # fmt: skip
-        if fields and call is not None and call.key is not None:
-            return FieldConflict(call.key, [(m.group(1) if m else "?", field) for m, field in fields])
-        return Conflict(f"{where} was modified ({message})")
+        return _conflict(body, call, where, message)
     if status == 429 or status >= 500:
         return ServerError(f"{where}: the API server kept failing (HTTP {status}: {message})")
     return StoreError(f"{where}: {message} (HTTP {status})")

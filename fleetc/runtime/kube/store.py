@@ -13,7 +13,7 @@ the caller's thread (the manager's loop), so caches and reconcilers stay single-
 
 A stale resourceVersion (409) on update re-reads the object from the server into the cache before raising
 :class:`~fleetc.runtime.store.Conflict`, so the caller's retry (:meth:`KubeStore.edit`, or the manager's requeue) reads
-the current object. Callers: whoever needs a real management cluster; construct with :func:`fleetc.runtime.kube.connect`.
+the current object. Callers: whoever needs a real management cluster; made by :func:`fleetc.runtime.kube.connect`.
 """
 
 from __future__ import annotations
