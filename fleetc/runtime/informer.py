@@ -166,8 +166,12 @@ class Informer:
         self._thread = threading.Thread(target=self._run, args=(resource_version,), name=name, daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the thread to end (it notices at the next event, or when its watch stream ends)."""
+        self._stopping.set()
+
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask the thread to end and wait for it (it notices at the next event or when its watch times out)."""
+        """Ask the thread to end and wait for it."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)

@@ -147,7 +147,7 @@ class KubeStore:
     def close(self) -> None:
         """Stop every informer."""
         for informer in self._informers.values():
-            informer._stopping.set()
+            informer.request_stop()
         self.api.close()
         for informer in self._informers.values():
             informer.stop()
