@@ -14,7 +14,10 @@ error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI cont
     ├── StoreError               1  a store operation failed (also: a state file that is not one)
     │   ├── NotFound             1  no such object
     │   ├── AlreadyExists        1  create of an object that exists
-    │   └── Conflict             1  update with a stale resourceVersion
+    │   ├── Conflict             1  update with a stale resourceVersion
+    │   ├── FieldConflict        1  a server-side apply would take fields another field manager owns
+    │   ├── ForbiddenError       1  RBAC denied a request (names verb, resource, namespace and the missing rule)
+    │   └── ServerError          1  the API server kept answering 429/5xx after every retry
     ├── TerminalError            1  a reconcile failed for good: the runtime does not retry it
     ├── TransientError           1  a reconcile failed for now: the runtime retries it (after ``delay``)
     │   └── ProviderAPIError     1  an infrastructure provider's API refused or timed out
@@ -24,6 +27,7 @@ error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI cont
     │   ├── OptionError          2  an option's value is malformed (``--flux-source``, ``--speed``…)
     │   │   └── FaultsError      2  a fault flag or fault file of the simulated provider is malformed
     │   ├── OutputError          2  OUT is not a folder fleetc may replace (not written by fleetc, the fleet…)
+    │   ├── KubeConfigError      2  no usable kubeconfig, context or in-cluster configuration
     │   └── NoRolloutError       2  the state holds no rollout (or several) to show or change
     └── TargetError              4  fleetc could not reach or write to its target
         ├── TargetWriteError     4  the output folder or the state file cannot be written
@@ -99,6 +103,39 @@ class Conflict(StoreError):
     """Update with a stale ``resourceVersion`` (optimistic concurrency)."""
 
 
+class FieldConflict(StoreError):
+    """A server-side apply would change fields that another field manager owns (``force`` takes them over)."""
+
+    def __init__(self, key: object, conflicts: list[tuple[str, str]]) -> None:
+        self.key, self.conflicts = key, conflicts
+        listed = "; ".join(f"{field} is owned by field manager {manager!r}" for manager, field in conflicts)
+        super().__init__(f"{key}: apply conflicts: {listed} (apply with --force-conflicts to take them over)")
+
+
+class ForbiddenError(StoreError):
+    """RBAC denied a request: names the verb, the resource, the namespace and the rule that would allow it."""
+
+    def __init__(self, verb: str, group: str, resource: str, namespace: str, said: str) -> None:
+        self.verb, self.group, self.resource, self.namespace = verb, group, resource, namespace
+        self.rule = policy_rule(verb, group, resource)
+        where = f'in namespace "{namespace}"' if namespace else "cluster-wide"
+        holder = f'a Role in namespace "{namespace}"' if namespace else "a ClusterRole"
+        shown = f"{resource}.{group}" if group else resource
+        super().__init__(
+            f'forbidden: cannot {verb} "{shown}" {where} ({said.strip()}).\n'
+            f"Missing RBAC rule (add it to {holder} bound to this user):\n{self.rule}"
+        )
+
+
+def policy_rule(verb: str, group: str, resource: str) -> str:
+    """A ready-to-paste RBAC PolicyRule (YAML list item) allowing ``verb`` on ``group``/``resource``."""
+    return f'- apiGroups: ["{group}"]\n  resources: ["{resource}"]\n  verbs: ["{verb}"]'
+
+
+class ServerError(StoreError):
+    """The API server kept answering 429 or 5xx after every retry."""
+
+
 class TerminalError(FleetcError):
     """A reconcile failure that retrying cannot fix; the runtime records it and does not requeue."""
 
@@ -139,6 +176,10 @@ class FaultsError(OptionError):
 
 class OutputError(UsageError):
     """OUT cannot be written safely (it holds files fleetc did not write, it would hold the fleet, paths escape it)."""
+
+
+class KubeConfigError(UsageError):
+    """No usable kubeconfig, context or in-cluster configuration."""
 
 
 class NoRolloutError(UsageError):

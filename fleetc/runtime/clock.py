@@ -25,6 +25,10 @@ class Clock(Protocol):
         """Block (real) or jump (virtual) until ``moment``."""
         ...
 
+    def real_delay(self, moment: float) -> float:
+        """Real seconds until ``moment`` (0 for virtual time, which jumps): how long a runtime may wait for events."""
+        ...
+
 
 class VirtualClock:
     """Time that moves only when the runtime has nothing due before a later moment."""
@@ -37,6 +41,9 @@ class VirtualClock:
 
     def wait_until(self, moment: float) -> None:
         self._now = max(self._now, moment)
+
+    def real_delay(self, moment: float) -> float:
+        return 0.0
 
 
 class RealClock:
@@ -51,6 +58,9 @@ class RealClock:
         return self._origin + (time.monotonic() - self._origin_real) * self._speed
 
     def wait_until(self, moment: float) -> None:
-        delay = (moment - self.now()) / self._speed
+        delay = self.real_delay(moment)
         if delay > 0:
             time.sleep(delay)
+
+    def real_delay(self, moment: float) -> float:
+        return max(0.0, (moment - self.now()) / self._speed)

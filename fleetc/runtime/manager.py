@@ -7,6 +7,11 @@ from a simulated provider) is retried after a per-key exponential backoff.
 
 The manager is single-threaded and deterministic: the next item is the one due earliest (ties in the
 order they were queued), and with a :class:`~fleetc.runtime.clock.VirtualClock` time jumps to it.
+
+It runs over any :class:`~fleetc.runtime.store.Store` and is driven by the store's watch events: before each
+reconcile it has the store hand over pending events (:meth:`Store.wait`), and when nothing is due yet it waits on
+events up to the next due time (real time), so an event from outside wakes it at once; a virtual clock jumps
+instead. The in-memory store delivers events inside each write, so for it the loop is what it always was.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Protocol
 from fleetc.core.errors import TerminalError, TransientError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
-from fleetc.runtime.store import Event, MemoryStore
+from fleetc.runtime.store import Event, Store
 
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 300.0
@@ -143,7 +148,7 @@ class Stats:
 class Manager:
     """Runs reconcilers over a store until a condition holds or nothing is left to do."""
 
-    def __init__(self, store: MemoryStore, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store, self.clock = store, clock
         self.queue = WorkQueue()
         self.stats = Stats()
@@ -156,8 +161,10 @@ class Manager:
         """Register a reconciler and its watches; existing objects of its kind are queued."""
         self._reconcilers[reconciler.name] = reconciler
         self._routes.setdefault((reconciler.group, reconciler.kind), []).append((reconciler.name, None))
+        self.store.inform(reconciler.group, reconciler.kind)
         for watch in reconciler.watches():
             self._routes.setdefault((watch.group, watch.kind), []).append((reconciler.name, watch.mapper))
+            self.store.inform(watch.group, watch.kind)
         for obj in self.store.list(reconciler.group, reconciler.kind):
             self.queue.add(reconciler.name, ObjectKey.of(obj), self.clock.now())
 
@@ -173,15 +180,24 @@ class Manager:
                 self.queue.add(controller, key, now)
 
     def step(self) -> bool:
-        """Run the next due reconcile (waiting or jumping until it is due); False when the queue is empty."""
+        """Run the next due reconcile (waiting for it, or jumping to it); False when nothing is queued.
+
+        While waiting, watch events are delivered; one that queues an earlier item makes that item the next."""
+        self.store.wait(0)
         due = self.queue.next_due()
+        while due is not None and due > self.clock.now() and self._wait_for_events(due):
+            due = self.queue.next_due()
         if due is None:
             return False
-        if due > self.clock.now():
-            self.clock.wait_until(due)
+        self.clock.wait_until(due)
         controller, key = self.queue.pop()
         self._run(controller, key)
         return True
+
+    def _wait_for_events(self, moment: float) -> bool:
+        """Wait for watch events until ``moment`` (no wait with virtual time); True when some were delivered."""
+        delay = self.clock.real_delay(moment)
+        return delay > 0 and self.store.wait(delay)
 
     def _run(self, controller: str, key: ObjectKey) -> None:
         self.stats.reconciles += 1
@@ -205,16 +221,26 @@ class Manager:
         self.errors.append((self.clock.now(), controller, key, f"{type(exc).__name__}: {exc}"))
 
     def run(self, until: Callable[[], bool], *, deadline: float | None = None, max_steps: int | None = None) -> bool:
-        """Reconcile until ``until()`` holds (True), or the queue empties, the deadline passes or steps run out."""
+        """Reconcile until ``until()`` holds (True), or the queue empties, the deadline passes or steps run out.
+
+        With a deadline, an empty queue waits for watch events until the deadline (a store fed from outside may
+        still bring work); without one, an empty queue ends the run."""
         steps = 0
         while not until():
+            self.store.wait(0)
             due = self.queue.next_due()
             if due is None or (deadline is not None and due > deadline):
+                if deadline is not None and self._wait_for_events(deadline):
+                    continue
                 if deadline is not None:
                     self.clock.wait_until(deadline)
                 return until()
             if max_steps is not None and steps >= max_steps:
                 return False
-            self.step()
+            if due > self.clock.now() and self._wait_for_events(due):
+                continue
+            self.clock.wait_until(due)
+            controller, key = self.queue.pop()
+            self._run(controller, key)
             steps += 1
         return True

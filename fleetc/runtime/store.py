@@ -8,6 +8,13 @@ What it keeps from Kubernetes, because controllers and gates depend on it:
   goes when its finalizers are removed; owner references cascade deletes (background garbage collection);
 - watches: every write is an :class:`Event` delivered to subscribers, in order.
 It can be saved to a JSON file and loaded again, so a later command sees the same state.
+
+:class:`Store` is the protocol every store implements and every controller codes against: the manager
+(:mod:`fleetc.runtime.manager`), fleetc's rollout controller (:mod:`fleetc.rollout`) and the simulated CAPI plane
+(:mod:`fleetc.sim`). Two implementations: :class:`MemoryStore` here, and the Kubernetes API server store
+(:mod:`fleetc.runtime.kube`), whose watch events arrive from other threads and are handed to handlers on the
+caller's thread by :meth:`Store.wait`. Server-side apply with field managers (``metadata.managedFields`` as
+FieldsV1) is emulated here by :func:`server_side_apply`.
 """
 
 from __future__ import annotations
@@ -27,7 +34,15 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
+ApplyResult = Literal["created", "updated", "unchanged"]
+"""What a server-side apply did to the object."""
+FIELD_MANAGER = "fleetc"
+"""The field manager fleetc applies as."""
+CONFLICT_RETRIES = 5
+"""How often :meth:`Store.edit` re-reads and retries after a stale resourceVersion."""
 _SPEC_EXEMPT = ("metadata", "status", "apiVersion", "kind")
+_IDENTITY = ("apiVersion", "kind")
+FieldsV1 = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -75,12 +90,50 @@ class Store(Protocol):
         """Apply a JSON merge patch to metadata and spec."""
         ...
 
+    def replace(self, obj: Manifest) -> None:
+        """:meth:`update`, returning nothing (the memory store also skips its copies)."""
+        ...
+
+    def replace_status(self, obj: Manifest) -> None:
+        """:meth:`update_status`, returning nothing (the memory store also skips its copies)."""
+        ...
+
+    def apply(self, obj: Manifest, *, field_manager: str = FIELD_MANAGER, force: bool = False) -> ApplyResult:
+        """Server-side apply: ``field_manager`` owns exactly the fields of ``obj`` (status is ignored).
+
+        Raises :class:`fleetc.core.errors.FieldConflict` when another manager owns one of them with another value,
+        unless ``force``."""
+        ...
+
+    def edit(self, key: ObjectKey, change: Callable[[Manifest], None], *, status: bool = False) -> Manifest:
+        """Read, ``change`` (in place), write (the status subresource when ``status``); on a stale resourceVersion
+        read again and redo the change, up to :data:`CONFLICT_RETRIES` times."""
+        ...
+
     def delete(self, key: ObjectKey) -> None:
         """Delete (or mark for deletion while finalizers remain); dependents follow."""
         ...
 
     def watch(self, handler: Handler) -> None:
-        """Deliver every later change to ``handler``."""
+        """Deliver every later change to ``handler`` (each event carries the handler's own copy)."""
+        ...
+
+    def watch_shared(self, handler: Handler) -> None:
+        """Like :meth:`watch`, but the event's object is shared and must not be modified (saves a copy)."""
+        ...
+
+    def inform(self, group: str, kind: str) -> None:
+        """Keep objects of a kind current for reads and deliver their changes to watchers (a no-op in memory,
+        where every kind is always current; an API-backed store starts an informer)."""
+        ...
+
+    def kinds(self) -> builtins.list[tuple[str, str]]:
+        """Every (group, kind) the store holds objects of (memory) or informs (API)."""
+        ...
+
+    def wait(self, timeout: float) -> bool:
+        """Hand pending watch events to the handlers, first waiting up to ``timeout`` real seconds for one; True
+        when any were delivered. The memory store delivers inside each write, so it never has any pending."""
         ...
 
 
@@ -239,8 +292,35 @@ class MemoryStore:
             return
         self._remove(key, current)
 
+    def apply(self, obj: Manifest, *, field_manager: str = FIELD_MANAGER, force: bool = False) -> ApplyResult:
+        """Server-side apply as :func:`server_side_apply` computes it. Only appliers are recorded in
+        ``managedFields`` here (writers through :meth:`update` are not), so this store reports no conflicts and
+        ``force`` changes nothing."""
+        applied = {k: v for k, v in obj.items() if k != "status"}
+        current = self.find(ObjectKey.of(obj))
+        if current is None:
+            created = copy(applied)
+            created["metadata"]["managedFields"] = [_apply_entry(field_manager, applied)]
+            self.create(created)
+            return "created"
+        result = server_side_apply(current, applied, field_manager)
+        if result == current:
+            return "unchanged"
+        self.update(result)
+        return "updated"
+
+    def edit(self, key: ObjectKey, change: Callable[[Manifest], None], *, status: bool = False) -> Manifest:
+        return edit_with_retries(self, key, change, status=status)
+
     def watch(self, handler: Handler) -> None:
         self._handlers.append(handler)
+
+    def inform(self, group: str, kind: str) -> None:
+        """Nothing to do: every kind is always current."""
+
+    def wait(self, timeout: float) -> bool:
+        """Nothing is ever pending (events are delivered inside each write) and nothing comes from outside."""
+        return False
 
     def watch_shared(self, handler: Handler) -> None:
         """Like :meth:`watch`, but the event carries the stored object itself, not a copy: the handler must not
@@ -327,6 +407,80 @@ class MemoryStore:
         for (group, kind), bucket in sorted(self._objects.items()):
             for namespace, name in sorted(bucket):
                 yield ObjectKey(group, kind, namespace, name)
+
+
+def edit_with_retries(
+    store: Store, key: ObjectKey, change: Callable[[Manifest], None], *, status: bool = False
+) -> Manifest:
+    """:meth:`Store.edit` over ``get`` and ``update``/``update_status``: a stale read is re-read and changed again."""
+    for attempt in range(CONFLICT_RETRIES):
+        obj = store.get(key)
+        change(obj)
+        try:
+            return store.update_status(obj) if status else store.update(obj)
+        except Conflict:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def server_side_apply(current: Manifest, applied: Manifest, field_manager: str) -> Manifest:
+    """``applied`` applied over ``current`` by ``field_manager``: the manager owns exactly the fields it applied
+    (recorded in ``metadata.managedFields`` as FieldsV1, as Kubernetes does); fields it applied before but not now are
+    removed; fields other managers set are kept. Lists are replaced whole (atomic); ``status`` is ignored."""
+    result: Manifest = copy(current)
+    entries = result["metadata"].get("managedFields", [])
+    previous: FieldsV1 = next((e.get("fieldsV1", {}) for e in entries if e.get("manager") == field_manager), {})
+    _remove_fields(result, previous, _owned(applied))
+    _merge_into(result, {k: v for k, v in applied.items() if k not in ("metadata", "status")})
+    metadata = {k: v for k, v in applied["metadata"].items() if k not in ("managedFields", "resourceVersion")}
+    _merge_into(result.setdefault("metadata", {}), metadata)
+    others = [e for e in entries if e.get("manager") != field_manager]
+    result["metadata"]["managedFields"] = [*others, _apply_entry(field_manager, applied)]
+    return result
+
+
+def fields_of(value: Any) -> FieldsV1:
+    """The FieldsV1 set of an applied configuration (maps are walked, lists and scalars are leaves)."""
+    if not isinstance(value, dict) or not value:
+        return {}
+    return {f"f:{k}": fields_of(v) for k, v in value.items()}
+
+
+def _owned(manifest: Manifest) -> FieldsV1:
+    trimmed = {k: v for k, v in manifest.items() if k not in _IDENTITY}
+    metadata = {k: v for k, v in trimmed.get("metadata", {}).items() if k not in ("name", "namespace", "managedFields")}
+    return fields_of({**trimmed, "metadata": metadata})
+
+
+def _apply_entry(field_manager: str, manifest: Manifest) -> Manifest:
+    return {
+        "apiVersion": manifest["apiVersion"],
+        "fieldsType": "FieldsV1",
+        "fieldsV1": _owned(manifest),
+        "manager": field_manager,
+        "operation": "Apply",
+    }
+
+
+def _remove_fields(target: dict[str, Any], before: FieldsV1, now: FieldsV1) -> None:
+    """Remove fields the manager owned before and no longer applies."""
+    for field, children in before.items():
+        name = field.removeprefix("f:")
+        if name not in target:
+            continue
+        if field not in now:
+            del target[name]
+        elif children and isinstance(target[name], dict):
+            _remove_fields(target[name], children, now[field])
+
+
+def _merge_into(target: dict[str, Any], patch: dict[str, Any]) -> None:
+    for name, value in patch.items():
+        if isinstance(value, dict) and isinstance(target.get(name), dict):
+            _merge_into(target[name], value)
+        else:
+            target[name] = copy(value)
 
 
 def save_state(path: Path, payload: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from fleetc.contract.objects import cluster_name
 from fleetc.contract.vocabulary import GroupKind
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.store import Event, MemoryStore
+from fleetc.runtime.store import Event, Store
 
 ClusterIndex = tuple[str, str, str, str]
 
@@ -24,7 +24,7 @@ ClusterIndex = tuple[str, str, str, str]
 class ObjectCache:
     """Every object of the store by key, and by (group, kind, namespace, cluster)."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._objects: dict[GroupKind, dict[tuple[str, str], Manifest]] = defaultdict(dict)
         self._by_cluster: dict[ClusterIndex, dict[str, Manifest]] = defaultdict(dict)
         self._sorted: dict[ClusterIndex, list[Manifest]] = {}

@@ -3,8 +3,8 @@
 Writes go through :class:`SimContext` so that nothing is written that would not change the stored object
 (CAPI's patch helpers compute a diff and skip empty patches, ``util/patch/patch.go``), which keeps watch
 traffic, and so reconciles, to what a change really needs. Writes hand their objects to the store without
-copies (:meth:`MemoryStore.replace`, :meth:`MemoryStore.replace_status`): the controllers build every new
-status and spec afresh and never modify an object once written or read.
+copies (:meth:`fleetc.runtime.store.Store.replace`, :meth:`fleetc.runtime.store.Store.replace_status`): the
+controllers build every new status and spec afresh and never modify an object once written or read.
 
 Also here: the event filters the controllers' watches use, in place of controller-runtime's predicates.
 """
@@ -20,7 +20,7 @@ from fleetc.core.errors import AlreadyExists, NotFound
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.manager import Mapper, Result
-from fleetc.runtime.store import MemoryStore
+from fleetc.runtime.store import Store
 from fleetc.sim.api import random_suffix
 from fleetc.sim.cache import ObjectCache
 from fleetc.sim.infra import InfrastructureProvider
@@ -32,7 +32,7 @@ NAME_ATTEMPTS = 20
 class SimContext:
     """The shared state of the simulated management plane."""
 
-    store: MemoryStore
+    store: Store
     cache: ObjectCache
     clock: Clock
     provider: InfrastructureProvider

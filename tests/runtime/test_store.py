@@ -159,3 +159,31 @@ def test_a_merge_patch_changes_only_what_it_names(store: MemoryStore) -> None:
     assert patched["metadata"]["labels"] == {"ring": "canary", "team": "ml"}
     assert patched["spec"] == {"topology": {"version": "v1.34.2"}, "paused": True}
     assert patched["metadata"]["generation"] == 2
+
+
+def test_apply_reports_created_unchanged_updated_and_keeps_other_writers_fields(store: MemoryStore) -> None:
+    assert store.apply(cluster(paused=True)) == "created"
+    assert store.apply(cluster(paused=True)) == "unchanged"
+    live = store.get(key())
+    store.update({**live, "spec": {**live["spec"], "controlPlaneRef": {"name": "cp"}}})
+    assert store.apply(cluster()) == "updated"
+    spec = store.get(key())["spec"]
+    assert "paused" not in spec and spec["controlPlaneRef"] == {"name": "cp"}
+    entries = store.get(key())["metadata"]["managedFields"]
+    assert [(e["manager"], e["operation"]) for e in entries] == [("fleetc", "Apply")]
+
+
+def test_edit_re_reads_after_a_stale_write(store: MemoryStore) -> None:
+    store.create(cluster())
+    calls: list[str] = []
+
+    def change(obj: dict[str, Any]) -> None:
+        calls.append(obj["metadata"]["resourceVersion"])
+        if len(calls) == 1:  # someone else writes between our read and our write
+            other = store.get(key())
+            store.update({**other, "metadata": {**other["metadata"], "labels": {"by": "other"}}})
+        obj["spec"]["paused"] = True
+
+    edited = store.edit(key(), change)
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert edited["spec"]["paused"] is True and edited["metadata"]["labels"] == {"by": "other"}

@@ -1,0 +1,57 @@
+"""The informer cache: late and duplicate events change nothing, relists bring watchers up to date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleetc.runtime.informer import InformerCache, backoff
+
+
+def cm(name: str, rv: int, **data: str) -> dict[str, Any]:
+    metadata = {"name": name, "namespace": "ns", "resourceVersion": str(rv)}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
+
+
+def test_events_are_added_then_modified_then_deleted() -> None:
+    cache = InformerCache()
+    assert cache.observe("ADDED", cm("a", 5)) == "ADDED"
+    assert cache.observe("MODIFIED", cm("a", 6, v="1")) == "MODIFIED"
+    assert cache.list()[0]["data"] == {"v": "1"}
+    assert cache.observe("DELETED", cm("a", 7)) == "DELETED"
+    assert cache.list() == [] and cache.resource_version == "7"
+
+
+def test_late_and_duplicate_events_are_dropped() -> None:
+    cache = InformerCache()
+    cache.observe("MODIFIED", cm("a", 10, v="new"))  # a write's own response, before its watch event
+    assert cache.observe("MODIFIED", cm("a", 10, v="new")) is None  # the watch's copy
+    assert cache.observe("MODIFIED", cm("a", 9, v="old")) is None  # an older event arriving late
+    assert cache.list()[0]["data"] == {"v": "new"}
+    cache.observe("DELETED", cm("a", 12))
+    assert cache.observe("MODIFIED", cm("a", 11)) is None  # a change from before the deletion
+    assert cache.list() == []
+    assert cache.observe("ADDED", cm("a", 13)) == "ADDED"  # re-created later
+
+
+def test_a_relist_emits_what_changed_and_keeps_objects_newer_than_the_list() -> None:
+    cache = InformerCache()
+    assert cache.replace([cm("a", 3), cm("b", 4)], "4") == [("ADDED", cm("a", 3)), ("ADDED", cm("b", 4))]
+    cache.observe("ADDED", cm("fresh", 30))  # written after the next list was taken
+    events = cache.replace([cm("a", 3), cm("c", 20)], "25")
+    assert [(kind, obj["metadata"]["name"]) for kind, obj in events] == [("DELETED", "b"), ("ADDED", "c")]
+    assert [o["metadata"]["name"] for o in cache.list()] == ["a", "c", "fresh"]
+    assert cache.synced and cache.resource_version == "25"
+
+
+def test_a_bookmark_moves_the_resource_version_only() -> None:
+    cache = InformerCache()
+    cache.replace([cm("a", 3)], "3")
+    assert cache.observe("BOOKMARK", {"metadata": {"resourceVersion": "40"}}) is None
+    assert cache.resource_version == "40" and len(cache.list()) == 1
+
+
+def test_backoff_is_jittered_and_bounded() -> None:
+    delays = [backoff(failures, 0.1, 2.0) for failures in range(1, 12) for _ in range(20)]
+    assert all(0 <= d <= 2.0 for d in delays)
+    assert len(set(delays)) > 100
+    assert max(backoff(1, 0.1, 2.0) for _ in range(50)) <= 0.1
