@@ -63,7 +63,7 @@ def test_an_unknown_field_is_rejected_by_the_real_crd_schema(kube_api: KubeApi, 
     with pytest.raises(KubectlError) as failure:
         kube_api.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(document))
 
-    assert 'unknown field "spec.topology.versoin"' in failure.value.stderr
+    assert ".spec.topology.versoin: field not declared in schema" in failure.value.stderr
     assert kube_api.kubectl("get", "clusters", "-n", kube_namespace, "-o", "name").stdout == ""
 
 

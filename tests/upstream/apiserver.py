@@ -276,7 +276,7 @@ class KubeApi:
     server: str
     kubectl_binary: str
     workdir: Path
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
     """The environment for subprocesses (``KUBECONFIG`` set to :attr:`kubeconfig`)."""
 
     def __post_init__(self) -> None:
