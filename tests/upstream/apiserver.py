@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -188,6 +189,7 @@ def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
 def start_etcd(etcd: Path, workdir: Path, timeout: float = START_TIMEOUT) -> tuple[Process, str]:
     """etcd on two free loopback ports (plain HTTP: nothing but the API server on this host talks to it)."""
     client, peer = (f"http://127.0.0.1:{port}" for port in free_ports(2))
+    shutil.rmtree(workdir / "etcd", ignore_errors=True)  # a fresh member (a retry must not reuse the old peer URL)
     command = [
         str(etcd), "--name", CONTEXT, "--data-dir", str(workdir / "etcd"),
         "--listen-client-urls", client, "--advertise-client-urls", client,
@@ -316,12 +318,26 @@ class ControlPlane:
         return {p.name: p.log for p in self.processes}
 
 
+PORT_ATTEMPTS = 3
+
+
+def _retrying_ports(starter: Callable[[], tuple[Process, str]]) -> tuple[Process, str]:
+    """Run ``starter`` again when another process took its free port between choosing and binding it."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        try:
+            return starter()
+        except StartError as error:
+            if attempt == PORT_ATTEMPTS or "address already in use" not in str(error):
+                raise
+    raise AssertionError("unreachable")
+
+
 def start(etcd: Path, apiserver: Path, kubectl: str, openssl: str, workdir: Path) -> ControlPlane:
     """Start etcd and kube-apiserver with state under ``workdir``; stops what started if anything fails."""
     certs = make_certificates(openssl, workdir / "pki")
-    etcd_process, etcd_url = start_etcd(etcd, workdir)
+    etcd_process, etcd_url = _retrying_ports(lambda: start_etcd(etcd, workdir))
     try:
-        api_process, server = start_apiserver(apiserver, certs, etcd_url, workdir)
+        api_process, server = _retrying_ports(lambda: start_apiserver(apiserver, certs, etcd_url, workdir))
     except BaseException:
         etcd_process.stop()
         raise
