@@ -20,8 +20,8 @@ def go() -> str:
     found = shutil.which("go")
     if found is None:
         raise ToolMissing(
-            "Go is not installed (no `go` on PATH): tests that need a real kube-apiserver, etcd or upstream CRDs "
-            "(built and fetched from pinned Go modules) are skipped; install Go >= 1.26 to run them"
+            "Go is not installed (no `go` on PATH): it builds kube-apiserver, etcd and CAPI and fetches the upstream "
+            "CRDs from the Go modules pinned in tests/upstream/pins.toml; install Go >= 1.26"
         )
     return found
 
@@ -30,7 +30,7 @@ def tool(name: str) -> str:
     """Another command (``kubectl``, ``openssl``) on PATH (raises :class:`ToolMissing` without it)."""
     found = shutil.which(name)
     if found is None:
-        raise ToolMissing(f"`{name}` is not installed: tests that need a real kube-apiserver are skipped")
+        raise ToolMissing(f"`{name}` is not installed: the tests that use a real kube-apiserver need it")
     return found
 
 
