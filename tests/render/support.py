@@ -1,4 +1,4 @@
-"""Helpers for compiler tests: the shared upstream artefacts, building a fleet folder, reading trees."""
+"""Helpers for compiler tests: the upstream CRDs, building a fleet folder, reading trees."""
 
 from __future__ import annotations
 
@@ -11,21 +11,21 @@ from fleetc.render.crds import CrdSchemas
 from fleetc.render.flux import FluxOptions
 from fleetc.schema.model import Fleet
 from fleetc.schema.validate import validate_tree
+from tests.upstream.reference import reference
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
 EXAMPLE = REPO / "examples" / "fleet"
-CRD_FOLDERS = [
-    SHARED / "capi" / "v1.14.0" / "crds",
-    *sorted((SHARED / "providers").glob("*/crds")),
-    *sorted((SHARED / "flux").glob("*/crds")),
-]
 FLUX = FluxOptions(path="./out")
+
+
+def crd_folders() -> list[Path]:
+    """Every upstream CRD folder the project is checked against: CAPI's, the providers', Flux's."""
+    return reference().crds()
 
 
 def all_crds() -> CrdSchemas:
     """Every upstream CRD schema the project is checked against."""
-    return CrdSchemas.load(CRD_FOLDERS)
+    return CrdSchemas.load(crd_folders())
 
 
 def load_fleet(root: Path) -> Fleet:

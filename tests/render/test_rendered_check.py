@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from fleetc.cli.main import cli
-from tests.render.support import CRD_FOLDERS, EXAMPLE
+from tests.render.support import EXAMPLE, crd_folders
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -16,7 +16,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def crd_args() -> list[str]:
-    return [arg for folder in CRD_FOLDERS for arg in ("--crds", str(folder))]
+    return [arg for folder in crd_folders() for arg in ("--crds", str(folder))]
 
 
 def test_the_example_build_passes_the_upstream_crds(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Helpers for rollout tests: the shared CAPI status fixtures, a CAPI test double, and a rollout harness.
 
-The fixtures are read straight from ``../shared/capi/v1.14.0/status-fixtures`` (never copied into the repo).
+The fixtures are the project's own (``tests/fixtures/capi-status``, located through ``tests.upstream.reference``).
 :class:`FakeCapi` is a test double, not a simulation: it plays "CAPI" by writing the fixtures' objects (renamed for
 the cluster, versions substituted) into the store as a cluster's upgrade moves through the fixtures' moments, so the
 rollout controller under test sees exactly the statuses real CAPI v1.14 writes.
@@ -12,7 +12,6 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -39,9 +38,9 @@ from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP
 from fleetc.runtime.clock import EPOCH, VirtualClock
 from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch
 from fleetc.runtime.store import Event, MemoryStore, copy
+from tests.upstream.reference import reference
 
-SHARED = Path(__file__).parents[2].parent / "shared"
-FIXTURES = SHARED / "capi" / "v1.14.0" / "status-fixtures"
+FIXTURES = reference().capi_status
 OLD, NEW = "v1.34.2", "v1.35.0"
 NAMESPACE = "fleet-eu"
 CLASS = "fleet-standard"

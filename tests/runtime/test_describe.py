@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +9,9 @@ import yaml
 
 from fleetc.contract.timestamps import parse_timestamp
 from fleetc.runtime.describe import age, describe
+from tests.upstream.reference import reference
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "capi" / "v1.14.0" / "status-fixtures"
+FIXTURES = reference().capi_status
 
 
 def fixture(name: str) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 :class:`Plane` wires a virtual clock, an embedded store, a manager and the simulated controllers; fleets are
 compiled from :class:`tests.builders.FleetBuilder` or ``examples/fleet`` and applied with ``apply_objects``.
-Fixtures and CRDs are read from ``../shared`` next to the repository (never copied).
+Status fixtures and CRDs are located through ``tests.upstream.reference``.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from fleetc.runtime.store import Event, MemoryStore
 from fleetc.schema.validate import validate_tree
 from fleetc.sim import Faults, InMemoryProvider, SimulatedPlane, apply_objects, install
 from tests.builders import FleetBuilder, cluster_doc
+from tests.upstream.reference import CAPI_CRDS, PROVIDER_CRDS, reference
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-CAPI_CRDS = SHARED / "capi" / "v1.14.0" / "crds"
-FIXTURES = SHARED / "capi" / "v1.14.0" / "status-fixtures"
+FIXTURES = reference().capi_status
 EXAMPLE = REPO / "examples" / "fleet"
 CAPI = "cluster.x-k8s.io"
 KCP_GROUP = "controlplane.cluster.x-k8s.io"
@@ -40,7 +39,7 @@ HOUR = 3600.0
 @cache
 def crd_schemas() -> CrdSchemas:
     """CAPI's CRDs and every provider's (the example fleet uses AWS, Azure and vSphere templates)."""
-    return CrdSchemas.load([CAPI_CRDS, *sorted((SHARED / "providers").glob("*/crds"))])
+    return CrdSchemas.load(reference().crds(*CAPI_CRDS, *PROVIDER_CRDS))
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Helpers for the Flux tests: the shared reference folder, the CAPI status fixtures, and CEL evaluation.
+"""Helpers for the Flux tests: the Flux CRDs, the CAPI status fixtures, and CEL evaluation.
 
 CEL runs on ``common-expression-language`` (module ``cel``, a binding of a Rust CEL implementation). Like cel-go,
 which Flux uses, it raises on ``has(a.b.c)`` when ``a.b`` is missing, so an unguarded expression fails here too.
@@ -6,7 +6,6 @@ which Flux uses, it raises on ``has(a.b.c)`` when ``a.b`` is missing, so an ungu
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,26 +15,19 @@ import cel
 import yaml
 
 from fleetc.render.flux import CLUSTER_HEALTH
+from tests.upstream.reference import reference
 
 OUTCOMES = ("current", "failed", "inProgress")
 
 
-def shared_dir() -> Path:
-    """``shared/`` beside the repository (or ``$FLEETC_SHARED``)."""
-    configured = os.environ.get("FLEETC_SHARED")
-    path = Path(configured) if configured else Path(__file__).resolve().parents[3].parent / "shared"
-    assert path.is_dir(), f"the shared reference folder is missing: {path} (set FLEETC_SHARED)"
-    return path
-
-
 def fixtures_dir() -> Path:
     """The CAPI v1.14.0 status fixtures."""
-    return shared_dir() / "capi/v1.14.0/status-fixtures"
+    return reference().capi_status
 
 
 def flux_crds_dir() -> Path:
     """The Flux kustomize-controller CRDs."""
-    return shared_dir() / "flux/kustomize-controller-v1.9.4/crds"
+    return reference().crd_folder("flux-kustomize")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ from fleetc.core.keys import Manifest
 from fleetc.render.compile import compile_fleet
 from fleetc.render.crds import CrdSchemas
 from fleetc.render.rendered import RenderedSet
+from tests.upstream.reference import CAPI_CRDS, PROVIDER_CRDS, reference
 
 API = "fleetc.io/v1alpha1"
 NAMESPACE = "fleet-clusters"
@@ -122,23 +122,14 @@ PROVIDERS: dict[str, dict[str, Any]] = {
 }
 
 
-def shared_dir() -> Path:
-    """``shared/`` beside the repository (or ``$FLEETC_SHARED``)."""
-    configured = os.environ.get("FLEETC_SHARED")
-    path = Path(configured) if configured else Path(__file__).resolve().parents[3] / ".." / "shared"
-    assert path.is_dir(), f"the shared reference folder is missing: {path} (set FLEETC_SHARED)"
-    return path.resolve()
-
-
 def crd_folders() -> list[Path]:
     """CAPI's CRDs and every provider's."""
-    shared = shared_dir()
-    return [shared / "capi/v1.14.0/crds", *sorted(shared.glob("providers/*/crds"))]
+    return reference().crds(*CAPI_CRDS, *PROVIDER_CRDS)
 
 
 @functools.cache
 def schemas() -> CrdSchemas:
-    """The schemas of every served CRD version under ``shared/`` (loaded once)."""
+    """The schemas of every served CRD version of CAPI and the providers (loaded once)."""
     return CrdSchemas.load(crd_folders())
 
 
