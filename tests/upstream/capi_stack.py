@@ -135,7 +135,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}:\n{tail(log)}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{tail(log)}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -143,7 +143,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"{process.args[0]} not ready at {url} after {timeout:.0f} s:\n{tail(log)}")
+    raise RuntimeError(f"{process.args!r} not ready at {url} after {timeout:.0f} s:\n{tail(log)}")
 
 
 def tail(log: Path, lines: int = 20) -> str:
