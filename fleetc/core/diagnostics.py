@@ -73,8 +73,8 @@ class Diagnostic:
     def __post_init__(self) -> None:
         field = printable(self.field)
         object.__setattr__(self, "field", field)
-        object.__setattr__(self, "message", printable(redact(self.message, field)))
-        object.__setattr__(self, "context", printable(redact(self.context, field)))
+        object.__setattr__(self, "message", printable(redact(self.message)))
+        object.__setattr__(self, "context", printable(redact(self.context)))
 
     @property
     def text(self) -> str:

@@ -7,9 +7,11 @@ logs. Two rules hold for every path, field and message a diagnostic shows:
   characters and lone surrogates (bytes of a file name that are not UTF-8) are shown as escapes such as
   ``\\n`` or ``\\x1b``, so a key cannot forge a second ``file:line:col:`` line nor send terminal escapes.
 - :func:`redact`: a value that looks like a secret (a known key prefix such as ``AKIA`` or ``ghp_``, or a
-  long high-entropy string), and any quoted value of a credentials field, is replaced by ``<redacted>``.
+  long high-entropy string) is replaced by ``<redacted: …>``; :func:`without_value` does the same for whatever
+  value was written in a credentials field (``credentialsRef.name``, ``password``…).
 
-Callers: :class:`fleetc.core.diagnostics.Diagnostic` applies both when it is built.
+Callers: :class:`fleetc.core.diagnostics.Diagnostic` applies :func:`printable` and :func:`redact` when it is
+built; :mod:`fleetc.schema.documents` applies :func:`without_value` to schema errors, which know the value.
 """
 
 from __future__ import annotations
@@ -90,22 +92,24 @@ def is_credentials_field(field: str) -> bool:
     return bool(_CREDENTIAL_FIELD.search(field))
 
 
-def redact(message: str, field: str = "") -> str:
-    """``message`` with secret-looking values, and every quoted value of a credentials field, replaced.
-
-    In a credentials field, quoted names of the field path itself (``unknown field 'passwrd'``) stay.
-    """
+def redact(message: str) -> str:
+    """``message`` with every value that looks like a secret replaced by :data:`REDACTED`."""
     if not message:
         return message
-    credentials = is_credentials_field(field)
-    names = set(re.split(r"[.\[\]]+", field)) if credentials else set()
 
     def quoted(match: re.Match[str]) -> str:
         value = match.group(1) if match.group(1) is not None else match.group(2)
-        if looks_secret(value) or (credentials and value not in names):
+        if looks_secret(value):
             quote = match.group()[0]
             return f"{quote}{REDACTED}{quote}"
         return match.group()
 
     message = _QUOTED.sub(quoted, message)
     return _TOKEN.sub(lambda m: REDACTED if _KNOWN_PREFIX.search(m.group()) else m.group(), message)
+
+
+def without_value(message: str, field: str, value: object) -> str:
+    """``message`` without the value written in ``field`` when it is a credentials field, whatever it looks like."""
+    if not isinstance(value, str) or not value or not is_credentials_field(field):
+        return message
+    return message.replace(value, REDACTED)

@@ -32,7 +32,7 @@ MAX_VERSION_PART = 9999
 """Largest major, minor or patch of a Kubernetes version fleetc accepts (real ones have two digits)."""
 MAX_DURATION_SECONDS = 366 * 24 * 3600
 """Longest soak, deadline or timeout: a year (8784h)."""
-_MAX_SHOWN = 40
+_MAX_SHOWN = 100
 
 
 def shown(value: object) -> str:
@@ -113,11 +113,13 @@ class Amount:
 
 def parse_amount(value: object) -> Amount:
     """``3`` → Amount(3); ``'25%'`` → Amount(25, percent=True)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT32:
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INT32:
+        raise ValueError(f"{shown(value)} is over {MAX_INT32}, the largest count the Kubernetes API accepts")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return Amount(value)
-    if isinstance(value, str) and re.fullmatch(r"^\d{1,3}%$", value) and int(value[:-1]) <= 100:
+    if isinstance(value, str) and len(value) <= 4 and re.fullmatch(_AMOUNT_PATTERN, value) and int(value[:-1]) <= 100:
         return Amount(int(value[:-1]), percent=True)
-    raise ValueError(f"'{shown(value)}' is neither a count (0 to {MAX_INT32}) nor a percentage such as '25%'")
+    raise ValueError(f"'{shown(value)}' is neither a count (0 or more) nor a percentage such as '25%'")
 
 
 def check_cidr(value: str) -> str:
