@@ -105,7 +105,7 @@ def redact(message: str) -> str:
         return match.group()
 
     message = _QUOTED.sub(quoted, message)
-    return _TOKEN.sub(lambda m: REDACTED if _KNOWN_PREFIX.search(m.group()) else m.group(), message)
+    return _TOKEN.sub(lambda m: REDACTED if looks_secret(m.group()) else m.group(), message)
 
 
 def without_value(message: str, field: str, value: object) -> str:
