@@ -23,6 +23,7 @@ error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI cont
     │   └── ProviderAPIError     1  an infrastructure provider's API refused or timed out
     ├── UsageError               2  the command cannot do what it was asked, as asked
     │   ├── SourceError          2  a source tree cannot be read (missing folder, unknown git revision)
+    │   │   └── UnreadableError  2  a listed file cannot be read (permissions, a partial clone's missing object)
     │   ├── FleetNotFoundError   2  no fleet root (a folder with fleet.yaml) where one was asked for
     │   ├── OptionError          2  an option's value is malformed (``--flux-source``, ``--speed``…)
     │   │   └── FaultsError      2  a fault flag or fault file of the simulated provider is malformed
@@ -160,6 +161,10 @@ class UsageError(FleetcError):
 
 class SourceError(UsageError):
     """A source tree (folder, git revision) cannot be opened or read."""
+
+
+class UnreadableError(SourceError):
+    """A file a tree listed cannot be read (permissions, a git object missing from a partial clone)."""
 
 
 class FleetNotFoundError(UsageError):

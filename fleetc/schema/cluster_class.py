@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
-from fleetc.schema.types import AmountField, Cidr, Duration, Labels, Name
+from fleetc.schema.types import MAX_INT32, AmountField, Cidr, Duration, Labels, Name
 
 
 class HealthCheck(SpecModel):
@@ -25,7 +25,7 @@ class HealthCheck(SpecModel):
 class ControlPlane(SpecModel):
     """The control plane: kubeadm-managed, with etcd on its machines."""
 
-    replicas: int = Field(default=3, ge=1, description="Machines; odd, for etcd quorum.")
+    replicas: int = Field(default=3, ge=1, le=MAX_INT32, description="Machines; odd, for etcd quorum.")
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
     health_check: HealthCheck | None = None
 
@@ -33,8 +33,8 @@ class ControlPlane(SpecModel):
 class Autoscaling(SpecModel):
     """Cluster-autoscaler bounds for a worker pool."""
 
-    min: int = Field(ge=0)
-    max: int = Field(ge=1)
+    min: int = Field(ge=0, le=MAX_INT32)
+    max: int = Field(ge=1, le=MAX_INT32)
 
     @model_validator(mode="after")
     def _ordered(self) -> Autoscaling:
@@ -61,7 +61,9 @@ class WorkerPool(SpecModel):
     """A pool of worker machines (a CAPI MachineDeployment class)."""
 
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
-    replicas: int | None = Field(default=None, ge=0, description="Machines (or autoscaling bounds instead).")
+    replicas: int | None = Field(
+        default=None, ge=0, le=MAX_INT32, description="Machines (or autoscaling bounds instead)."
+    )
     autoscaling: Autoscaling | None = None
     spread_across_failure_domains: bool = Field(
         default=False, description="One MachineDeployment per provider failure domain, replicas split evenly."

@@ -108,8 +108,11 @@ def _read_settings(tree: SourceTree) -> tuple[Entry[FleetDocument] | None, list[
 
 
 def _expand_cluster_sets(collected: _Collected) -> None:
+    budget = generators.MAX_GENERATED  # for all ClusterSets together: a small file must not make 300,000 clusters
     for entry in collected.by_kind.pop("ClusterSet", {}).values():
-        clusters, problems = generators.expand(cast(ClusterSetDocument, entry.document), entry.origin)
+        document = cast(ClusterSetDocument, entry.document)
+        clusters, problems = generators.expand(document, entry.origin, budget=budget)
+        budget -= len(clusters)
         collected.diagnostics.extend(problems)
         for cluster in clusters:
             collected.add(parse_document(cluster.origin, cluster.data, expect="Cluster"))
