@@ -26,6 +26,7 @@ Hooks: :func:`fleetc.rollout.control.submit` calls :func:`removals`, :func:`chec
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -148,8 +149,11 @@ def with_removals(plan: RolloutPlan, removed: Sequence[Removal]) -> RolloutPlan:
 
 
 def _cluster_plan(removal: Removal, wave: str, order: int) -> ClusterPlan:
-    identity = {"apiVersion": CAPI_API, "kind": "Cluster", "metadata": {"name": removal.name}}
-    identity["metadata"]["namespace"] = removal.namespace
+    identity: Manifest = {
+        "apiVersion": CAPI_API,
+        "kind": "Cluster",
+        "metadata": {"name": removal.name, "namespace": removal.namespace},
+    }
     return ClusterPlan(
         name=removal.name,
         namespace=removal.namespace,
@@ -186,10 +190,8 @@ def start(scope: Scope, entry: ClusterEntry) -> None:
     if entry.spec.get("action") == DELETE:
         message = f"decommissioned: deleting Cluster {entry.namespace}/{entry.name} and its {machines} machines"
         entry = scope.write(entry, status, run.event("ClusterDeleting", message, wave=entry.wave, cluster=entry.name))
-        try:
+        with contextlib.suppress(NotFound):  # gone already (a resumed rollout)
             scope.store.delete(_cluster_key(entry))
-        except NotFound:
-            pass
         observe(scope, entry)
         return
     message = f"orphaned: Cluster {entry.namespace}/{entry.name} left running, no longer managed by fleetc"

@@ -75,7 +75,10 @@ def test_a_removed_cluster_is_orphaned_left_running_and_said_so_in_the_timeline(
     assert FLEET_LABEL not in live["metadata"]["labels"]
     assert _machines(plane, "eu-3")
     events = _events(view, "eu-3")
-    assert ("ClusterOrphaned", f"orphaned: Cluster {NAMESPACE}/eu-3 left running, no longer managed by fleetc") in events
+    assert (
+        "ClusterOrphaned",
+        f"orphaned: Cluster {NAMESPACE}/eu-3 left running, no longer managed by fleetc",
+    ) in events
     assert not any(kind == "ClusterDeleting" for kind, _ in events)
     [entry] = [c for c in view.clusters if c.name == "eu-3"]
     assert (entry.wave, entry.state) == ("broad", "Succeeded")
