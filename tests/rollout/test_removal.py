@@ -22,16 +22,15 @@ NAMESPACE = "fleet-clusters"
 
 
 def _fleet(*removed: str, marked: tuple[str, ...] = ()) -> RolloutPlan:
-    builder = FleetBuilder.minimal()
-    builder.files["clusters.yaml"] = [
+    clusters = [
         cluster_doc("eu-1", ring="canary", provider="local"),
         cluster_doc("eu-2", provider="local"),
         cluster_doc("eu-3", provider="local"),
     ]
+    builder = FleetBuilder.minimal()
+    builder.files["clusters.yaml"] = [c for c in clusters if c["metadata"]["name"] not in removed]
     for name in marked:
         builder.set("Cluster", name, "spec.decommission", True)
-    for name in removed:
-        builder.files["clusters.yaml"] = [d for d in builder.files["clusters.yaml"] if d["metadata"]["name"] != name]
     result = builder.validate()
     assert result.fleet is not None, result.diagnostics
     return plan_rollout(compile_fleet(result.fleet))
