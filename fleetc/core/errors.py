@@ -11,6 +11,7 @@ error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI cont
     ├── InvalidFleetError        1  the fleet has validation errors (printed before); nothing built or rolled out
     ├── CompileError             1  an object cannot be compiled; names its kind/name and, if known, file:line
     ├── StuckError               1  a simulated rollout stopped progressing before it completed or halted
+    ├── DeletionNotAllowedError  1  a rollout would delete decommissioned clusters and ``--allow-delete`` is not given
     ├── StoreError               1  a store operation failed (also: a state file that is not one)
     │   ├── NotFound             1  no such object
     │   ├── AlreadyExists        1  create of an object that exists
@@ -86,6 +87,12 @@ class CompileError(FleetcError):
 
 class StuckError(FleetcError):
     """The simulation ran out of work before the rollout completed or halted."""
+
+
+class DeletionNotAllowedError(FleetcError):
+    """A rollout would delete clusters marked for decommissioning, and deleting was not allowed (``--allow-delete``).
+
+    Raised before anything is written; the message names the clusters and how to proceed."""
 
 
 class StoreError(FleetcError):

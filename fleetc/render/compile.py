@@ -16,6 +16,7 @@ from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.cluster import cluster_object
 from fleetc.render.clusterclass import CONTROL_PLANE_ROLE, ClassRevision, RevisionInputs, class_revision
+from fleetc.render.flux import removal_marks
 from fleetc.render.names import (
     CLASS_LABEL,
     FLEET_LABEL,
@@ -110,6 +111,7 @@ def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
         labels=labels,
     )
     builder.add(manifest, f"clusters/{cluster.metadata.name}", source_annotation(entry.origin.source(), fleet.root))
+    manifest["metadata"]["annotations"].update(removal_marks(spec.decommission))
 
 
 def _written_at(fleet: Fleet, error: CompileError, cluster: Entry[ClusterDocument]) -> SourceLocation:

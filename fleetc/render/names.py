@@ -19,6 +19,9 @@ WAVE_LABEL = f"{GROUP}/wave"
 CLASS_LABEL = f"{GROUP}/class"
 PROVIDER_LABEL = f"{GROUP}/provider"
 SOURCE_ANNOTATION = f"{GROUP}/source"
+DECOMMISSION_ANNOTATION = f"{GROUP}/decommission"
+"""``"true"`` on a Cluster whose spec entry has ``decommission: true``: removing the entry later deletes the Cluster
+(``fleetc apply --allow-delete`` reads it on the live object; docs/spec.md, "Removing a cluster")."""
 HASH_LENGTH = 6
 
 

@@ -60,6 +60,14 @@ class ClusterSpec(SpecModel):
     network: NetworkOverride = Field(default_factory=NetworkOverride)
     control_plane_endpoint: Endpoint | None = None
     variables: dict[str, Any] = Field(default_factory=dict, description="Values of the class's variables.")
+    decommission: bool = Field(
+        default=False,
+        description=(
+            "Mark the cluster for deletion: once this is applied, removing the entry from the spec deletes the CAPI "
+            "Cluster and its machines (fleetc apply needs --allow-delete). Without the mark, a removed cluster is "
+            "orphaned: left running, no longer managed."
+        ),
+    )
 
     @model_validator(mode="after")
     def _version_xor_channel(self) -> ClusterSpec:
