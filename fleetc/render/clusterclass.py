@@ -18,9 +18,8 @@ from fleetc.render.names import class_base, content_hash
 from fleetc.render.providers.base import ClassExtras, InfraProvider, MachineRequest
 from fleetc.render.providers.registry import provider_for
 from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
+from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.provider import ProviderDocument
-
-CONTROL_PLANE_ROLE = "control-plane"
 
 
 @dataclass(frozen=True)

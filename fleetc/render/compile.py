@@ -15,7 +15,7 @@ from fleetc.core.diagnostics import SourceLocation
 from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.cluster import cluster_object
-from fleetc.render.clusterclass import CONTROL_PLANE_ROLE, ClassRevision, RevisionInputs, class_revision
+from fleetc.render.clusterclass import ClassRevision, RevisionInputs, class_revision
 from fleetc.render.names import (
     CLASS_LABEL,
     FLEET_LABEL,
@@ -28,6 +28,7 @@ from fleetc.render.providers.registry import provider_for
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Entry, Fleet
+from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.shape import ClusterShape, shape_of
 
 
