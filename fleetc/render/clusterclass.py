@@ -69,6 +69,26 @@ def _variables(cluster_class: ClusterClassDocument, extras: ClassExtras) -> list
     return declared + list(extras.variables)
 
 
+def _selects_a_template(selector: Manifest, has_workers: bool) -> bool:
+    match = selector["matchResources"]
+    if match.get("infrastructureCluster") or match.get("controlPlane"):
+        return True
+    return has_workers and bool(match.get("machineDeploymentClass", {}).get("names"))
+
+
+def selecting_templates(patches: list[Manifest], *, has_workers: bool) -> list[Manifest]:
+    """The patches with only the definitions that select a template of the class (CAPI rejects the others).
+
+    A class without worker pools gets no worker definitions, and a patch left without definitions is dropped.
+    """
+    kept = []
+    for patch in patches:
+        definitions = [d for d in patch["definitions"] if _selects_a_template(d["selector"], has_workers)]
+        if definitions:
+            kept.append({**patch, "definitions": definitions})
+    return kept
+
+
 def _templates(
     base: str,
     namespace: str,
@@ -159,8 +179,9 @@ def _cluster_class_spec(
     variables = _variables(cluster_class, extras)
     if variables:
         spec["variables"] = variables
-    if extras.patches:
-        spec["patches"] = list(extras.patches)
+    patches = selecting_templates(extras.patches, has_workers=bool(shape.workers))
+    if patches:
+        spec["patches"] = patches
     if versions:
         spec["kubernetesVersions"] = list(versions)
     return spec

@@ -18,7 +18,7 @@ from fleetc.core.diagnostics import Diagnostic, SourceLocation, has_errors, sort
 from fleetc.load.loader import collector_paused, fleet_files, read_file, read_files
 from fleetc.load.origins import Origin
 from fleetc.load.sources import FLEET_FILE, SourceTree, display_path
-from fleetc.schema import generators, limits, rules
+from fleetc.schema import admission, generators, limits, rules
 from fleetc.schema.cluster import ClusterDocument, ClusterSetDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
 from fleetc.schema.documents import ParsedDocument, parse_document
@@ -87,7 +87,7 @@ def _validate(tree: SourceTree) -> ValidationResult:
         return ValidationResult(None, sorted_diagnostics(folded(collected.diagnostics)), len(paths) + 1)
     fleet = _assemble(tree, settings, collected)
     scope = rules.Scope(fleet, frozenset(collected.broken))
-    diagnostics = folded([*collected.diagnostics, *rules.check(scope), *limits.check(fleet)])
+    diagnostics = folded([*collected.diagnostics, *rules.check(scope), *limits.check(fleet), *admission.check(fleet)])
     return ValidationResult(fleet, sorted_diagnostics(diagnostics), len(paths) + 1)
 
 
