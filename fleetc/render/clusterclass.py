@@ -17,6 +17,7 @@ from fleetc.render import kubeadm
 from fleetc.render.names import class_base, content_hash
 from fleetc.render.providers.base import ClassExtras, InfraProvider, MachineRequest
 from fleetc.render.providers.registry import provider_for
+from fleetc.render.variables import ClassTemplates, variable_patches
 from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
 from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.provider import ProviderDocument
@@ -150,6 +151,7 @@ def _cluster_class_spec(
     infra: InfraProvider,
     extras: ClassExtras,
     versions: list[str] | None,
+    templates: ClassTemplates,
 ) -> Manifest:
     shape, kinds = cluster_class.spec, infra.kinds
     spec: Manifest = {
@@ -180,6 +182,7 @@ def _cluster_class_spec(
     if variables:
         spec["variables"] = variables
     patches = selecting_templates(extras.patches, has_workers=bool(shape.workers))
+    patches += variable_patches(cluster_class, kinds, templates, patches)
     if patches:
         spec["patches"] = patches
     if versions:
@@ -204,7 +207,15 @@ def _objects(base: str, inputs: RevisionInputs) -> list[Manifest]:
     extras = infra.class_extras(inputs.provider)
     templates = _templates(base, inputs.namespace, inputs.cluster_class, inputs.provider, infra, dict(inputs.sizes))
     versions = list(inputs.versions) if inputs.versions else None
-    spec = _cluster_class_spec(base, inputs.cluster_class, infra, extras, versions)
+    pools = list(inputs.cluster_class.spec.workers)
+    by_role = ClassTemplates(
+        infrastructure_cluster=templates[0],
+        control_plane=templates[1],
+        control_plane_machine=templates[2],
+        worker_bootstrap={pool: templates[3 + 2 * index] for index, pool in enumerate(pools)},
+        worker_machine={pool: templates[4 + 2 * index] for index, pool in enumerate(pools)},
+    )
+    spec = _cluster_class_spec(base, inputs.cluster_class, infra, extras, versions, by_role)
     return [*templates, _object(CAPI, "ClusterClass", base, inputs.namespace, spec)]
 
 

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 
 from fleetc.core.diagnostics import Diagnostic, Severity
-from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
+from fleetc.schema.cluster_class import WORKER_TARGETS, ClusterClassDocument, HealthCheck, Variable
 from fleetc.schema.model import Fleet
 from fleetc.schema.types import format_duration
 
@@ -34,6 +34,7 @@ def check(fleet: Fleet) -> list[Diagnostic]:
     rules: list[Callable[[Fleet], Iterable[Diagnostic]]] = [
         variable_names,
         provider_variable_clashes,
+        variable_patch_targets,
         node_startup_timeouts,
         wave_concurrency,
         wave_deadlines,
@@ -73,6 +74,39 @@ def provider_variable_clashes(fleet: Fleet) -> Iterator[Diagnostic]:
                     "CAPI rejects a ClusterClass declaring a variable twice: rename it"
                 )
                 yield entry.origin.diagnostic(("spec", "variables", name), message, at_key=True)
+
+
+def _patch_problems(cluster_class: ClusterClassDocument, variable: Variable) -> Iterator[tuple[int, str, str]]:
+    """``(patch index, field, problem)`` for the variable's patches."""
+    pools = cluster_class.spec.workers
+    for index, patch in enumerate(variable.patches):
+        worker = patch.template in WORKER_TARGETS
+        if patch.pools and not worker:
+            yield index, "pools", f"pools apply to worker templates only, not to {patch.template}"
+        for pool in patch.pools:
+            if pool not in pools:
+                yield index, "pools", f"class {cluster_class.metadata.name} has no worker pool '{pool}'"
+        if worker and not pools:
+            yield index, "template", f"class {cluster_class.metadata.name} has no worker pools to patch"
+        steps = patch.path.split("/")[1:]
+        if any(step.isdigit() or step == "-" for step in steps[:-1]) or (steps[-1].isdigit() and steps[-1] != "0"):
+            problem = "a list index may only be the last step, and only '0' or '-' (CAPI's JSON patch rules)"
+            yield index, "path", problem
+
+
+def variable_patch_targets(fleet: Fleet) -> Iterator[Diagnostic]:
+    """A variable's patches name templates and pools of its class; a patched variable always has a value."""
+    for entry in fleet.classes.values():
+        for name, variable in entry.document.spec.variables.items():
+            field = ("spec", "variables", name)
+            for index, step, problem in _patch_problems(entry.document, variable):
+                yield entry.origin.diagnostic((*field, "patches", index, step), problem)
+            if variable.patches and not variable.required and variable.default is None:
+                message = (
+                    f"variable {name} is written into templates, so it needs a default or required: true "
+                    "(CAPI cannot patch in a variable that has no value)"
+                )
+                yield entry.origin.diagnostic(field, message, at_key=True)
 
 
 def _health_checks(cluster_class: ClusterClassDocument) -> Iterator[tuple[tuple[str, ...], HealthCheck]]:
