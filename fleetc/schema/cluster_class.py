@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
+from fleetc.schema.base import API_VERSION, Addon, ObjectMeta, SpecModel
 from fleetc.schema.types import AmountField, Cidr, Duration, Labels, Name
 
 
@@ -147,6 +147,7 @@ class ClusterClassSpec(SpecModel):
     health_check: HealthCheck = Field(default_factory=HealthCheck)
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)
+    addons: list[Addon] = Field(default_factory=list, description="Manifests every cluster of the class gets.")
 
 
 class ClusterClassDocument(SpecModel):

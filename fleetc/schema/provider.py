@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
+from fleetc.schema.base import API_VERSION, Addon, ObjectMeta, SpecModel
 from fleetc.schema.types import Name
 
 
@@ -33,6 +33,9 @@ class ProviderSpecBase(SpecModel):
         default_factory=dict, description="Size name → machine type (instance type, VM size, flavor)."
     )
     failure_domains: list[str] = Field(default_factory=list, description="Zones machines may be spread over.")
+    addons: list[Addon] = Field(
+        default_factory=list, description="Manifests every cluster on the provider gets (its cloud controller manager)."
+    )
 
     injected_variables: ClassVar[tuple[str, ...]] = ()
     """ClusterClass variables the provider declares on every class it renders; a class may not declare them too."""
