@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
+from fleetc.schema.base import API_VERSION, Addon, ObjectMeta, SpecModel
 from fleetc.schema.types import MAX_INT32, AmountField, Cidr, Duration, Labels, Name
 
 
@@ -103,13 +103,41 @@ class KubeadmSettings(SpecModel):
     image_repository: str | None = None
 
 
+PatchTarget = Literal[
+    "controlPlane", "controlPlaneMachine", "workerBootstrap", "workerMachine", "infrastructureCluster"
+]
+WORKER_TARGETS: frozenset[str] = frozenset({"workerBootstrap", "workerMachine"})
+
+
+class VariablePatch(SpecModel):
+    """Where a variable's value goes: a field of one of the class's templates (a CAPI ClusterClass patch)."""
+
+    template: PatchTarget = Field(
+        description="controlPlane (KubeadmControlPlaneTemplate), controlPlaneMachine, workerBootstrap "
+        "(KubeadmConfigTemplate), workerMachine, or infrastructureCluster (the provider's cluster template)."
+    )
+    path: str = Field(
+        pattern=r"^(/[^/]+)+$",
+        description="JSON pointer under the template's spec.template.spec, e.g. "
+        "/kubeadmConfigSpec/clusterConfiguration/imageRepository; '-' as the last step appends to a list.",
+    )
+    pools: list[Name] = Field(
+        default_factory=list, description="Worker templates only: the pools to patch (every pool by default)."
+    )
+
+
 class Variable(SpecModel):
-    """A variable clusters of this class may set (becomes a CAPI ClusterClass variable)."""
+    """A variable clusters of this class may set (becomes a CAPI ClusterClass variable).
+
+    ``patches`` say which template fields the value is written to; a string variable whose value is empty
+    leaves the templates as they are.
+    """
 
     type: Literal["string", "integer", "number", "boolean"]
     required: bool = False
     default: Any = None
     description: str = ""
+    patches: list[VariablePatch] = Field(default_factory=list, description="Template fields that take the value.")
 
 
 class ClusterClassSpec(SpecModel):
@@ -121,6 +149,7 @@ class ClusterClassSpec(SpecModel):
     health_check: HealthCheck = Field(default_factory=HealthCheck)
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)
+    addons: list[Addon] = Field(default_factory=list, description="Manifests every cluster of the class gets.")
 
 
 class ClusterClassDocument(SpecModel):
