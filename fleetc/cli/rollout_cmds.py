@@ -52,7 +52,12 @@ def fault_options(command: F) -> F:
                 metavar="CLUSTER[@create|@vX.Y.Z|@REVISION]",
                 help="This cluster's control plane never gets a Node (repeatable).",
             ),
-            click.option("--fail-pool", multiple=True, metavar="CLUSTER/POOL", help="This pool never gets Nodes."),
+            click.option(
+                "--fail-pool",
+                multiple=True,
+                metavar="CLUSTER/POOL[=N]",
+                help="This pool (its first N machines) never gets Nodes.",
+            ),
             click.option("--slow-boot", multiple=True, metavar="CLUSTER[/POOL]=FACTORx|DURATION", help="Slower boots."),
             click.option(
                 "--provider-errors",

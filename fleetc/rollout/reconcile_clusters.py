@@ -1,10 +1,10 @@
 """Reconcile stages about single clusters: judge those that need it, start pending ones, apply their objects.
 
 - :func:`observe`: clusters in flight are judged by the health gate (:func:`~fleetc.rollout.gates.evaluate`):
-  healthy → ``Succeeded``; failed → ``Failed``; a control plane not healthy yet is put to the wave gates'
-  ``expire`` (the control-plane deadline); while a wave soaks its clusters are judged too, and a failure there
-  counts. Only the clusters whose verdict changed or whose deadline came are judged (all of them once after a
-  restart: :mod:`fleetc.rollout.watching`), so a reconcile costs what changed, not the fleet's size;
+  healthy → ``Succeeded``; failed → ``Failed``; a cluster still progressing is put to the wave gates' ``expire``
+  (the control-plane deadline, the progress deadline); while a wave soaks its clusters are judged too, and a
+  failure there counts. Only the clusters whose verdict changed or whose deadline came are judged (all of them
+  once after a restart: :mod:`fleetc.rollout.watching`), so a reconcile costs what changed, not the fleet's size;
 - :func:`start_cluster`: the desired objects are applied through the injected ``apply`` (nothing is written when
   the live Cluster already holds them) and the ClusterRollout becomes ``InFlight``; an ``apply`` that raises
   :class:`~fleetc.runtime.manager.TerminalError` fails the cluster, any other error is retried with backoff. A
@@ -65,28 +65,34 @@ def observe_in_flight(scope: Scope, entry: ClusterEntry) -> None:
         return
     if verdict.health is Health.FAILED:
         scope.finish(entry, ClusterState.FAILED, verdict.reason)
-    elif verdict.health is Health.HEALTHY:
+        return
+    if verdict.health is Health.HEALTHY:
         scope.finish(entry, ClusterState.SUCCEEDED, "")
-    elif verdict.control_plane is Health.HEALTHY and not entry.control_plane_healthy:
+        return
+    if verdict.control_plane is Health.HEALTHY and not entry.control_plane_healthy:
         event = run.event("ControlPlaneHealthy", wave=entry.wave, cluster=entry.name)
-        scope.write(entry, {**entry.status, "controlPlaneHealthyAt": run.stamp}, event)
-    elif verdict.control_plane is not Health.HEALTHY and not entry.control_plane_healthy:
-        reason = next(filter(None, (gate.expire(scope, entry, verdict) for gate in wavegates.GATES)), None)
-        if reason is not None:
-            scope.finish(entry, ClusterState.FAILED, reason)
+        entry = scope.write(entry, {**entry.status, "controlPlaneHealthyAt": run.stamp}, event)
+    reason = next(filter(None, (gate.expire(scope, entry, verdict) for gate in wavegates.GATES)), None)
+    if reason is not None:
+        scope.finish(entry, ClusterState.FAILED, reason)
 
 
 def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
     """Apply a pending cluster's objects and put it in flight (or fail it when the apply is refused)."""
     run = scope.run
     attempt = entry.attempts + 1
+    machines = sorted(
+        m["metadata"]["name"] for m in scope.informer.workloads.objects((entry.namespace, entry.name)).machines
+    )
     status: Manifest = {
-        **{k: v for k, v in entry.status.items() if k != "reason"},
+        **{k: v for k, v in entry.status.items() if k not in ("reason", "preexistingMachines")},
         "revision": entry.spec["revision"],
         "state": str(ClusterState.IN_FLIGHT),
         "attempts": attempt,
         "startedAt": run.stamp,
     }
+    if machines:
+        status["preexistingMachines"] = machines
     refusal = _apply_cluster(scope, entry)
     event = run.event("ClusterStarted", f"attempt {attempt}", wave=entry.wave, cluster=entry.name)
     entry = scope.write(entry, status, event)

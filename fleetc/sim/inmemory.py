@@ -22,6 +22,7 @@ Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs suc
     failingPools:                       # worker pools whose machines never get a Node
       - cluster: us-prod-1
         pool: general                   # topology name or class of the MachineDeployment
+        machines: 1                     # optional: only the first N machines of the pool (default: all)
     slowBoots:                          # machines that take longer to come up
       - cluster: "eu-*"                 # default "*"
         pool: control-plane             # "control-plane", a worker pool, or "*" (default)
@@ -37,7 +38,7 @@ Qualifiers of one ``controlPlaneNeverReady`` entry must all hold; several entrie
 Kubernetes-style strings (``90s``, ``10m``, ``1h30m``) or whole seconds.
 
 Command-line flags (see :meth:`Faults.from_flags`): ``--fail-control-plane CLUSTER[@create|@vX.Y.Z|@REVISION]``,
-``--fail-pool CLUSTER/POOL``, ``--slow-boot CLUSTER[/POOL]=FACTORx|DURATION``,
+``--fail-pool CLUSTER/POOL[=N]``, ``--slow-boot CLUSTER[/POOL]=FACTORx|DURATION``,
 ``--provider-errors FROM+FOR[@CLUSTER]``.
 """
 
@@ -93,10 +94,11 @@ class ControlPlaneNeverReady(_Model):
 
 
 class FailingPool(_Model):
-    """Machines of a worker pool never get a Node."""
+    """Machines of a worker pool never get a Node (only the first ``machines`` of them, when given)."""
 
     cluster: str
     pool: str
+    machines: int | None = Field(default=None, ge=1)
 
 
 class SlowBoot(_Model):
@@ -197,11 +199,12 @@ def control_plane_flag(value: str) -> ControlPlaneNeverReady:
 
 
 def pool_flag(value: str) -> FailingPool:
-    """``CLUSTER/POOL``."""
-    cluster, _, pool = value.partition("/")
-    if not cluster or not pool:
-        raise FaultsError(f"--fail-pool {value!r}: expected CLUSTER/POOL")
-    return FailingPool(cluster=cluster, pool=pool)
+    """``CLUSTER/POOL`` or ``CLUSTER/POOL=N`` (only the first N machines of the pool fail)."""
+    target, _, count = value.partition("=")
+    cluster, _, pool = target.partition("/")
+    if not cluster or not pool or (count and not count.isdigit()) or count == "0":
+        raise FaultsError(f"--fail-pool {value!r}: expected CLUSTER/POOL[=N]")
+    return FailingPool(cluster=cluster, pool=pool, machines=int(count) if count else None)
 
 
 def slow_boot_flag(value: str) -> SlowBoot:
@@ -288,6 +291,8 @@ class InMemoryProvider:
         :func:`~fleetc.sim.plane.install`, else the time of the first call)."""
         self.default_boot = default_boot or BootProfile()
         self.calls = 0
+        self._failed: dict[tuple[int, str, str, str], set[str]] = {}
+        """Machines a counted ``failingPools`` entry failed, by (entry, namespace, cluster, pool)."""
 
     def provider_id(self, request: MachineRequest) -> str:
         return f"in-memory://{request.machine}"
@@ -339,10 +344,16 @@ class InMemoryProvider:
     def _never_ready(self, request: MachineRequest) -> bool:
         if request.role == CONTROL_PLANE_POOL:
             return any(_control_plane_fails(fault, request) for fault in self.faults.control_plane_never_ready)
-        return any(
-            fnmatchcase(request.cluster, fault.cluster) and _pool_matches(fault.pool, request.pool, request)
-            for fault in self.faults.failing_pools
-        )
+        for index, fault in enumerate(self.faults.failing_pools):
+            if not (fnmatchcase(request.cluster, fault.cluster) and _pool_matches(fault.pool, request.pool, request)):
+                continue
+            if fault.machines is None:
+                return True
+            failed = self._failed.setdefault((index, request.namespace, request.cluster, request.pool), set())
+            if request.machine in failed or len(failed) < fault.machines:
+                failed.add(request.machine)
+                return True
+        return False
 
 
 def _pool_matches(pattern: str, pool: str, request: MachineRequest) -> bool:
