@@ -1,7 +1,9 @@
 """``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
 
 All of them run on the embedded management plane (:mod:`fleetc.engine.local`): simulated CAPI
-controllers over in-memory machines. Exit codes: 0 complete, 1 findings, 2 usage, 3 halted, 4 state file not writable.
+controllers over in-memory machines. Exit codes: 0 complete (clusters that failed within their waves' failure budgets
+are named in the result), 1 findings, 2 usage, 3 halted, 4 state file not writable, 5 unfinished (paused, or it
+stopped progressing).
 """
 
 from __future__ import annotations
@@ -141,6 +143,8 @@ def _printer(plane: local.LocalPlane, plan: RolloutPlan, console: Console) -> Ca
 def _finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
         sys.exit(ExitCode.HALTED)
+    if any(view.unfinished for _, view in views):
+        sys.exit(ExitCode.UNFINISHED)
 
 
 @click.command()

@@ -8,13 +8,14 @@ simulates, so "fixing the fault" is running again without it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fleetc import rollout
-from fleetc.core.errors import NoRolloutError, StuckError
+from fleetc.core.errors import NoRolloutError
 from fleetc.core.keys import ObjectKey
 from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
@@ -128,12 +129,12 @@ def roll_out(plane: LocalPlane, plan: RolloutPlan, *, on_step: Callable[[], None
 
 
 def view_of(plane: LocalPlane, key: ObjectKey, settled: bool = True) -> RolloutView:
-    """The rollout's view (raises :class:`NoRolloutError` when there is none)."""
+    """The rollout's view (raises :class:`NoRolloutError` when there is none); ``stuck`` when it did not settle."""
     view = rollout.read_rollout(plane.store, key)
     if view is None:
         raise NoRolloutError(f"no rollout {key.namespace}/{key.name} in this state")
     if not settled and not view.halted:
-        raise StuckError(f"rollout {view.name} stopped progressing in phase {view.phase} (wave {view.wave})")
+        return dataclasses.replace(view, stuck=True)
     return view
 
 

@@ -71,3 +71,36 @@ def test_resume_after_fixing_a_control_plane_fault_completes_at_the_first_try(tm
     assert resumed.exit_code == 0, resumed.output
     [view] = json.loads(run("rollout", "status", "--state", state, "--format", "json").output)["rollouts"]
     assert view["phase"] == "Complete"
+
+
+def test_a_cluster_that_failed_within_the_budget_is_named_when_the_rollout_completes(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, fleet)
+    fleet_file = fleet / "fleet.yaml"
+    fleet_file.write_text(fleet_file.read_text().replace("failureBudget: 10%", "failureBudget: 25%"))
+    result = run("simulate", str(fleet), "--fail-pool", "store-0101/apps")
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert (
+        last.startswith("create: rollout acme: Complete") and "1 failed within the failure budget: store-0101" in last
+    )
+    code, payload = simulate_json("--fail-pool", "store-0101/apps", fleet=fleet)
+    completed = [e for e in payload["rollouts"][0]["timeline"] if e["type"] == "Completed"]
+    assert code == 0 and completed[0]["message"] == (
+        "14 clusters succeeded, 1 failed within their waves' failure budgets: store-0101"
+    )
+
+
+def test_apply_on_a_paused_rollout_says_so_at_once_and_how_to_resume(tmp_path: Path) -> None:
+    base, bumped = upgraded_fleets(tmp_path)
+    state = str(tmp_path / "state.json")
+    assert run("apply", str(base), "--local", "--state", state, "--speed", "0").exit_code == 0
+    assert run("rollout", "pause", "--state", state).exit_code == 0
+    paused = run("apply", str(bumped), "--local", "--state", state, "--speed", "0")
+    assert paused.exit_code == 5, paused.output
+    assert "PAUSED in wave canary: run fleetc rollout resume to continue" in paused.output
+    [view] = json.loads(run("rollout", "status", "--state", state, "--format", "json").output)["rollouts"]
+    assert view["phase"] == "Paused"
+    assert {c["state"] for c in view["clusters"]} == {"Pending"}
+    resumed = run("rollout", "resume", "--state", state)
+    assert resumed.exit_code == 0, resumed.output

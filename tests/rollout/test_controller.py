@@ -134,7 +134,9 @@ def test_the_failure_budget_tolerates_that_many_failures() -> None:
     _, view = rolled((wave,), stuck={"broad-03", "broad-11"})
     assert view.phase is Phase.COMPLETE
     assert [c.name for c in view.clusters if c.state is ClusterState.FAILED] == ["broad-03", "broad-11"]
-    assert view.timeline[-1].message == "18 clusters succeeded, 2 failed"
+    assert view.timeline[-1].message == (
+        "18 clusters succeeded, 2 failed within their waves' failure budgets: broad-03, broad-11"
+    )
 
 
 def test_one_failure_over_the_budget_halts() -> None:
