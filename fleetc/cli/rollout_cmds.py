@@ -176,6 +176,7 @@ def apply(root: str | None, local_plane: bool, state: str, speed: float, seed: i
     state_path = _writable(Path(state))
     fleet_root = _root(root)
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
+    local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
     console = rollout_reports.console()
     pace = f"{speed:g}× real time" if speed else "virtual time"
@@ -206,10 +207,11 @@ def simulate(root: str | None, base: str | None, seed: int, output: str, **kwarg
     if base is not None:
         steps.append((f"create at {base}", _plan(open_tree(fleet_root, cwd, base))))
     steps.append(("rollout" if base else "create", _plan(open_tree(fleet_root, cwd, None))))
+    local.check_faults(faults, [plan for _, plan in steps])
     plane = local.open_plane(faults=faults, seed=seed)
     views: list[tuple[str, RolloutView]] = []
-    for step, plan in steps:
-        view = local.roll_out(plane, plan)
+    for number, (step, plan) in enumerate(steps, start=1):
+        view = local.roll_out(plane, plan, faults=faults if number == len(steps) else Faults())  # the base: no faults
         views.append((step, view))
         if view.halted:
             break

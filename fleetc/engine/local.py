@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from fleetc import rollout
-from fleetc.core.errors import NoRolloutError
-from fleetc.core.keys import ObjectKey
+from fleetc.core.errors import FaultsError, NoRolloutError
+from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.clock import EPOCH, Clock, RealClock, VirtualClock
 from fleetc.runtime.manager import Manager
 from fleetc.runtime.store import Event, MemoryStore, load_state, save_state
-from fleetc.sim.inmemory import Faults, InMemoryProvider
+from fleetc.sim.inmemory import Faults, FleetShape, InMemoryProvider, unmatched_faults
 from fleetc.sim.plane import apply_objects, install
 
 STATE_VERSION = 1
@@ -39,6 +39,7 @@ class LocalPlane:
     manager: Manager
     seed: int
     state: Path | None
+    provider: InMemoryProvider | None = None
 
     def save(self) -> None:
         """Persist every object, the clock and the seed (atomically)."""
@@ -69,11 +70,31 @@ def open_plane(
     if payload:
         store.restore(payload["store"])
     manager = Manager(store, clock)
+    provider = None
     if controllers:
         provider = InMemoryProvider(seed=chosen_seed, faults=faults or Faults(), start=start)
         install(manager, provider, seed=chosen_seed)
         rollout.install(manager, lambda manifest: _apply(store, manifest))
-    return LocalPlane(store, clock, manager, chosen_seed, state)
+    return LocalPlane(store, clock, manager, chosen_seed, state, provider)
+
+
+def check_faults(faults: Faults, plans: list[RolloutPlan]) -> None:
+    """Raise :class:`FaultsError` (a usage error) when a fault can never fire on the clusters of ``plans``."""
+    shapes = [_shape(cluster.objects[-1]) for plan in plans for cluster in plan.clusters]
+    problems = unmatched_faults(faults, shapes)
+    if problems:
+        raise FaultsError("; ".join(problems))
+
+
+def _shape(cluster: Manifest) -> FleetShape:
+    topology = cluster.get("spec", {}).get("topology", {})
+    pools = topology.get("workers", {}).get("machineDeployments", [])
+    return FleetShape(
+        cluster=cluster["metadata"]["name"],
+        pools=frozenset(name for md in pools for name in (md.get("name", ""), md.get("class", "")) if name),
+        versions=frozenset(filter(None, [topology.get("version")])),
+        class_revisions=frozenset(filter(None, [topology.get("classRef", {}).get("name")])),
+    )
 
 
 def _apply(store: MemoryStore, manifest: dict[str, Any]) -> None:
@@ -120,8 +141,21 @@ def _run_some(plane: LocalPlane, until: _Settled, deadline: float, on_step: Call
     return done
 
 
-def roll_out(plane: LocalPlane, plan: RolloutPlan, *, on_step: Callable[[], None] | None = None) -> RolloutView:
-    """Submit a rollout of a compiled revision and run it until it completes or halts."""
+def roll_out(
+    plane: LocalPlane,
+    plan: RolloutPlan,
+    *,
+    on_step: Callable[[], None] | None = None,
+    faults: Faults | None = None,
+) -> RolloutView:
+    """Submit a rollout of a compiled revision and run it until it completes or halts.
+
+    ``faults`` (when given) replace the plane's for this rollout; provider error windows count from its start.
+    """
+    if plane.provider is not None:
+        plane.provider.start = plane.clock.now()
+        if faults is not None:
+            plane.provider.faults = faults
     key = rollout.submit(plane.store, plan)
     settled = run_until_settled(plane, key, on_step=on_step)
     plane.save()

@@ -29,7 +29,7 @@ Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs suc
         factor: 3                       # boot time × 3 ...
         # duration: 20m                 # ... or a fixed boot time (exactly one of factor, duration)
     providerErrors:                     # every provider API call fails for a period
-      - from: 10m                       # after the simulation (the provider) started
+      - from: 10m                       # after the rollout started (simulate --base: the rollout, not the base)
         for: 30m
         cluster: "*"                    # default "*"
         message: 503 Service Unavailable  # optional
@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -227,6 +227,54 @@ def provider_errors_flag(value: str) -> ProviderErrors:
         return ProviderErrors(start=parse_duration(start), length=parse_duration(length), cluster=cluster or "*")
     except ValueError as exc:
         raise FaultsError(f"--provider-errors {value!r}: expected FROM+FOR[@CLUSTER] ({exc})") from None
+
+
+@dataclass(frozen=True)
+class FleetShape:
+    """What a fault may name in one cluster: its pools (topology names and classes), versions and class revisions."""
+
+    cluster: str
+    pools: frozenset[str]
+    versions: frozenset[str]
+    class_revisions: frozenset[str]
+
+
+def unmatched_faults(faults: Faults, shapes: Sequence[FleetShape]) -> list[str]:
+    """Why each fault entry can never fire on these clusters (empty: every entry names something real).
+
+    A fault that matches nothing would make a green run that tested nothing; callers turn the list into a usage error.
+    """
+    checks: list[tuple[str, Sequence[Any], Callable[[Any, FleetShape], bool], str]] = [
+        ("controlPlaneNeverReady", faults.control_plane_never_ready, _control_plane_in, "cluster"),
+        ("failingPools", faults.failing_pools, lambda e, s: _pool_in(e.pool, s), "worker pool"),
+        ("slowBoots", faults.slow_boots, _slow_boot_in, "cluster or pool"),
+        ("providerErrors", faults.provider_errors, lambda e, s: True, "cluster"),
+    ]
+    return [
+        f"{field} {_describe(entry)}: matches no {what} of the fleet"
+        for field, entries, fits, what in checks
+        for entry in entries
+        if not any(fnmatchcase(shape.cluster, entry.cluster) and fits(entry, shape) for shape in shapes)
+    ]
+
+
+def _control_plane_in(entry: ControlPlaneNeverReady, shape: FleetShape) -> bool:
+    return (entry.version is None or entry.version in shape.versions) and (
+        entry.class_revision is None or entry.class_revision in shape.class_revisions
+    )
+
+
+def _slow_boot_in(entry: SlowBoot, shape: FleetShape) -> bool:
+    return entry.pool in ("*", CONTROL_PLANE_POOL) or _pool_in(entry.pool, shape)
+
+
+def _pool_in(pattern: str, shape: FleetShape) -> bool:
+    return any(fnmatchcase(pool, pattern) for pool in shape.pools)
+
+
+def _describe(entry: _Model) -> str:
+    fields = entry.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+    return ", ".join(f"{k}={v}" for k, v in fields.items())
 
 
 @dataclass(frozen=True)
