@@ -179,6 +179,10 @@ def apply(root: str | None, local_plane: bool, state: str, speed: float, seed: i
     local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
     console = rollout_reports.console()
+    done = local.already_complete(plane, plan)
+    if done is not None:  # re-applying a rolled-out revision: say so rather than replay its timeline
+        console.print(f"nothing to do: rollout {done.name} already completed revision {done.revision}", markup=False)
+        return
     pace = f"{speed:g}× real time" if speed else "virtual time"
     console.print(f"applying {fleet_root.name} on the embedded plane (simulated CAPI, {pace})", markup=False)
     if console.is_terminal:

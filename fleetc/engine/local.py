@@ -162,6 +162,14 @@ def roll_out(
     return view_of(plane, key, settled)
 
 
+def already_complete(plane: LocalPlane, plan: RolloutPlan) -> RolloutView | None:
+    """The rollout when it already completed ``plan``'s revision (re-applying it has nothing to do), else None."""
+    view = rollout.read_rollout(plane.store, plan.key)
+    if view is not None and view.revision == plan.revision and view.phase is rollout.Phase.COMPLETE:
+        return view
+    return None
+
+
 def view_of(plane: LocalPlane, key: ObjectKey, settled: bool = True) -> RolloutView:
     """The rollout's view (raises :class:`NoRolloutError` when there is none); ``stuck`` when it did not settle."""
     view = rollout.read_rollout(plane.store, key)

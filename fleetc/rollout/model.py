@@ -226,6 +226,9 @@ class ClusterRolloutStatus(ApiModel):
         default_factory=list,
         description="The cluster's Machines when the attempt started (their failures are history).",
     )
+    unchanged: bool | None = Field(
+        default=None, description="True when the live cluster already ran the target: nothing was applied."
+    )
     control_plane_healthy_at: str | None = None
     finished_at: str | None = None
     reason: str | None = None

@@ -93,7 +93,11 @@ def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
     }
     if machines:
         status["preexistingMachines"] = machines
-    refusal = _apply_cluster(scope, entry)
+    refusal, applied = _apply_cluster(scope, entry)
+    if not applied and (entry.attempts == 0 or entry.status.get("unchanged")):
+        status["unchanged"] = True  # the live cluster already ran the target: nothing to soak for
+    else:
+        status.pop("unchanged", None)
     event = run.event("ClusterStarted", f"attempt {attempt}", wave=entry.wave, cluster=entry.name)
     entry = scope.write(entry, status, event)
     if refusal is not None:
@@ -102,8 +106,8 @@ def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
     observe_in_flight(scope, entry)
 
 
-def _apply_cluster(scope: Scope, entry: ClusterEntry) -> str | None:
-    """Apply a cluster's desired objects unless the live Cluster holds them; a refusal reason for a downgrade."""
+def _apply_cluster(scope: Scope, entry: ClusterEntry) -> tuple[str | None, bool]:
+    """Apply a cluster's desired objects unless the live Cluster holds them: (a refusal reason, whether applied)."""
     live = scope.informer.workloads.cluster((entry.namespace, entry.name))
     desired = entry.cluster_object()
     if live is not None:
@@ -112,15 +116,15 @@ def _apply_cluster(scope: Scope, entry: ClusterEntry) -> str | None:
             return (
                 f"cluster {entry.name}: Cluster {entry.name}: spec.topology.version: refusing to roll back "
                 f"{current} to {entry.version} (CAPI cannot downgrade a control plane)"
-            )
+            ), False
         if contains(live, desired):
-            return None
+            return None, False
     for obj in entry.spec["objects"]:
         try:
             scope.apply(copy(obj))  # the cached object is shared: the applier gets its own
         except TerminalError as exc:  # rejected for good (an admission webhook…); anything else is retried
-            return f"cluster {entry.name}: {obj['kind']} {obj['metadata']['name']}: apply rejected: {exc}"
-    return None
+            return f"cluster {entry.name}: {obj['kind']} {obj['metadata']['name']}: apply rejected: {exc}", True
+    return None, True
 
 
 def _reapply_if_reverted(scope: Scope, entry: ClusterEntry) -> bool:
@@ -129,7 +133,7 @@ def _reapply_if_reverted(scope: Scope, entry: ClusterEntry) -> bool:
     topology = (live or {}).get("spec", {}).get("topology", {})
     if live is not None and topology.get("version") == entry.version and _class(topology) == entry.class_ref:
         return False
-    refusal = _apply_cluster(scope, entry)
+    refusal, _ = _apply_cluster(scope, entry)
     if refusal is not None:
         scope.finish(entry, ClusterState.FAILED, refusal)
     return refusal is not None
