@@ -1,7 +1,9 @@
 """``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
 
 All of them run on the embedded management plane (:mod:`fleetc.engine.local`): simulated CAPI
-controllers over in-memory machines. Exit codes: 0 complete, 1 findings, 2 usage, 3 halted, 4 state file not writable.
+controllers over in-memory machines. Exit codes: 0 complete (clusters that failed within their waves' failure budgets
+are named in the result), 1 findings, 2 usage, 3 halted, 4 state file not writable, 5 unfinished (paused, or it
+stopped progressing).
 """
 
 from __future__ import annotations
@@ -52,7 +54,12 @@ def fault_options(command: F) -> F:
                 metavar="CLUSTER[@create|@vX.Y.Z|@REVISION]",
                 help="This cluster's control plane never gets a Node (repeatable).",
             ),
-            click.option("--fail-pool", multiple=True, metavar="CLUSTER/POOL", help="This pool never gets Nodes."),
+            click.option(
+                "--fail-pool",
+                multiple=True,
+                metavar="CLUSTER/POOL[=N]",
+                help="This pool (its first N machines) never gets Nodes.",
+            ),
             click.option("--slow-boot", multiple=True, metavar="CLUSTER[/POOL]=FACTORx|DURATION", help="Slower boots."),
             click.option(
                 "--provider-errors",
@@ -136,6 +143,8 @@ def _printer(plane: local.LocalPlane, plan: RolloutPlan, console: Console) -> Ca
 def _finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
         sys.exit(ExitCode.HALTED)
+    if any(view.unfinished for _, view in views):
+        sys.exit(ExitCode.UNFINISHED)
 
 
 @click.command()
@@ -181,8 +190,13 @@ def apply(
     state_path = _writable(Path(state))
     fleet_root = _root(root)
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
+    local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
     console = rollout_reports.console()
+    done = local.already_complete(plane, plan)
+    if done is not None:  # re-applying a rolled-out revision: say so rather than replay its timeline
+        console.print(f"nothing to do: rollout {done.name} already completed revision {done.revision}", markup=False)
+        return
     pace = f"{speed:g}× real time" if speed else "virtual time"
     console.print(f"applying {fleet_root.name} on the embedded plane (simulated CAPI, {pace})", markup=False)
     if console.is_terminal:
@@ -211,10 +225,11 @@ def simulate(root: str | None, base: str | None, seed: int, output: str, **kwarg
     if base is not None:
         steps.append((f"create at {base}", _plan(open_tree(fleet_root, cwd, base))))
     steps.append(("rollout" if base else "create", _plan(open_tree(fleet_root, cwd, None))))
+    local.check_faults(faults, [plan for _, plan in steps])
     plane = local.open_plane(faults=faults, seed=seed)
     views: list[tuple[str, RolloutView]] = []
-    for step, plan in steps:
-        view = local.roll_out(plane, plan)
+    for number, (step, plan) in enumerate(steps, start=1):
+        view = local.roll_out(plane, plan, faults=faults if number == len(steps) else Faults())  # the base: no faults
         views.append((step, view))
         if view.halted:
             break

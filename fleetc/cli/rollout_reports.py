@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetc.contract.timestamps import parse_timestamp
-from fleetc.rollout import Event, RolloutView
+from fleetc.rollout import Event, Phase, RolloutView
 from fleetc.runtime.describe import COLUMNS, Row, age
 
 JSON_VERSION = 1
@@ -46,6 +46,14 @@ def verdict_line(view: RolloutView, label: str) -> str:
     took = elapsed(view.started_at, view.completed_at) if view.completed_at else ""
     if view.halted:
         return f"{label}: HALTED in wave {view.wave}: {view.halt_reason}"
+    if view.stuck:
+        return f"{label}: STOPPED PROGRESSING in phase {view.phase} (wave {view.wave}): nothing left to happen"
+    if view.phase is Phase.PAUSED:
+        return f"{label}: PAUSED in wave {view.wave}: run fleetc rollout resume to continue"
+    failed = view.failed_clusters
+    if failed:
+        within = f"{len(failed)} failed within the failure budget: {', '.join(failed)}"
+        return f"{label}: {view.phase} {took}, {within}"
     return f"{label}: {view.phase} {took}".rstrip()
 
 

@@ -2,15 +2,15 @@
 
 Expected failures are :class:`FleetcError`\\ s: the CLI (:func:`fleetc.cli.errors.handle_errors`) prints their
 message on one line, without a traceback, and exits with the class's :attr:`FleetcError.exit_code` (``--debug``
-shows the traceback). Anything else is a bug and keeps its traceback. Exit 3 (rollout halted) is a result, not an
-error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI contract").
+shows the traceback). Anything else is a bug and keeps its traceback. Exit 3 (rollout halted) and 5 (rollout
+unfinished: paused, or stopped progressing) are results, not errors: no class carries them. The CLI contract is in
+``docs/design.md`` ("CLI contract").
 
 ::
 
     FleetcError                  1  base of every expected failure
     ├── InvalidFleetError        1  the fleet has validation errors (printed before); nothing built or rolled out
     ├── CompileError             1  an object cannot be compiled; names its kind/name and, if known, file:line
-    ├── StuckError               1  a simulated rollout stopped progressing before it completed or halted
     ├── DeletionNotAllowedError  1  a rollout would delete decommissioned clusters and ``--allow-delete`` is not given
     ├── StoreError               1  a store operation failed (also: a state file that is not one)
     │   ├── NotFound             1  no such object
@@ -55,6 +55,8 @@ class ExitCode(enum.IntEnum):
     """The rollout halted (a result, not an error)."""
     TARGET = 4
     """fleetc could not reach or write to the target (output folder, state file, Kubernetes API server)."""
+    UNFINISHED = 5
+    """The rollout neither completed nor halted: it is paused, or it stopped progressing (a result, not an error)."""
 
 
 class FleetcError(Exception):
@@ -83,10 +85,6 @@ class CompileError(FleetcError):
     def located(self, location: SourceLocation) -> CompileError:
         """The same error, pointing at ``location`` (kept when one is already known)."""
         return self if self.location is not None else CompileError(self.kind, self.name, self.problem, location)
-
-
-class StuckError(FleetcError):
-    """The simulation ran out of work before the rollout completed or halted."""
 
 
 class DeletionNotAllowedError(FleetcError):

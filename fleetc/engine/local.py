@@ -8,20 +8,21 @@ simulates, so "fixing the fault" is running again without it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fleetc import rollout
-from fleetc.core.errors import NoRolloutError, StuckError
-from fleetc.core.keys import ObjectKey
+from fleetc.core.errors import FaultsError, NoRolloutError
+from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.clock import EPOCH, Clock, RealClock, VirtualClock
 from fleetc.runtime.manager import Manager
 from fleetc.runtime.store import Event, MemoryStore, load_state, save_state
-from fleetc.sim.inmemory import Faults, InMemoryProvider
+from fleetc.sim.inmemory import Faults, FleetShape, InMemoryProvider, unmatched_faults
 from fleetc.sim.plane import apply_objects, install
 
 STATE_VERSION = 1
@@ -38,6 +39,7 @@ class LocalPlane:
     manager: Manager
     seed: int
     state: Path | None
+    provider: InMemoryProvider | None = None
 
     def save(self) -> None:
         """Persist every object, the clock and the seed (atomically)."""
@@ -68,11 +70,31 @@ def open_plane(
     if payload:
         store.restore(payload["store"])
     manager = Manager(store, clock)
+    provider = None
     if controllers:
         provider = InMemoryProvider(seed=chosen_seed, faults=faults or Faults(), start=start)
         install(manager, provider, seed=chosen_seed)
         rollout.install(manager, lambda manifest: _apply(store, manifest))
-    return LocalPlane(store, clock, manager, chosen_seed, state)
+    return LocalPlane(store, clock, manager, chosen_seed, state, provider)
+
+
+def check_faults(faults: Faults, plans: list[RolloutPlan]) -> None:
+    """Raise :class:`FaultsError` (a usage error) when a fault can never fire on the clusters of ``plans``."""
+    shapes = [_shape(cluster.objects[-1]) for plan in plans for cluster in plan.clusters]
+    problems = unmatched_faults(faults, shapes)
+    if problems:
+        raise FaultsError("; ".join(problems))
+
+
+def _shape(cluster: Manifest) -> FleetShape:
+    topology = cluster.get("spec", {}).get("topology", {})
+    pools = topology.get("workers", {}).get("machineDeployments", [])
+    return FleetShape(
+        cluster=cluster["metadata"]["name"],
+        pools=frozenset(name for md in pools for name in (md.get("name", ""), md.get("class", "")) if name),
+        versions=frozenset(filter(None, [topology.get("version")])),
+        class_revisions=frozenset(filter(None, [topology.get("classRef", {}).get("name")])),
+    )
 
 
 def _apply(store: MemoryStore, manifest: dict[str, Any]) -> None:
@@ -125,25 +147,39 @@ def roll_out(
     *,
     on_step: Callable[[], None] | None = None,
     allow_delete: bool = False,
+    faults: Faults | None = None,
 ) -> RolloutView:
     """Submit a rollout of a compiled revision and run it until it completes or halts.
 
     ``allow_delete``: clusters marked for decommissioning that left the spec may be deleted
     (:mod:`fleetc.rollout.removal`); without it such a revision is refused before anything is written.
+    ``faults`` (when given) replace the plane's for this rollout; provider error windows count from its start.
     """
+    if plane.provider is not None:
+        plane.provider.start = plane.clock.now()
+        if faults is not None:
+            plane.provider.faults = faults
     key = rollout.submit(plane.store, plan, allow_delete=allow_delete)
     settled = run_until_settled(plane, key, on_step=on_step)
     plane.save()
     return view_of(plane, key, settled)
 
 
+def already_complete(plane: LocalPlane, plan: RolloutPlan) -> RolloutView | None:
+    """The rollout when it already completed ``plan``'s revision (re-applying it has nothing to do), else None."""
+    view = rollout.read_rollout(plane.store, plan.key)
+    if view is not None and view.revision == plan.revision and view.phase is rollout.Phase.COMPLETE:
+        return view
+    return None
+
+
 def view_of(plane: LocalPlane, key: ObjectKey, settled: bool = True) -> RolloutView:
-    """The rollout's view (raises :class:`NoRolloutError` when there is none)."""
+    """The rollout's view (raises :class:`NoRolloutError` when there is none); ``stuck`` when it did not settle."""
     view = rollout.read_rollout(plane.store, key)
     if view is None:
         raise NoRolloutError(f"no rollout {key.namespace}/{key.name} in this state")
     if not settled and not view.halted:
-        raise StuckError(f"rollout {view.name} stopped progressing in phase {view.phase} (wave {view.wave})")
+        return dataclasses.replace(view, stuck=True)
     return view
 
 

@@ -5,7 +5,9 @@ deletions alike), so a reconcile never lists or rescans the fleet:
 
 - :class:`WorkloadCache`: the CAPI objects of each workload cluster (Cluster, KubeadmControlPlane, Machines,
   MachineDeployments, MachineSets, MachineHealthChecks), keyed by (namespace, cluster name), each cluster's
-  :class:`~fleetc.rollout.gates.ClusterObjects` built once per change;
+  :class:`~fleetc.rollout.gates.ClusterObjects` built once per change; it also remembers the Machines deleted while
+  flagged ``HealthCheckSucceeded=False`` (CAPI replaces a flagged worker at once: without this memory no gate could
+  tell a pool that fails every machine from a healthy one). The memory lives as long as the process;
 - :class:`RolloutIndex`: the ClusterRollouts of each FleetRollout by wave, with counts per state, the set in
   flight and a cursor over the pending ones.
 Caller: :class:`~fleetc.rollout.controller.RolloutController`, which owns one of each.
@@ -24,6 +26,7 @@ from fleetc.contract.objects import cluster_name
 from fleetc.contract.vocabulary import WORKLOAD_KINDS
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.entries import ClusterEntry
+from fleetc.rollout.gate_objects import health_check_failed
 from fleetc.rollout.gates import ClusterObjects
 from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterState
 from fleetc.runtime.store import Event, Store
@@ -43,6 +46,8 @@ def cluster_of(obj: Manifest) -> ClusterId | None:
 @dataclass
 class _Bucket:
     objects: dict[tuple[str, str], Manifest] = field(default_factory=dict)
+    remediated: dict[str, Manifest] = field(default_factory=dict)
+    """Machines deleted while flagged unhealthy: their last state, by name."""
     view: ClusterObjects | None = None
 
 
@@ -68,12 +73,14 @@ class WorkloadCache:
         return home
 
     def remove(self, key: ObjectKey) -> ClusterId | None:
-        """Forget a deleted object; the cluster it belonged to."""
+        """Forget a deleted object (remember a Machine flagged unhealthy); the cluster it belonged to."""
         home = self._homes.pop(key, None)
         if home is None:
             return None
         bucket = self._buckets[home]
-        bucket.objects.pop((key.kind, key.name), None)
+        last = bucket.objects.pop((key.kind, key.name), None)
+        if last is not None and key.kind == "Machine" and health_check_failed(last):
+            bucket.remediated[key.name] = last
         bucket.view = None
         if not bucket.objects:
             del self._buckets[home]
@@ -85,7 +92,7 @@ class WorkloadCache:
         if bucket is None:
             return ClusterObjects(cluster=None)
         if bucket.view is None:
-            bucket.view = ClusterObjects.of(bucket.objects.values())
+            bucket.view = ClusterObjects.of(bucket.objects.values(), bucket.remediated.values())
         return bucket.view
 
     def cluster(self, cluster: ClusterId) -> Manifest | None:

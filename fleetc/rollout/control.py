@@ -110,7 +110,8 @@ def _edit(store: Store, key: ObjectKey, change: Any) -> None:
 
 
 def settled(store: Store, key: ObjectKey) -> bool:
-    """True when the rollout has seen its latest spec and resume request and is complete or halted.
+    """True when the rollout has seen its latest spec and resume request and is complete, halted, or paused with no
+    cluster in flight (nothing will happen until someone resumes it).
 
     What ``apply`` waits for; after :func:`resume` it is False until the controller has acted on the resume.
     """
@@ -124,7 +125,11 @@ def settled(store: Store, key: ObjectKey) -> bool:
         and status.get("observedGeneration") == rollout["metadata"].get("generation")
         and (token is None or status.get("retried") == token)
     )
-    return observed and status.get("phase") in (Phase.COMPLETE, Phase.HALTED)
+    if not observed:
+        return False
+    if status.get("phase") == Phase.PAUSED:
+        return not any(wave.get("inFlight", 0) for wave in status.get("waves", []))
+    return status.get("phase") in (Phase.COMPLETE, Phase.HALTED)
 
 
 @dataclass(frozen=True)
@@ -175,11 +180,23 @@ class RolloutView:
     waves: tuple[tuple[WaveSpec, WaveCounts], ...]
     clusters: tuple[ClusterView, ...]
     timeline: tuple[Event, ...]
+    stuck: bool = False
+    """The run that produced this view ran out of work before the rollout completed, halted or paused."""
 
     @property
     def halted(self) -> bool:
         """True when the rollout stopped on failures (exit code 3)."""
         return self.phase is Phase.HALTED
+
+    @property
+    def unfinished(self) -> bool:
+        """True when the rollout neither completed nor halted: paused, or stuck (exit code 5)."""
+        return self.stuck or (self.phase is Phase.PAUSED)
+
+    @property
+    def failed_clusters(self) -> tuple[str, ...]:
+        """The clusters that failed (on a complete rollout: within their waves' failure budgets)."""
+        return tuple(c.name for c in self.clusters if c.state is ClusterState.FAILED)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output (times come from the clock: virtual runs are reproducible)."""

@@ -8,7 +8,8 @@ reconcile reads the rollout, its ClusterRollouts and the workload clusters' CAPI
    revision's namespaces and class revisions first; a new ``fleetc.io/retry`` annotation (``resume``) puts the
    failed clusters of the current wave back to pending and lifts a halt;
 2. :mod:`~fleetc.rollout.reconcile_clusters`: clusters in flight (and of a soaking wave) are judged by the health
-   gate; a control plane not healthy by the wave's deadline fails its cluster;
+   gate; a control plane not healthy by the wave's deadline fails its cluster, and so does a cluster that stops
+   progressing (workers included), so every rollout ends complete or halted;
 3. :mod:`~fleetc.rollout.reconcile_waves`: over the failure budget → ``Halted``; a finished wave soaks, then the
    next starts; pending clusters start up to ``maxConcurrent``; the status is saved when it changed.
 The wave rules (concurrency, soak, failure budget, control-plane deadline) are gate objects
@@ -64,7 +65,7 @@ class RolloutController:
         """``enqueue`` queues a rollout; ``schedule`` queues a verdict check (default: check at once)."""
         self._store, self._clock, self._apply = store, clock, apply
         self.informer = Informer(store, self._on_workload_change)
-        self._watch = Watchlist(self.informer.workloads.objects, enqueue or (lambda key: None), schedule)
+        self._watch = Watchlist(self.informer.workloads.objects, enqueue or (lambda key: None), schedule, clock.now)
         self.checks = VerdictChecks(self._watch)
 
     def _on_workload_change(self, cluster: ClusterId) -> None:

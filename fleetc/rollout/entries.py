@@ -78,6 +78,17 @@ class ClusterEntry:
         return str(value) if value is not None else None
 
     @property
+    def worker_remediations(self) -> int | None:
+        """The target's worker remediation budget (None: the default)."""
+        value = self.spec["target"].get("workerRemediations")
+        return int(value) if value is not None else None
+
+    @property
+    def preexisting(self) -> frozenset[str]:
+        """The Machines that existed when the current attempt started."""
+        return frozenset(self.status.get("preexistingMachines", ()))
+
+    @property
     def state(self) -> ClusterState:
         """Its state in the current revision."""
         return ClusterState(self.status.get("state", ClusterState.PENDING))

@@ -101,6 +101,9 @@ def _unhealthy_machines(machines: list[Manifest], target: Target) -> Iterator[Fi
             continue
         if machine["metadata"].get("deletionTimestamp"):
             yield Finding(subject_of(machine), "metadata.deletionTimestamp", "being deleted")
+        check = get_condition(machine, "HealthCheckSucceeded")
+        if check is not None and check.get("status") == "False":  # flagged: its owner is replacing it
+            yield Finding(subject_of(machine), describe(check), text(check.get("message", "")))
         finding = condition_finding(subject_of(machine), machine, "NodeHealthy", "True")
         if finding is not None:
             yield finding

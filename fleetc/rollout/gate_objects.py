@@ -36,12 +36,18 @@ class Target:
 
     ``since`` (seconds since the epoch) is when this cluster's rollout (attempt) started: a failure signal raised
     before it (a condition's ``lastTransitionTime``, a remediation's time) is history, not a failure of this attempt.
-    None counts every signal.
+    None counts every signal. ``preexisting`` names the Machines that existed when the attempt started: their
+    failures are history too (a retry is about to replace them) unless they had joined and broke since, and a
+    KubeadmControlPlane remediation of one of them is not a failure of this attempt even after the Machine is gone.
+    ``worker_remediations`` is how many worker Machines of this attempt CAPI may remediate (replace) before the
+    cluster counts as failed; None: :func:`worker_remediation_budget`'s default.
     """
 
     version: str
     class_ref: str | None = None
     since: float | None = None
+    preexisting: frozenset[str] = frozenset()
+    worker_remediations: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,13 @@ class ClusterObjects:
     machine_deployments: tuple[Manifest, ...] = ()
     machine_sets: tuple[Manifest, ...] = ()
     health_checks: tuple[Manifest, ...] = ()
+    remediated: tuple[Manifest, ...] = ()
+    """Machines gone since they were seen with ``HealthCheckSucceeded=False`` (their last state, oldest first):
+    CAPI deletes a flagged worker at once, so only whoever watched it knows it was replaced (a reader's memory,
+    kept by :class:`fleetc.rollout.cache.WorkloadCache`)."""
 
     @classmethod
-    def of(cls, manifests: Iterable[Manifest]) -> ClusterObjects:
+    def of(cls, manifests: Iterable[Manifest], remediated: Iterable[Manifest] = ()) -> ClusterObjects:
         """Sort a flat list of one cluster's objects by kind (objects of other kinds are ignored)."""
         by_kind: dict[str, list[Manifest]] = {kind: [] for _, kind in WORKLOAD_KINDS}
         for manifest in manifests:
@@ -104,6 +114,7 @@ class ClusterObjects:
             machine_deployments=_sorted(by_kind["MachineDeployment"]),
             machine_sets=_sorted(by_kind["MachineSet"]),
             health_checks=_sorted(by_kind["MachineHealthCheck"]),
+            remediated=_sorted(list(remediated)),
         )
 
     @property
@@ -134,6 +145,24 @@ class ClusterObjects:
     def worker_machines(self) -> list[Manifest]:
         """Every other Machine, oldest first."""
         return [m for m in self.machines if CONTROL_PLANE_LABEL not in m["metadata"].get("labels", {})]
+
+
+DEFAULT_WORKER_REMEDIATION_SHARE = 10
+"""Percent of a cluster's worker replicas CAPI may remediate in one attempt by default (at least one Machine)."""
+
+
+def worker_remediation_budget(objects: ClusterObjects, target: Target) -> int:
+    """How many worker remediations an attempt tolerates: the target's, else 10% of the worker replicas, at least 1."""
+    if target.worker_remediations is not None:
+        return target.worker_remediations
+    replicas = sum(int(md.get("spec", {}).get("replicas", 0) or 0) for md in objects.machine_deployments)
+    return max(1, replicas * DEFAULT_WORKER_REMEDIATION_SHARE // 100)
+
+
+def health_check_failed(machine: Manifest) -> bool:
+    """The Machine carries ``HealthCheckSucceeded=False`` (a MachineHealthCheck flagged it)."""
+    check = get_condition(machine, "HealthCheckSucceeded")
+    return check is not None and check.get("status") == "False"
 
 
 def _sorted(items: list[Manifest]) -> tuple[Manifest, ...]:

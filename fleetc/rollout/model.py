@@ -191,10 +191,16 @@ class ClusterRef(ApiModel):
 
 
 class ClusterTarget(ApiModel):
-    """What the cluster should run: a Kubernetes version and, for class-based clusters, a class revision."""
+    """What the cluster should run: a Kubernetes version and, for class-based clusters, a class revision.
+
+    ``workerRemediations``: how many worker Machines CAPI may replace in one attempt before the cluster counts as
+    failed (unset: 10% of its worker replicas, at least 1; see
+    :func:`fleetc.rollout.gate_objects.worker_remediation_budget`).
+    """
 
     version: str
     class_ref: str | None = None
+    worker_remediations: int | None = Field(default=None, ge=0)
 
 
 class ClusterRolloutSpec(ApiModel):
@@ -221,6 +227,13 @@ class ClusterRolloutStatus(ApiModel):
     state: ClusterState = ClusterState.PENDING
     attempts: int = 0
     started_at: str | None = None
+    preexisting_machines: list[str] = Field(
+        default_factory=list,
+        description="The cluster's Machines when the attempt started (their failures are history).",
+    )
+    unchanged: bool | None = Field(
+        default=None, description="True when the live cluster already ran the target: nothing was applied."
+    )
     control_plane_healthy_at: str | None = None
     finished_at: str | None = None
     reason: str | None = None

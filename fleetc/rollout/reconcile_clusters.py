@@ -1,10 +1,10 @@
 """Reconcile stages about single clusters: judge those that need it, start pending ones, apply their objects.
 
 - :func:`observe`: clusters in flight are judged by the health gate (:func:`~fleetc.rollout.gates.evaluate`):
-  healthy → ``Succeeded``; failed → ``Failed``; a control plane not healthy yet is put to the wave gates'
-  ``expire`` (the control-plane deadline); while a wave soaks its clusters are judged too, and a failure there
-  counts. Only the clusters whose verdict changed or whose deadline came are judged (all of them once after a
-  restart: :mod:`fleetc.rollout.watching`), so a reconcile costs what changed, not the fleet's size;
+  healthy → ``Succeeded``; failed → ``Failed``; a cluster still progressing is put to the wave gates' ``expire``
+  (the control-plane deadline, the progress deadline); while a wave soaks its clusters are judged too, and a
+  failure there counts. Only the clusters whose verdict changed or whose deadline came are judged (all of them
+  once after a restart: :mod:`fleetc.rollout.watching`), so a reconcile costs what changed, not the fleet's size;
 - :func:`start_cluster`: the desired objects are applied through the injected ``apply`` (nothing is written when
   the live Cluster already holds them) and the ClusterRollout becomes ``InFlight``; an ``apply`` that raises
   :class:`~fleetc.runtime.manager.TerminalError` fails the cluster, any other error is retried with backoff. A
@@ -68,15 +68,16 @@ def observe_in_flight(scope: Scope, entry: ClusterEntry) -> None:
         return
     if verdict.health is Health.FAILED:
         scope.finish(entry, ClusterState.FAILED, verdict.reason)
-    elif verdict.health is Health.HEALTHY:
+        return
+    if verdict.health is Health.HEALTHY:
         scope.finish(entry, ClusterState.SUCCEEDED, "")
-    elif verdict.control_plane is Health.HEALTHY and not entry.control_plane_healthy:
+        return
+    if verdict.control_plane is Health.HEALTHY and not entry.control_plane_healthy:
         event = run.event("ControlPlaneHealthy", wave=entry.wave, cluster=entry.name)
-        scope.write(entry, {**entry.status, "controlPlaneHealthyAt": run.stamp}, event)
-    elif verdict.control_plane is not Health.HEALTHY and not entry.control_plane_healthy:
-        reason = next(filter(None, (gate.expire(scope, entry, verdict) for gate in wavegates.GATES)), None)
-        if reason is not None:
-            scope.finish(entry, ClusterState.FAILED, reason)
+        entry = scope.write(entry, {**entry.status, "controlPlaneHealthyAt": run.stamp}, event)
+    reason = next(filter(None, (gate.expire(scope, entry, verdict) for gate in wavegates.GATES)), None)
+    if reason is not None:
+        scope.finish(entry, ClusterState.FAILED, reason)
 
 
 def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
@@ -86,14 +87,23 @@ def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
         return
     run = scope.run
     attempt = entry.attempts + 1
+    machines = sorted(
+        m["metadata"]["name"] for m in scope.informer.workloads.objects((entry.namespace, entry.name)).machines
+    )
     status: Manifest = {
-        **{k: v for k, v in entry.status.items() if k != "reason"},
+        **{k: v for k, v in entry.status.items() if k not in ("reason", "preexistingMachines")},
         "revision": entry.spec["revision"],
         "state": str(ClusterState.IN_FLIGHT),
         "attempts": attempt,
         "startedAt": run.stamp,
     }
-    refusal = _apply_cluster(scope, entry)
+    if machines:
+        status["preexistingMachines"] = machines
+    refusal, applied = _apply_cluster(scope, entry)
+    if not applied and (entry.attempts == 0 or entry.status.get("unchanged")):
+        status["unchanged"] = True  # the live cluster already ran the target: nothing to soak for
+    else:
+        status.pop("unchanged", None)
     event = run.event("ClusterStarted", f"attempt {attempt}", wave=entry.wave, cluster=entry.name)
     entry = scope.write(entry, status, event)
     if refusal is not None:
@@ -102,8 +112,8 @@ def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
     observe_in_flight(scope, entry)
 
 
-def _apply_cluster(scope: Scope, entry: ClusterEntry) -> str | None:
-    """Apply a cluster's desired objects unless the live Cluster holds them; a refusal reason for a downgrade."""
+def _apply_cluster(scope: Scope, entry: ClusterEntry) -> tuple[str | None, bool]:
+    """Apply a cluster's desired objects unless the live Cluster holds them: (a refusal reason, whether applied)."""
     live = scope.informer.workloads.cluster((entry.namespace, entry.name))
     desired = entry.cluster_object()
     if live is not None:
@@ -112,15 +122,15 @@ def _apply_cluster(scope: Scope, entry: ClusterEntry) -> str | None:
             return (
                 f"cluster {entry.name}: Cluster {entry.name}: spec.topology.version: refusing to roll back "
                 f"{current} to {entry.version} (CAPI cannot downgrade a control plane)"
-            )
+            ), False
         if contains(live, desired):
-            return None
+            return None, False
     for obj in entry.spec["objects"]:
         try:
             scope.apply(copy(obj))  # the cached object is shared: the applier gets its own
         except TerminalError as exc:  # rejected for good (an admission webhook…); anything else is retried
-            return f"cluster {entry.name}: {obj['kind']} {obj['metadata']['name']}: apply rejected: {exc}"
-    return None
+            return f"cluster {entry.name}: {obj['kind']} {obj['metadata']['name']}: apply rejected: {exc}", True
+    return None, True
 
 
 def _reapply_if_reverted(scope: Scope, entry: ClusterEntry) -> bool:
@@ -129,7 +139,7 @@ def _reapply_if_reverted(scope: Scope, entry: ClusterEntry) -> bool:
     topology = (live or {}).get("spec", {}).get("topology", {})
     if live is not None and topology.get("version") == entry.version and _class(topology) == entry.class_ref:
         return False
-    refusal = _apply_cluster(scope, entry)
+    refusal, _ = _apply_cluster(scope, entry)
     if refusal is not None:
         scope.finish(entry, ClusterState.FAILED, refusal)
     return refusal is not None

@@ -62,7 +62,11 @@ def _complete(scope: Scope) -> None:
     run.status.completed_at = run.stamp
     totals = [scope.counts(w) for w in run.spec.waves]
     succeeded, failed = sum(c.succeeded for c in totals), sum(c.failed for c in totals)
-    run.event("Completed", f"{succeeded} clusters succeeded, {failed} failed")
+    message = f"{succeeded} clusters succeeded, {failed} failed"
+    if failed:
+        names = [e.name for w in run.spec.waves for e in scope.entries(w.name, ClusterState.FAILED)]
+        message += f" within their waves' failure budgets: {', '.join(names)}"
+    run.event("Completed", message)
 
 
 def start(scope: Scope) -> None:

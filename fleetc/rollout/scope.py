@@ -119,7 +119,7 @@ class Scope:
     def judged(self, entry: ClusterEntry) -> Verdict:
         """The cluster's verdict; from now on a change of that verdict enqueues the rollout."""
         cluster = (entry.namespace, entry.name)
-        target = Target(entry.version, entry.class_ref, entry.started_at)
+        target = Target(entry.version, entry.class_ref, entry.started_at, entry.preexisting, entry.worker_remediations)
         verdict = self.watch.verdict(cluster, target)
         self.watch.watch(self.run.key, cluster, target, verdict)
         return verdict

@@ -7,8 +7,10 @@ A reconcile judges only the clusters that need it, so its cost follows what chan
   is scheduled (through the manager's queue, a moment later, so the many writes CAPI makes to one cluster at one
   instant cost one evaluation); the check recomputes the verdict and, only if its health changed, marks the
   cluster **changed** and enqueues its rollout (a predicate);
-- **deadlines** of control planes not yet healthy sit in a heap per rollout; the reconcile takes those now due and
-  requeues itself for the next one.
+- **progress**: when a watched cluster's finding (what it waits for) last changed, so a cluster that stops
+  progressing fails at its deadline (:class:`~fleetc.rollout.wavegates.progress.ProgressDeadline`);
+- **deadlines** (control planes not yet healthy, clusters not progressing) sit in a heap per rollout; the reconcile
+  takes those now due and requeues itself for the next one.
 Nothing here is authoritative: after a restart the controller makes one full pass per rollout (``synced``) and
 rebuilds it. Caller: :class:`~fleetc.rollout.controller.RolloutController`.
 """
@@ -40,8 +42,11 @@ class Watchlist:
         objects: Callable[[ClusterId], ClusterObjects],
         enqueue: Callable[[ObjectKey], None],
         schedule: Callable[[ClusterId], None] | None = None,
+        now: Callable[[], float] | None = None,
     ) -> None:
         self._objects, self._enqueue = objects, enqueue
+        self._now = now or (lambda: 0.0)
+        self._progress: dict[ClusterId, tuple[Target, str, float]] = {}
         self._schedule = schedule or self.check
         self._scheduled: set[ClusterId] = set()
         self._interest: dict[ClusterId, _Interest] = {}
@@ -60,7 +65,16 @@ class Watchlist:
             return cached[1]
         verdict = evaluate(self._objects(cluster), target)
         self._verdicts[cluster] = (target, verdict)
+        finding = str(verdict.finding)
+        progress = self._progress.get(cluster)
+        if progress is None or progress[:2] != (target, finding):
+            self._progress[cluster] = (target, finding, self._now())
         return verdict
+
+    def progressing_since(self, cluster: ClusterId) -> float:
+        """When the cluster's verdict last changed what it waits for (as far as this process saw)."""
+        progress = self._progress.get(cluster)
+        return progress[2] if progress is not None else self._now()
 
     def watch(self, rollout: ObjectKey, cluster: ClusterId, target: Target, verdict: Verdict) -> None:
         """Act on changes of this cluster's verdict from now on (``verdict`` is the one just acted on)."""
@@ -71,6 +85,7 @@ class Watchlist:
         """Stop watching a cluster (it finished, or its wave's soak ended)."""
         self._interest.pop(cluster, None)
         self._verdicts.pop(cluster, None)
+        self._progress.pop(cluster, None)
         self._by_rollout.get(rollout, set()).discard(cluster)
         self._deadlines.pop((rollout, cluster[1]), None)
 
@@ -79,6 +94,7 @@ class Watchlist:
         for cluster in self._by_rollout.pop(rollout, set()):
             self._interest.pop(cluster, None)
             self._verdicts.pop(cluster, None)
+            self._progress.pop(cluster, None)
         self._changed.pop(rollout, None)
         self._heaps.pop(rollout, None)
         self._deadlines = {k: v for k, v in self._deadlines.items() if k[0] != rollout}
@@ -107,8 +123,9 @@ class Watchlist:
         return self._changed.pop(rollout, set())
 
     def set_deadline(self, rollout: ObjectKey, name: str, at: float) -> None:
-        """Judge the cluster again at ``at`` (its control plane deadline)."""
-        if self._deadlines.get((rollout, name)) == at:
+        """Judge the cluster again at ``at`` (a deadline; the earliest one set since the last judgement counts)."""
+        current = self._deadlines.get((rollout, name))
+        if current is not None and current <= at:
             return
         self._deadlines[(rollout, name)] = at
         heapq.heappush(self._heaps.setdefault(rollout, []), (at, name))

@@ -22,13 +22,14 @@ Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs suc
     failingPools:                       # worker pools whose machines never get a Node
       - cluster: us-prod-1
         pool: general                   # topology name or class of the MachineDeployment
+        machines: 1                     # optional: only the first N machines of the pool (default: all)
     slowBoots:                          # machines that take longer to come up
       - cluster: "eu-*"                 # default "*"
         pool: control-plane             # "control-plane", a worker pool, or "*" (default)
         factor: 3                       # boot time × 3 ...
         # duration: 20m                 # ... or a fixed boot time (exactly one of factor, duration)
     providerErrors:                     # every provider API call fails for a period
-      - from: 10m                       # after the simulation (the provider) started
+      - from: 10m                       # after the rollout started (simulate --base: the rollout, not the base)
         for: 30m
         cluster: "*"                    # default "*"
         message: 503 Service Unavailable  # optional
@@ -37,7 +38,7 @@ Qualifiers of one ``controlPlaneNeverReady`` entry must all hold; several entrie
 Kubernetes-style strings (``90s``, ``10m``, ``1h30m``) or whole seconds.
 
 Command-line flags (see :meth:`Faults.from_flags`): ``--fail-control-plane CLUSTER[@create|@vX.Y.Z|@REVISION]``,
-``--fail-pool CLUSTER/POOL``, ``--slow-boot CLUSTER[/POOL]=FACTORx|DURATION``,
+``--fail-pool CLUSTER/POOL[=N]``, ``--slow-boot CLUSTER[/POOL]=FACTORx|DURATION``,
 ``--provider-errors FROM+FOR[@CLUSTER]``.
 """
 
@@ -46,7 +47,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -93,10 +94,11 @@ class ControlPlaneNeverReady(_Model):
 
 
 class FailingPool(_Model):
-    """Machines of a worker pool never get a Node."""
+    """Machines of a worker pool never get a Node (only the first ``machines`` of them, when given)."""
 
     cluster: str
     pool: str
+    machines: int | None = Field(default=None, ge=1)
 
 
 class SlowBoot(_Model):
@@ -197,11 +199,12 @@ def control_plane_flag(value: str) -> ControlPlaneNeverReady:
 
 
 def pool_flag(value: str) -> FailingPool:
-    """``CLUSTER/POOL``."""
-    cluster, _, pool = value.partition("/")
-    if not cluster or not pool:
-        raise FaultsError(f"--fail-pool {value!r}: expected CLUSTER/POOL")
-    return FailingPool(cluster=cluster, pool=pool)
+    """``CLUSTER/POOL`` or ``CLUSTER/POOL=N`` (only the first N machines of the pool fail)."""
+    target, _, count = value.partition("=")
+    cluster, _, pool = target.partition("/")
+    if not cluster or not pool or (count and not count.isdigit()) or count == "0":
+        raise FaultsError(f"--fail-pool {value!r}: expected CLUSTER/POOL[=N]")
+    return FailingPool(cluster=cluster, pool=pool, machines=int(count) if count else None)
 
 
 def slow_boot_flag(value: str) -> SlowBoot:
@@ -224,6 +227,54 @@ def provider_errors_flag(value: str) -> ProviderErrors:
         return ProviderErrors(start=parse_duration(start), length=parse_duration(length), cluster=cluster or "*")
     except ValueError as exc:
         raise FaultsError(f"--provider-errors {value!r}: expected FROM+FOR[@CLUSTER] ({exc})") from None
+
+
+@dataclass(frozen=True)
+class FleetShape:
+    """What a fault may name in one cluster: its pools (topology names and classes), versions and class revisions."""
+
+    cluster: str
+    pools: frozenset[str]
+    versions: frozenset[str]
+    class_revisions: frozenset[str]
+
+
+def unmatched_faults(faults: Faults, shapes: Sequence[FleetShape]) -> list[str]:
+    """Why each fault entry can never fire on these clusters (empty: every entry names something real).
+
+    A fault that matches nothing would make a green run that tested nothing; callers turn the list into a usage error.
+    """
+    checks: list[tuple[str, Sequence[Any], Callable[[Any, FleetShape], bool], str]] = [
+        ("controlPlaneNeverReady", faults.control_plane_never_ready, _control_plane_in, "cluster"),
+        ("failingPools", faults.failing_pools, lambda e, s: _pool_in(e.pool, s), "worker pool"),
+        ("slowBoots", faults.slow_boots, _slow_boot_in, "cluster or pool"),
+        ("providerErrors", faults.provider_errors, lambda e, s: True, "cluster"),
+    ]
+    return [
+        f"{field} {_describe(entry)}: matches no {what} of the fleet"
+        for field, entries, fits, what in checks
+        for entry in entries
+        if not any(fnmatchcase(shape.cluster, entry.cluster) and fits(entry, shape) for shape in shapes)
+    ]
+
+
+def _control_plane_in(entry: ControlPlaneNeverReady, shape: FleetShape) -> bool:
+    return (entry.version is None or entry.version in shape.versions) and (
+        entry.class_revision is None or entry.class_revision in shape.class_revisions
+    )
+
+
+def _slow_boot_in(entry: SlowBoot, shape: FleetShape) -> bool:
+    return entry.pool in ("*", CONTROL_PLANE_POOL) or _pool_in(entry.pool, shape)
+
+
+def _pool_in(pattern: str, shape: FleetShape) -> bool:
+    return any(fnmatchcase(pool, pattern) for pool in shape.pools)
+
+
+def _describe(entry: _Model) -> str:
+    fields = entry.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+    return ", ".join(f"{k}={v}" for k, v in fields.items())
 
 
 @dataclass(frozen=True)
@@ -288,6 +339,8 @@ class InMemoryProvider:
         :func:`~fleetc.sim.plane.install`, else the time of the first call)."""
         self.default_boot = default_boot or BootProfile()
         self.calls = 0
+        self._failed: dict[tuple[int, str, str, str], set[str]] = {}
+        """Machines a counted ``failingPools`` entry failed, by (entry, namespace, cluster, pool)."""
 
     def provider_id(self, request: MachineRequest) -> str:
         return f"in-memory://{request.machine}"
@@ -339,10 +392,16 @@ class InMemoryProvider:
     def _never_ready(self, request: MachineRequest) -> bool:
         if request.role == CONTROL_PLANE_POOL:
             return any(_control_plane_fails(fault, request) for fault in self.faults.control_plane_never_ready)
-        return any(
-            fnmatchcase(request.cluster, fault.cluster) and _pool_matches(fault.pool, request.pool, request)
-            for fault in self.faults.failing_pools
-        )
+        for index, fault in enumerate(self.faults.failing_pools):
+            if not (fnmatchcase(request.cluster, fault.cluster) and _pool_matches(fault.pool, request.pool, request)):
+                continue
+            if fault.machines is None:
+                return True
+            failed = self._failed.setdefault((index, request.namespace, request.cluster, request.pool), set())
+            if request.machine in failed or len(failed) < fault.machines:
+                failed.add(request.machine)
+                return True
+        return False
 
 
 def _pool_matches(pattern: str, pool: str, request: MachineRequest) -> bool:

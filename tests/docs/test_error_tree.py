@@ -62,7 +62,7 @@ def test_every_error_class_lives_in_core_errors() -> None:
 
 
 def test_exit_codes_follow_the_cli_contract() -> None:
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 5]
     assert {cls.exit_code for cls in _every_error_class().values()} == {
         ExitCode.FINDINGS,
         ExitCode.USAGE,

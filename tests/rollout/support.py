@@ -98,8 +98,9 @@ class FakeCapi:
     A healthy cluster shows ``cp-upgrading`` (progressing), then ``cp-upgraded-workers-upgrading``, then
     ``upgrade-complete`` at its version, ``upgrade_seconds`` after the change. A cluster in ``stuck`` shows
     ``cp-new-machine-never-gets-node`` (a failure signal) after half of that; one in ``silent`` stays at
-    ``cp-upgrading`` forever (no signal: only the controller's deadline fails it). Its bookkeeping lives in the store
-    (kind ``FakeCapiState``), so it survives a snapshot and restore.
+    ``cp-upgrading`` forever (no signal: only the controller's deadline fails it); one in ``stalled`` reaches
+    ``cp-upgraded-workers-upgrading`` and stays there (control plane healthy, workers never done, no signal). Its
+    bookkeeping lives in the store (kind ``FakeCapiState``), so it survives a snapshot and restore.
     """
 
     store: MemoryStore
@@ -107,6 +108,7 @@ class FakeCapi:
     upgrade_seconds: float = 600.0
     stuck: set[str] = field(default_factory=set)
     silent: set[str] = field(default_factory=set)
+    stalled: set[str] = field(default_factory=set)
     enqueue: Callable[[ObjectKey], None] = lambda key: None
     name: str = "fake-capi"
     group: str = "cluster.x-k8s.io"
@@ -150,6 +152,8 @@ class FakeCapi:
         step = self.upgrade_seconds / (len(UPGRADE) - 1)
         if name in self.silent:
             return UPGRADE[0], 0.0, None
+        if name in self.stalled:
+            return (UPGRADE[0], 0.0, step - elapsed) if elapsed < step else (UPGRADE[1], step, None)
         if name in self.stuck:
             return (UPGRADE[0], 0.0, step - elapsed) if elapsed < step else (STUCK, step, None)
         index = min(int(elapsed // step), len(UPGRADE) - 1)

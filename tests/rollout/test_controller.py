@@ -104,6 +104,15 @@ def test_a_control_plane_not_healthy_by_the_deadline_fails_its_cluster() -> None
     assert view.halted and view.halt_reason is not None and canary.reason in view.halt_reason
 
 
+def test_a_cluster_whose_workers_stop_progressing_fails_at_its_progress_deadline() -> None:
+    """Control plane healthy, workers never done, no CAPI failure signal: it must not stay in flight for ever."""
+    _, view = rolled(stalled={"canary-01"})
+    canary = view.clusters[0]
+    assert canary.state is ClusterState.FAILED and view.halted
+    assert canary.reason.startswith("cluster canary-01: no progress for 40m: ")
+    assert seconds(canary.finished_at) == 300 + 2 * CANARY.deadline  # reached the stalled moment 5m in
+
+
 def test_clusters_in_flight_when_the_rollout_halts_are_left_to_finish() -> None:
     harness, view = rolled((WaveDef("early", 4, max_concurrent=2),), stuck={"early-01"})
     assert view.halted
@@ -125,7 +134,9 @@ def test_the_failure_budget_tolerates_that_many_failures() -> None:
     _, view = rolled((wave,), stuck={"broad-03", "broad-11"})
     assert view.phase is Phase.COMPLETE
     assert [c.name for c in view.clusters if c.state is ClusterState.FAILED] == ["broad-03", "broad-11"]
-    assert view.timeline[-1].message == "18 clusters succeeded, 2 failed"
+    assert view.timeline[-1].message == (
+        "18 clusters succeeded, 2 failed within their waves' failure budgets: broad-03, broad-11"
+    )
 
 
 def test_one_failure_over_the_budget_halts() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -234,3 +235,64 @@ def test_condition_messages_are_flattened() -> None:
     assert text("Rolling out 2 replicas\n* Version v1 required\n* DevMachine is not up-to-date") == (
         "Rolling out 2 replicas; Version v1 required; DevMachine is not up-to-date"
     )
+
+
+def _flagged_for_remediation(machine: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    """A MachineHealthCheck flagged the Machine and its owner is about to replace it (as CAPI writes it)."""
+    if name is not None:
+        machine["metadata"]["name"] = name
+    flagged_at = {"lastTransitionTime": "2026-08-11T10:30:00Z"}
+    machine["status"]["conditions"] += [
+        {"type": "HealthCheckSucceeded", "status": "False", "reason": "UnhealthyNode", "message": "Node NotReady"},
+        {"type": "OwnerRemediated", "status": "False", "reason": "WaitingForRemediation", "message": "Waiting"},
+    ]
+    for condition in machine["status"]["conditions"][-2:]:
+        condition.update(flagged_at)
+    return machine
+
+
+WORKER = "eu-prod-1-md-0-bvx5q-hm9rz-5tnwb"
+
+
+def test_a_new_worker_capi_is_replacing_is_routine_churn_not_a_failure() -> None:
+    def remediating(objects: list[dict[str, Any]]) -> None:
+        _flagged_for_remediation(find(objects, "Machine", WORKER))
+
+    verdict = evaluate(edited("upgrade-complete-v1.35.0", remediating), Target(NEW))
+    assert (verdict.health, verdict.control_plane) == (PROGRESSING, HEALTHY)
+
+
+def test_worker_remediations_over_the_cluster_budget_fail_it_even_once_the_machines_are_gone() -> None:
+    """CAPI deletes a flagged worker at once: the remediations a reader remembers count."""
+    objects = fixture("upgrade-complete-v1.35.0")
+    worker = find(objects, "Machine", WORKER)
+    gone = [_flagged_for_remediation(copy.deepcopy(worker), f"{WORKER}-{n}") for n in range(2)]
+    cluster = ClusterObjects.of(objects, remediated=gone)
+    failed = evaluate(cluster, Target(NEW, worker_remediations=1))
+    assert (failed.health, failed.control_plane) == (FAILED, HEALTHY)
+    assert failed.reason == (
+        f"cluster eu-prod-1: Machine {WORKER}-1: HealthCheckSucceeded=False (UnhealthyNode): Node NotReady; "
+        "2 worker Machines remediated in this attempt, over the cluster's budget of 1"
+    )
+    assert evaluate(cluster, Target(NEW, worker_remediations=2)).health is HEALTHY
+    assert evaluate(ClusterObjects.of(objects, remediated=gone[:1]), Target(NEW)).health is HEALTHY  # default: 1
+
+
+def test_remediations_of_workers_from_before_the_attempt_do_not_count() -> None:
+    objects = fixture("upgrade-complete-v1.35.0")
+    gone = [
+        _flagged_for_remediation(copy.deepcopy(find(objects, "Machine", WORKER)), f"{WORKER}-{n}") for n in range(3)
+    ]
+    after = parse_timestamp("2026-08-11T23:00:00Z")
+    names = frozenset(m["metadata"]["name"] for m in gone)
+    verdict = evaluate(ClusterObjects.of(objects, remediated=gone), Target(NEW, since=after, preexisting=names))
+    assert verdict.health is HEALTHY
+
+
+def test_a_kcp_remediation_of_a_machine_that_predates_the_attempt_is_history_once_the_machine_is_gone() -> None:
+    """Resume after a fix: KCP remediates the halted attempt's machine after the retry started, then deletes it."""
+    retry = parse_timestamp("2026-08-11T09:45:00Z")  # the remediation of eu-prod-4-2gsjd-wx7lq came at 09:50:05
+    objects = fixture_objects("create-cp-never-initializes")
+    assert evaluate(objects, Target(NEW, since=retry)).health is FAILED
+    earlier = frozenset({"eu-prod-4-2gsjd-wx7lq"})
+    assert evaluate(objects, Target(NEW, since=retry, preexisting=earlier)).health is PROGRESSING

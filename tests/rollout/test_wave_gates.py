@@ -50,8 +50,14 @@ def _run(hours: float = 12) -> tuple[Harness, dict[str, ClusterState], Phase, st
     return harness, {c.name: c.state for c in view.clusters}, view.phase, view.halt_reason
 
 
-def test_the_built_in_gates_are_the_four_wave_rules() -> None:
-    assert [g.name for g in wavegates.GATES] == ["concurrency", "control-plane-deadline", "failure-budget", "soak"]
+def test_the_built_in_gates_are_the_five_wave_rules() -> None:
+    assert [g.name for g in wavegates.GATES] == [
+        "concurrency",
+        "control-plane-deadline",
+        "progress-deadline",
+        "failure-budget",
+        "soak",
+    ]
 
 
 def test_an_added_hold_gate_keeps_the_next_wave_from_starting(monkeypatch: pytest.MonkeyPatch) -> None:

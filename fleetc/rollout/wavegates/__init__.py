@@ -4,8 +4,8 @@ A gate answers some of five questions the controller asks (:class:`WaveGate`; a 
 has an opinion on, the others answer "no objection"):
 
 - ``free``: how many more clusters of the current wave may start now (:mod:`.concurrency`: ``maxConcurrent``);
-- ``expire``: must a cluster in flight whose control plane is not healthy yet fail now (:mod:`.deadline`:
-  ``controlPlaneDeadlineSeconds``)?
+- ``expire``: must a cluster in flight that is not healthy yet fail now (:mod:`.deadline`:
+  ``controlPlaneDeadlineSeconds``; :mod:`.progress`: no progress for twice that)?
 - ``halt``: must the rollout stop (:mod:`.budget`: more failures than the wave's ``failureBudget``)?
 - ``hold``: must a finished wave wait before the next starts (:mod:`.soak`: ``soakSeconds``)?
 - ``release``: the rollout leaves the finished wave; True when the gate already announced the wave's completion.
@@ -22,9 +22,10 @@ from fleetc.rollout.wavegates.budget import FailureBudget
 from fleetc.rollout.wavegates.concurrency import Concurrency
 from fleetc.rollout.wavegates.deadline import ControlPlaneDeadline
 from fleetc.rollout.wavegates.gate import WaveGate
+from fleetc.rollout.wavegates.progress import ProgressDeadline
 from fleetc.rollout.wavegates.soak import Soak
 
-GATES: tuple[WaveGate, ...] = (Concurrency(), ControlPlaneDeadline(), FailureBudget(), Soak())
+GATES: tuple[WaveGate, ...] = (Concurrency(), ControlPlaneDeadline(), ProgressDeadline(), FailureBudget(), Soak())
 """Every wave gate, in the order the controller consults them."""
 
-__all__ = ["GATES", "Concurrency", "ControlPlaneDeadline", "FailureBudget", "Soak", "WaveGate"]
+__all__ = ["GATES", "Concurrency", "ControlPlaneDeadline", "FailureBudget", "ProgressDeadline", "Soak", "WaveGate"]

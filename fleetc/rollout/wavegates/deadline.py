@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetc.rollout.entries import ClusterEntry
-from fleetc.rollout.gates import Verdict
+from fleetc.rollout.gates import Health, Verdict
 from fleetc.rollout.scope import Scope
 from fleetc.rollout.wavegates.gate import WaveGate
 from fleetc.schema.types import format_duration
@@ -16,6 +16,8 @@ class ControlPlaneDeadline(WaveGate):
 
     def expire(self, scope: Scope, entry: ClusterEntry, verdict: Verdict) -> str | None:
         """The failure reason once the deadline has passed; before it, the deadline is watched."""
+        if entry.control_plane_healthy or verdict.control_plane is Health.HEALTHY:
+            return None
         run = scope.run
         seconds = run.wave_of(entry).control_plane_deadline_seconds
         deadline = (entry.started_at or run.now) + seconds

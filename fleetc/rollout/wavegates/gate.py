@@ -20,7 +20,7 @@ class WaveGate(Protocol):
         return None
 
     def expire(self, scope: Scope, entry: ClusterEntry, verdict: Verdict) -> str | None:
-        """Why ``entry``, in flight with a control plane not healthy yet, fails now; None: it may go on."""
+        """Why ``entry``, in flight and not healthy yet (``verdict``), fails now; None: it may go on."""
         return None
 
     def halt(self, scope: Scope, wave: WaveSpec) -> str | None:

@@ -1,4 +1,8 @@
-"""``soakSeconds``: a finished wave waits that long before the next starts; a cluster failing meanwhile counts."""
+"""``soakSeconds``: a finished wave waits that long before the next starts; a cluster failing meanwhile counts.
+
+A wave with nothing to do (every cluster already ran its target when it started, none failed) does not soak:
+there is nothing new to watch.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ class Soak(WaveGate):
         """Starts the soak when the wave finishes; True until it has lasted ``soakSeconds``."""
         run = scope.run
         if not wave.soak_seconds:
+            return False
+        if run.status.soak_until is None and unchanged(scope, wave):
             return False
         if run.status.soak_until is None:
             run.status.soak_until = timestamp(run.now + wave.soak_seconds)
@@ -48,7 +54,18 @@ class Soak(WaveGate):
         return True
 
 
+def unchanged(scope: Scope, wave: WaveSpec) -> bool:
+    """True when the finished wave changed nothing: every cluster succeeded without anything to apply."""
+    succeeded = scope.entries(wave.name, ClusterState.SUCCEEDED)
+    return (
+        bool(succeeded)
+        and not scope.count(wave.name, ClusterState.FAILED)
+        and all(e.status.get("unchanged") for e in succeeded)
+    )
+
+
 def completed_text(scope: Scope, wave: WaveSpec) -> str:
     """``3 succeeded, 1 failed``: the message of a ``WaveCompleted`` event."""
     counts = scope.counts(wave)
-    return f"{counts.succeeded} succeeded, {counts.failed} failed"
+    text = f"{counts.succeeded} succeeded, {counts.failed} failed"
+    return f"{text}; nothing to do, no soak" if wave.soak_seconds and unchanged(scope, wave) else text
