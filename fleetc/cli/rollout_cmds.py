@@ -31,7 +31,7 @@ from fleetc.render.compile import compile_fleet
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.describe import describe
 from fleetc.schema.validate import validate_tree
-from fleetc.sim.inmemory import Faults, load_faults
+from fleetc.sim.faults import Faults, load_faults
 
 DEFAULT_STATE = ".fleetc/state.json"
 LIVE_EVENTS = 8

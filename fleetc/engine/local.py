@@ -22,7 +22,8 @@ from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.clock import EPOCH, Clock, RealClock, VirtualClock
 from fleetc.runtime.manager import Manager
 from fleetc.runtime.store import Event, MemoryStore, load_state, save_state
-from fleetc.sim.inmemory import Faults, FleetShape, InMemoryProvider, unmatched_faults
+from fleetc.sim.faults import Faults, FleetShape, unmatched_faults
+from fleetc.sim.inmemory import InMemoryProvider
 from fleetc.sim.plane import apply_objects, install
 
 STATE_VERSION = 1

@@ -6,7 +6,7 @@ shows exactly that; this module adds the hint a reviewer needs ("looks like rena
 removed cluster with a created one of identical spec
 (``classRef`` aside), the same name in another namespace first.
 
-Caller: :func:`fleetc.plan.impact.cluster_impacts`.
+Caller: :func:`fleetc.plan.impacts.cluster_impacts`.
 """
 
 from __future__ import annotations

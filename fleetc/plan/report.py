@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from fleetc.core.diagnostics import Diagnostic, has_errors
 from fleetc.plan import policy
 from fleetc.plan.diff import FieldDiffer, ObjectChange, diff_sets
-from fleetc.plan.impact import ClusterImpact, Effect, cluster_impacts, revision_index
+from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.impacts import cluster_impacts, revision_index
 from fleetc.plan.revisions import RevisionChange, pair_revisions
 from fleetc.plan.rollout_order import RolloutPlan, rollout_order
 from fleetc.plan.snapshot import Side, SideFailure, Snapshot

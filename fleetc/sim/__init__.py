@@ -12,7 +12,7 @@ status fields and conditions a real management cluster shows (the shapes of
 - :mod:`~fleetc.sim.machinedeployment` / :mod:`~fleetc.sim.machineset` — rolling update;
 - :mod:`~fleetc.sim.machine` — Machine lifecycle (bootstrap → infrastructure → Node) and status;
 - :mod:`~fleetc.sim.mhc` — MachineHealthCheck (node start-up timeout, unhealthy conditions);
-- :mod:`~fleetc.sim.infra` / :mod:`~fleetc.sim.inmemory` — the infrastructure provider
+- :mod:`~fleetc.sim.infra` / :mod:`~fleetc.sim.inmemory` / :mod:`~fleetc.sim.faults` — the infrastructure provider
   interface and the bundled in-memory provider with fault injection;
 - :mod:`~fleetc.sim.plane` — :func:`install` and :func:`apply_objects`.
 
@@ -20,14 +20,9 @@ Everything is deterministic for a given seed on a virtual clock.
 """
 
 from fleetc.core.errors import FaultsError, ProviderAPIError
+from fleetc.sim.faults import Faults, load_faults, parse_faults
 from fleetc.sim.infra import InfrastructureProvider, MachineBoot, MachineRequest
-from fleetc.sim.inmemory import (
-    BootProfile,
-    Faults,
-    InMemoryProvider,
-    load_faults,
-    parse_faults,
-)
+from fleetc.sim.inmemory import BootProfile, InMemoryProvider
 from fleetc.sim.plane import SimulatedPlane, apply_objects, install
 
 __all__ = [
