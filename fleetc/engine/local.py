@@ -21,7 +21,8 @@ from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.clock import EPOCH, Clock, RealClock, VirtualClock
 from fleetc.runtime.manager import Manager
-from fleetc.runtime.store import Event, MemoryStore, load_state, save_state
+from fleetc.runtime.memory import MemoryStore, load_state, save_state
+from fleetc.runtime.store import Event
 from fleetc.sim.faults import Faults, FleetShape, unmatched_faults
 from fleetc.sim.inmemory import InMemoryProvider
 from fleetc.sim.plane import apply_objects, install

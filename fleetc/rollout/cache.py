@@ -11,7 +11,7 @@ deletions alike), so a reconcile never lists or rescans the fleet:
 - :class:`RolloutIndex`: the ClusterRollouts of each FleetRollout by wave, with counts per state, the set in
   flight and a cursor over the pending ones.
 Caller: :class:`~fleetc.rollout.controller.RolloutController`, which owns one of each.
-A :class:`~fleetc.runtime.store.MemoryStore` delivers events synchronously, so the cache reflects a write as soon
+A :class:`~fleetc.runtime.memory.MemoryStore` delivers events synchronously, so the cache reflects a write as soon
 as it returns; a store restored in place (``restore`` emits no events) needs :meth:`Informer.resync`. Cached objects
 are shared and never modified: whoever needs to change one works on a copy.
 """

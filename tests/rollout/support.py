@@ -37,7 +37,8 @@ from fleetc.rollout.gates import ClusterObjects
 from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP
 from fleetc.runtime.clock import EPOCH, VirtualClock
 from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch
-from fleetc.runtime.store import Event, MemoryStore, copy
+from fleetc.runtime.memory import MemoryStore
+from fleetc.runtime.store import Event, copy
 from tests.upstream.reference import reference
 
 FIXTURES = reference().capi_status

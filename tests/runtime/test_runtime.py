@@ -17,7 +17,7 @@ from fleetc.runtime.manager import (
     WorkQueue,
     owner_of,
 )
-from fleetc.runtime.store import MemoryStore
+from fleetc.runtime.memory import MemoryStore
 
 GROUP = "example.io"
 

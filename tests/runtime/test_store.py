@@ -10,12 +10,8 @@ import pytest
 from fleetc.core.errors import AlreadyExists, Conflict, NotFound
 from fleetc.core.keys import ObjectKey
 from fleetc.runtime.clock import VirtualClock
-from fleetc.runtime.store import (
-    Event,
-    MemoryStore,
-    load_state,
-    save_state,
-)
+from fleetc.runtime.memory import MemoryStore, load_state, save_state
+from fleetc.runtime.store import Event
 
 
 def cluster(name: str = "a", **spec: Any) -> dict[str, Any]:

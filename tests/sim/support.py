@@ -22,7 +22,8 @@ from fleetc.render.compile import compile_fleet
 from fleetc.render.crds import CrdSchemas
 from fleetc.runtime.clock import EPOCH, VirtualClock
 from fleetc.runtime.manager import Manager
-from fleetc.runtime.store import Event, MemoryStore
+from fleetc.runtime.memory import MemoryStore
+from fleetc.runtime.store import Event
 from fleetc.schema.validate import validate_tree
 from fleetc.sim import Faults, InMemoryProvider, SimulatedPlane, apply_objects, install
 from tests.builders import FleetBuilder, cluster_doc

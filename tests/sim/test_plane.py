@@ -7,7 +7,7 @@ import json
 from fleetc.core.keys import ObjectKey
 from fleetc.runtime.clock import VirtualClock
 from fleetc.runtime.manager import Manager
-from fleetc.runtime.store import MemoryStore
+from fleetc.runtime.memory import MemoryStore
 from fleetc.sim import InMemoryProvider, apply_objects, install
 from tests.sim.support import CAPI, Plane, is_true, manifests, small_fleet
 
