@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from fleetc.contract.timestamps import timestamp
 from fleetc.core.errors import NotFound
 from fleetc.core.keys import Manifest, ObjectKey
@@ -28,7 +30,9 @@ from fleetc.rollout.desired import ClusterPlan
 from fleetc.runtime.kube import KubeStore, connect
 from fleetc.runtime.store import copy
 from tests.kube.support import KubeApi
-from tests.rollout.support import CLASS, CLASS_OBJECT, NEW, OLD, SETTLED, cluster_manifest, fixture
+from tests.rollout.support import CLASS, NEW, OLD, SETTLED, cluster_manifest, fixture
+
+CLASS_FILE = Path(__file__).parents[1] / "golden/example-build/classes/standard-local-sim-cd2777/class.yaml"
 
 CAPI = "cluster.x-k8s.io"
 UPGRADING = "cp-upgrading"
@@ -63,8 +67,14 @@ def plan(namespace: str, waves: list[tuple[str, int, int]], version: str = NEW) 
                  failure_budget=0)  # fmt: skip
         for w, size, most in waves
     )
-    klass = {**CLASS_OBJECT, "metadata": {"name": CLASS, "namespace": namespace}}
-    return RolloutPlan("acme", namespace, "rev-1", specs, tuple(clusters), (klass,))
+    return RolloutPlan("acme", namespace, "rev-1", specs, tuple(clusters), class_revision(namespace))
+
+
+def class_revision(namespace: str) -> tuple[Manifest, ...]:
+    """The namespace and a class revision as fleetc compiles them (a golden build's ClusterClass and templates)."""
+    documents = yaml.safe_load_all(CLASS_FILE.read_text())
+    moved = [{**d, "metadata": {**d["metadata"], "namespace": namespace}} for d in documents]
+    return ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, *moved)
 
 
 def _substitute(value: Any, table: dict[str, str], began: str) -> Any:
