@@ -25,7 +25,7 @@ def controller_group() -> None:
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Kubeconfig file (default: "
               "KUBECONFIG, ~/.kube/config, then the pod's service account).")  # fmt: skip
 @click.option("--context", help="Kubeconfig context (default: current-context).")
-@click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True, help="The controller's namespace (its Lease).")
+@click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True, help="The controller's namespace (Lease).")
 @click.option("--lease-name", default=NAME, show_default=True, help="The Lease the replicas elect a leader on.")
 @click.option("--identity", default="", help="This replica's name in the Lease (default: POD_NAME, else host_random).")
 @click.option("--lease-duration", type=float, default=15.0, show_default=True,

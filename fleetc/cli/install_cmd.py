@@ -1,4 +1,4 @@
-"""``fleetc install --print``: the manifests that install fleetc's CRDs and controller (:mod:`fleetc.engine.install`)."""
+"""``fleetc install --print``: the manifests installing fleetc's CRDs and controller (:mod:`fleetc.engine.install`)."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ from fleetc.rollout.model import API_VERSION, CLUSTER_ROLLOUT, FLEET_ROLLOUT, GR
 from fleetc.runtime.clock import RealClock
 from fleetc.runtime.kube import KubeStore, connect
 from fleetc.runtime.manager import Manager
-from fleetc.runtime.store import Event
+from fleetc.runtime.store import Event, Store
 
 COMPONENT = "fleetc-controller"
 LOOP_SECONDS = 0.5
@@ -147,14 +147,14 @@ def parse_addr(addr: str) -> tuple[str, int]:
     host, _, port = addr.rpartition(":")
     if not port.isdigit():
         raise ValueError(f"health address {addr!r}: expected HOST:PORT or :PORT")
-    return host or "0.0.0.0", int(port)  # noqa: S104 (probes come from the kubelet, off the pod's address)
+    return host or "0.0.0.0", int(port)
 
 
 def serve_health(addr: str, health: Health) -> ThreadingHTTPServer:
     """Start serving /healthz and /readyz on a daemon thread."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             checks = {"/healthz": health.live, "/readyz": health.ready, "/livez": health.live}
             check = checks.get(self.path.split("?")[0])
             ok, text = check() if check else (False, "not found")
@@ -163,7 +163,7 @@ def serve_health(addr: str, health: Health) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(text.encode() + b"\n")
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the http.server API)
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(parse_addr(addr), Handler)
@@ -181,7 +181,7 @@ class EventRecorder:
     leader that sends an Event its predecessor already sent gets AlreadyExists and moves on. On start, entries older
     than ``since`` are taken as already reported (a leader that died may have missed the newest few)."""
 
-    def __init__(self, store: KubeStore, identity: str, since: float) -> None:
+    def __init__(self, store: Store, identity: str, since: float) -> None:
         self._store, self._identity, self._since = store, identity, since
         self._seen: dict[ObjectKey, int] = {}
         self._pending: list[Manifest] = []
@@ -283,8 +283,6 @@ class ControllerStore(KubeStore):
         return super().list(group, kind, namespace, labels)
 
 
-
-
 def kube_applier(store: KubeStore) -> Apply:
     """Server-side apply as field manager ``fleetc``, taking over fields another manager set (the controller is the
     authority for the fields it applies). A request the server rejects as invalid fails the cluster for good."""
@@ -350,7 +348,8 @@ def run_controller(options: ControllerOptions, stop: threading.Event | None = No
 def _lead(run: ControllerRun) -> int:
     options, elector = run.options, run.elector
     clock = RealClock()
-    store = run.store = ControllerStore(connect(options.kubeconfig, options.context, impersonate=options.impersonate).api)
+    api = connect(options.kubeconfig, options.context, impersonate=options.impersonate).api
+    store = run.store = ControllerStore(api)
     manager = run.manager = Manager(store, clock)
     run.recorder = recorder = EventRecorder(store, elector.config.identity, clock.now() - 2 * options.lease_duration)
     try:

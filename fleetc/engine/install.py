@@ -30,7 +30,6 @@ from pydantic import BaseModel
 
 from fleetc.contract.vocabulary import (
     BOOTSTRAP_GROUP,
-    CAPI_GROUP,
     CLUSTER,
     CLUSTER_CLASS,
     CONTROL_PLANE_GROUP,
@@ -246,8 +245,12 @@ def controller_objects(namespace: str, image: str, replicas: int = 2) -> list[Ma
             "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": NAME},
             "subjects": subject,
         },
-        {"apiVersion": f"{rbac}/v1", "kind": "Role", "metadata": {**meta, "namespace": namespace},
-         "rules": lease_rules()},  # fmt: skip
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "Role",
+            "metadata": {**meta, "namespace": namespace},
+            "rules": lease_rules(),
+        },
         {
             "apiVersion": f"{rbac}/v1",
             "kind": "RoleBinding",
@@ -265,8 +268,16 @@ def deployment(namespace: str, image: str, labels: dict[str, str], replicas: int
     container = {
         "name": "controller",
         "image": image,
-        "args": ["controller", "run", "--namespace", namespace, "--log-format", "json",
-                 "--health-addr", f":{HEALTH_PORT}"],  # fmt: skip
+        "args": [
+            "controller",
+            "run",
+            "--namespace",
+            namespace,
+            "--log-format",
+            "json",
+            "--health-addr",
+            f":{HEALTH_PORT}",
+        ],
         "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
         "ports": [{"name": "health", "containerPort": HEALTH_PORT}],
         "livenessProbe": probe,

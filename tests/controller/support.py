@@ -8,6 +8,7 @@ versions substituted) through the status subresource: ``cp-upgrading`` at once, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -63,8 +64,9 @@ def plan(namespace: str, waves: list[tuple[str, int, int]], version: str = NEW) 
         for order, name in enumerate(f"{wave}-{i:02d}" for i in range(1, size + 1))
     ]
     specs = tuple(
-        WaveSpec(name=w, size=size, max_concurrent=most, soak_seconds=0, control_plane_deadline_seconds=600,
-                 failure_budget=0)  # fmt: skip
+        WaveSpec(
+            name=w, size=size, max_concurrent=most, soak_seconds=0, control_plane_deadline_seconds=600, failure_budget=0
+        )
         for w, size, most in waves
     )
     return RolloutPlan("acme", namespace, "rev-1", specs, tuple(clusters), class_revision(namespace))
@@ -139,10 +141,8 @@ class CapiPlayer:
             written.append(self._write(obj))
         for stale in set(shown.names) - set(written):
             kind, _, object_name = stale.partition("/")
-            try:
+            with contextlib.suppress(NotFound):
                 self.store.delete(ObjectKey(_GROUPS.get(kind, CAPI), kind, self.namespace, object_name))
-            except NotFound:
-                pass
         shown.names = written
 
     def _write(self, obj: Manifest) -> str:

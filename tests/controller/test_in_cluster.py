@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,10 +65,10 @@ def drive(store: KubeStore, player: CapiPlayer, key: ObjectKey, *, timeout: floa
         store.wait(0.2)
 
 
-def events(api: KubeApi, namespace: str) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = json.loads(api.kubectl("get", "events", "-n", namespace, "-o", "json").stdout)[
-        "items"
-    ]
+def events(api: KubeApi, namespace: str) -> list[dict[str, Any]]:
+    """The Kubernetes Events in a namespace, as kubectl lists them."""
+    listed: dict[str, Any] = json.loads(api.kubectl("get", "events", "-n", namespace, "-o", "json").stdout)
+    found: list[dict[str, Any]] = listed["items"]
     return found
 
 
@@ -119,7 +120,8 @@ def test_a_rollout_runs_as_the_installed_service_account_without_a_403(
     assert reasons.count("ClusterStarted") == 4 and reasons.count("ClusterSucceeded") == 4
     assert {"RolloutStarted", "WaveStarted", "Completed"} <= set(reasons)
     started = next(e for e in recorded if e["reason"] == "ClusterStarted" and "canary-01" in str(e["message"]))
-    assert started["involvedObject"] == {**started["involvedObject"], "kind": "ClusterRollout", "name": "acme-canary-01"}
+    involved = started["involvedObject"]
+    assert involved == {**involved, "kind": "ClusterRollout", "name": "acme-canary-01"}
     assert {e["reportingInstance"] for e in recorded} == {"solo"}
 
     assert controller.terminate() == 0
@@ -134,7 +136,7 @@ def test_the_service_account_may_do_only_what_the_controller_does(
 
     def can(*args: str) -> bool:
         result = kube_api.kubectl("auth", "can-i", *args, "--as", user, check=False)
-        return result.stdout.strip() == "yes"
+        return bool(result.stdout.strip() == "yes")
 
     allowed = [
         ("list", "fleetrollouts.fleetc.io", "-A"),
@@ -212,10 +214,10 @@ def test_two_controllers_one_leader_and_a_kill_9_mid_wave_hands_over_within_the_
     assert taken_over is not None and taken_over <= lease + 3 * lease / 6 + 1.5, taken_over
     view = read_rollout(store, key)
     assert view is not None and view.phase is Phase.COMPLETE
-    for cluster in view.clusters:
-        assert cluster.state is ClusterState.SUCCEEDED and cluster.attempts == 1, cluster
-        entry = store.read(ObjectKey("fleetc.io", "ClusterRollout", kube_namespace, f"acme-{cluster.name}"))
-        assert [e["type"] for e in entry["status"]["events"]].count("ClusterStarted") == 1, cluster.name
+    for shown in view.clusters:
+        assert shown.state is ClusterState.SUCCEEDED and shown.attempts == 1, shown
+        entry = store.read(ObjectKey("fleetc.io", "ClusterRollout", kube_namespace, f"acme-{shown.name}"))
+        assert [e["type"] for e in entry["status"]["events"]].count("ClusterStarted") == 1, shown.name
     assert lease_holder(kube_api, system_namespace)["leaseTransitions"] >= 1
     assert [line for line in standby.lines() if line["msg"].startswith("leading")]
     assert standby.terminate() == 0
