@@ -10,7 +10,9 @@ import sys
 import click
 
 from fleetc.cli.build_cmd import build
+from fleetc.cli.controller_cmd import controller_group
 from fleetc.cli.diff_cmd import diff
+from fleetc.cli.install_cmd import install
 from fleetc.cli.plan_cmd import plan
 from fleetc.cli.rollout_cmds import apply, rollout_group, simulate, status
 from fleetc.cli.validate_cmd import validate
@@ -40,6 +42,8 @@ cli.add_command(rollout_group, name="rollout")
 cli.add_command(status)
 cli.add_command(diff)
 cli.add_command(plan)
+cli.add_command(install)
+cli.add_command(controller_group, name="controller")
 
 
 def main() -> None:

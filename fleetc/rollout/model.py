@@ -149,6 +149,9 @@ class RolloutStatus(ApiModel):
     prerequisites: str | None = None
     started_at: str | None = None
     completed_at: str | None = None
+    conditions: list[dict[str, Any]] = Field(
+        default_factory=list, description="Progressing, Halted and Complete (metav1.Condition)."
+    )
 
 
 class ObjectMeta(ApiModel):

@@ -16,6 +16,7 @@ Caller: :class:`fleetc.rollout.controller.RolloutController`.
 from __future__ import annotations
 
 from fleetc.rollout import wavegates
+from fleetc.rollout.conditions import rollout_conditions
 from fleetc.rollout.model import ClusterState, Phase, RolloutSpec, RolloutStatus, WaveSpec
 from fleetc.rollout.reconcile_clusters import start_cluster
 from fleetc.rollout.scope import Scope
@@ -95,6 +96,8 @@ def save(scope: Scope) -> None:
     elif was is Phase.PAUSED and phase is not Phase.PAUSED and status.revision == run.original.get("revision"):
         run.event("Resumed", wave=status.wave)
     status.phase = phase
+    previous = run.original.get("conditions", [])
+    status.conditions = rollout_conditions(status, previous, stamp=run.stamp, generation=status.observed_generation)
     data = status.dump()
     if data != run.original:
         scope.store.update_status({**run.rollout, "status": data})

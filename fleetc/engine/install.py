@@ -1,0 +1,320 @@
+"""What ``fleetc install --print`` prints: fleetc's CRDs, a ServiceAccount, least-privilege RBAC and a Deployment.
+
+The RBAC rules are derived from what the controller's code paths do (:func:`controller_rules`), not written by hand:
+
+- fleetc's own kinds (:mod:`fleetc.rollout.model`): read through informers (get, list, watch); the FleetRollout's and
+  ClusterRollouts' status written through the status subresource (update ``…/status``); nothing else;
+- the CAPI objects of a workload cluster (:data:`fleetc.contract.vocabulary.WORKLOAD_KINDS`): list and watch (the
+  gates read them from informer caches); the ``Cluster`` also get, create and patch (server-side apply; the store
+  reads the object first to report what the apply did);
+- the objects a FleetRevision applies before any cluster (namespaces, ClusterClasses, kubeadm templates and every
+  infrastructure provider's templates from :data:`fleetc.render.providers.registry.IMPLEMENTATIONS`): get, create,
+  patch;
+- Kubernetes Events about rollouts: create;
+- in the controller's own namespace only, its Lease (:mod:`fleetc.engine.leader`): create, and get and update of
+  that one name.
+Everything else is denied (the ServiceAccount cannot read Secrets, for instance).
+
+The CRDs here are a small stand-in rendered from the pydantic models (structural schemas, the status subresource,
+printer columns, short names) until the project's CRD renderer lands. Callers: ``fleetc install``
+(:mod:`fleetc.cli.install_cmd`) and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from fleetc.contract.vocabulary import (
+    BOOTSTRAP_GROUP,
+    CLUSTER,
+    CLUSTER_CLASS,
+    CONTROL_PLANE_GROUP,
+    INFRASTRUCTURE_GROUP,
+    WORKLOAD_KINDS,
+)
+from fleetc.core.keys import Manifest
+from fleetc.engine.leader import LEASE_GROUP
+from fleetc.render.providers.registry import IMPLEMENTATIONS
+from fleetc.rollout.model import (
+    API_VERSION,
+    CLUSTER_ROLLOUT,
+    FLEET_REVISION,
+    FLEET_ROLLOUT,
+    GROUP,
+    ClusterRollout,
+    FleetRevision,
+    FleetRollout,
+)
+
+NAME = "fleetc-controller"
+"""The ServiceAccount, ClusterRole, Role, Deployment and Lease are all called this."""
+DEFAULT_NAMESPACE = "fleetc-system"
+DEFAULT_IMAGE = "ghcr.io/fleetc/fleetc:latest"
+"""The controller image; any image with fleetc installed whose entry point runs ``fleetc`` will do (``--image``)."""
+HEALTH_PORT = 8081
+READ = ("get", "list", "watch")
+INFORM = ("list", "watch")
+APPLY = ("create", "get", "patch")
+"""Server-side apply creates or patches; KubeStore reads the object first to say what the apply did."""
+
+Rule = dict[str, Any]
+
+
+def plural(kind: str) -> str:
+    """The resource name of a kind, as every kind fleetc touches is named (lower case plus ``s``, ``es`` after s)."""
+    lower = kind.lower()
+    return lower + "es" if lower.endswith("s") else lower + "s"
+
+
+def applied_kinds() -> list[tuple[str, str]]:
+    """(group, kind) of every object the controller applies: a FleetRevision's prerequisites and the Cluster."""
+    kinds = {("", "Namespace"), CLUSTER_CLASS, CLUSTER}
+    kinds |= {(CONTROL_PLANE_GROUP, "KubeadmControlPlaneTemplate"), (BOOTSTRAP_GROUP, "KubeadmConfigTemplate")}
+    for provider in IMPLEMENTATIONS:
+        kinds |= {(INFRASTRUCTURE_GROUP, provider.kinds.cluster_template),
+                  (INFRASTRUCTURE_GROUP, provider.kinds.machine_template)}  # fmt: skip
+    return sorted(kinds)
+
+
+def controller_rules() -> list[Rule]:
+    """The ClusterRole's rules: exactly what the controller does anywhere in the cluster (see the module docstring)."""
+    verbs: dict[tuple[str, str], set[str]] = {}
+
+    def allow(group: str, resource: str, wanted: Iterable[str]) -> None:
+        verbs.setdefault((group, resource), set()).update(wanted)
+
+    for kind in (FLEET_ROLLOUT, CLUSTER_ROLLOUT, FLEET_REVISION):
+        allow(GROUP, plural(kind), READ)
+    for kind in (FLEET_ROLLOUT, CLUSTER_ROLLOUT):
+        allow(GROUP, plural(kind) + "/status", ("update",))
+    for group, kind in WORKLOAD_KINDS:
+        allow(group, plural(kind), INFORM)
+    for group, kind in applied_kinds():
+        allow(group, plural(kind), APPLY)
+    allow("", "events", ("create",))
+    return _grouped(verbs)
+
+
+def lease_rules(name: str = NAME) -> list[Rule]:
+    """The Role's rules in the controller's namespace: its own Lease."""
+    return [
+        {"apiGroups": [LEASE_GROUP], "resources": ["leases"], "verbs": ["create"]},
+        {"apiGroups": [LEASE_GROUP], "resources": ["leases"], "resourceNames": [name], "verbs": ["get", "update"]},
+    ]
+
+
+def _grouped(verbs: dict[tuple[str, str], set[str]]) -> list[Rule]:
+    """One rule per (group, verb set), resources sorted: short and stable output."""
+    by_group: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (group, resource), wanted in sorted(verbs.items()):
+        by_group.setdefault((group, tuple(sorted(wanted))), []).append(resource)
+    return [
+        {"apiGroups": [group], "resources": sorted(resources), "verbs": list(wanted)}
+        for (group, wanted), resources in sorted(by_group.items())
+    ]
+
+
+# --- CRDs ------------------------------------------------------------------------------------------------------------
+
+_KEEP = ("type", "description", "enum", "items", "properties", "required", "minimum", "maximum", "format")
+
+
+def structural(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema as a Kubernetes structural schema: references inlined, ``X | None`` as X, free-form
+    maps and ``Any`` as preserved unknown fields, titles and defaults dropped."""
+    if "$ref" in schema:
+        return structural(defs[schema["$ref"].rpartition("/")[2]], defs)
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        chosen = structural(options[0], defs) if len(options) == 1 else {"x-kubernetes-preserve-unknown-fields": True}
+        return {**chosen, **({"description": schema["description"]} if "description" in schema else {})}
+    result: dict[str, Any] = {k: v for k, v in schema.items() if k in _KEEP}
+    if "const" in schema:
+        result["type"] = "string"
+    if "type" not in result:
+        return {**result, "x-kubernetes-preserve-unknown-fields": True}
+    if "properties" in result:
+        result["properties"] = {k: structural(v, defs) for k, v in result["properties"].items()}
+    if "items" in result:
+        result["items"] = structural(result["items"], defs)
+    extra = schema.get("additionalProperties")
+    if result["type"] == "object" and "properties" not in result:
+        if isinstance(extra, dict) and extra.get("type") in ("string", "integer", "boolean", "number"):
+            result["additionalProperties"] = {"type": extra["type"]}
+        else:
+            result["x-kubernetes-preserve-unknown-fields"] = True
+    return result
+
+
+def _columns(kind: str) -> list[dict[str, Any]]:
+    age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+    if kind == FLEET_ROLLOUT:
+        progress = '.status.conditions[?(@.type=="Progressing")].message'
+        return [
+            {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+            {"name": "Wave", "type": "string", "jsonPath": ".status.wave"},
+            {"name": "Progress", "type": "string", "jsonPath": progress},
+            {"name": "Revision", "type": "string", "jsonPath": ".spec.revision", "priority": 1},
+            age,
+        ]
+    if kind == CLUSTER_ROLLOUT:
+        return [
+            {"name": "Cluster", "type": "string", "jsonPath": ".spec.cluster.name"},
+            {"name": "Wave", "type": "string", "jsonPath": ".spec.wave"},
+            {"name": "State", "type": "string", "jsonPath": ".status.state"},
+            {"name": "Attempts", "type": "integer", "jsonPath": ".status.attempts", "priority": 1},
+            age,
+        ]
+    return [{"name": "Revision", "type": "string", "jsonPath": ".spec.revision"}, age]
+
+
+_SHORT_NAMES = {FLEET_ROLLOUT: ["fro"], CLUSTER_ROLLOUT: ["cro"], FLEET_REVISION: ["frev"]}
+
+
+def crd(model: type[BaseModel], kind: str) -> Manifest:
+    """The CustomResourceDefinition of one of fleetc's kinds, from its pydantic model."""
+    schema = model.model_json_schema(by_alias=True)
+    defs = schema.get("$defs", {})
+    properties = {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": structural(schema["properties"]["spec"], defs),
+    }
+    if "status" in schema["properties"]:
+        properties["status"] = structural(schema["properties"]["status"], defs)
+    version: dict[str, Any] = {
+        "name": API_VERSION.rpartition("/")[2],
+        "served": True,
+        "storage": True,
+        "schema": {"openAPIV3Schema": {"type": "object", "properties": properties}},
+        "additionalPrinterColumns": _columns(kind),
+    }
+    if "status" in properties:
+        version["subresources"] = {"status": {}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural(kind)}.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural(kind),
+                "singular": kind.lower(),
+                "shortNames": _SHORT_NAMES[kind],
+                "categories": ["fleetc"],
+            },
+            "versions": [version],
+        },
+    }
+
+
+def crds() -> list[Manifest]:
+    """The CRDs of FleetRollout, ClusterRollout and FleetRevision."""
+    return [
+        crd(FleetRollout, FLEET_ROLLOUT),
+        crd(ClusterRollout, CLUSTER_ROLLOUT),
+        crd(FleetRevision, FLEET_REVISION),
+    ]
+
+
+# --- the controller --------------------------------------------------------------------------------------------------
+
+
+def controller_objects(namespace: str, image: str, replicas: int = 2) -> list[Manifest]:
+    """Namespace, ServiceAccount, ClusterRole(+Binding), Role(+Binding) for the Lease, and the Deployment."""
+    labels = {"app.kubernetes.io/name": "fleetc", "app.kubernetes.io/component": "controller"}
+    meta = {"name": NAME, "labels": labels}
+    subject = [{"kind": "ServiceAccount", "name": NAME, "namespace": namespace}]
+    rbac = "rbac.authorization.k8s.io"
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {**meta, "namespace": namespace}},
+        {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": meta, "rules": controller_rules()},
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": meta,
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": NAME},
+            "subjects": subject,
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "Role",
+            "metadata": {**meta, "namespace": namespace},
+            "rules": lease_rules(),
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "RoleBinding",
+            "metadata": {**meta, "namespace": namespace},
+            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": NAME},
+            "subjects": subject,
+        },
+        deployment(namespace, image, labels, replicas),
+    ]
+
+
+def deployment(namespace: str, image: str, labels: dict[str, str], replicas: int) -> Manifest:
+    """Two replicas of ``fleetc controller run`` (one leads, one stands by), probed on /healthz and /readyz."""
+    probe = {"httpGet": {"path": "/healthz", "port": "health"}, "periodSeconds": 10}
+    container = {
+        "name": "controller",
+        "image": image,
+        "args": [
+            "controller",
+            "run",
+            "--namespace",
+            namespace,
+            "--log-format",
+            "json",
+            "--health-addr",
+            f":{HEALTH_PORT}",
+        ],
+        "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+        "ports": [{"name": "health", "containerPort": HEALTH_PORT}],
+        "livenessProbe": probe,
+        "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": "health"}},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": NAME, "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": NAME,
+                    "terminationGracePeriodSeconds": 30,
+                    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [container],
+                },
+            },
+        },
+    }
+
+
+def install_objects(namespace: str = DEFAULT_NAMESPACE, image: str = DEFAULT_IMAGE) -> list[Manifest]:
+    """Everything ``fleetc install`` creates, in apply order (CRDs first)."""
+    return [*crds(), *controller_objects(namespace, image)]
+
+
+def render(objects: Iterable[Manifest]) -> str:
+    """Multi-document YAML for ``kubectl apply -f -``."""
+    return yaml.safe_dump_all(list(objects), sort_keys=False, default_flow_style=False)

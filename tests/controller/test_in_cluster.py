@@ -1,0 +1,223 @@
+"""``fleetc install`` and ``fleetc controller run`` on a real API server, the controller acting as its ServiceAccount.
+
+The install output is applied with kubectl; the controller runs as a subprocess impersonating the ServiceAccount the
+install created; the test plays the pipeline (submits the rollout as admin) and CAPI (writes status fixtures).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetc.core.errors import ForbiddenError
+from fleetc.core.keys import ObjectKey
+from fleetc.engine.install import NAME
+from fleetc.rollout import ClusterState, Phase, read_rollout, settled, submit
+from fleetc.runtime.kube import KubeStore, connect
+from tests.controller.support import (
+    CAPI,
+    CapiPlayer,
+    ControllerProcess,
+    admin_store,
+    install,
+    lease_holder,
+    plan,
+    service_account,
+)
+from tests.kube.support import KubeApi
+from tests.rollout.support import NEW
+
+SYSTEM = "fleetc-controller-test"
+
+
+@pytest.fixture(scope="module")
+def system_namespace(kube_api: KubeApi) -> str:
+    """fleetc installed once for these tests, its controller's namespace."""
+    install(kube_api, SYSTEM)
+    return SYSTEM
+
+
+@pytest.fixture
+def processes(kube_api: KubeApi, system_namespace: str) -> Iterator[list[ControllerProcess]]:
+    """Controller processes a test starts; killed afterwards, and the Lease deleted, so the next test starts clean."""
+    started: list[ControllerProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+        print(f"--- {process.identity} ---\n{process.log.read_text()}")  # shown when the test fails
+    kube_api.kubectl("delete", "lease", NAME, "-n", system_namespace, "--ignore-not-found")
+
+
+def drive(store: KubeStore, player: CapiPlayer, key: ObjectKey, *, timeout: float = 120.0,
+          until: object = None) -> None:  # fmt: skip
+    """Play CAPI until the rollout settles (or ``until()`` holds)."""
+    deadline = time.monotonic() + timeout
+    done = until if callable(until) else (lambda: settled(store, key))
+    while not done():
+        assert time.monotonic() < deadline, f"not done within {timeout} s: {store.find(key)}"
+        player.step()
+        store.wait(0.2)
+
+
+def events(api: KubeApi, namespace: str) -> list[dict[str, Any]]:
+    """The Kubernetes Events in a namespace, as kubectl lists them."""
+    listed: dict[str, Any] = json.loads(api.kubectl("get", "events", "-n", namespace, "-o", "json").stdout)
+    found: list[dict[str, Any]] = listed["items"]
+    return found
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_a_rollout_runs_as_the_installed_service_account_without_a_403(
+    kube_api: KubeApi, kube_namespace: str, system_namespace: str, processes: list[ControllerProcess], tmp_path: Path
+) -> None:
+    store = admin_store(kube_api, kube_namespace)
+    player = CapiPlayer(store, kube_namespace, upgrade_seconds=1.0)
+    desired = plan(kube_namespace, [("canary", 1, 1), ("rest", 3, 2)])
+    for cluster in desired.clusters:
+        player.seed(cluster.name)
+    key = submit(store, desired)
+    controller = ControllerProcess.start(kube_api, system_namespace, "solo", tmp_path,
+                                         impersonate=service_account(system_namespace))  # fmt: skip
+    processes.append(controller)
+    port = controller.health_port()
+    drive(store, player, key)
+
+    view = read_rollout(store, key)
+    assert view is not None and view.phase is Phase.COMPLETE
+    assert {c.state for c in view.clusters} == {ClusterState.SUCCEEDED}
+    for cluster in desired.clusters:
+        live = store.read(ObjectKey(CAPI, "Cluster", kube_namespace, cluster.name))
+        assert live["spec"]["topology"]["version"] == NEW
+    log = controller.lines()
+    assert all({"ts", "level", "logger", "msg"} <= set(line) for line in log)
+    assert not [line for line in log if "forbidden" in json.dumps(line).lower() or line["level"] == "error"]
+    conditions = {c["type"]: c for c in store.read(key)["status"]["conditions"]}
+    assert (conditions["Complete"]["status"], conditions["Complete"]["reason"]) == ("True", "Completed")
+    assert conditions["Complete"]["message"] == "4 clusters succeeded, 0 failed"
+    assert (conditions["Progressing"]["status"], conditions["Halted"]["status"]) == ("False", "False")
+    assert get(port, "/healthz") == (200, "ok\n")
+    assert get(port, "/readyz") == (200, "leader\n")
+
+    deadline = time.monotonic() + 10
+    recorded = events(kube_api, kube_namespace)
+    while sum(e["reason"] == "Completed" for e in recorded) < 1 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        recorded = events(kube_api, kube_namespace)
+    reasons = [e["reason"] for e in recorded]
+    assert reasons.count("ClusterStarted") == 4 and reasons.count("ClusterSucceeded") == 4
+    assert {"RolloutStarted", "WaveStarted", "Completed"} <= set(reasons)
+    started = next(e for e in recorded if e["reason"] == "ClusterStarted" and "canary-01" in str(e["message"]))
+    involved = started["involvedObject"]
+    assert involved == {**involved, "kind": "ClusterRollout", "name": "acme-canary-01"}
+    assert {e["reportingInstance"] for e in recorded} == {"solo"}
+
+    assert controller.terminate() == 0
+    released = lease_holder(kube_api, system_namespace)
+    assert "holderIdentity" not in released and released["leaseDurationSeconds"] == 1
+
+
+def test_the_service_account_may_do_only_what_the_controller_does(
+    kube_api: KubeApi, kube_namespace: str, system_namespace: str
+) -> None:
+    user = service_account(system_namespace)
+
+    def can(*args: str) -> bool:
+        result = kube_api.kubectl("auth", "can-i", *args, "--as", user, check=False)
+        return bool(result.stdout.strip() == "yes")
+
+    allowed = [
+        ("list", "fleetrollouts.fleetc.io", "-A"),
+        ("update", "fleetrollouts.fleetc.io", "--subresource=status", "-n", kube_namespace),
+        ("update", "clusterrollouts.fleetc.io", "--subresource=status", "-n", kube_namespace),
+        ("watch", "machines.cluster.x-k8s.io", "-A"),
+        ("patch", "clusters.cluster.x-k8s.io", "-n", kube_namespace),
+        ("patch", "clusterclasses.cluster.x-k8s.io", "-n", kube_namespace),
+        ("create", "kubeadmcontrolplanetemplates.controlplane.cluster.x-k8s.io", "-n", kube_namespace),
+        ("create", "events", "-n", kube_namespace),
+        ("update", f"leases/{NAME}", "-n", system_namespace),
+    ]
+    denied = [
+        ("get", "secrets", "-n", kube_namespace),
+        ("list", "secrets", "-A"),
+        ("get", "configmaps", "-n", system_namespace),
+        ("delete", "clusters.cluster.x-k8s.io", "-n", kube_namespace),
+        ("update", "fleetrollouts.fleetc.io", "-n", kube_namespace),
+        ("create", "fleetrollouts.fleetc.io", "-n", kube_namespace),
+        ("patch", "machines.cluster.x-k8s.io", "-n", kube_namespace),
+        ("create", "pods", "-n", kube_namespace),
+        ("update", "leases/someone-else", "-n", system_namespace),
+        ("create", "leases", "-n", kube_namespace),
+    ]
+    assert [a for a in allowed if not can(*a)] == []
+    assert [d for d in denied if can(*d)] == []
+    kube_api.kubectl("create", "secret", "generic", "kubeconfig", "-n", kube_namespace, "--from-literal=k=v")
+    as_controller = connect(kube_api.kubeconfig, kube_api.context, impersonate=user)
+    with pytest.raises(ForbiddenError) as denied_read:
+        as_controller.read(ObjectKey("", "Secret", kube_namespace, "kubeconfig"))
+    assert "secrets" in str(denied_read.value) and "get" in str(denied_read.value)
+
+
+def test_two_controllers_one_leader_and_a_kill_9_mid_wave_hands_over_within_the_lease(
+    kube_api: KubeApi, kube_namespace: str, system_namespace: str, processes: list[ControllerProcess], tmp_path: Path
+) -> None:
+    lease = 3.0
+    store = admin_store(kube_api, kube_namespace)
+    player = CapiPlayer(store, kube_namespace, upgrade_seconds=1.5)
+    desired = plan(kube_namespace, [("canary", 1, 1), ("rest", 6, 1)])
+    for cluster in desired.clusters:
+        player.seed(cluster.name)
+    user = service_account(system_namespace)
+    for identity in ("ctl-a", "ctl-b"):
+        processes.append(ControllerProcess.start(kube_api, system_namespace, identity, tmp_path, lease=lease,
+                                                 impersonate=user))  # fmt: skip
+    deadline = time.monotonic() + 30
+    while lease_holder(kube_api, system_namespace).get("holderIdentity") is None:
+        assert time.monotonic() < deadline, "nobody took the lease"
+        time.sleep(0.2)
+    leader_name = lease_holder(kube_api, system_namespace)["holderIdentity"]
+    leader, standby = sorted(processes, key=lambda p: p.identity != leader_name)
+    key = submit(store, desired)
+
+    def mid_wave() -> bool:
+        view = read_rollout(store, key)
+        rest = [c for c in view.clusters if c.wave == "rest"] if view else []
+        done = sum(c.state is ClusterState.SUCCEEDED for c in rest)
+        return done >= 2 and any(c.state is ClusterState.IN_FLIGHT for c in rest)
+
+    drive(store, player, key, until=mid_wave)
+    assert {e["reportingInstance"] for e in events(kube_api, kube_namespace)} <= {leader.identity}
+    assert not [line for line in standby.lines() if line["msg"].startswith("leading")]
+    leader.kill()
+    killed = time.monotonic()
+    taken_over = None
+
+    def handed_over() -> bool:
+        nonlocal taken_over
+        if taken_over is None and lease_holder(kube_api, system_namespace).get("holderIdentity") == standby.identity:
+            taken_over = time.monotonic() - killed
+        return settled(store, key)
+
+    drive(store, player, key, until=handed_over)
+    assert taken_over is not None and taken_over <= lease + 3 * lease / 6 + 1.5, taken_over
+    view = read_rollout(store, key)
+    assert view is not None and view.phase is Phase.COMPLETE
+    for shown in view.clusters:
+        assert shown.state is ClusterState.SUCCEEDED and shown.attempts == 1, shown
+        entry = store.read(ObjectKey("fleetc.io", "ClusterRollout", kube_namespace, f"acme-{shown.name}"))
+        assert [e["type"] for e in entry["status"]["events"]].count("ClusterStarted") == 1, shown.name
+    assert lease_holder(kube_api, system_namespace)["leaseTransitions"] >= 1
+    assert [line for line in standby.lines() if line["msg"].startswith("leading")]
+    assert standby.terminate() == 0
