@@ -7,7 +7,7 @@ import pytest
 
 from fleetc.engine.leader import ElectionConfig, LeaderElector, next_record, record_of
 from fleetc.runtime.clock import VirtualClock
-from fleetc.runtime.store import MemoryStore
+from fleetc.runtime.memory import MemoryStore
 
 CONFIG = {"namespace": "fleetc-system", "name": "fleetc-controller", "lease_duration": 15.0,
           "renew_deadline": 10.0, "retry_period": 2.0}  # fmt: skip
