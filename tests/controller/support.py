@@ -33,7 +33,8 @@ from fleetc.runtime.store import copy
 from tests.kube.support import KubeApi
 from tests.rollout.support import CLASS, NEW, OLD, SETTLED, cluster_manifest, fixture
 
-CLASS_FILE = Path(__file__).parents[1] / "golden/example-build/classes/standard-local-sim-cd2777/class.yaml"
+CLASS_FILE = next((Path(__file__).parents[1] / "golden/example-build/classes").glob("standard-local-sim-*/class.yaml"))
+"""The example fleet's dev-inmemory class revision, as built (its hash changes with the class)."""
 
 CAPI = "cluster.x-k8s.io"
 UPGRADING = "cp-upgrading"
