@@ -55,3 +55,17 @@ def test_backoff_is_jittered_and_bounded() -> None:
     assert all(0 <= d <= 2.0 for d in delays)
     assert len(set(delays)) > 100
     assert max(backoff(1, 0.1, 2.0) for _ in range(50)) <= 0.1
+
+
+def test_the_cache_keeps_objects_without_managed_fields() -> None:
+    managed = [{"manager": "fleetc", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}}]
+    listed, watched = cm("a", 5, v="1"), cm("b", 6, v="2")
+    listed["metadata"]["managedFields"] = managed
+    watched["metadata"]["managedFields"] = managed
+    cache = InformerCache()
+    events = cache.replace([listed], "5")
+    cache.observe("ADDED", watched)
+    assert [e[1]["metadata"].get("managedFields") for e in events] == [None]
+    assert [o["metadata"].get("managedFields") for o in cache.list()] == [None, None]
+    assert [o["data"] for o in cache.list()] == [{"v": "1"}, {"v": "2"}]
+    assert listed["metadata"]["managedFields"] == managed  # the caller's object is left as it was

@@ -27,7 +27,7 @@ from typing import Any
 
 from fleetc.core.errors import Conflict, NotFound
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.informer import Informer, InformerCache, Message, RelistMessage, WatchMessage
+from fleetc.runtime.informer import Informer, InformerCache, Message, RelistMessage, WatchMessage, trimmed
 from fleetc.runtime.kube.api import APPLY_PATCH, MERGE_PATCH, Api, Call, Resource
 from fleetc.runtime.store import (
     CONFLICT_RETRIES,
@@ -115,8 +115,9 @@ class KubeStore:
         if isinstance(message, RelistMessage):
             return self._deliver(cache.replace(message.items, message.resource_version))
         assert isinstance(message, WatchMessage)
-        kind = cache.observe(message.type, message.object)
-        return kind is not None and self._deliver([(kind, message.object)])
+        obj = trimmed(message.object)
+        kind = cache.observe(message.type, obj)
+        return kind is not None and self._deliver([(kind, obj)])
 
     def _deliver(self, events: builtins.list[tuple[EventType, Manifest]]) -> bool:
         for kind, obj in events:
@@ -133,6 +134,7 @@ class KubeStore:
         key = ObjectKey.of(obj)
         cache = self._caches.get((key.group, key.kind))
         if cache is not None:
+            obj = trimmed(obj)
             kind = cache.observe("MODIFIED", obj)
             if kind is not None:
                 self._deliver([(kind, obj)])
