@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from fleetc.rollout import crds
 from fleetc.rollout.model import ClusterRollout, FleetRevision, FleetRollout
@@ -36,7 +37,8 @@ def test_every_schema_node_is_typed_and_uses_only_structural_keywords() -> None:
 
 
 def test_each_kind_keeps_the_fields_of_its_model() -> None:
-    for definition, model in zip(crds.crds(), (FleetRollout, ClusterRollout, FleetRevision), strict=True):
+    models: tuple[type[BaseModel], ...] = (FleetRollout, ClusterRollout, FleetRevision)
+    for definition, model in zip(crds.crds(), models, strict=True):
         schema = definition["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
         assert set(schema["properties"]) == {f.alias or n for n, f in model.model_fields.items()}
         assert definition["spec"]["names"]["kind"] == model.model_fields["kind"].default

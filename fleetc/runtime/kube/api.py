@@ -249,7 +249,10 @@ class Api:
         with self._lock:
             responses = list(self._open)
         for response in responses:
-            response.shutdown()
+            try:
+                response.shutdown()
+            except RuntimeError:  # the stream ended meanwhile and its connection went back to the pool
+                continue
 
 
 def _decoded(data: bytes) -> Manifest:
