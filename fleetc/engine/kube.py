@@ -26,6 +26,8 @@ from fleetc.rollout.model import FLEET_ROLLOUT, GROUP
 from fleetc.runtime.clock import Clock, RealClock
 from fleetc.runtime.kube import KubeStore
 from fleetc.runtime.manager import Manager
+from fleetc.sim.inmemory import Faults, InMemoryProvider
+from fleetc.sim.plane import install as install_simulation
 
 POLL_SECONDS = 1.0
 """How often a waiting ``apply`` looks at the rollout (progress output); watch events wake it sooner."""
@@ -61,6 +63,39 @@ def open_plane(store: KubeStore, *, controllers: bool = True, force: bool = Fals
     manager = Manager(store, clock)
     if controllers:
         rollout.install(manager, applier(store, force=force))
+    return KubePlane(store, clock, manager)
+
+
+SIMULATED_KINDS = (
+    ("", "Namespace"),
+    ("cluster.x-k8s.io", "Cluster"),
+    ("cluster.x-k8s.io", "ClusterClass"),
+    ("cluster.x-k8s.io", "Machine"),
+    ("cluster.x-k8s.io", "MachineDeployment"),
+    ("cluster.x-k8s.io", "MachineHealthCheck"),
+    ("cluster.x-k8s.io", "MachineSet"),
+    ("controlplane.cluster.x-k8s.io", "KubeadmControlPlane"),
+    ("controlplane.cluster.x-k8s.io", "KubeadmControlPlaneTemplate"),
+    ("bootstrap.cluster.x-k8s.io", "KubeadmConfigTemplate"),
+    ("infrastructure.cluster.x-k8s.io", "DevCluster"),
+    ("infrastructure.cluster.x-k8s.io", "DevClusterTemplate"),
+    ("infrastructure.cluster.x-k8s.io", "DevMachineTemplate"),
+)
+"""What the simulated CAPI controllers read: informed before they start (their cache lists the store's kinds once)."""
+
+
+def open_simulated_plane(
+    store: KubeStore, *, speed: float = 600.0, seed: int = 0, faults: Faults | None = None
+) -> KubePlane:
+    """The simulated CAPI controllers (:mod:`fleetc.sim`) and the rollout controller over a real API server, so a
+    whole simulated rollout happens through it (``kubectl get clusters,fleetrollouts -A`` shows it). Real time ×
+    ``speed``: a virtual clock would run ahead of the watch events the server has not delivered yet."""
+    clock = RealClock(speed)
+    for group, kind in SIMULATED_KINDS:
+        store.inform(group, kind)
+    manager = Manager(store, clock)
+    install_simulation(manager, InMemoryProvider(seed=seed, faults=faults or Faults(), start=clock.now()), seed=seed)
+    rollout.install(manager, applier(store))
     return KubePlane(store, clock, manager)
 
 
