@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from fleetc.core.errors import StoreError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.kube import KubeStore
 from tests.kube.support import CAPI, KubeApi, store_on
@@ -55,6 +56,7 @@ class CapiPlayer:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="capi-player", daemon=True)
         self.errors: list[str] = []
+        self.retried: list[str] = []
 
     def __enter__(self) -> CapiPlayer:
         self._thread.start()
@@ -76,7 +78,10 @@ class CapiPlayer:
             while not self._stop.is_set():
                 store.wait(0.2)
                 for cluster in store.list(CAPI, "Cluster", self.namespace):
-                    self._play(store, cluster)
+                    try:
+                        self._play(store, cluster)
+                    except StoreError as exc:  # a write raced another writer: played again on the next pass
+                        self.retried.append(f"{cluster['metadata']['name']}: {type(exc).__name__}: {exc}")
             store.close()
         except Exception as exc:  # shown by the tests, which assert that there were none
             self.errors.append(f"{type(exc).__name__}: {exc}")
