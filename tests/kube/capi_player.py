@@ -11,9 +11,11 @@ runs in a thread with its own store, woken by real watch events.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +35,8 @@ _STRIP = ("uid", "resourceVersion", "creationTimestamp", "generation", "ownerRef
 
 
 def _fixture(name: str, cluster: str, namespace: str) -> list[Manifest]:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # A second ahead, rounded up: a failure signal must not read as older than the attempt it fails (whole seconds).
+    now = datetime.fromtimestamp(math.ceil(time.time()) + 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     objects = []
     for path in sorted((reference().capi_status / name).glob("*.yaml")):
         text = path.read_text().replace("eu-prod-1", cluster).replace("eu-prod-4", cluster)
@@ -52,6 +55,7 @@ class CapiPlayer:
         self.shown: dict[str, str] = {}
         self._api = api
         self._seen: dict[tuple[str, int], float] = {}
+        self._played: dict[str, int] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="capi-player", daemon=True)
@@ -84,24 +88,26 @@ class CapiPlayer:
                         self.retried.append(f"{cluster['metadata']['name']}: {type(exc).__name__}: {exc}")
             store.close()
         except Exception as exc:  # shown by the tests, which assert that there were none
-            self.errors.append(f"{type(exc).__name__}: {exc}")
+            self.errors.append("".join(traceback.format_exception(exc)))
 
     def _play(self, store: KubeStore, cluster: Manifest) -> None:
         name, generation = cluster["metadata"]["name"], int(cluster["metadata"]["generation"])
         with self._lock:
             if name in self.held:
                 return
-        if (cluster.get("status") or {}).get("observedGeneration") == generation:
+        if self._played.get(name) == generation:
             return
         first = self._seen.setdefault((name, generation), time.monotonic())
         if time.monotonic() - first < self.delay:
             return
         scenario = STUCK if name in self.stuck else HEALTHY
-        for obj in _fixture(scenario, name, self.namespace):
-            if obj["kind"] == "Cluster":
-                self._cluster_status(store, cluster, obj["status"])
-            else:
+        objects = _fixture(scenario, name, self.namespace)
+        for obj in objects:
+            if obj["kind"] != "Cluster":
                 _write(store, obj)
+        [shown] = [obj for obj in objects if obj["kind"] == "Cluster"]
+        self._cluster_status(store, cluster, shown["status"])  # last, as CAPI's summary follows its objects
+        self._played[name] = generation
         self.shown[name] = scenario
 
     def _cluster_status(self, store: KubeStore, cluster: Manifest, status: dict[str, Any]) -> None:

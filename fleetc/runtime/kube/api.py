@@ -251,7 +251,7 @@ class Api:
         for response in responses:
             try:
                 response.shutdown()
-            except RuntimeError:  # the stream ended meanwhile and its connection went back to the pool
+            except (RuntimeError, OSError):  # the stream ended meanwhile (connection back in the pool, socket closed)
                 continue
 
 
