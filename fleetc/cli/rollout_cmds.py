@@ -1,9 +1,11 @@
-"""``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
+"""``fleetc apply``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
 
-All of them run on the embedded management plane (:mod:`fleetc.engine.local`): simulated CAPI
-controllers over in-memory machines. Exit codes: 0 complete (clusters that failed within their waves' failure budgets
-are named in the result), 1 findings, 2 usage, 3 halted, 4 state file not writable, 5 unfinished (paused, or it
-stopped progressing).
+With ``--local`` (``apply``) or by default (the others) they run on the embedded management plane
+(:mod:`fleetc.engine.local`): simulated CAPI controllers over in-memory machines, state in a file. With
+``--context`` / ``--kubeconfig`` they work on a real management cluster (:mod:`fleetc.cli.management`).
+Exit codes: 0 complete (clusters that failed within their waves' failure budgets are named in the result),
+1 findings (a rejected dry run), 2 usage, 3 halted, 4 state file not writable or API server unreachable,
+5 unfinished (paused, or it stopped progressing).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rich.live import Live
 from rich.text import Text
 
 from fleetc import rollout
-from fleetc.cli import rollout_reports
+from fleetc.cli import management, rollout_reports
 from fleetc.cli.errors import handle_errors
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError
@@ -30,6 +32,7 @@ from fleetc.load.sources import SourceTree
 from fleetc.render.compile import compile_fleet
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.describe import describe
+from fleetc.schema.model import Fleet
 from fleetc.schema.validate import validate_tree
 from fleetc.sim.faults import Faults, load_faults
 
@@ -103,12 +106,16 @@ def _writable(state: Path) -> Path:
 
 
 def _plan(tree: SourceTree) -> RolloutPlan:
+    return _compiled(tree)[0]
+
+
+def _compiled(tree: SourceTree) -> tuple[RolloutPlan, Fleet]:
     result = validate_tree(tree)
     if not result.ok or result.fleet is None:
         for diagnostic in result.diagnostics:
             click.echo(str(diagnostic))
         raise InvalidFleetError(f"{tree.label}: the fleet is not valid; nothing rolled out")
-    return rollout.plan_rollout(compile_fleet(result.fleet))
+    return rollout.plan_rollout(compile_fleet(result.fleet)), result.fleet
 
 
 def _root(root: str | None) -> Path:
@@ -150,6 +157,21 @@ def _finish(views: list[tuple[str, RolloutView]]) -> None:
 @click.command()
 @click.argument("root", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--local", "local_plane", is_flag=True, help="Roll out on the embedded, simulated management plane.")
+@management.target_options
+@click.option(
+    "--dry-run",
+    type=click.Choice(["server"]),
+    help="Management cluster: send every object with dryRun=All and report what the API server rejects (exit 1).",
+)
+@click.option("--detach", is_flag=True, help="Management cluster: submit the rollout and exit (the in-cluster "
+              "controller carries it out).")  # fmt: skip
+@click.option("--force-conflicts", is_flag=True, help="Take over fields another field manager owns.")
+@click.option(
+    "--allow-delete",
+    is_flag=True,
+    help="Delete the clusters this revision decommissions (removed from the spec after being marked "
+    "decommission: true). Without it such a revision is refused, exit 1, before anything is applied.",
+)
 @click.option(
     "--state",
     type=click.Path(dir_okay=False),
@@ -166,29 +188,40 @@ def _finish(views: list[tuple[str, RolloutView]]) -> None:
     help="Simulated seconds per real second; 0 runs in virtual time (as fast as possible, reproducible).",
 )
 @click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
-@click.option(
-    "--allow-delete",
-    is_flag=True,
-    help="Delete the clusters this revision decommissions (removed from the spec after being marked "
-    "decommission: true). Without it such a revision is refused, exit 1, before anything is applied.",
-)
 @fault_options
 @handle_errors
 def apply(
     root: str | None,
     local_plane: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    dry_run: str | None,
+    detach: bool,
+    force_conflicts: bool,
+    allow_delete: bool,
     state: str,
     speed: float,
     seed: int | None,
-    allow_delete: bool,
     **kwargs: Any,
 ) -> None:
-    """Roll the fleet out wave by wave, halting when a control plane fails to come up."""
-    if not local_plane:
-        raise click.UsageError("only --local (the embedded management plane) is available in this version")
+    """Roll the fleet out wave by wave, halting when a control plane fails to come up.
+
+    --local runs it on the embedded, simulated plane; --context/--kubeconfig on a real management cluster."""
+    target = management.Target(kubeconfig, context)
+    if local_plane and target.chosen:
+        raise click.UsageError("--local and --context/--kubeconfig exclude each other")
+    if not local_plane and not target.chosen:
+        raise click.UsageError("say where to roll out: --local (embedded plane) or --context/--kubeconfig")
+    if local_plane and (dry_run or detach or force_conflicts):
+        raise click.UsageError("--dry-run, --detach and --force-conflicts need a management cluster (--context)")
     faults = _faults(kwargs)
-    state_path = _writable(Path(state))
     fleet_root = _root(root)
+    if target.chosen:
+        plan, fleet = _compiled(open_tree(fleet_root, Path.cwd(), None))
+        management.apply(target, plan, fleet, dry_run=dry_run is not None, detach=detach, force=force_conflicts,
+                         label=fleet_root.name, allow_delete=allow_delete)  # fmt: skip
+        return
+    state_path = _writable(Path(state))
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
     local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
@@ -199,11 +232,14 @@ def apply(
         return
     pace = f"{speed:g}× real time" if speed else "virtual time"
     console.print(f"applying {fleet_root.name} on the embedded plane (simulated CAPI, {pace})", markup=False)
-    if console.is_terminal:
-        with Live(console=console, refresh_per_second=4, transient=True) as live:
-            view = local.roll_out(plane, plan, on_step=lambda: _show_live(plane, plan, live), allow_delete=allow_delete)
-    else:
-        view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console), allow_delete=allow_delete)
+    with local.running(plane):
+        if console.is_terminal:
+            with Live(console=console, refresh_per_second=4, transient=True) as live:
+                view = local.roll_out(
+                    plane, plan, on_step=lambda: _show_live(plane, plan, live), allow_delete=allow_delete
+                )
+        else:
+            view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console), allow_delete=allow_delete)
     console.print()
     rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
     _finish([("apply", view)])
@@ -245,26 +281,47 @@ def simulate(root: str | None, base: str | None, seed: int, output: str, **kwarg
 
 @click.group()
 def rollout_group() -> None:
-    """Inspect and steer the rollout on the embedded plane."""
+    """Inspect and steer the rollout (embedded plane, or a management cluster with --context/--kubeconfig)."""
 
 
 def _state_option(command: F) -> F:
     return click.option(
         "--state",
-        type=click.Path(exists=True, dir_okay=False),
+        type=click.Path(dir_okay=False),
         default=DEFAULT_STATE,
         show_default=True,
         help="The embedded plane's state file.",
     )(command)
 
 
+def _remote_options(command: F) -> F:
+    """``--context``/``--kubeconfig`` and which rollout there (``--namespace``, ``--fleet``; default: the only one)."""
+    command = click.option("--fleet", help="Management cluster: the fleet whose rollout to use.")(command)
+    command = click.option("--namespace", "-n", help="Management cluster: the rollout's namespace.")(command)
+    return management.target_options(command)
+
+
+def _existing(state: str) -> Path:
+    path = Path(state)
+    if not path.is_file():
+        raise click.BadParameter(f"File {state!r} does not exist.", param_hint="'--state'")
+    return path
+
+
 @rollout_group.command("status")
 @_state_option
+@_remote_options
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def rollout_status(state: str, output: str) -> None:
+def rollout_status(
+    state: str, kubeconfig: str | None, context: str | None, namespace: str | None, fleet: str | None, output: str
+) -> None:
     """Waves, clusters and the timeline of the rollout."""
-    plane = local.open_plane(state=Path(state), controllers=False)
+    target = management.Target(kubeconfig, context)
+    if target.chosen:
+        management.status(target, namespace, fleet, output)
+        return
+    plane = local.open_plane(state=_existing(state), controllers=False)
     view = local.view_of(plane, local.only_rollout(plane))
     if output == "json":
         click.echo(rollout_reports.json_result([("status", view)], plane.seed))
@@ -274,29 +331,53 @@ def rollout_status(state: str, output: str) -> None:
 
 @rollout_group.command("pause")
 @_state_option
+@_remote_options
 @handle_errors
-def rollout_pause(state: str) -> None:
-    """Start no further clusters (clusters in flight finish)."""
-    plane = local.open_plane(state=_writable(Path(state)), controllers=False)
-    rollout.pause(plane.store, local.only_rollout(plane))
-    plane.save()
+def rollout_pause(
+    state: str, kubeconfig: str | None, context: str | None, namespace: str | None, fleet: str | None
+) -> None:
+    """Start no further clusters (clusters in flight finish); a running apply honours it."""
+    target = management.Target(kubeconfig, context)
+    if target.chosen:
+        management.pause(target, namespace, fleet)
+        return
+    _existing(state)
+    local.steer(_writable(Path(state)), rollout.pause)
     click.echo("paused: no further cluster starts until fleetc rollout resume")
 
 
 @rollout_group.command("resume")
 @_state_option
+@_remote_options
 @click.option(
     "--speed", type=float, default=0.0, callback=_speed, help="Run in real time × SPEED (default 0: virtual time)."
 )
 @fault_options
 @handle_errors
-def rollout_resume(state: str, speed: float | None, **kwargs: Any) -> None:
+def rollout_resume(
+    state: str,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    fleet: str | None,
+    speed: float | None,
+    **kwargs: Any,
+) -> None:
     """Lift a pause or a halt (failed clusters of the current wave are retried) and run to the end."""
-    plane = local.open_plane(state=_writable(Path(state)), faults=_faults(kwargs), speed=speed or None)
+    target = management.Target(kubeconfig, context)
+    if target.chosen:
+        management.resume(target, namespace, fleet)
+        return
+    path = _writable(_existing(state))
+    if local.steer(path, rollout.resume, only_if_running=True):
+        click.echo("resumed: the running fleetc apply --local carries on")
+        return
+    plane = local.open_plane(state=path, faults=_faults(kwargs), speed=speed or None)
     key = local.only_rollout(plane)
-    rollout.resume(plane.store, key)
-    settled = local.run_until_settled(plane, key)
-    plane.save()
+    with local.running(plane):
+        rollout.resume(plane.store, key)
+        settled = local.run_until_settled(plane, key)
+        plane.save()
     view = local.view_of(plane, key, settled)
     rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
     _finish([("resume", view)])
@@ -304,11 +385,23 @@ def rollout_resume(state: str, speed: float | None, **kwargs: Any) -> None:
 
 @click.command()
 @click.argument("cluster", required=False)
-@click.option("--state", type=click.Path(exists=True, dir_okay=False), default=DEFAULT_STATE, show_default=True)
+@click.option("--state", type=click.Path(dir_okay=False), default=DEFAULT_STATE, show_default=True)
+@_remote_options
 @handle_errors
-def status(cluster: str | None, state: str) -> None:
+def status(
+    cluster: str | None,
+    state: str,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    fleet: str | None,
+) -> None:
     """A cluster's CAPI objects as a tree (like clusterctl describe), or every cluster's rollout state."""
-    plane = local.open_plane(state=Path(state), controllers=False)
+    target = management.Target(kubeconfig, context)
+    if target.chosen:
+        management.cluster_status(target, cluster, namespace, fleet)
+        return
+    plane = local.open_plane(state=_existing(state), controllers=False)
     console = rollout_reports.console()
     view = local.view_of(plane, local.only_rollout(plane))
     if cluster is None:

@@ -18,6 +18,7 @@ unfinished: paused, or stopped progressing) are results, not errors: no class ca
     │   ├── Conflict             1  update with a stale resourceVersion
     │   ├── FieldConflict        1  a server-side apply would take fields another field manager owns
     │   ├── ForbiddenError       1  RBAC denied a request (names verb, resource, namespace and the missing rule)
+    │   ├── Rejected             1  the API server refused an object as invalid (CRD schema, CEL rules: ``causes``)
     │   └── ServerError          1  the API server kept answering 429/5xx after every retry
     ├── TerminalError            1  a reconcile failed for good: the runtime does not retry it
     ├── TransientError           1  a reconcile failed for now: the runtime retries it (after ``delay``)
@@ -136,6 +137,15 @@ class ForbiddenError(StoreError):
 def policy_rule(verb: str, group: str, resource: str) -> str:
     """A ready-to-paste RBAC PolicyRule (YAML list item) allowing ``verb`` on ``group``/``resource``."""
     return f'- apiGroups: ["{group}"]\n  resources: ["{resource}"]\n  verbs: ["{verb}"]'
+
+
+class Rejected(StoreError):
+    """The API server refused an object as invalid (HTTP 422: CRD schema, CEL rules, admission); ``causes`` holds
+    one ``field: message`` line per reason it gave."""
+
+    def __init__(self, message: str, causes: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message, self.causes = message, causes or []
 
 
 class ServerError(StoreError):

@@ -15,9 +15,9 @@ The RBAC rules are derived from what the controller's code paths do (:func:`cont
   that one name.
 Everything else is denied (the ServiceAccount cannot read Secrets, for instance).
 
-The CRDs here are a small stand-in rendered from the pydantic models (structural schemas, the status subresource,
-printer columns, short names) until the project's CRD renderer lands. Callers: ``fleetc install``
-(:mod:`fleetc.cli.install_cmd`) and the tests.
+The CRDs are :func:`fleetc.rollout.crds.crds` (structural schemas from the pydantic models, the status
+subresource, printer columns, short names). Callers: ``fleetc install`` (:mod:`fleetc.cli.install_cmd`) and the
+tests.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
 from fleetc.contract.vocabulary import (
     BOOTSTRAP_GROUP,
@@ -39,15 +38,12 @@ from fleetc.contract.vocabulary import (
 from fleetc.core.keys import Manifest
 from fleetc.engine.leader import LEASE_GROUP
 from fleetc.render.providers.registry import IMPLEMENTATIONS
+from fleetc.rollout.crds import crds
 from fleetc.rollout.model import (
-    API_VERSION,
     CLUSTER_ROLLOUT,
     FLEET_REVISION,
     FLEET_ROLLOUT,
     GROUP,
-    ClusterRollout,
-    FleetRevision,
-    FleetRollout,
 )
 
 NAME = "fleetc-controller"
@@ -115,113 +111,6 @@ def _grouped(verbs: dict[tuple[str, str], set[str]]) -> list[Rule]:
     return [
         {"apiGroups": [group], "resources": sorted(resources), "verbs": list(wanted)}
         for (group, wanted), resources in sorted(by_group.items())
-    ]
-
-
-# --- CRDs ------------------------------------------------------------------------------------------------------------
-
-_KEEP = ("type", "description", "enum", "items", "properties", "required", "minimum", "maximum", "format")
-
-
-def structural(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """A pydantic JSON schema as a Kubernetes structural schema: references inlined, ``X | None`` as X, free-form
-    maps and ``Any`` as preserved unknown fields, titles and defaults dropped."""
-    if "$ref" in schema:
-        return structural(defs[schema["$ref"].rpartition("/")[2]], defs)
-    if "anyOf" in schema:
-        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
-        chosen = structural(options[0], defs) if len(options) == 1 else {"x-kubernetes-preserve-unknown-fields": True}
-        return {**chosen, **({"description": schema["description"]} if "description" in schema else {})}
-    result: dict[str, Any] = {k: v for k, v in schema.items() if k in _KEEP}
-    if "const" in schema:
-        result["type"] = "string"
-    if "type" not in result:
-        return {**result, "x-kubernetes-preserve-unknown-fields": True}
-    if "properties" in result:
-        result["properties"] = {k: structural(v, defs) for k, v in result["properties"].items()}
-    if "items" in result:
-        result["items"] = structural(result["items"], defs)
-    extra = schema.get("additionalProperties")
-    if result["type"] == "object" and "properties" not in result:
-        if isinstance(extra, dict) and extra.get("type") in ("string", "integer", "boolean", "number"):
-            result["additionalProperties"] = {"type": extra["type"]}
-        else:
-            result["x-kubernetes-preserve-unknown-fields"] = True
-    return result
-
-
-def _columns(kind: str) -> list[dict[str, Any]]:
-    age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
-    if kind == FLEET_ROLLOUT:
-        progress = '.status.conditions[?(@.type=="Progressing")].message'
-        return [
-            {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
-            {"name": "Wave", "type": "string", "jsonPath": ".status.wave"},
-            {"name": "Progress", "type": "string", "jsonPath": progress},
-            {"name": "Revision", "type": "string", "jsonPath": ".spec.revision", "priority": 1},
-            age,
-        ]
-    if kind == CLUSTER_ROLLOUT:
-        return [
-            {"name": "Cluster", "type": "string", "jsonPath": ".spec.cluster.name"},
-            {"name": "Wave", "type": "string", "jsonPath": ".spec.wave"},
-            {"name": "State", "type": "string", "jsonPath": ".status.state"},
-            {"name": "Attempts", "type": "integer", "jsonPath": ".status.attempts", "priority": 1},
-            age,
-        ]
-    return [{"name": "Revision", "type": "string", "jsonPath": ".spec.revision"}, age]
-
-
-_SHORT_NAMES = {FLEET_ROLLOUT: ["fro"], CLUSTER_ROLLOUT: ["cro"], FLEET_REVISION: ["frev"]}
-
-
-def crd(model: type[BaseModel], kind: str) -> Manifest:
-    """The CustomResourceDefinition of one of fleetc's kinds, from its pydantic model."""
-    schema = model.model_json_schema(by_alias=True)
-    defs = schema.get("$defs", {})
-    properties = {
-        "apiVersion": {"type": "string"},
-        "kind": {"type": "string"},
-        "metadata": {"type": "object"},
-        "spec": structural(schema["properties"]["spec"], defs),
-    }
-    if "status" in schema["properties"]:
-        properties["status"] = structural(schema["properties"]["status"], defs)
-    version: dict[str, Any] = {
-        "name": API_VERSION.rpartition("/")[2],
-        "served": True,
-        "storage": True,
-        "schema": {"openAPIV3Schema": {"type": "object", "properties": properties}},
-        "additionalPrinterColumns": _columns(kind),
-    }
-    if "status" in properties:
-        version["subresources"] = {"status": {}}
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural(kind)}.{GROUP}"},
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced",
-            "names": {
-                "kind": kind,
-                "listKind": f"{kind}List",
-                "plural": plural(kind),
-                "singular": kind.lower(),
-                "shortNames": _SHORT_NAMES[kind],
-                "categories": ["fleetc"],
-            },
-            "versions": [version],
-        },
-    }
-
-
-def crds() -> list[Manifest]:
-    """The CRDs of FleetRollout, ClusterRollout and FleetRevision."""
-    return [
-        crd(FleetRollout, FLEET_ROLLOUT),
-        crd(ClusterRollout, CLUSTER_ROLLOUT),
-        crd(FleetRevision, FLEET_REVISION),
     ]
 
 

@@ -4,21 +4,34 @@ Callers: ``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout …`` a
 (every object, the clock and the seed) can live in a JSON file, so a later command — or a run after a kill —
 continues where the last one stopped. Faults are not part of the state: each command says which faults it
 simulates, so "fixing the fault" is running again without it.
+
+Steering a running ``apply --local`` from another process (``fleetc rollout pause|resume``): the state file stays
+the one source of truth, guarded by a lock file (``<state>.lock``, ``flock``). A steering command edits the
+FleetRollout in the file under the lock (:func:`steer`); the running process, which saves the file every step
+(:meth:`LocalPlane.save`), first re-reads it under the same lock when someone else wrote it and takes over the
+FleetRollout's steering fields (``spec.paused``, the retry annotation) before writing its own state. A second lock
+(``<state>.run.lock``), held for a running process's whole life (:func:`running`), tells ``resume`` whether to
+hand the work to that process or to run the rollout itself. Why not a control file: a pause must also hold for a
+state nobody is running, and a later run must see it; one file with a lock keeps a single truth for both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fleetc import rollout
-from fleetc.core.errors import FaultsError, NoRolloutError
+from fleetc.core.errors import FaultsError, NoRolloutError, TargetWriteError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
+from fleetc.rollout.model import RETRY_ANNOTATION
 from fleetc.runtime.clock import EPOCH, Clock, RealClock, VirtualClock
 from fleetc.runtime.manager import Manager
 from fleetc.runtime.memory import MemoryStore, load_state, save_state
@@ -30,6 +43,8 @@ from fleetc.sim.plane import apply_objects, install
 STATE_VERSION = 1
 MAX_VIRTUAL_SECONDS = 90 * 86400
 """A simulated rollout that has not settled after 90 days of virtual time is stuck."""
+STEER_SECONDS = 0.5
+"""In real time, how often (real seconds) a running rollout saves its state and picks up pause/resume."""
 
 
 @dataclass
@@ -42,10 +57,18 @@ class LocalPlane:
     seed: int
     state: Path | None
     provider: InMemoryProvider | None = None
+    speed: float | None = None
+    """Simulated seconds per real second; None in virtual time."""
+    _written: tuple[int, int] | None = field(default=None, repr=False)
 
     def save(self) -> None:
-        """Persist every object, the clock and the seed (atomically)."""
-        if self.state is not None:
+        """Persist every object, the clock and the seed (atomically), first taking over a pause or resume another
+        process wrote to the state file since this one last saved it."""
+        if self.state is None:
+            return
+        with state_lock(self.state):
+            if self._written is not None and _stamp(self.state) != self._written:
+                self._take_steering()
             payload = {
                 "version": STATE_VERSION,
                 "clock": self.clock.now(),
@@ -53,6 +76,103 @@ class LocalPlane:
                 "store": self.store.snapshot(),
             }
             save_state(self.state, payload)
+            self._written = _stamp(self.state)
+
+    def _take_steering(self) -> None:
+        assert self.state is not None
+        payload = load_state(self.state)
+        if payload is None:
+            return
+        other = MemoryStore(VirtualClock())
+        other.restore(payload["store"])
+        for theirs in other.list(rollout.rollout_key("x", "x").group, rollout.rollout_key("x", "x").kind):
+            mine = self.store.find(ObjectKey.of(theirs))
+            if mine is not None:
+                steered = _steered(mine, theirs)
+                if steered is not None:
+                    self.store.update(steered)
+
+
+def _steered(mine: Manifest, theirs: Manifest) -> Manifest | None:
+    """``mine`` with the steering fields of ``theirs`` (pause, retry token), or None when they agree."""
+    paused = bool(theirs["spec"].get("paused", False))
+    token = theirs["metadata"].get("annotations", {}).get(RETRY_ANNOTATION)
+    annotations = dict(mine["metadata"].get("annotations", {}))
+    if token is not None:
+        annotations[RETRY_ANNOTATION] = token
+    if bool(mine["spec"].get("paused", False)) == paused and annotations == mine["metadata"].get("annotations", {}):
+        return None
+    return {**mine, "metadata": {**mine["metadata"], "annotations": annotations}, "spec": {**mine["spec"],
+            "paused": paused}}  # fmt: skip
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """Which version of the file this is (each save replaces it with a new file)."""
+    found = path.stat()
+    return found.st_ino, found.st_mtime_ns
+
+
+def _lock_path(state: Path, suffix: str) -> Path:
+    return state.with_name(f".{state.name}.{suffix}")
+
+
+@contextlib.contextmanager
+def state_lock(state: Path) -> Iterator[None]:
+    """The state file's lock: one reader-modifier-writer at a time."""
+    with _locked(_lock_path(state, "lock"), blocking=True):
+        yield
+
+
+@contextlib.contextmanager
+def _locked(path: Path, *, blocking: bool) -> Iterator[IO[str] | None]:
+    """An exclusive ``flock`` on ``path``; without ``blocking``, None when another process holds it."""
+    try:
+        handle = path.open("a")
+    except OSError as exc:
+        raise TargetWriteError(f"{path}: cannot open the lock file ({exc.strerror or exc})") from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield None
+            return
+        try:
+            yield handle
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def running(plane: LocalPlane) -> Iterator[None]:
+    """Mark the state as being run by this process (for :func:`steer`); NoRolloutError when another runs it."""
+    if plane.state is None:
+        yield
+        return
+    with _locked(_lock_path(plane.state, "run.lock"), blocking=False) as held:
+        if held is None:
+            raise NoRolloutError(f"{plane.state}: another fleetc process is running this state")
+        held.seek(0)
+        held.truncate()
+        held.write(str(os.getpid()))
+        held.flush()
+        yield
+
+
+def steer(state: Path, change: Callable[[MemoryStore, ObjectKey], None], *, only_if_running: bool = False) -> bool:
+    """Change the rollout in the state file under its lock (pause, resume); a running process picks it up.
+
+    With ``only_if_running``, nothing is changed (False) unless a process is running the state."""
+    with state_lock(state):
+        if only_if_running:
+            with _locked(_lock_path(state, "run.lock"), blocking=False) as free:
+                if free is not None:
+                    return False
+        plane = open_plane(state=state, controllers=False)
+        change(plane.store, only_rollout(plane))
+        payload = {"version": STATE_VERSION, "clock": plane.clock.now(), "seed": plane.seed,
+                   "store": plane.store.snapshot()}  # fmt: skip
+        save_state(state, payload)
+    return True
 
 
 def open_plane(
@@ -77,7 +197,7 @@ def open_plane(
         provider = InMemoryProvider(seed=chosen_seed, faults=faults or Faults(), start=start)
         install(manager, provider, seed=chosen_seed)
         rollout.install(manager, lambda manifest: _apply(store, manifest))
-    return LocalPlane(store, clock, manager, chosen_seed, state, provider)
+    return LocalPlane(store, clock, manager, chosen_seed, state, provider, speed)
 
 
 def check_faults(faults: Faults, plans: list[RolloutPlan]) -> None:
@@ -123,14 +243,24 @@ class _Settled:
 
 
 def run_until_settled(plane: LocalPlane, key: ObjectKey, *, on_step: Callable[[], None] | None = None) -> bool:
-    """Reconcile until the rollout completes or halts; False when it got stuck (nothing left to do)."""
+    """Reconcile until the rollout completes or halts; False when it got stuck (nothing left to do).
+
+    In real time the run comes back to ``on_step`` every :data:`STEER_SECONDS` (it saves the state and picks up a
+    pause or resume from another process), and a paused rollout waits instead of counting as stuck."""
     deadline = plane.clock.now() + MAX_VIRTUAL_SECONDS
     done = False
     until = _Settled(plane.store, key)
     with collector_paused():  # the simulation makes millions of short-lived acyclic dicts; see bench/simulate_bench.py
         while not done:
-            done = _run_some(plane, until, deadline, on_step)
-            if not done and (plane.manager.queue.next_due() is None or plane.clock.now() >= deadline):
+            step_end = (
+                deadline if plane.speed is None else min(deadline, plane.clock.now() + STEER_SECONDS * plane.speed)
+            )
+            done = _run_some(plane, until, step_end, on_step)
+            if done:
+                break
+            if plane.clock.now() >= deadline:
+                return False
+            if plane.manager.queue.next_due() is None and not (plane.speed is not None and _paused(plane, key)):
                 return False
     return True
 
@@ -141,6 +271,11 @@ def _run_some(plane: LocalPlane, until: _Settled, deadline: float, on_step: Call
     if on_step is not None:
         on_step()
     return done
+
+
+def _paused(plane: LocalPlane, key: ObjectKey) -> bool:
+    found = plane.store.find(key)
+    return bool(found and found["spec"].get("paused"))
 
 
 def roll_out(

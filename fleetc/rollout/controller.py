@@ -105,6 +105,8 @@ class VerdictChecks:
     name = CHECKS
     group = GROUP
     kind = VERDICT_KIND
+    queued_only = True
+    """No object of its kind exists: the manager neither lists nor informs it (an API server would not serve it)."""
 
     def __init__(self, watch: Watchlist) -> None:
         self._watch = watch

@@ -140,6 +140,7 @@ class RolloutStatus(ApiModel):
     observed_generation: int = 0
     phase: Phase = Phase.PROGRESSING
     wave: str = ""
+    progress: str | None = Field(default=None, description="Clusters succeeded / clusters in the rollout, e.g. 3/14.")
     sequence: int = 0
     waves: list[WaveCounts] = Field(default_factory=list)
     timeline: list[Event] = Field(default_factory=list)

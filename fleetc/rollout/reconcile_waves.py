@@ -89,6 +89,7 @@ def save(scope: Scope) -> None:
     status = run.status
     status.observed_generation = int(run.rollout["metadata"].get("generation", 0))
     status.waves = [scope.counts(w) for w in run.spec.waves]
+    status.progress = f"{sum(c.succeeded for c in status.waves)}/{sum(w.size for w in run.spec.waves)}"
     phase = _phase(status, run.spec)
     was = Phase(run.original.get("phase", Phase.PROGRESSING))
     if phase is Phase.PAUSED and was is not Phase.PAUSED:

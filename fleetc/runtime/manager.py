@@ -158,13 +158,16 @@ class Manager:
         store.watch_shared(self._on_event)
 
     def add(self, reconciler: Reconciler) -> None:
-        """Register a reconciler and its watches; existing objects of its kind are queued."""
+        """Register a reconciler and its watches; existing objects of its kind are queued (unless the reconciler
+        says ``queued_only = True``: its kind is not stored anywhere, only :meth:`enqueue` feeds it)."""
         self._reconcilers[reconciler.name] = reconciler
         self._routes.setdefault((reconciler.group, reconciler.kind), []).append((reconciler.name, None))
-        self.store.inform(reconciler.group, reconciler.kind)
         for watch in reconciler.watches():
             self._routes.setdefault((watch.group, watch.kind), []).append((reconciler.name, watch.mapper))
             self.store.inform(watch.group, watch.kind)
+        if getattr(reconciler, "queued_only", False):
+            return  # its keys name no stored kind: only enqueue() feeds it
+        self.store.inform(reconciler.group, reconciler.kind)
         for obj in self.store.list(reconciler.group, reconciler.kind):
             self.queue.add(reconciler.name, ObjectKey.of(obj), self.clock.now())
 

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from fleetc.cli.main import cli
 from fleetc.contract.vocabulary import WORKLOAD_KINDS
-from fleetc.engine.install import applied_kinds, controller_rules, crds, lease_rules, plural
+from fleetc.engine.install import applied_kinds, controller_rules, lease_rules, plural
+from fleetc.rollout.crds import crds
 
 
 def verbs_of(group: str, resource: str) -> set[str]:
@@ -47,11 +48,11 @@ def test_the_lease_rules_name_one_lease() -> None:
     assert "resourceNames" not in by_verbs[("create",)]  # create cannot be limited by name
 
 
-def test_the_crds_are_structural_with_status_printer_columns_and_short_names() -> None:
+def test_the_installed_crds_are_structural_with_status_printer_columns_and_short_names() -> None:
     by_kind = {c["spec"]["names"]["kind"]: c for c in crds()}
     rollout = by_kind["FleetRollout"]["spec"]["versions"][0]
     assert rollout["subresources"] == {"status": {}}
-    assert [c["name"] for c in rollout["additionalPrinterColumns"]] == ["Phase", "Wave", "Progress", "Revision", "Age"]
+    assert [c["name"] for c in rollout["additionalPrinterColumns"]] == ["Phase", "Wave", "Progress", "Revision", "Halted", "Age"]
     assert by_kind["FleetRollout"]["spec"]["names"]["shortNames"] == ["fro"]
     assert "subresources" not in by_kind["FleetRevision"]["spec"]["versions"][0]
 

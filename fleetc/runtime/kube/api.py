@@ -35,6 +35,7 @@ from fleetc.core.errors import (
     FieldConflict,
     ForbiddenError,
     NotFound,
+    Rejected,
     ServerError,
     StoreError,
     TargetUnreachableError,
@@ -180,6 +181,11 @@ class Api:
                 return resource
         raise NotFound(f"the server does not serve kind {kind} in {group or 'core'}/{chosen}")
 
+    def forget_discovery(self) -> None:
+        """Drop what discovery learnt (after CRDs were installed, their kinds are found on the next lookup)."""
+        self._resources.clear()
+        self._preferred.clear()
+
     def _preferred_version(self, group: str) -> str:
         if not group:
             return "v1"
@@ -243,7 +249,10 @@ class Api:
         with self._lock:
             responses = list(self._open)
         for response in responses:
-            response.shutdown()
+            try:
+                response.shutdown()
+            except (RuntimeError, OSError):  # the stream ended meanwhile (connection back in the pool, socket closed)
+                continue
 
 
 def _decoded(data: bytes) -> Manifest:
@@ -277,6 +286,15 @@ def _conflict(body: Manifest, call: Call | None, where: str, message: str) -> St
     return Conflict(f"{where} was modified ({message})")
 
 
+def _rejected(body: Manifest, where: str, message: str) -> Rejected:
+    """422 Invalid: one ``field: message`` line per cause (the CRD schema's and CEL rules' reasons)."""
+    causes = [
+        f"{c['field']}: {c.get('message', '')}" if c.get("field") else str(c.get("message", ""))
+        for c in (body.get("details") or {}).get("causes") or []
+    ]
+    return Rejected(f"{where}: {message} (HTTP 422)", causes)
+
+
 def _error(status: int, body: Manifest, call: Call | None, path: str) -> StoreError:
     message = str(body.get("message") or f"HTTP {status}")
     where = str(call.key) if call is not None and call.key is not None else path
@@ -286,6 +304,8 @@ def _error(status: int, body: Manifest, call: Call | None, path: str) -> StoreEr
         return NotFound(f"{where} not found")
     if status == 409:
         return _conflict(body, call, where, message)
+    if status == 422:
+        return _rejected(body, where, message)
     if status == 429 or status >= 500:
         return ServerError(f"{where}: the API server kept failing (HTTP {status}: {message})")
     return StoreError(f"{where}: {message} (HTTP {status})")

@@ -227,8 +227,13 @@ class KubeStore:
                                       content_type=MERGE_PATCH)  # fmt: skip
         return self._written(resource, patched)
 
-    def apply(self, obj: Manifest, *, field_manager: str = FIELD_MANAGER, force: bool = False) -> ApplyResult:
-        """Server-side apply; what it did is read from the answer: 201 created, a new resourceVersion updated."""
+    def apply(
+        self, obj: Manifest, *, field_manager: str = FIELD_MANAGER, force: bool = False, dry_run: bool = False
+    ) -> ApplyResult:
+        """Server-side apply; what it did is read from the answer: 201 created, a new resourceVersion updated.
+
+        ``dry_run`` sends ``dryRun=All``: the server validates and admits the object but stores nothing (the caches
+        do not see the answer, and an existing object reads as ``updated``)."""
         key = ObjectKey.of(obj)
         resource, call = self._call("patch", key, obj)
         try:
@@ -240,8 +245,12 @@ class KubeStore:
             k: v for k, v in obj["metadata"].items() if k not in ("managedFields", "resourceVersion")
         }
         query = {"fieldManager": field_manager, "force": "true" if force else "false"}
+        if dry_run:
+            query["dryRun"] = "All"
         status, result = self.api.request("PATCH", resource.path(key.namespace, key.name), call,
                                           body=json.dumps(applied), query=query, content_type=APPLY_PATCH)  # fmt: skip
+        if dry_run:
+            return "created" if before is None else "updated"  # a dry run's answer does not say whether it changed
         self._written(resource, result)
         if status == 201 or before is None:
             return "created"

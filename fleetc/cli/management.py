@@ -1,0 +1,223 @@
+"""The management-cluster side of ``fleetc apply``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
+
+Chosen with ``--context`` / ``--kubeconfig`` (kubectl's rules otherwise: ``KUBECONFIG``, in-cluster); the rollout
+runs through :mod:`fleetc.engine.kube`, its state in the management cluster. Callers: the commands in
+:mod:`fleetc.cli.rollout_cmds`. Exit codes: 0 complete (or submitted, or paused/resumed), 1 rejected dry run,
+2 usage, 3 halted, 4 API server unreachable.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from fleetc import rollout
+from fleetc.cli import rollout_reports
+from fleetc.core.errors import ExitCode
+from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.engine import kube as engine
+from fleetc.rollout import RolloutPlan, RolloutView
+from fleetc.runtime.clock import RealClock
+from fleetc.runtime.describe import describe
+from fleetc.runtime.kube import KubeStore, connect
+from fleetc.schema.model import Fleet
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which management cluster: ``--kubeconfig`` and ``--context`` (both optional, as with kubectl)."""
+
+    kubeconfig: str | None
+    context: str | None
+
+    @property
+    def chosen(self) -> bool:
+        """True when the command line named a management cluster."""
+        return self.kubeconfig is not None or self.context is not None
+
+    def connect(self) -> KubeStore:
+        """A store on that API server."""
+        return connect(Path(self.kubeconfig) if self.kubeconfig else None, self.context)
+
+
+def target_options(command: F) -> F:
+    """``--kubeconfig`` and ``--context``: work on a management cluster instead of the embedded plane."""
+    command = click.option("--context", help="kubeconfig context of the management cluster (as kubectl).")(command)
+    return click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        help="kubeconfig of the management cluster (default as kubectl: KUBECONFIG, ~/.kube/config, in-cluster).",
+    )(command)
+
+
+def locator(fleet: Fleet) -> engine.Locate:
+    """``file:line`` of the spec document an object was compiled from: its cluster, its class, or the fleet."""
+    clusters = {name: entry.origin for name, entry in fleet.clusters.items()}
+    classes = sorted(fleet.classes.items(), key=lambda item: -len(item[0]))
+
+    def where(origin: Any) -> str:
+        return f"{origin.path}:{origin.node.start_mark.line + 1}"
+
+    def locate(obj: Manifest) -> str | None:
+        name = str(obj["metadata"]["name"])
+        labels = obj["metadata"].get("labels", {})
+        cluster = labels.get("cluster.x-k8s.io/cluster-name") or (name if obj["kind"] == "Cluster" else None)
+        if cluster in clusters:
+            return where(clusters[cluster])
+        if obj["kind"] == "Namespace":
+            return where(fleet.settings.origin)
+        for class_name, entry in classes:
+            if name.startswith(f"{class_name}-"):
+                return where(entry.origin)
+        return None
+
+    return locate
+
+
+def apply(
+    target: Target,
+    plan: RolloutPlan,
+    fleet: Fleet,
+    *,
+    dry_run: bool,
+    detach: bool,
+    force: bool,
+    label: str,
+    allow_delete: bool = False,
+) -> None:
+    """``fleetc apply ROOT --context C``: dry run, submit only, or roll out here until complete or halted."""
+    console = rollout_reports.console()
+    store = target.connect()
+    try:
+        if dry_run:
+            _dry_run(console, store, plan, fleet, label)
+            return
+        if engine.ensure_crds(store):
+            console.print(f"installed fleetc's CRDs on {store.server}", markup=False)
+        if detach:
+            view = engine.submit_only(store, plan, allow_delete=allow_delete)
+            console.print(
+                f"submitted rollout {view.namespace}/{view.name} (revision {view.revision}) to {store.server}; "
+                "the in-cluster controller carries it out (fleetc rollout status --context …)",
+                markup=False,
+            )
+            return
+        plane = engine.open_plane(store, force=force)
+        console.print(f"applying {label} to {store.server} (FleetRollout {plan.namespace}/{plan.fleet})", markup=False)
+        view = engine.roll_out(plane, plan, on_step=_printer(store, plan.key, console), allow_delete=allow_delete)
+    finally:
+        store.close()
+    console.print()
+    rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    if view.halted:
+        sys.exit(ExitCode.HALTED)
+
+
+def _dry_run(console: Console, store: KubeStore, plan: RolloutPlan, fleet: Fleet, label: str) -> None:
+    found = engine.dry_run(store, plan, locator(fleet))
+    for rejection in found.rejections:
+        click.echo(str(rejection))
+    for note in found.unchecked:
+        console.print(f"note: {note}", markup=False)
+    verdict = "REJECTED" if found.rejections else "accepted"
+    console.print(
+        f"{label}: dry run on {store.server}: {found.checked} objects sent, {len(found.rejections)} rejections "
+        f"— {verdict}",
+        markup=False,
+    )
+    if found.rejections:
+        sys.exit(ExitCode.FINDINGS)
+
+
+def _printer(store: KubeStore, key: ObjectKey, console: Console) -> Callable[[], None]:
+    """Each new timeline event once, as a line."""
+    printed = 0
+
+    def progress() -> None:
+        nonlocal printed
+        view = rollout.read_rollout(store, key)
+        if view is not None:
+            for line in rollout_reports.timeline_lines(view, view.timeline[printed:]):
+                console.print(line, markup=False)
+            printed = len(view.timeline)
+
+    return progress
+
+
+def _key(store: KubeStore, namespace: str | None, fleet: str | None) -> ObjectKey:
+    if fleet is not None and namespace is not None:
+        return rollout.rollout_key(fleet, namespace)
+    key = engine.only_rollout(store, namespace)
+    if fleet is not None and key.name != fleet:
+        return rollout.rollout_key(fleet, key.namespace)
+    return key
+
+
+def status(target: Target, namespace: str | None, fleet: str | None, output: str) -> None:
+    """``fleetc rollout status --context C``."""
+    store = target.connect()
+    try:
+        view = engine.view_of(store, _key(store, namespace, fleet))
+    finally:
+        store.close()
+    if output == "json":
+        click.echo(rollout_reports.json_result([("status", view)], 0))
+        return
+    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
+
+
+def pause(target: Target, namespace: str | None, fleet: str | None) -> None:
+    """``fleetc rollout pause --context C``: set ``spec.paused``; a running apply or controller honours it."""
+    store = target.connect()
+    try:
+        key = _key(store, namespace, fleet)
+        rollout.pause(store, key)
+    finally:
+        store.close()
+    click.echo(f"paused {key.namespace}/{key.name}: no further cluster starts until fleetc rollout resume")
+
+
+def resume(target: Target, namespace: str | None, fleet: str | None) -> None:
+    """``fleetc rollout resume --context C``: lift a pause or a halt; whoever runs the controller carries on."""
+    store = target.connect()
+    try:
+        key = _key(store, namespace, fleet)
+        rollout.resume(store, key)
+    finally:
+        store.close()
+    click.echo(
+        f"resumed {key.namespace}/{key.name}: the running fleetc apply or the in-cluster controller carries on "
+        "(failed clusters of the current wave are retried)"
+    )
+
+
+def cluster_status(target: Target, cluster: str | None, namespace: str | None, fleet: str | None) -> None:
+    """``fleetc status [CLUSTER] --context C``: the rollout's clusters, or one cluster's CAPI objects."""
+    console = rollout_reports.console()
+    store = target.connect()
+    try:
+        view: RolloutView = engine.view_of(store, _key(store, namespace, fleet))
+        if cluster is None:
+            console.print(rollout_reports.cluster_table(view))
+            return
+        entry = next((c for c in view.clusters if c.name == cluster), None)
+        if entry is None:
+            raise click.BadParameter(f"no cluster {cluster} in the rollout", param_hint="CLUSTER")
+        found = rollout.cluster_objects(store, entry.namespace, cluster)
+        objects = [
+            *([found.cluster] if found.cluster else []),
+            *found.control_planes,
+            *found.machine_deployments,
+            *found.machines,
+        ]
+        console.print(rollout_reports.describe_table(describe(objects, RealClock().now())))
+    finally:
+        store.close()
