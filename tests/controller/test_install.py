@@ -52,7 +52,8 @@ def test_the_installed_crds_are_structural_with_status_printer_columns_and_short
     by_kind = {c["spec"]["names"]["kind"]: c for c in crds()}
     rollout = by_kind["FleetRollout"]["spec"]["versions"][0]
     assert rollout["subresources"] == {"status": {}}
-    assert [c["name"] for c in rollout["additionalPrinterColumns"]] == ["Phase", "Wave", "Progress", "Revision", "Halted", "Age"]
+    columns = [c["name"] for c in rollout["additionalPrinterColumns"]]
+    assert columns == ["Phase", "Wave", "Progress", "Revision", "Halted", "Age"]
     assert "fro" in by_kind["FleetRollout"]["spec"]["names"]["shortNames"]
     assert "subresources" not in by_kind["FleetRevision"]["spec"]["versions"][0]
 
