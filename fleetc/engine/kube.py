@@ -169,7 +169,9 @@ def run_until_settled(
     started = time.monotonic()
     done = False
     while not done:
-        done = plane.manager.run(lambda: rollout.settled(plane.store, key), deadline=plane.clock.now() + poll)
+        done = plane.manager.run(
+            lambda: rollout.settled(plane.store, key, wait_when_paused=True), deadline=plane.clock.now() + poll
+        )
         if on_step is not None:
             on_step()
         if timeout is not None and time.monotonic() - started > timeout:

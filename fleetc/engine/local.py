@@ -227,8 +227,8 @@ class _Settled:
     """``rollout.settled`` re-read only after the FleetRollout changed (the manager asks before every reconcile,
     and reading the rollout copies it: that was a quarter of a simulation's time)."""
 
-    def __init__(self, store: MemoryStore, key: ObjectKey) -> None:
-        self.store, self.key = store, key
+    def __init__(self, store: MemoryStore, key: ObjectKey, *, wait_when_paused: bool = False) -> None:
+        self.store, self.key, self.wait_when_paused = store, key, wait_when_paused
         self.changed, self.value = True, False
         store.watch_shared(self._on_event)
 
@@ -238,7 +238,8 @@ class _Settled:
 
     def __call__(self) -> bool:
         if self.changed:
-            self.value, self.changed = rollout.settled(self.store, self.key), False
+            self.value = rollout.settled(self.store, self.key, wait_when_paused=self.wait_when_paused)
+            self.changed = False
         return self.value
 
 
@@ -249,7 +250,8 @@ def run_until_settled(plane: LocalPlane, key: ObjectKey, *, on_step: Callable[[]
     pause or resume from another process), and a paused rollout waits instead of counting as stuck."""
     deadline = plane.clock.now() + MAX_VIRTUAL_SECONDS
     done = False
-    until = _Settled(plane.store, key)
+    # A real-time run with a state file can be steered from another process: a pause there is waited out.
+    until = _Settled(plane.store, key, wait_when_paused=plane.speed is not None and plane.state is not None)
     with collector_paused():  # the simulation makes millions of short-lived acyclic dicts; see bench/simulate_bench.py
         while not done:
             step_end = (

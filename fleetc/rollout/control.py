@@ -109,11 +109,13 @@ def _edit(store: Store, key: ObjectKey, change: Any) -> None:
                 raise
 
 
-def settled(store: Store, key: ObjectKey) -> bool:
+def settled(store: Store, key: ObjectKey, *, wait_when_paused: bool = False) -> bool:
     """True when the rollout has seen its latest spec and resume request and is complete, halted, or paused with no
     cluster in flight (nothing will happen until someone resumes it).
 
-    What ``apply`` waits for; after :func:`resume` it is False until the controller has acted on the resume.
+    What ``apply`` waits for; after :func:`resume` it is False until the controller has acted on the resume. With
+    ``wait_when_paused`` a paused rollout is never settled: a running ``apply`` that others can steer (a management
+    cluster, or ``--local`` in real time) honours a pause by waiting for the resume.
     """
     rollout = store.find(key)
     if rollout is None:
@@ -128,7 +130,7 @@ def settled(store: Store, key: ObjectKey) -> bool:
     if not observed:
         return False
     if status.get("phase") == Phase.PAUSED:
-        return not any(wave.get("inFlight", 0) for wave in status.get("waves", []))
+        return not wait_when_paused and not any(wave.get("inFlight", 0) for wave in status.get("waves", []))
     return status.get("phase") in (Phase.COMPLETE, Phase.HALTED)
 
 
