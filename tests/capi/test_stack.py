@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.upstream.capi_stack import Session
 
 def test_capi_webhooks_reject_what_only_a_webhook_checks(capi: Session, kube_namespace: str) -> None:
     # nodeStartupTimeout >= 30 s is not in the CRD schema: only CAPI core's MachineHealthCheck webhook says no.
-    mhc = {
+    mhc: dict[str, Any] = {
         "apiVersion": "cluster.x-k8s.io/v1beta2",
         "kind": "MachineHealthCheck",
         "metadata": {"name": "m", "namespace": kube_namespace},
@@ -29,7 +30,7 @@ def test_capi_webhooks_reject_what_only_a_webhook_checks(capi: Session, kube_nam
 
 
 def test_a_v1beta1_read_goes_through_the_core_conversion_webhook(capi: Session, kube_namespace: str) -> None:
-    mhc = {
+    mhc: dict[str, Any] = {
         "apiVersion": "cluster.x-k8s.io/v1beta2",
         "kind": "MachineHealthCheck",
         "metadata": {"name": "m", "namespace": kube_namespace},
