@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -67,7 +68,7 @@ def _flux_options(source: str, path: str) -> FluxOptions:
 def _path_in_repo(out: Path) -> str:
     resolved = out.resolve()
     for parent in (resolved, *resolved.parents):
-        if (parent / ".git").exists():
+        if os.path.exists(parent / ".git"):  # False, not an error, for a name longer than the system allows
             relative = resolved.relative_to(parent).as_posix()
             return f"./{relative}" if relative != "." else "./"
     return f"./{out.as_posix().lstrip('./')}"

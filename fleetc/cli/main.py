@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
+import sys
 
 import click
 
@@ -42,6 +44,9 @@ cli.add_command(plan)
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # LC_ALL=C or a strict PYTHONIOENCODING must not crash an echo
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         cli(prog_name="fleetc")
     finally:

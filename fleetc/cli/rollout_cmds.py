@@ -157,9 +157,23 @@ def _finish(views: list[tuple[str, RolloutView]]) -> None:
     help="Simulated seconds per real second; 0 runs in virtual time (as fast as possible, reproducible).",
 )
 @click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
+@click.option(
+    "--allow-delete",
+    is_flag=True,
+    help="Delete the clusters this revision decommissions (removed from the spec after being marked "
+    "decommission: true). Without it such a revision is refused, exit 1, before anything is applied.",
+)
 @fault_options
 @handle_errors
-def apply(root: str | None, local_plane: bool, state: str, speed: float, seed: int | None, **kwargs: Any) -> None:
+def apply(
+    root: str | None,
+    local_plane: bool,
+    state: str,
+    speed: float,
+    seed: int | None,
+    allow_delete: bool,
+    **kwargs: Any,
+) -> None:
     """Roll the fleet out wave by wave, halting when a control plane fails to come up."""
     if not local_plane:
         raise click.UsageError("only --local (the embedded management plane) is available in this version")
@@ -173,9 +187,9 @@ def apply(root: str | None, local_plane: bool, state: str, speed: float, seed: i
     console.print(f"applying {fleet_root.name} on the embedded plane (simulated CAPI, {pace})", markup=False)
     if console.is_terminal:
         with Live(console=console, refresh_per_second=4, transient=True) as live:
-            view = local.roll_out(plane, plan, on_step=lambda: _show_live(plane, plan, live))
+            view = local.roll_out(plane, plan, on_step=lambda: _show_live(plane, plan, live), allow_delete=allow_delete)
     else:
-        view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console))
+        view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console), allow_delete=allow_delete)
     console.print()
     rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
     _finish([("apply", view)])

@@ -2,6 +2,11 @@
 
 Validation never raises on the first problem; every stage returns ``list[Diagnostic]`` (as CAPI returns a
 ``field.ErrorList``) and the CLI renders them all at once in text, JSON or GitHub-annotation form.
+
+Fleet files come from people the platform team does not control, so what a diagnostic echoes is made safe
+where it is built: control characters, line breaks and terminal escapes in paths, fields and messages are
+shown as escapes (a key cannot forge a second ``file:line:col:`` line or recolour the terminal), and values
+that look like secrets are never repeated (:mod:`fleetc.core.redact`).
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+
+from fleetc.core.redact import printable, redact
 
 FieldPath = tuple[str | int, ...]
 
@@ -28,6 +35,9 @@ class SourceLocation:
     path: str
     line: int = 0
     column: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", printable(self.path))
 
     def __str__(self) -> str:
         if self.line <= 0:
@@ -59,6 +69,12 @@ class Diagnostic:
     code: str = dataclass_field(default="", compare=False)
     context: str = ""
     """Which generated item the finding is about (e.g. ``ClusterSet stores: store=0101``)."""
+
+    def __post_init__(self) -> None:
+        field = printable(self.field)
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "message", printable(redact(self.message)))
+        object.__setattr__(self, "context", printable(redact(self.context)))
 
     @property
     def text(self) -> str:

@@ -11,6 +11,7 @@ error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI cont
     ├── InvalidFleetError        1  the fleet has validation errors (printed before); nothing built or rolled out
     ├── CompileError             1  an object cannot be compiled; names its kind/name and, if known, file:line
     ├── StuckError               1  a simulated rollout stopped progressing before it completed or halted
+    ├── DeletionNotAllowedError  1  a rollout would delete decommissioned clusters and ``--allow-delete`` is not given
     ├── StoreError               1  a store operation failed (also: a state file that is not one)
     │   ├── NotFound             1  no such object
     │   ├── AlreadyExists        1  create of an object that exists
@@ -23,6 +24,7 @@ error: no class carries it. The CLI contract is in ``docs/design.md`` ("CLI cont
     │   └── ProviderAPIError     1  an infrastructure provider's API refused or timed out
     ├── UsageError               2  the command cannot do what it was asked, as asked
     │   ├── SourceError          2  a source tree cannot be read (missing folder, unknown git revision)
+    │   │   └── UnreadableError  2  a listed file cannot be read (permissions, a partial clone's missing object)
     │   ├── FleetNotFoundError   2  no fleet root (a folder with fleet.yaml) where one was asked for
     │   ├── OptionError          2  an option's value is malformed (``--flux-source``, ``--speed``…)
     │   │   └── FaultsError      2  a fault flag or fault file of the simulated provider is malformed
@@ -85,6 +87,12 @@ class CompileError(FleetcError):
 
 class StuckError(FleetcError):
     """The simulation ran out of work before the rollout completed or halted."""
+
+
+class DeletionNotAllowedError(FleetcError):
+    """A rollout would delete clusters marked for decommissioning, and deleting was not allowed (``--allow-delete``).
+
+    Raised before anything is written; the message names the clusters and how to proceed."""
 
 
 class StoreError(FleetcError):
@@ -160,6 +168,10 @@ class UsageError(FleetcError):
 
 class SourceError(UsageError):
     """A source tree (folder, git revision) cannot be opened or read."""
+
+
+class UnreadableError(SourceError):
+    """A file a tree listed cannot be read (permissions, a git object missing from a partial clone)."""
 
 
 class FleetNotFoundError(UsageError):

@@ -119,9 +119,19 @@ def _run_some(plane: LocalPlane, until: _Settled, deadline: float, on_step: Call
     return done
 
 
-def roll_out(plane: LocalPlane, plan: RolloutPlan, *, on_step: Callable[[], None] | None = None) -> RolloutView:
-    """Submit a rollout of a compiled revision and run it until it completes or halts."""
-    key = rollout.submit(plane.store, plan)
+def roll_out(
+    plane: LocalPlane,
+    plan: RolloutPlan,
+    *,
+    on_step: Callable[[], None] | None = None,
+    allow_delete: bool = False,
+) -> RolloutView:
+    """Submit a rollout of a compiled revision and run it until it completes or halts.
+
+    ``allow_delete``: clusters marked for decommissioning that left the spec may be deleted
+    (:mod:`fleetc.rollout.removal`); without it such a revision is refused before anything is written.
+    """
+    key = rollout.submit(plane.store, plan, allow_delete=allow_delete)
     settled = run_until_settled(plane, key, on_step=on_step)
     plane.save()
     return view_of(plane, key, settled)

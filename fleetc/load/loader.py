@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fleetc.core.diagnostics import Diagnostic, SourceLocation
+from fleetc.core.errors import UnreadableError
 from fleetc.load.sources import FLEET_FILE, MAX_FILE_BYTES, Listing, SourceTree, display_path
 from fleetc.load.yamlio import YamlDocument, decode, parse_documents
 
@@ -30,11 +31,15 @@ class LoadedFiles:
 def read_file(tree: SourceTree, path: str) -> LoadedFiles:
     """Parse one file of a tree: size limit, UTF-8, YAML syntax and node checks."""
     shown = display_path(tree, path)
-    size = tree.size(path)
-    if size > MAX_FILE_BYTES:
-        message = f"file is {size / 2**20:.1f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit; refused unread"
-        return LoadedFiles((), (Diagnostic(SourceLocation(shown), "", message),))
-    text, problems = decode(shown, tree.read(path))
+    try:
+        size = tree.size(path)
+        if size > MAX_FILE_BYTES:
+            message = f"file is {size / 2**20:.1f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit; refused unread"
+            return LoadedFiles((), (Diagnostic(SourceLocation(shown), "", message),))
+        raw = tree.read(path)
+    except UnreadableError as exc:
+        return LoadedFiles((), (Diagnostic(SourceLocation(shown), "", str(exc)),))
+    text, problems = decode(shown, raw)
     if text is None:
         return LoadedFiles((), tuple(problems))
     documents, problems = parse_documents(shown, text)

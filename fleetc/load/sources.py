@@ -4,11 +4,15 @@ A git revision is just another tree: ``GitTree`` reads blobs straight from git o
 ``fleetc diff main..HEAD`` needs no checkout and no worktree. This is the only module that imports ``git``.
 
 Every tree refuses to hand out anything outside its root: symlinks that leave the root are reported as
-problems, never followed.
+problems, never followed. Folders that cannot be listed (permissions, paths longer than the system allows)
+are reported as problems too; a file that cannot be read raises :class:`UnreadableError`, which the loader
+turns into a diagnostic on that file. A git revision that does not name a commit (``@{-1}`` without a
+previous branch, ``HEAD@{99}``, a tree) is a :class:`~fleetc.core.errors.SourceError` naming the revision.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 from collections.abc import Iterator
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from fleetc.core.diagnostics import Diagnostic, SourceLocation
-from fleetc.core.errors import FleetNotFoundError, SourceError
+from fleetc.core.errors import FleetNotFoundError, SourceError, UnreadableError
 
 if TYPE_CHECKING:
     import git
@@ -26,6 +30,13 @@ FLEET_FILE = "fleet.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Files above this size are refused unread (10,000 clusters in one file is about 4 MB)."""
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in words (``permission denied``)."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return "path longer than the system allows"
+    return (exc.strerror or type(exc).__name__).lower()
 
 
 @dataclass(frozen=True)
@@ -102,21 +113,25 @@ class DiskTree:
         pending = [""]
         while pending:
             rel_dir = pending.pop()
-            with os.scandir(os.path.join(self.root, rel_dir)) as entries:
-                for entry in entries:
-                    if _is_hidden(entry.name):
-                        continue
-                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-                    if entry.is_symlink():
-                        problem = self._symlink_problem(entry.path, real_root, rel)
-                        if problem:
-                            problems.append(problem)
-                        elif _is_yaml(entry.name) and entry.is_file():
-                            files.append(rel)
-                    elif entry.is_dir():
-                        pending.append(rel)
+            try:
+                entries = list(os.scandir(os.path.join(self.root, rel_dir)))
+            except OSError as exc:
+                problems.append(_problem(self.label, rel_dir or ".", f"folder cannot be read ({os_reason(exc)})"))
+                continue
+            for entry in entries:
+                if _is_hidden(entry.name):
+                    continue
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                if entry.is_symlink():
+                    problem = self._symlink_problem(entry.path, real_root, rel)
+                    if problem:
+                        problems.append(problem)
                     elif _is_yaml(entry.name) and entry.is_file():
                         files.append(rel)
+                elif entry.is_dir():
+                    pending.append(rel)
+                elif _is_yaml(entry.name) and entry.is_file():
+                    files.append(rel)
         return Listing(tuple(sorted(files)), tuple(sorted(problems)))
 
     def _symlink_problem(self, path: str, real_root: str, rel: str) -> Diagnostic | None:
@@ -131,10 +146,16 @@ class DiskTree:
         return _problem(self.label, rel, f"symlink points outside the fleet root (to {target}); refused")
 
     def size(self, path: str) -> int:
-        return (self.root / path).stat().st_size
+        try:
+            return (self.root / path).stat().st_size
+        except OSError as exc:
+            raise UnreadableError(f"file cannot be read ({os_reason(exc)})") from exc
 
     def read(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        try:
+            return (self.root / path).read_bytes()
+        except OSError as exc:
+            raise UnreadableError(f"file cannot be read ({os_reason(exc)})") from exc
 
 
 @dataclass(frozen=True)
@@ -176,13 +197,18 @@ class GitTree:
 
         try:
             repo = git.Repo(path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise SourceError(f"{path}: not inside a git repository") from exc
+        try:
             commit = repo.commit(revision)
+            if not isinstance(commit, git.Commit):
+                raise SourceError(f"{revision}: names a git {commit.type}, not a commit")
             if commit.hexsha == _NULL_SHA:
                 raise ValueError("the null revision")
             commit.tree.hexsha  # noqa: B018 - a shallow clone may name a commit whose objects it lacks
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-            raise SourceError(f"{path}: not inside a git repository") from exc
-        except (git.BadName, ValueError) as exc:
+        except SourceError:
+            raise
+        except Exception as exc:  # gitpython raises many types for revisions it cannot resolve (@{-1}, HEAD@{99})
             raise SourceError(f"{revision}: no such git revision here (in a shallow clone, fetch it first)") from exc
         top = Path(repo.working_tree_dir or ".").resolve()
         subdir = Path(path).resolve().relative_to(top).as_posix()
@@ -192,9 +218,13 @@ class GitTree:
     def _root_tree(self) -> git.Tree:
         tree = self.repo.commit(self.revision).tree
         try:
-            return tree / self.subdir if self.subdir else tree
+            found = tree / self.subdir if self.subdir else tree
         except KeyError as exc:
             raise FleetNotFoundError(f"{self.label}: folder not present at {self.revision}") from exc
+        if found.type != "tree":
+            what = "a symlink" if found.mode == _GIT_SYMLINK_MODE else "a file"
+            raise SourceError(f"{self.label}: {what} at {self.revision}, not a folder; give the folder itself")
+        return found
 
     def list_yaml(self) -> Listing:
         files: list[str] = []
@@ -231,11 +261,22 @@ class GitTree:
         return obj
 
     def size(self, path: str) -> int:
-        return int(self._blobs[path].size)
+        try:
+            return int(self._blobs[path].size)
+        except Exception as exc:  # gitpython: ValueError, GitCommandError… when the object is not here
+            raise UnreadableError(_missing_object(exc)) from exc
 
     def read(self, path: str) -> bytes:
-        data: bytes = self._blobs[path].data_stream.read()
+        try:
+            data: bytes = self._blobs[path].data_stream.read()
+        except Exception as exc:
+            raise UnreadableError(_missing_object(exc)) from exc
         return data
+
+
+def _missing_object(exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"git object cannot be read ({first[:200]}); in a partial or shallow clone, fetch it first"
 
 
 def _walk_git_tree(tree: git.Tree, prefix: str) -> Iterator[tuple[git.Blob, str]]:

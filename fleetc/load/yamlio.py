@@ -3,7 +3,10 @@
 Parsing uses PyYAML's libyaml composer (``CSafeLoader``), which yields nodes with line and column at about
 0.2 ms a document; ruamel.yaml's pure-Python round-trip loader costs ~8 ms (docs/design.md §9), too slow for
 10,000-cluster fleets. Nodes are turned into plain Python data here, with the checks the constructors of
-PyYAML lack: duplicate keys, nesting depth, and alias expansion ("billion laughs").
+PyYAML lack: duplicate keys, nesting depth, alias expansion ("billion laughs"), and tags: a fleet document is
+plain YAML, so custom and language tags (``!Ref``, ``!!python/name:…``, ``!!binary``) are refused rather than
+silently read as strings, and an explicit standard tag with an impossible value (``!!int abc``) is a located
+diagnostic, never a traceback.
 
 Callers: :mod:`fleetc.load.loader` parses files; validation maps error paths back to lines with :func:`locate`.
 """
@@ -25,12 +28,18 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000
 """Most nodes one document may expand to (aliases included); 10,000 clusters in one list is ~150,000."""
 
+_STANDARD = "tag:yaml.org,2002:"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _NULL = "tag:yaml.org,2002:null"
 _SCALAR_TAGS = frozenset(
     {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 )
+_NULL_VALUES = frozenset({"", "~", "null", "Null", "NULL"})
+_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value", "!"})
+"""Scalars read as their text: strings, and what YAML 1.1 would turn into dates (Kubernetes keeps text)."""
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "!"})
+_SHOWN_CHARACTERS = 40
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -147,6 +156,8 @@ def _convert(node: yaml.Node, depth: int, budget: _Budget, path: FieldPath) -> A
         raise _Refused(node, f"document expands to more than {MAX_NODES:,} nodes{why}; refused")
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
+    if node.tag not in _COLLECTION_TAGS:
+        raise _Refused(node, _unknown_tag(node.tag))
     if id(node) in budget.seen:
         budget.aliased = True
     budget.seen.add(id(node))
@@ -156,9 +167,37 @@ def _convert(node: yaml.Node, depth: int, budget: _Budget, path: FieldPath) -> A
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    if node.tag in _SCALAR_TAGS:
+    if node.tag in _TEXT_TAGS:
+        return node.value
+    if node.tag not in _SCALAR_TAGS:
+        raise _Refused(node, _unknown_tag(node.tag))
+    if node.tag == _NULL and node.value not in _NULL_VALUES:
+        raise _Refused(node, _impossible(node))
+    try:
         return _constructor.yaml_constructors[node.tag](_constructor, node)
-    return node.value
+    except (ValueError, KeyError, TypeError, IndexError, yaml.constructor.ConstructorError):
+        raise _Refused(node, _impossible(node)) from None
+
+
+def _shown_tag(tag: str) -> str:
+    return f"!!{tag.removeprefix(_STANDARD)}" if tag.startswith(_STANDARD) else tag
+
+
+def _unknown_tag(tag: str) -> str:
+    return (
+        f"tag '{_shown_tag(tag)}' is not allowed: fleet documents are plain YAML (no custom, language or binary "
+        "tags); remove the tag"
+    )
+
+
+def _impossible(node: yaml.ScalarNode) -> str:
+    value = node.value
+    if len(value) > _SHOWN_CHARACTERS:
+        value = f"{value[:_SHOWN_CHARACTERS]}… ({len(node.value):,} characters)"
+    kind = _shown_tag(node.tag)
+    if node.tag == "tag:yaml.org,2002:int" and node.value.lstrip("+-").isdigit():
+        return f"integer '{value}' has too many digits ({len(node.value):,}); refused"
+    return f"'{value}' is not a valid {kind} value (tag {kind})"
 
 
 def _mapping(node: yaml.Node, depth: int, budget: _Budget, path: FieldPath) -> dict[str, Any]:
@@ -171,6 +210,8 @@ def _mapping(node: yaml.Node, depth: int, budget: _Budget, path: FieldPath) -> d
             continue
         if not isinstance(key_node, yaml.ScalarNode):
             raise _Refused(key_node, "mapping keys must be plain scalars")
+        if key_node.tag not in _TEXT_TAGS and key_node.tag not in _SCALAR_TAGS:
+            raise _Refused(key_node, _unknown_tag(key_node.tag))
         key = key_node.value
         if key in first_seen:
             first = first_seen[key].start_mark.line + 1

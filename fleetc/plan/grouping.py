@@ -52,6 +52,8 @@ def _created_part(impact: ClusterImpact) -> str:
 
 
 def _part(effect: Effect, impact: ClusterImpact) -> str:
+    if effect is Effect.MARKED:
+        return "marked for decommissioning" if impact.marked else "decommission mark removed"
     if effect is Effect.POOL_REMOVED:
         return f"worker pool removed: {', '.join(impact.pools_removed)} (its machines are deleted)"
     if effect is Effect.UPGRADE:
@@ -64,8 +66,13 @@ def _part(effect: Effect, impact: ClusterImpact) -> str:
 def headline(impact: ClusterImpact) -> str:
     """What happens to a cluster, without its name (clusters with the same headline are grouped)."""
     effect = impact.effect
-    if effect is Effect.DELETED:
-        return "DELETED (every machine of the cluster is removed)"
+    if effect is Effect.DECOMMISSIONED:
+        return (
+            "DECOMMISSIONED: the CAPI Cluster is deleted with every machine (marked decommission; "
+            "fleetc apply needs --allow-delete)"
+        )
+    if effect is Effect.ORPHANED:
+        return "orphaned: left running, no longer managed by fleetc (not marked decommission)"
     if effect is Effect.CREATED:
         return _created_part(impact)
     if effect is Effect.NOOP:

@@ -1,11 +1,16 @@
-"""What a change does to each cluster: created, deleted, upgraded, rolled, scaled, reconfigured, or nothing.
+"""What a change does to each cluster: created, removed, upgraded, rolled, scaled, reconfigured, or nothing.
 
 Derived from the rendered Cluster objects and the paired class revisions alone, so it reads the same from a
 compiled fleet and from two built trees. Machine counts follow CAPI v1.14: an upgrade replaces every control-plane
 machine (one at a time, per step of a chained upgrade) and every worker machine (every third step and the last);
 a template change replaces the machines of the control plane or of the pools whose templates changed; a scale
-adds or removes machines without replacing any. Deleting a cluster, or a worker pool of a cluster, deletes
-machines: it is flagged destructive.
+adds or removes machines without replacing any. Removing a worker pool of a cluster deletes machines: it is
+flagged destructive.
+
+A cluster that leaves the spec (docs/spec.md, "Removing a cluster") is **orphaned** (left running, no longer
+managed by fleetc) unless the base revision marked it ``decommission: true`` (the ``fleetc.io/decommission``
+annotation on its rendered Cluster): then it is **decommissioned**, the CAPI Cluster deleted with every machine
+(destructive; ``fleetc apply`` needs ``--allow-delete``). Setting or clearing the mark is its own effect.
 
 Caller: :func:`fleetc.plan.report.compare`.
 """
@@ -25,7 +30,7 @@ from fleetc.contract.upgrades import UpgradePath, upgrade_path
 from fleetc.contract.vocabulary import AUTOSCALER_MAX, AUTOSCALER_MIN
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.plan import fleet_labels, renames
-from fleetc.plan.diff import FieldChange, ObjectChange
+from fleetc.plan.diff import FieldChange, ObjectChange, format_path
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.snapshot import Snapshot
 from fleetc.render.names import WAVE_LABEL
@@ -34,9 +39,11 @@ from fleetc.render.names import WAVE_LABEL
 class Effect(enum.StrEnum):
     """What happens to a cluster, most severe first."""
 
-    DELETED = "deleted"
+    DECOMMISSIONED = "decommissioned"
+    ORPHANED = "orphaned"
     CREATED = "created"
     POOL_REMOVED = "pool-removed"
+    MARKED = "decommission-mark"
     UPGRADE = "upgrade"
     REPLACE = "replace"
     SCALE = "scale"
@@ -46,7 +53,9 @@ class Effect(enum.StrEnum):
 
 
 EFFECT_ORDER = tuple(Effect)
-DESTRUCTIVE = frozenset({Effect.DELETED, Effect.POOL_REMOVED})
+DESTRUCTIVE = frozenset({Effect.DECOMMISSIONED, Effect.POOL_REMOVED})
+REMOVED = frozenset({Effect.DECOMMISSIONED, Effect.ORPHANED})
+"""A cluster that left the spec: deleted (marked) or orphaned."""
 
 _KNOWN_PREFIXES = (
     "spec.topology.version",
@@ -55,6 +64,10 @@ _KNOWN_PREFIXES = (
     "spec.topology.variables",
     "spec.clusterNetwork",
     "metadata.labels",
+)
+_MARK_PATHS = frozenset(
+    format_path(["metadata", "annotations", name])
+    for name in (fleet_labels.DECOMMISSION_ANNOTATION, fleet_labels.PRUNE_ANNOTATION)
 )
 _DEPLOYMENTS = "spec.topology.workers.machineDeployments"
 _DEPLOYMENT_FIELDS = (".replicas", ".failureDomain", ".class", ".metadata.annotations", ".name")
@@ -83,6 +96,8 @@ class ClusterImpact:
     notes: tuple[str, ...] = ()
     renamed: str | None = None
     source: str | None = None
+    marked: bool = False
+    """Marked ``decommission`` on the head side (on the base side, for a removed cluster)."""
     fields: tuple[FieldChange, ...] = field(default=(), compare=False)
 
     @property
@@ -99,6 +114,11 @@ class ClusterImpact:
     def destructive(self) -> bool:
         """True when machines are deleted without replacement (the cluster, or one of its pools)."""
         return any(e in DESTRUCTIVE for e in self.effects)
+
+    @property
+    def removed(self) -> bool:
+        """True when the cluster left the spec (decommissioned or orphaned)."""
+        return self.effect in REMOVED
 
     @property
     def changed(self) -> bool:
@@ -127,6 +147,7 @@ def _whole_cluster(key: ObjectKey, cluster: Manifest, effect: Effect) -> Cluster
         control_plane=topology.control_plane_replicas(cluster),
         workers=topology.worker_machines(cluster),
         source=fleet_labels.source(cluster),
+        marked=fleet_labels.decommission(cluster),
     )
 
 
@@ -135,9 +156,10 @@ def created(key: ObjectKey, after: Manifest) -> ClusterImpact:
     return _whole_cluster(key, after, Effect.CREATED)
 
 
-def deleted(key: ObjectKey, before: Manifest) -> ClusterImpact:
-    """A cluster only the base has: every machine goes, with the cluster."""
-    return _whole_cluster(key, before, Effect.DELETED)
+def removed(key: ObjectKey, before: Manifest) -> ClusterImpact:
+    """A cluster only the base has: decommissioned (every machine goes) when the base marked it, else orphaned."""
+    effect = Effect.DECOMMISSIONED if fleet_labels.decommission(before) else Effect.ORPHANED
+    return _whole_cluster(key, before, effect)
 
 
 def noop(key: ObjectKey, cluster: Manifest) -> ClusterImpact:
@@ -214,11 +236,26 @@ def _label_notes(before: Manifest, after: Manifest, acc: _Changed) -> None:
         acc.notes.append(f"labels changed: {', '.join(keys)}")
 
 
+def _mark_notes(before: Manifest, after: Manifest, acc: _Changed) -> None:
+    was, now = fleet_labels.decommission(before), fleet_labels.decommission(after)
+    if was == now:
+        return
+    acc.effects.add(Effect.MARKED)
+    machines = f"{topology.control_plane_replicas(after):,} control-plane and {topology.worker_machines(after)} worker"
+    if now:
+        acc.notes.append(
+            "marked for decommissioning: nothing is deleted now; removing its entry from the spec later deletes the "
+            f"CAPI Cluster with its {machines} machines (fleetc apply needs --allow-delete)"
+        )
+    else:
+        acc.notes.append("decommission mark removed: removing its entry later orphans it (left running) again")
+
+
 def _other_notes(fields: Iterable[FieldChange], acc: _Changed) -> None:
     others = []
     for change in fields:
         path = change.path
-        if path.startswith(_KNOWN_PREFIXES):
+        if path.startswith(_KNOWN_PREFIXES) or path in _MARK_PATHS:
             continue
         if path in ("spec.topology.workers", _DEPLOYMENTS):
             continue
@@ -298,6 +335,7 @@ def changed(
         acc.effects.add(Effect.RECONFIGURE)
         acc.notes.append("clusterNetwork changed (pod/service CIDRs are not changed on a running cluster)")
     _label_notes(before, after, acc)
+    _mark_notes(before, after, acc)
     fields = change.fields if change is not None else ()
     _other_notes(fields, acc)
     cp_replaced, workers_replaced = _replaced(new_replicas, current, upgrade, cp_rolls, pools, acc.replaced_deployments)
@@ -321,15 +359,16 @@ def changed(
         scaling=tuple(acc.scaling),
         notes=tuple(acc.notes),
         source=fleet_labels.source(after),
+        marked=fleet_labels.decommission(after),
         fields=fields,
     )
 
 
 def _with_renames(impacts: list[ClusterImpact], base: Snapshot, head: Snapshot) -> list[ClusterImpact]:
-    """A cluster deleted and another created with the same spec: say it looks like a rename (CAPI has none)."""
-    deleted = [i.key for i in impacts if i.effect is Effect.DELETED]
+    """A cluster removed and another created with the same spec: say it looks like a rename (CAPI has none)."""
+    gone = {i.key: i for i in impacts if i.removed}
     created = [i.key for i in impacts if i.effect is Effect.CREATED]
-    pairs = renames.twins(deleted, created, base.objects, head.objects)
+    pairs = renames.twins(gone, created, base.objects, head.objects)
     partners = {**pairs, **{new: old for old, new in pairs.items()}}
     out = []
     for impact in impacts:
@@ -337,7 +376,10 @@ def _with_renames(impacts: list[ClusterImpact], base: Snapshot, head: Snapshot) 
         if partner is None:
             out.append(impact)
             continue
-        note = renames.twin_note(impact.key, partner, deleted=impact.effect is Effect.DELETED)
+        old = impact.key if impact.removed else partner
+        note = renames.twin_note(
+            impact.key, partner, removed=impact.removed, decommissioned=gone[old].effect is Effect.DECOMMISSIONED
+        )
         out.append(dataclasses.replace(impact, renamed=renames.shown(partner, impact.key), notes=(note,)))
     return out
 
@@ -355,7 +397,7 @@ def cluster_impacts(
         if key not in old:
             impacts.append(created(key, new[key]))
         elif key not in new:
-            impacts.append(deleted(key, old[key]))
+            impacts.append(removed(key, old[key]))
         elif key not in changes:
             impacts.append(noop(key, new[key]))
         else:

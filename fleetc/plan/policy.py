@@ -15,12 +15,14 @@ cluster and counting the rest. Caller: :func:`fleetc.plan.report.compare`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from fleetc.contract import topology
 from fleetc.contract.versions import MAX_WORKER_SKEW, minor_skew
 from fleetc.contract.vocabulary import DEFER_UPGRADE, HOLD_UPGRADE_SEQUENCE
 from fleetc.core.diagnostics import Diagnostic, sorted_diagnostics
+from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.plan import fleet_labels
 from fleetc.plan.impact import ClusterImpact
 from fleetc.plan.locate import Locator
@@ -100,6 +102,63 @@ def _fleet_class(revision: RevisionChange, head: Snapshot) -> str | None:
     return None
 
 
+IMMUTABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "AWSClusterTemplate": ("region", "controlPlaneLoadBalancer"),
+    "AzureClusterTemplate": ("location", "subscriptionID", "resourceGroup"),
+    "GCPClusterTemplate": ("project", "region", "credentialsRef", "loadBalancer"),
+}
+"""Infrastructure cluster template kind → spec fields its provider's update webhook refuses to change
+(CAPA v2.11 ``awscluster_webhook.go``, CAPZ v1.26 ``azurecluster_webhook.go``, CAPG v1.12 ``gcpcluster_webhook.go``)."""
+
+
+def _infrastructure(objects: Mapping[ObjectKey, Manifest], cluster: Manifest) -> tuple[str, Manifest] | None:
+    """The kind of a cluster's infrastructure template and its spec with the class's constant patches applied."""
+    class_key = topology.class_ref(cluster)
+    cluster_class = objects.get(class_key) if class_key is not None else None
+    if cluster_class is None:
+        return None
+    ref = cluster_class["spec"]["infrastructure"]["templateRef"]
+    group = ref["apiVersion"].rpartition("/")[0]
+    template = objects.get(ObjectKey(group, ref["kind"], class_key.namespace if class_key else "", ref["name"]))
+    spec: dict[str, Any] = dict(template["spec"]["template"]["spec"]) if template is not None else {}
+    prefix = "/spec/template/spec/"
+    for patch in cluster_class["spec"].get("patches", []):
+        for definition in patch.get("definitions", []):
+            if definition.get("selector", {}).get("matchResources", {}).get("infrastructureCluster"):
+                for json_patch in definition.get("jsonPatches", []):
+                    field = str(json_patch.get("path", "")).removeprefix(prefix)
+                    if "value" in json_patch and "/" not in field:
+                        spec[field] = json_patch["value"]
+    return ref["kind"], spec
+
+
+def _infrastructure_rules(base: Snapshot, head: Snapshot, locator: Locator) -> Iterator[Diagnostic]:
+    base_clusters = topology.clusters(base.objects)
+    for key, after in topology.clusters(head.objects).items():
+        before = base_clusters.get(key)
+        if before is None:
+            continue
+        old, new = _infrastructure(base.objects, before), _infrastructure(head.objects, after)
+        if old is None or new is None:
+            continue
+        (old_kind, old_spec), (new_kind, new_spec) = old, new
+        if old_kind != new_kind:
+            message = (
+                f"cluster {key.name} would move from {old_kind} to {new_kind}: CAPI cannot change a cluster's "
+                "provider type; create a new cluster on the new provider and move the workloads"
+            )
+            yield locator.cluster(key, ("spec", "provider"), message, "provider-type-change")
+            continue
+        for field in IMMUTABLE_FIELDS.get(new_kind, ()):
+            if old_spec.get(field) != new_spec.get(field):
+                message = (
+                    f"{field} of cluster {key.name} would change from {old_spec.get(field)!r} to "
+                    f"{new_spec.get(field)!r}: the provider refuses to change it on an existing "
+                    f"{new_kind.removesuffix('Template')}; create a new cluster instead"
+                )
+                yield locator.cluster(key, ("spec", "provider"), message, "immutable-field")
+
+
 def check(
     base: Snapshot, head: Snapshot, impacts: Iterable[ClusterImpact], revisions: Iterable[RevisionChange]
 ) -> tuple[Diagnostic, ...]:
@@ -110,5 +169,6 @@ def check(
         *_version_rules(impacts, locator),
         *_skew_rules(impacts, head, locator),
         *_pool_rules(revisions, base, head, locator),
+        *_infrastructure_rules(base, head, locator),
     ]
     return tuple(sorted_diagnostics(folded(found)))

@@ -1,8 +1,9 @@
-"""Deleted and created clusters with the same spec: a rename or a namespace move, which CAPI does not have.
+"""Removed and created clusters with the same spec: a rename or a namespace move, which CAPI does not have.
 
-CAPI cannot rename a Cluster or move it to another namespace: the old one is deleted with all its machines and a
-new one is created. The diff still shows exactly that (destructive); this module adds the hint a reviewer needs
-("looks like renamed to eu-30") by pairing each deleted cluster with a created one of identical spec
+CAPI cannot rename a Cluster or move it to another namespace: a new one is created, and the old one is orphaned
+(left running, no longer managed) or, when it was marked ``decommission``, deleted with all its machines. The diff
+shows exactly that; this module adds the hint a reviewer needs ("looks like renamed to eu-30") by pairing each
+removed cluster with a created one of identical spec
 (``classRef`` aside), the same name in another namespace first.
 
 Caller: :func:`fleetc.plan.impact.cluster_impacts`.
@@ -50,13 +51,15 @@ def shown(key: ObjectKey, other: ObjectKey) -> str:
     return f"{key.namespace}/{key.name}" if key.namespace != other.namespace else key.name
 
 
-def twin_note(key: ObjectKey, partner: ObjectKey, *, deleted: bool) -> str:
-    """What the pair looks like: a namespace move or a rename, and why it is a deletion and a creation."""
+def twin_note(key: ObjectKey, partner: ObjectKey, *, removed: bool, decommissioned: bool) -> str:
+    """What the pair looks like (a namespace move or a rename) and what happens: a creation, and the removed cluster
+    deleted (it was marked ``decommission``) or orphaned (left running, no longer managed)."""
+    fate = "the old one deleted" if decommissioned else "the old one orphaned (left running, no longer managed)"
     if partner.name == key.name:
-        old, new = (key, partner) if deleted else (partner, key)
+        old, new = (key, partner) if removed else (partner, key)
         return (
-            f"moves from namespace {old.namespace} to {new.namespace}: CAPI cannot move a cluster, so this is a "
-            "deletion and a creation"
+            f"moves from namespace {old.namespace} to {new.namespace}: CAPI cannot move a cluster, so a new one is "
+            f"created and {fate}"
         )
-    verb = "renamed to" if deleted else "renamed from"
-    return f"looks like {verb} {shown(partner, key)}: CAPI cannot rename, so one cluster is deleted, one created"
+    verb = "renamed to" if removed else "renamed from"
+    return f"looks like {verb} {shown(partner, key)}: CAPI cannot rename, so a new cluster is created and {fate}"

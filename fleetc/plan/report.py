@@ -63,8 +63,13 @@ class DiffReport:
 
     @property
     def destroyed(self) -> tuple[ClusterImpact, ...]:
-        """Clusters deleted, or losing a worker pool (destructive changes)."""
+        """Clusters decommissioned, or losing a worker pool (destructive changes)."""
         return tuple(i for i in self.impacts if i.destructive)
+
+    @property
+    def orphaned(self) -> tuple[ClusterImpact, ...]:
+        """Clusters that left the spec unmarked: left running, no longer managed."""
+        return tuple(i for i in self.impacts if i.effect is Effect.ORPHANED)
 
     @property
     def touched_waves(self) -> tuple[str, ...]:
@@ -75,13 +80,13 @@ class DiffReport:
 
     @property
     def total_clusters(self) -> int:
-        """Clusters of either side (the head's, and the deleted ones)."""
+        """Clusters of either side (the head's, and the removed ones)."""
         return len(self.impacts)
 
     @property
     def head_clusters(self) -> int:
         """Clusters of the head side."""
-        return sum(1 for i in self.impacts if i.effect is not Effect.DELETED)
+        return sum(1 for i in self.impacts if not i.removed)
 
 
 def _failure_report(base: Side, head: Side) -> DiffReport:

@@ -4,7 +4,9 @@ Each wave lists its clusters in rollout order (by name, as the compiler orders t
 change touches; its gates are resolved by :func:`fleetc.plan.waves.resolve`, the function the rollout controller's
 waves come from too (``maxConcurrent`` and the failure budget against the wave's size, percentages round down, at
 least one cluster in flight; the soak and the control-plane deadline in seconds). Class revisions are applied
-before the first wave (they replace no machine by themselves); a deleted cluster is listed in the wave it was in.
+before the first wave (they replace no machine by themselves). A cluster that left the spec is listed in the wave
+it was in (the last wave when that wave is gone), as deleted (decommissioned) or orphaned: ``fleetc apply`` deletes
+or lets go of it there (:mod:`fleetc.rollout.removal`).
 
 Needs the fleet model of the head side (gates live in ``fleet.yaml``); a built tree carries only wave names.
 Caller: :func:`fleetc.plan.report.compare` with ``rollout=True``.
@@ -29,6 +31,9 @@ class WaveStep:
     clusters: tuple[str, ...]
     touched: tuple[str, ...]
     deleted: tuple[str, ...]
+    """Decommissioned clusters: their CAPI Cluster is deleted in this wave."""
+    orphaned: tuple[str, ...]
+    """Clusters let go of in this wave: left running, no longer managed."""
     max_concurrent: int | None
     soak_seconds: int | None
     control_plane_deadline_seconds: int | None
@@ -37,7 +42,7 @@ class WaveStep:
     @property
     def is_touched(self) -> bool:
         """True when any cluster of the wave changes."""
-        return bool(self.touched or self.deleted)
+        return bool(self.touched or self.deleted or self.orphaned)
 
     @property
     def batches(self) -> int:
@@ -61,7 +66,7 @@ class RolloutPlan:
         return tuple(w.name for w in self.waves if w.is_touched)
 
 
-def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str]) -> WaveStep:
+def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str], orphaned: list[str]) -> WaveStep:
     rules = wave_rules.resolve(wave.settings, wave.clusters) if wave.settings else None
     return WaveStep(
         index=index,
@@ -69,6 +74,7 @@ def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str]) -> 
         clusters=rules.clusters if rules else wave.clusters,
         touched=tuple(c for c in wave.clusters if c in touched),
         deleted=tuple(sorted(deleted)),
+        orphaned=tuple(sorted(orphaned)),
         max_concurrent=rules.max_concurrent if rules else None,
         soak_seconds=rules.soak_seconds if rules else None,
         control_plane_deadline_seconds=rules.control_plane_deadline_seconds if rules else None,
@@ -79,14 +85,34 @@ def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str]) -> 
 def rollout_order(head: Snapshot, impacts: Iterable[ClusterImpact]) -> RolloutPlan:
     """The waves of the head revision in order, with the clusters the change touches in each."""
     impacts = list(impacts)
-    touched = {i.name for i in impacts if i.changed and i.effect is not Effect.DELETED}
-    deleted: dict[str, list[str]] = {}
+    touched = {i.name for i in impacts if i.changed and not i.removed}
+    head_waves = [w.name for w in head.waves]
+    removed: dict[tuple[Effect, str], list[str]] = {}
+    lost = set()
     for impact in impacts:
-        if impact.effect is Effect.DELETED:
-            deleted.setdefault(impact.wave or "", []).append(impact.name)
-    steps = tuple(_step(i, w, touched, deleted.get(w.name, [])) for i, w in enumerate(head.waves, start=1))
+        if impact.removed:
+            wave = removal_wave(impact.wave, head_waves)
+            if wave is None:
+                lost.add(impact.name)
+            else:
+                removed.setdefault((impact.effect, wave), []).append(impact.name)
+    steps = tuple(
+        _step(
+            i,
+            w,
+            touched,
+            removed.get((Effect.DECOMMISSIONED, w.name), []),
+            removed.get((Effect.ORPHANED, w.name), []),
+        )
+        for i, w in enumerate(head.waves, start=1)
+    )
     in_waves = {c for w in head.waves for c in w.clusters}
-    head_waves = set(head.wave_order)
-    orphans = {name for wave, names in deleted.items() if wave not in head_waves for name in names}
-    unassigned = tuple(sorted((touched - in_waves) | orphans))
+    unassigned = tuple(sorted((touched - in_waves) | lost))
     return RolloutPlan(steps, unassigned)
+
+
+def removal_wave(wave: str | None, waves: list[str]) -> str | None:
+    """The wave a removed cluster is deleted or let go of in: its own, or the last when its own is gone."""
+    if wave in waves:
+        return wave
+    return waves[-1] if waves else None

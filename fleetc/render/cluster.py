@@ -9,9 +9,9 @@ from __future__ import annotations
 from fleetc.contract.vocabulary import AUTOSCALER_MAX, AUTOSCALER_MIN
 from fleetc.contract.vocabulary import CAPI_API as CAPI
 from fleetc.core.keys import Manifest
-from fleetc.render.names import dns_label
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import Autoscaling
+from fleetc.schema.naming import deployment_name
 from fleetc.schema.shape import ClusterShape, PoolShape
 
 
@@ -37,7 +37,7 @@ def _deployment(
 def machine_deployments(pool: PoolShape, failure_domains: list[str]) -> list[Manifest]:
     """The MachineDeployment topologies of one pool."""
     if pool.failure_domain is not None or not (pool.spread_across_failure_domains and failure_domains):
-        return [_deployment(pool, pool.name, pool.replicas, pool.autoscaling, pool.failure_domain)]
+        return [_deployment(pool, deployment_name(pool.name), pool.replicas, pool.autoscaling, pool.failure_domain)]
     count = len(failure_domains)
     replicas = split(pool.replicas, count) if pool.replicas is not None else [None] * count
     bounds: list[Autoscaling | None] = [None] * count
@@ -45,7 +45,7 @@ def machine_deployments(pool: PoolShape, failure_domains: list[str]) -> list[Man
         lows, highs = split(pool.autoscaling.min, count), split(pool.autoscaling.max, count)
         bounds = [Autoscaling(min=low, max=max(high, 1)) for low, high in zip(lows, highs, strict=True)]
     return [
-        _deployment(pool, f"{pool.name}-{dns_label(domain)}", replicas[index], bounds[index], domain)
+        _deployment(pool, deployment_name(pool.name, domain), replicas[index], bounds[index], domain)
         for index, domain in enumerate(failure_domains)
     ]
 

@@ -17,10 +17,10 @@ from fleetc.render import kubeadm
 from fleetc.render.names import class_base, content_hash
 from fleetc.render.providers.base import ClassExtras, InfraProvider, MachineRequest
 from fleetc.render.providers.registry import provider_for
+from fleetc.render.variables import ClassTemplates, variable_patches
 from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
+from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.provider import ProviderDocument
-
-CONTROL_PLANE_ROLE = "control-plane"
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,26 @@ def _variables(cluster_class: ClusterClassDocument, extras: ClassExtras) -> list
             schema["description"] = variable.description
         declared.append({"name": name, "required": variable.required, "schema": {"openAPIV3Schema": schema}})
     return declared + list(extras.variables)
+
+
+def _selects_a_template(selector: Manifest, has_workers: bool) -> bool:
+    match = selector["matchResources"]
+    if match.get("infrastructureCluster") or match.get("controlPlane"):
+        return True
+    return has_workers and bool(match.get("machineDeploymentClass", {}).get("names"))
+
+
+def selecting_templates(patches: list[Manifest], *, has_workers: bool) -> list[Manifest]:
+    """The patches with only the definitions that select a template of the class (CAPI rejects the others).
+
+    A class without worker pools gets no worker definitions, and a patch left without definitions is dropped.
+    """
+    kept = []
+    for patch in patches:
+        definitions = [d for d in patch["definitions"] if _selects_a_template(d["selector"], has_workers)]
+        if definitions:
+            kept.append({**patch, "definitions": definitions})
+    return kept
 
 
 def _templates(
@@ -131,6 +151,7 @@ def _cluster_class_spec(
     infra: InfraProvider,
     extras: ClassExtras,
     versions: list[str] | None,
+    templates: ClassTemplates,
 ) -> Manifest:
     shape, kinds = cluster_class.spec, infra.kinds
     spec: Manifest = {
@@ -160,8 +181,10 @@ def _cluster_class_spec(
     variables = _variables(cluster_class, extras)
     if variables:
         spec["variables"] = variables
-    if extras.patches:
-        spec["patches"] = list(extras.patches)
+    patches = selecting_templates(extras.patches, has_workers=bool(shape.workers))
+    patches += variable_patches(cluster_class, kinds, templates, patches)
+    if patches:
+        spec["patches"] = patches
     if versions:
         spec["kubernetesVersions"] = list(versions)
     return spec
@@ -184,7 +207,15 @@ def _objects(base: str, inputs: RevisionInputs) -> list[Manifest]:
     extras = infra.class_extras(inputs.provider)
     templates = _templates(base, inputs.namespace, inputs.cluster_class, inputs.provider, infra, dict(inputs.sizes))
     versions = list(inputs.versions) if inputs.versions else None
-    spec = _cluster_class_spec(base, inputs.cluster_class, infra, extras, versions)
+    pools = list(inputs.cluster_class.spec.workers)
+    by_role = ClassTemplates(
+        infrastructure_cluster=templates[0],
+        control_plane=templates[1],
+        control_plane_machine=templates[2],
+        worker_bootstrap={pool: templates[3 + 2 * index] for index, pool in enumerate(pools)},
+        worker_machine={pool: templates[4 + 2 * index] for index, pool in enumerate(pools)},
+    )
+    spec = _cluster_class_spec(base, inputs.cluster_class, infra, extras, versions, by_role)
     return [*templates, _object(CAPI, "ClusterClass", base, inputs.namespace, spec)]
 
 

@@ -14,8 +14,10 @@ from typing import Any
 from fleetc.core.diagnostics import SourceLocation
 from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.render.addons import owner_addons
 from fleetc.render.cluster import cluster_object
-from fleetc.render.clusterclass import CONTROL_PLANE_ROLE, ClassRevision, RevisionInputs, class_revision
+from fleetc.render.clusterclass import ClassRevision, RevisionInputs, class_revision
+from fleetc.render.flux import removal_marks
 from fleetc.render.names import (
     CLASS_LABEL,
     FLEET_LABEL,
@@ -28,6 +30,7 @@ from fleetc.render.providers.registry import provider_for
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Entry, Fleet
+from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.shape import ClusterShape, shape_of
 
 
@@ -75,12 +78,29 @@ def compile_fleet(fleet: Fleet, *, only: Collection[str] | None = None) -> Rende
             if exc.location is not None:
                 raise
             raise exc.located(_written_at(fleet, exc, entry)) from exc
+    _add_addons(builder, selected)
     for namespace in sorted(
         {fleet.namespace_of(e.document) for e in selected} | {fleet.settings.document.spec.namespace}
     ):
         manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
         builder.add(manifest, "namespaces", source_annotation(fleet.settings.origin.source(), fleet.root))
     return RenderedSet(fleet.name, fleet.settings.document.spec.namespace, builder.objects, _waves(fleet, selected))
+
+
+def _add_addons(builder: _Builder, selected: Iterable[Entry[ClusterDocument]]) -> None:
+    """The ClusterResourceSets of the classes and providers the selected clusters use, per namespace."""
+    fleet = builder.fleet
+    owners: dict[tuple[str, str], set[str]] = {}
+    for entry in selected:
+        namespace = fleet.namespace_of(entry.document)
+        owners.setdefault(("class", entry.document.spec.class_), set()).add(namespace)
+        owners.setdefault(("provider", entry.document.spec.provider), set()).add(namespace)
+    for (kind, name), namespaces in sorted(owners.items()):
+        document = fleet.classes[name] if kind == "class" else fleet.providers[name]
+        addons = document.document.spec.addons
+        source = source_annotation(document.origin.source(), fleet.root)
+        for manifest in owner_addons(kind, name, addons, namespaces, fleet.name, fleet.addon_files):
+            builder.add(manifest, "addons", source)
 
 
 def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
@@ -110,6 +130,7 @@ def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
         labels=labels,
     )
     builder.add(manifest, f"clusters/{cluster.metadata.name}", source_annotation(entry.origin.source(), fleet.root))
+    manifest["metadata"]["annotations"].update(removal_marks(spec.decommission))
 
 
 def _written_at(fleet: Fleet, error: CompileError, cluster: Entry[ClusterDocument]) -> SourceLocation:

@@ -16,6 +16,15 @@ and ``docs/design.md`` §6). Flux evaluates ``inProgress``, then ``failed``, the
 ``current`` and takes the first that is true (none true: in progress); ours are mutually exclusive and cover every
 case, so the order does not matter. An expression that cannot be evaluated (a Cluster with no ``status`` at all,
 just after it is created) leaves the Cluster's status unknown, and Flux keeps polling as for "in progress".
+
+Removing a cluster (docs/spec.md, "Removing a cluster"): the wave Kustomizations prune, and every rendered Cluster
+carries :data:`PRUNE_ANNOTATION` (:func:`removal_marks`). Flux deletes an object that left a pruning Kustomization's
+inventory unless the *live* object is annotated ``kustomize.toolkit.fluxcd.io/prune: disabled``, so a cluster removed
+from the spec is orphaned (left running, no longer managed), as with ``fleetc apply``, and so is a cluster moving to
+another wave. A cluster marked ``decommission: true`` is rendered with ``enabled`` (and ``fleetc.io/decommission``);
+once Flux has applied that, removing its entry deletes it. Flux decides on the live object, so marking and removing
+take two merges, the same two steps ``fleetc apply`` needs. The classes Kustomization never prunes (see
+:func:`classes_kustomization`).
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from dataclasses import dataclass
 from fleetc.contract.vocabulary import CAPI_API as CLUSTER_API
 from fleetc.core.errors import OptionError
 from fleetc.core.keys import Manifest
-from fleetc.render.names import FLEET_LABEL, WAVE_LABEL, content_hash
+from fleetc.render.names import DECOMMISSION_ANNOTATION, FLEET_LABEL, WAVE_LABEL, content_hash
 from fleetc.render.rendered import RenderedSet, WaveClusters
 from fleetc.schema.types import format_duration
 
@@ -35,6 +44,15 @@ SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 MAX_NAME = 63
 """Flux labels every object it applies with the Kustomization's name: the name must be a valid label value."""
 _FLUX_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
+"""Flux never prunes a live object carrying this with the value ``disabled`` (any other value: it may)."""
+
+
+def removal_marks(decommission: bool) -> dict[str, str]:
+    """The annotations that say what removing a cluster from the spec does: orphan it, or (marked) delete it."""
+    if decommission:
+        return {DECOMMISSION_ANNOTATION: "true", PRUNE_ANNOTATION: "enabled"}
+    return {PRUNE_ANNOTATION: "disabled"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -273,9 +291,10 @@ def wave_kustomization(fleet: str, wave: WaveClusters, depends_on: str, options:
     spec: Manifest = {
         "path": source_path(options, "waves", wave.wave.name),
         "dependsOn": [{"name": depends_on}],
-        # Never prune: Flux would delete a whole workload cluster when it leaves the fleet, or when it moves to a
-        # later wave (this wave reconciles first and still owns it). Deleting a cluster stays a deliberate act.
-        "prune": False,
+        # Prune, so a cluster marked for decommissioning is deleted when its entry is removed. Every other Cluster
+        # carries kustomize.toolkit.fluxcd.io/prune: disabled (removal_marks), which Flux reads on the live object:
+        # leaving the fleet, or moving to a later wave (this wave reconciles first and still owns it), orphans it.
+        "prune": True,
         # Health-check only the Clusters below, with the CEL expressions, not kstatus on every applied object.
         "wait": False,
         "timeout": format_duration(wave.wave.control_plane_deadline),

@@ -4,6 +4,7 @@
 
     kustomization.yaml            classes + clusters (what ``kubectl kustomize OUT`` builds)
     namespaces/                   the management namespaces
+    addons/addons.yaml            add-ons: a ConfigMap and a ClusterResourceSet each (included by classes/)
     classes/<revision>/class.yaml a ClusterClass revision and its templates (includes ../namespaces)
     clusters/<name>/cluster.yaml  one CAPI Cluster
     waves/<wave>/                 the clusters of one rollout wave (what each Flux Kustomization applies)
@@ -22,7 +23,12 @@ from fleetc.render.emit import dump, dump_all
 from fleetc.render.rendered import RenderedSet
 
 KUSTOMIZATION = "kustomization.yaml"
-_FILE_OF_FOLDER = {"namespaces": "namespaces.yaml", "classes": "class.yaml", "clusters": "cluster.yaml"}
+_FILE_OF_FOLDER = {
+    "namespaces": "namespaces.yaml",
+    "addons": "addons.yaml",
+    "classes": "class.yaml",
+    "clusters": "cluster.yaml",
+}
 
 
 def kustomization(resources: Iterable[str]) -> bytes:
@@ -61,7 +67,8 @@ def tree_files(rendered: RenderedSet, flux: list[Manifest]) -> dict[str, bytes]:
         folders.append(folder)
     classes = sorted(f.split("/")[1] for f in folders if f.startswith("classes/"))
     clusters = sorted(f.split("/")[1] for f in folders if f.startswith("clusters/"))
-    files[f"classes/{KUSTOMIZATION}"] = kustomization(["../namespaces", *classes])
+    addons = ["../addons"] if "addons" in folders else []
+    files[f"classes/{KUSTOMIZATION}"] = kustomization(["../namespaces", *addons, *classes])
     files[f"clusters/{KUSTOMIZATION}"] = kustomization(clusters)
     for wave in rendered.waves:
         files[f"waves/{wave.wave.name}/{KUSTOMIZATION}"] = kustomization(f"../../clusters/{c}" for c in wave.clusters)

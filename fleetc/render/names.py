@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from fleetc.core.diagnostics import SourceLocation
@@ -19,6 +18,9 @@ WAVE_LABEL = f"{GROUP}/wave"
 CLASS_LABEL = f"{GROUP}/class"
 PROVIDER_LABEL = f"{GROUP}/provider"
 SOURCE_ANNOTATION = f"{GROUP}/source"
+DECOMMISSION_ANNOTATION = f"{GROUP}/decommission"
+"""``"true"`` on a Cluster whose spec entry has ``decommission: true``: removing the entry later deletes the Cluster
+(``fleetc apply --allow-delete`` reads it on the live object; docs/spec.md, "Removing a cluster")."""
 HASH_LENGTH = 6
 
 
@@ -41,9 +43,3 @@ def source_annotation(location: SourceLocation, root: str) -> str:
     prefix = root.rstrip("/") + "/" if root not in ("", ".") else ""
     path = location.path[len(prefix) :] if prefix and location.path.startswith(prefix) else location.path
     return f"{path}:{location.line}" if location.line else path
-
-
-def dns_label(text: str) -> str:
-    """A DNS-1123 label made from free text (failure-domain names become MachineDeployment names)."""
-    label = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    return label[:63].rstrip("-") or "x"

@@ -14,6 +14,7 @@ from typing import Any
 from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, WORKLOAD_KINDS
 from fleetc.core.errors import Conflict
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.rollout import removal
 from fleetc.rollout.desired import RolloutPlan, rollout_objects
 from fleetc.rollout.entries import ClusterEntry, timeline_of
 from fleetc.rollout.gates import (
@@ -40,14 +41,18 @@ from fleetc.runtime.store import Store
 CONFLICT_RETRIES = 5
 
 
-def submit(store: Store, plan: RolloutPlan) -> ObjectKey:
+def submit(store: Store, plan: RolloutPlan, *, allow_delete: bool = False) -> ObjectKey:
     """Create or update a fleet's rollout objects for ``plan``; the FleetRollout's key.
 
     Idempotent: submitting the same plan again changes nothing (so a resumed ``apply`` may always submit). A new
     revision updates the FleetRevision and the ClusterRollouts first and the FleetRollout last, which restarts the
-    rollout; ``spec.paused`` is kept. ClusterRollouts of clusters no longer in the fleet are deleted (their Cluster
-    objects are not).
+    rollout; ``spec.paused`` is kept. The fleet's live Clusters the plan no longer has are orphaned or, when marked
+    for decommissioning, deleted in their wave (:mod:`fleetc.rollout.removal`); deleting needs ``allow_delete``,
+    else :class:`~fleetc.core.errors.DeletionNotAllowedError` is raised before anything is written.
     """
+    removed = removal.removals(store, plan)
+    removal.check(removed, allow_delete=allow_delete)
+    plan = removal.with_removals(plan, removed)
     rollout, revision, _ = rollout_objects(plan)
     _put(store, revision)
     live = store.find(plan.key)

@@ -53,6 +53,10 @@ class ClusterPlan:
     class_ref: str | None
     objects: tuple[Manifest, ...]
     """The desired objects of the cluster, the CAPI ``Cluster`` last."""
+    action: str | None = None
+    """``Delete`` or ``Orphan`` for a cluster that left the spec (:mod:`fleetc.rollout.removal`); None: apply."""
+    machines: str | None = None
+    """For a removal: the machines of the live Cluster, as events name them."""
 
 
 @dataclass(frozen=True)
@@ -173,5 +177,7 @@ def _cluster_rollout(
         cluster=ClusterRef(name=cluster.name, namespace=cluster.namespace),
         target=ClusterTarget(version=cluster.version, class_ref=cluster.class_ref),
         objects=list(cluster.objects),
+        action=cluster.action,
+        machines=cluster.machines,
     )
     return ClusterRollout(metadata=metadata, spec=spec)

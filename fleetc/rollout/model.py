@@ -207,6 +207,11 @@ class ClusterRolloutSpec(ApiModel):
     cluster: ClusterRef
     target: ClusterTarget
     objects: list[dict[str, Any]] = Field(description="The desired objects of the cluster, the CAPI Cluster last.")
+    action: str | None = Field(
+        default=None,
+        description="Unset: apply the objects. Delete or Orphan: the cluster left the spec (fleetc.rollout.removal).",
+    )
+    machines: str | None = Field(default=None, description="For a removal: the machines the live Cluster had.")
 
 
 class ClusterRolloutStatus(ApiModel):

@@ -10,6 +10,7 @@
   :class:`~fleetc.runtime.manager.TerminalError` fails the cluster, any other error is retried with backoff. A
   Kubernetes version is never lowered: a desired version below the live one fails the cluster instead. A cluster in
   flight whose live Cluster lost its target is applied again (level-triggered).
+Clusters that left the spec (ClusterRollouts with ``spec.action``) are handed to :mod:`fleetc.rollout.removal`.
 Callers: :class:`fleetc.rollout.controller.RolloutController` and :mod:`fleetc.rollout.reconcile_waves`.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from fleetc.contract.versions import is_downgrade
 from fleetc.core.errors import TerminalError
 from fleetc.core.keys import Manifest
-from fleetc.rollout import wavegates
+from fleetc.rollout import removal, wavegates
 from fleetc.rollout.applying import contains
 from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import Health
@@ -32,7 +33,9 @@ def observe(scope: Scope) -> None:
     run = scope.run
     for entry in sorted(_to_judge(scope), key=run.order):
         soaking = run.status.soak_until is not None and entry.wave == run.wave.name
-        if entry.state is ClusterState.IN_FLIGHT:
+        if removal.is_removal(entry):
+            removal.observe(scope, entry)
+        elif entry.state is ClusterState.IN_FLIGHT:
             observe_in_flight(scope, entry)
         elif entry.state is ClusterState.SUCCEEDED and soaking:
             scope.observe_soaking(entry)
@@ -78,6 +81,9 @@ def observe_in_flight(scope: Scope, entry: ClusterEntry) -> None:
 
 def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
     """Apply a pending cluster's objects and put it in flight (or fail it when the apply is refused)."""
+    if removal.is_removal(entry):
+        removal.start(scope, entry)
+        return
     run = scope.run
     attempt = entry.attempts + 1
     status: Manifest = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -21,6 +21,23 @@ class SpecModel(BaseModel):
         strict=True,
         alias_generator=to_camel,
         validate_default=False,
+    )
+
+
+class Addon(SpecModel):
+    """Manifests every cluster of a class or provider gets (a CNI, a cloud controller manager, team manifests).
+
+    Compiled into a CAPI ClusterResourceSet with a ConfigMap holding the files; CAPI applies them to each
+    selected workload cluster once its API server is up.
+    """
+
+    name: Name
+    files: list[str] = Field(
+        min_length=1,
+        description="YAML files under the fleet root (list them in the Fleet's exclude: they are not fleet documents).",
+    )
+    strategy: Literal["ApplyOnce", "Reconcile"] = Field(
+        default="Reconcile", description="Reconcile re-applies changed files; ApplyOnce applies them once."
     )
 
 

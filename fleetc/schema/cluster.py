@@ -8,20 +8,20 @@ from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
 from fleetc.schema.cluster_class import AUTOSCALING_XOR_REPLICAS, Autoscaling
-from fleetc.schema.types import Cidr, KubernetesVersion, Name
+from fleetc.schema.types import MAX_INT32, Cidr, KubernetesVersion, Name
 
 
 class ControlPlaneOverride(SpecModel):
     """Per-cluster control-plane overrides."""
 
-    replicas: int | None = Field(default=None, ge=1)
+    replicas: int | None = Field(default=None, ge=1, le=MAX_INT32)
     size: Name | None = None
 
 
 class PoolOverride(SpecModel):
     """Per-cluster overrides of one worker pool of the class; replicas or autoscaling replace the class's sizing."""
 
-    replicas: int | None = Field(default=None, ge=0)
+    replicas: int | None = Field(default=None, ge=0, le=MAX_INT32)
     size: Name | None = None
     autoscaling: Autoscaling | None = None
     failure_domain: str | None = Field(default=None, description="Pin the pool to one failure domain.")
@@ -60,6 +60,14 @@ class ClusterSpec(SpecModel):
     network: NetworkOverride = Field(default_factory=NetworkOverride)
     control_plane_endpoint: Endpoint | None = None
     variables: dict[str, Any] = Field(default_factory=dict, description="Values of the class's variables.")
+    decommission: bool = Field(
+        default=False,
+        description=(
+            "Mark the cluster for deletion: once this is applied, removing the entry from the spec deletes the CAPI "
+            "Cluster and its machines (fleetc apply needs --allow-delete). Without the mark, a removed cluster is "
+            "orphaned: left running, no longer managed."
+        ),
+    )
 
     @model_validator(mode="after")
     def _version_xor_channel(self) -> ClusterSpec:

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
-from fleetc.schema.types import AmountField, Cidr, Duration, Labels, Name
+from fleetc.schema.base import API_VERSION, Addon, ObjectMeta, SpecModel
+from fleetc.schema.types import MAX_INT32, AmountField, Cidr, Duration, Labels, Name
 
 
 class HealthCheck(SpecModel):
@@ -25,7 +25,7 @@ class HealthCheck(SpecModel):
 class ControlPlane(SpecModel):
     """The control plane: kubeadm-managed, with etcd on its machines."""
 
-    replicas: int = Field(default=3, ge=1, description="Machines; odd, for etcd quorum.")
+    replicas: int = Field(default=3, ge=1, le=MAX_INT32, description="Machines; odd, for etcd quorum.")
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
     health_check: HealthCheck | None = None
 
@@ -33,8 +33,8 @@ class ControlPlane(SpecModel):
 class Autoscaling(SpecModel):
     """Cluster-autoscaler bounds for a worker pool."""
 
-    min: int = Field(ge=0)
-    max: int = Field(ge=1)
+    min: int = Field(ge=0, le=MAX_INT32)
+    max: int = Field(ge=1, le=MAX_INT32)
 
     @model_validator(mode="after")
     def _ordered(self) -> Autoscaling:
@@ -61,7 +61,9 @@ class WorkerPool(SpecModel):
     """A pool of worker machines (a CAPI MachineDeployment class)."""
 
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
-    replicas: int | None = Field(default=None, ge=0, description="Machines (or autoscaling bounds instead).")
+    replicas: int | None = Field(
+        default=None, ge=0, le=MAX_INT32, description="Machines (or autoscaling bounds instead)."
+    )
     autoscaling: Autoscaling | None = None
     spread_across_failure_domains: bool = Field(
         default=False, description="One MachineDeployment per provider failure domain, replicas split evenly."
@@ -101,13 +103,41 @@ class KubeadmSettings(SpecModel):
     image_repository: str | None = None
 
 
+PatchTarget = Literal[
+    "controlPlane", "controlPlaneMachine", "workerBootstrap", "workerMachine", "infrastructureCluster"
+]
+WORKER_TARGETS: frozenset[str] = frozenset({"workerBootstrap", "workerMachine"})
+
+
+class VariablePatch(SpecModel):
+    """Where a variable's value goes: a field of one of the class's templates (a CAPI ClusterClass patch)."""
+
+    template: PatchTarget = Field(
+        description="controlPlane (KubeadmControlPlaneTemplate), controlPlaneMachine, workerBootstrap "
+        "(KubeadmConfigTemplate), workerMachine, or infrastructureCluster (the provider's cluster template)."
+    )
+    path: str = Field(
+        pattern=r"^(/[^/]+)+$",
+        description="JSON pointer under the template's spec.template.spec, e.g. "
+        "/kubeadmConfigSpec/clusterConfiguration/imageRepository; '-' as the last step appends to a list.",
+    )
+    pools: list[Name] = Field(
+        default_factory=list, description="Worker templates only: the pools to patch (every pool by default)."
+    )
+
+
 class Variable(SpecModel):
-    """A variable clusters of this class may set (becomes a CAPI ClusterClass variable)."""
+    """A variable clusters of this class may set (becomes a CAPI ClusterClass variable).
+
+    ``patches`` say which template fields the value is written to; a string variable whose value is empty
+    leaves the templates as they are.
+    """
 
     type: Literal["string", "integer", "number", "boolean"]
     required: bool = False
     default: Any = None
     description: str = ""
+    patches: list[VariablePatch] = Field(default_factory=list, description="Template fields that take the value.")
 
 
 class ClusterClassSpec(SpecModel):
@@ -119,6 +149,7 @@ class ClusterClassSpec(SpecModel):
     health_check: HealthCheck = Field(default_factory=HealthCheck)
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)
+    addons: list[Addon] = Field(default_factory=list, description="Manifests every cluster of the class gets.")
 
 
 class ClusterClassDocument(SpecModel):

@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from fleetc.core.diagnostics import Diagnostic
+from fleetc.core.diagnostics import Diagnostic, format_field_path
+from fleetc.core.redact import without_value
 from fleetc.load.origins import Origin
 from fleetc.schema.base import API_VERSION
 from fleetc.schema.cluster import ClusterDocument, ClusterSetDocument
@@ -115,7 +116,8 @@ def _diagnostic(origin: Origin, model: type[BaseModel], error: ErrorDetails) -> 
     if error["type"] == "extra_forbidden":
         key = str(loc[-1])
         return origin.diagnostic(field, _unknown_field_message(key, allowed_keys(model, loc[:-1])), at_key=True)
-    return origin.diagnostic(field, _message(error), at_key=bool(loc) and loc[-1] == "[key]")
+    message = without_value(_message(error), format_field_path(field), error.get("input"))
+    return origin.diagnostic(field, message, at_key=bool(loc) and loc[-1] == "[key]")
 
 
 def _unknown_field_message(key: str, allowed: list[str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from fleetc.schema.cluster import ClusterSetDocument, ParameterValue
 from fleetc.schema.suggest import did_you_mean
 
 MAX_GENERATED = 50_000
+"""Most clusters one ClusterSet, and all ClusterSets of a fleet together, may generate."""
 _PLACEHOLDER = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_-]*))?\}")
 _ESCAPE = "$${"  # a literal "${" in a template
 _TEMPLATE = ("spec", "template")
@@ -36,17 +38,29 @@ class GeneratedCluster:
     origin: Origin
 
 
-def expand(cluster_set: ClusterSetDocument, origin: Origin) -> tuple[list[GeneratedCluster], list[Diagnostic]]:
-    """Every cluster of the set, or the diagnostics that stop the expansion."""
+def expand(
+    cluster_set: ClusterSetDocument, origin: Origin, *, budget: int = MAX_GENERATED
+) -> tuple[list[GeneratedCluster], list[Diagnostic]]:
+    """Every cluster of the set, or the diagnostics that stop the expansion.
+
+    ``budget`` is how many clusters the fleet's other ClusterSets left of :data:`MAX_GENERATED`; a matrix
+    over it is refused before anything is checked or generated.
+    """
     spec = cluster_set.spec
+    total = _count(spec.matrix)
+    if total > MAX_GENERATED:
+        return [], [
+            origin.diagnostic(("spec", "matrix"), f"matrix expands to {total:,} clusters, over {MAX_GENERATED:,}")
+        ]
+    if total > budget:
+        message = (
+            f"matrix expands to {total:,} clusters; with the fleet's other ClusterSets that is over "
+            f"{MAX_GENERATED:,} generated clusters in all"
+        )
+        return [], [origin.diagnostic(("spec", "matrix"), message)]
     problems = [*_matrix_problems(spec.matrix, origin), *_exclude_problems(spec.exclude, spec.matrix, origin)]
     template = {"metadata": spec.template.metadata, "spec": spec.template.spec}
     problems += list(_placeholder_problems(template, spec.matrix, origin, ()))
-    total = _count(spec.matrix)
-    if total > MAX_GENERATED:
-        problems.append(
-            origin.diagnostic(("spec", "matrix"), f"matrix expands to {total:,} clusters, over {MAX_GENERATED:,}")
-        )
     if problems:
         return [], problems
     name = cluster_set.metadata.name
@@ -117,8 +131,8 @@ def _matrix_problems(matrix: dict[str, list[ParameterValue]], origin: Origin) ->
         for index, value in enumerate(values):
             if isinstance(value, dict) and "name" not in value:
                 yield origin.diagnostic(("spec", "matrix", param, index), "a map value needs a 'name' key")
-        labels = [_label(v) for v in values if not (isinstance(v, dict) and "name" not in v)]
-        for duplicate in sorted({x for x in labels if labels.count(x) > 1}):
+        labels = Counter(_label(v) for v in values if not (isinstance(v, dict) and "name" not in v))
+        for duplicate in sorted(x for x, n in labels.items() if n > 1):
             yield origin.diagnostic(("spec", "matrix", param), f"value '{duplicate}' is listed twice")
 
 

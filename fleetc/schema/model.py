@@ -7,7 +7,7 @@ which version a cluster runs, which wave it is in, the effective shape after ove
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from fleetc.load.origins import Origin
@@ -36,6 +36,8 @@ class Fleet:
     classes: Mapping[str, Entry[ClusterClassDocument]]
     providers: Mapping[str, Entry[ProviderDocument]]
     clusters: Mapping[str, Entry[ClusterDocument]]
+    addon_files: Mapping[str, str] = field(default_factory=dict)
+    """Text of every add-on file the classes and providers name, by path under the fleet root."""
 
     @property
     def name(self) -> str:

@@ -8,11 +8,11 @@ never an object the provider rejects later.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
+from fleetc.schema.base import API_VERSION, Addon, ObjectMeta, SpecModel
 from fleetc.schema.types import Name
 
 
@@ -33,6 +33,12 @@ class ProviderSpecBase(SpecModel):
         default_factory=dict, description="Size name → machine type (instance type, VM size, flavor)."
     )
     failure_domains: list[str] = Field(default_factory=list, description="Zones machines may be spread over.")
+    addons: list[Addon] = Field(
+        default_factory=list, description="Manifests every cluster on the provider gets (its cloud controller manager)."
+    )
+
+    injected_variables: ClassVar[tuple[str, ...]] = ()
+    """ClusterClass variables the provider declares on every class it renders; a class may not declare them too."""
 
 
 class DevSettings(SpecModel):
@@ -212,6 +218,8 @@ class VSphereSpec(ProviderSpecBase):
     type: Literal["vsphere"]
     credentials_ref: VSphereCredentialsRef
     settings: VSphereSettings
+
+    injected_variables: ClassVar[tuple[str, ...]] = ("controlPlaneEndpoint",)
 
     @model_validator(mode="after")
     def _sizes_are_machine_types(self) -> VSphereSpec:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -82,24 +82,45 @@ def version_rules(scope: Scope) -> Iterator[Diagnostic]:
         yield from _minor_gaps(entry, parsed)
 
 
+_GAP_LISTED = 3
+"""Up to this many missing minors in one gap are reported one by one; a wider gap is reported once."""
+
+
 def _minor_gaps(entry: Entry[FleetDocument], parsed: list[Version]) -> Iterator[Diagnostic]:
     minors = sorted({(v.major, v.minor) for v in parsed})
-    for (major, low), (_, high) in itertools.pairwise(minors):
+    for (major, low), (other, high) in itertools.pairwise(minors):
+        if other != major:
+            continue
+        if high - low - 1 > _GAP_LISTED:
+            message = (
+                f"no version for v{major}.{low + 1} to v{major}.{high - 1} ({high - low - 1:,} minors); "
+                "chained upgrades need one for every minor (CAPI webhook)"
+            )
+            yield entry.origin.diagnostic(("spec", "versions", "catalogue"), message)
+            continue
         for missing in range(low + 1, high):
             message = f"no version for v{major}.{missing}; chained upgrades need one for every minor (CAPI webhook)"
             yield entry.origin.diagnostic(("spec", "versions", "catalogue"), message)
 
 
 def wave_rules(scope: Scope) -> Iterator[Diagnostic]:
-    """Wave names are unique."""
+    """Wave names are unique; a wave that selects no cluster (a typo such as ``ring: canery``) is a warning."""
     entry = scope.fleet.settings
     seen: set[str] = set()
-    for index, wave in enumerate(entry.document.spec.rollout.waves):
+    waves = entry.document.spec.rollout.waves
+    for index, wave in enumerate(waves):
         if wave.name in seen:
             yield entry.origin.diagnostic(
                 ("spec", "rollout", "waves", index, "name"), f"wave '{wave.name}' is defined twice"
             )
         seen.add(wave.name)
+    if not scope.fleet.clusters or any(kind in ("Cluster", "ClusterSet") for kind, _ in scope.broken):
+        return  # an empty fleet, or clusters that failed their own validation, would make any wave look empty
+    used = {id(w) for cluster in scope.fleet.clusters.values() for w in scope.fleet.waves_of(cluster.document)}
+    for index, wave in enumerate(waves):
+        if id(wave) not in used:
+            message = f"wave '{wave.name}' selects no cluster of the fleet; check its selector for a typo"
+            yield entry.origin.diagnostic(("spec", "rollout", "waves", index), message, severity=Severity.WARNING)
 
 
 def provider_rules(scope: Scope) -> Iterator[Diagnostic]:
@@ -110,7 +131,7 @@ def provider_rules(scope: Scope) -> Iterator[Diagnostic]:
             article = "an" if spec.type[0] in "aeiou" else "a"
             message = f"{article} {spec.type} provider must map sizes to machine types"
             yield entry.origin.diagnostic(("spec", "sizes"), message)
-        for domain in sorted({d for d in spec.failure_domains if spec.failure_domains.count(d) > 1}):
+        for domain in sorted(d for d, n in Counter(spec.failure_domains).items() if n > 1):
             yield entry.origin.diagnostic(("spec", "failureDomains"), f"failure domain '{domain}' is listed twice")
 
 

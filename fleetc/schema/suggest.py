@@ -7,6 +7,7 @@ walking the model types alongside the path tells which elements are real, and wh
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -89,7 +90,15 @@ def allowed_keys(model: type[BaseModel], parent_loc: Sequence[str | int]) -> lis
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """`` (did you mean 'replicas'?)`` for a near miss, else an empty string."""
+    """`` (did you mean 'replicas'?)`` for a near miss, else an empty string.
+
+    Cached: one typo in a ClusterSet template asks the same question once per generated cluster.
+    """
+    return _did_you_mean(word, tuple(choices))
+
+
+@functools.lru_cache(maxsize=4096)
+def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return f" (did you mean '{lowered[close[0]]}'?)" if close else ""

@@ -1,6 +1,9 @@
 """Constrained scalar types of the spec: names, versions, durations, counts-or-percentages, CIDRs, labels.
 
 Each type validates with a message a person can act on and exports a JSON Schema an editor can use.
+Numbers are bounded by what the Kubernetes API and the simulation accept (replicas are int32, version parts
+have at most four digits, durations at most a year), so a hostile value is a diagnostic here rather than a
+hang or a crash in a later stage.
 """
 
 from __future__ import annotations
@@ -23,12 +26,26 @@ _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 _LABEL_VALUE = re.compile(_LABEL_VALUE_PATTERN)
 
+MAX_INT32 = 2**31 - 1
+"""Replicas and counts are int32 in the Kubernetes API."""
+MAX_VERSION_PART = 9999
+"""Largest major, minor or patch of a Kubernetes version fleetc accepts (real ones have two digits)."""
+MAX_DURATION_SECONDS = 366 * 24 * 3600
+"""Longest soak, deadline or timeout: a year (8784h)."""
+_MAX_SHOWN = 100
+
+
+def shown(value: object) -> str:
+    """A value for a message, cut to a readable length."""
+    text = str(value)
+    return text if len(text) <= _MAX_SHOWN else f"{text[:_MAX_SHOWN]}… ({len(text):,} characters)"
+
 
 def check_dns_label(value: str) -> str:
     """A DNS-1123 label: it becomes an object name and a folder name."""
     if len(value) > 63 or not _DNS_LABEL.match(value):
         raise ValueError(
-            f"'{value}' is not a DNS-1123 label (lowercase letters, digits and '-', starting and ending "
+            f"'{shown(value)}' is not a DNS-1123 label (lowercase letters, digits and '-', starting and ending "
             "with a letter or digit, at most 63 characters); names become object names and file paths"
         )
     return value
@@ -37,8 +54,11 @@ def check_dns_label(value: str) -> str:
 def check_version(value: str) -> str:
     """A Kubernetes version written ``vX.Y.Z``."""
     if not _VERSION.match(value):
-        hint = f"; write 'v{value}'" if _VERSION.match(f"v{value}") else ""
-        raise ValueError(f"'{value}' is not a Kubernetes version of the form vX.Y.Z{hint}")
+        hint = f"; write 'v{shown(value)}'" if _VERSION.match(f"v{value}") else ""
+        raise ValueError(f"'{shown(value)}' is not a Kubernetes version of the form vX.Y.Z{hint}")
+    for part, digits in zip(("major", "minor", "patch"), value[1:].split("."), strict=True):
+        if len(digits) > len(str(MAX_VERSION_PART)):
+            raise ValueError(f"'{shown(value)}': {part} version {shown(digits)} is over {MAX_VERSION_PART}")
     return value
 
 
@@ -48,9 +68,17 @@ def parse_duration(value: object) -> int:
         raise ValueError(f"'{value}' is not a duration; write it with a unit, such as '90s', '10m' or '1h30m'")
     match = _DURATION.match(value)
     if not value or not match:
-        raise ValueError(f"'{value}' is not a duration; use h, m and s, such as '90s', '10m' or '1h30m'")
+        raise ValueError(f"'{shown(value)}' is not a duration; use h, m and s, such as '90s', '10m' or '1h30m'")
+    too_long = (
+        f"'{shown(value)}' is longer than {format_duration(MAX_DURATION_SECONDS)}, the longest duration fleetc accepts"
+    )
+    if any(g and len(g) > len(str(MAX_DURATION_SECONDS)) for g in match.groups()):
+        raise ValueError(too_long)
     hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
+    total = hours * 3600 + minutes * 60 + seconds
+    if total > MAX_DURATION_SECONDS:
+        raise ValueError(too_long)
+    return total
 
 
 def format_duration(seconds: int) -> str:
@@ -79,11 +107,13 @@ class Amount:
 
 def parse_amount(value: object) -> Amount:
     """``3`` → Amount(3); ``'25%'`` → Amount(25, percent=True)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INT32:
+        raise ValueError(f"{shown(value)} is over {MAX_INT32}, the largest count the Kubernetes API accepts")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return Amount(value)
-    if isinstance(value, str) and re.fullmatch(_AMOUNT_PATTERN, value) and int(value[:-1]) <= 100:
+    if isinstance(value, str) and len(value) <= 4 and re.fullmatch(_AMOUNT_PATTERN, value) and int(value[:-1]) <= 100:
         return Amount(int(value[:-1]), percent=True)
-    raise ValueError(f"'{value}' is neither a count (0 or more) nor a percentage such as '25%'")
+    raise ValueError(f"'{shown(value)}' is neither a count (0 or more) nor a percentage such as '25%'")
 
 
 def check_cidr(value: str) -> str:
@@ -91,7 +121,7 @@ def check_cidr(value: str) -> str:
     try:
         ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
-        raise ValueError(f"'{value}' is not a CIDR block ({exc})") from None
+        raise ValueError(f"'{shown(value)}' is not a CIDR block ({exc})") from None
     return value
 
 
@@ -100,14 +130,14 @@ def check_label_key(value: str) -> str:
     prefix, _, name = value.rpartition("/")
     prefix_ok = not prefix or (len(prefix) <= 253 and all(_DNS_LABEL.match(p) for p in prefix.split(".")))
     if not (prefix_ok and len(name) <= 63 and _LABEL_NAME.match(name)):
-        raise ValueError(f"'{value}' is not a valid Kubernetes label key")
+        raise ValueError(f"'{shown(value)}' is not a valid Kubernetes label key")
     return value
 
 
 def check_label_value(value: str) -> str:
     """A Kubernetes label value: at most 63 characters, alphanumeric at both ends."""
     if len(value) > 63 or not _LABEL_VALUE.match(value):
-        raise ValueError(f"'{value}' is not a valid Kubernetes label value")
+        raise ValueError(f"'{shown(value)}' is not a valid Kubernetes label value")
     return value
 
 

@@ -18,7 +18,9 @@ from fleetc.core.diagnostics import Diagnostic, SourceLocation, has_errors, sort
 from fleetc.load.loader import collector_paused, fleet_files, read_file, read_files
 from fleetc.load.origins import Origin
 from fleetc.load.sources import FLEET_FILE, SourceTree, display_path
-from fleetc.schema import generators, rules
+from fleetc.schema import admission, generators, limits, rules
+from fleetc.schema.addons import read_addons
+from fleetc.schema.base import Addon
 from fleetc.schema.cluster import ClusterDocument, ClusterSetDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
 from fleetc.schema.documents import ParsedDocument, parse_document
@@ -86,8 +88,13 @@ def _validate(tree: SourceTree) -> ValidationResult:
     if settings is None:
         return ValidationResult(None, sorted_diagnostics(folded(collected.diagnostics)), len(paths) + 1)
     fleet = _assemble(tree, settings, collected)
+    owners: list[tuple[Entry[Any], list[Addon]]] = [(e, e.document.spec.addons) for e in fleet.classes.values()]
+    owners += [(e, e.document.spec.addons) for e in fleet.providers.values()]
+    addons = read_addons(tree, listing.files, owners)
+    fleet = dataclasses.replace(fleet, addon_files=addons.texts)
     scope = rules.Scope(fleet, frozenset(collected.broken))
-    diagnostics = folded([*collected.diagnostics, *rules.check(scope)])
+    found = [*rules.check(scope), *limits.check(fleet), *admission.check(fleet), *addons.diagnostics]
+    diagnostics = folded([*collected.diagnostics, *found])
     return ValidationResult(fleet, sorted_diagnostics(diagnostics), len(paths) + 1)
 
 
@@ -108,8 +115,11 @@ def _read_settings(tree: SourceTree) -> tuple[Entry[FleetDocument] | None, list[
 
 
 def _expand_cluster_sets(collected: _Collected) -> None:
+    budget = generators.MAX_GENERATED  # for all ClusterSets together: a small file must not make 300,000 clusters
     for entry in collected.by_kind.pop("ClusterSet", {}).values():
-        clusters, problems = generators.expand(cast(ClusterSetDocument, entry.document), entry.origin)
+        document = cast(ClusterSetDocument, entry.document)
+        clusters, problems = generators.expand(document, entry.origin, budget=budget)
+        budget -= len(clusters)
         collected.diagnostics.extend(problems)
         for cluster in clusters:
             collected.add(parse_document(cluster.origin, cluster.data, expect="Cluster"))

@@ -131,8 +131,8 @@ def test_json_output_is_only_json(fleetc: RunFleetc, tmp_path: Path) -> None:
         ),
         pytest.param(
             Diagnostic(SourceLocation("f.yaml", 2, 1), "spec", "100% sure: a, b\nsecond\r\nline"),
-            "::error file=f.yaml,line=2,col=1,title=fleetc%3A spec::100%25 sure: a, b%0Asecond%0D%0Aline",
-            id="message-escaping",
+            "::error file=f.yaml,line=2,col=1,title=fleetc%3A spec::100%25 sure: a, b\\nsecond\\r\\nline",
+            id="message-escaping",  # line breaks are escaped where the diagnostic is built (issue 15)
         ),
         pytest.param(
             Diagnostic(SourceLocation("fleet/big.yaml"), "", "file is too big"),

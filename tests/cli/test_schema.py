@@ -20,6 +20,7 @@ from tests.cli.conftest import EXAMPLE_FLEET, RunFleetc
 EXAMPLES: list[tuple[str, dict[str, Any]]] = [
     (f"{path.relative_to(EXAMPLE_FLEET)}:{document['metadata']['name']}", document)
     for path in sorted(EXAMPLE_FLEET.rglob("*.yaml"))
+    if path.relative_to(EXAMPLE_FLEET).parts[0] != "addons"  # add-on manifests, excluded by fleet.yaml
     for document in yaml.safe_load_all(path.read_text())
 ]
 EXAMPLE_DOCUMENTS = [pytest.param(document, id=shown) for shown, document in EXAMPLES]

@@ -67,7 +67,7 @@ def test_json_output_validates_against_the_published_schema(repo: FleetRepo, com
     report = json.loads(run(command, "fleet", "--base", "HEAD", "--format", "json").stdout)
 
     jsonschema.validate(report, JSON_SCHEMA)
-    assert report["version"] == 1 and report["kind"] == command
+    assert report["version"] == 2 and report["kind"] == command
 
 
 def test_json_of_a_failed_side_validates_against_the_schema(repo: FleetRepo) -> None:
@@ -107,4 +107,4 @@ def test_text_is_plain_when_not_a_terminal_and_coloured_when_forced(
     coloured = CliRunner().invoke(cli, ["diff", "fleet", "--base", "HEAD"]).stdout
 
     assert "\x1b[" not in plain
-    assert "\x1b[1;31m" in coloured  # the deletion, bold red
+    assert "\x1b[33mORPHANED: 1 cluster left running" in coloured  # the removed cluster, yellow

@@ -68,8 +68,12 @@ def test_deleting_and_recreating_2000_clusters_is_truncated_under_the_limit_afte
     markdown = result.stdout
     assert result.exit_code == 0, result.output
     assert len(markdown) < COMMENT_LIMIT and len(markdown.encode()) < COMMENT_LIMIT
-    assert markdown.splitlines()[4].startswith(f"> **{CLUSTERS:,} clusters will be DELETED** with all machines: ")
+    assert markdown.splitlines()[4].startswith(
+        f"> **{CLUSTERS:,} clusters will be ORPHANED**: left running, no longer managed by fleetc "
+        "(nothing is deleted): "
+    )
     assert f"{CLUSTERS:,} of them are re-created with the same spec under another name or namespace" in markdown
+    assert "so this is an orphaning and a creation" in markdown
     truncated = re.search(r"\*\*Truncated, ([\d,]+) more not shown\*\*", markdown)
     assert truncated is not None
     assert int(truncated[1].replace(",", "")) > CLUSTERS

@@ -34,6 +34,7 @@ def test_plan_lists_waves_in_order_with_resolved_gates_and_touched_clusters(repo
         "clusters": ["edge-1", "eu-2", "eu-3", "sim-1"],
         "changing": ["eu-3"],
         "deleted": [],
+        "orphaned": [],
         "maxConcurrent": 2,
         "soakSeconds": 7200,
         "controlPlaneDeadlineSeconds": 2700,
@@ -56,9 +57,26 @@ def test_plan_text_says_which_waves_the_change_touches(repo: FleetRepo) -> None:
         "failure budget 0"
     )
     assert rollout[2] == "     in order: eu-1"
-    assert rollout[3].startswith("  2. broad: 3 clusters, 3 changing, 1 deleted (touched) — max 1 at a time")
+    assert rollout[3].startswith("  2. broad: 3 clusters, 3 changing, 1 orphaned (touched) — max 1 at a time")
     assert rollout[4] == "     in order: eu-2, eu-3, sim-1"
-    assert rollout[5] == "     deleted: edge-1"
+    assert rollout[5] == "     orphaned (left running): edge-1"
+
+
+def test_plan_lists_a_decommissioned_cluster_in_its_wave_as_deleted(repo: FleetRepo) -> None:
+    repo.cluster("edge-1")["spec"]["decommission"] = True
+    repo.write()
+    repo.commit("mark edge-1")
+    repo.remove_cluster("edge-1")
+    repo.write()
+
+    text = run("plan", "fleet", "--base", "HEAD").stdout
+    data = json.loads(run("plan", "fleet", "--base", "HEAD", "--format", "json").stdout)
+
+    rollout = text.split("Rollout order", 1)[1].splitlines()
+    assert rollout[2].startswith("  2. broad: 3 clusters, 0 changing, 1 deleted (touched)")
+    assert rollout[3] == "     deleted (needs --allow-delete): edge-1"
+    broad = data["rollout"]["waves"][1]
+    assert (broad["deleted"], broad["orphaned"]) == (["edge-1"], [])
 
 
 def test_plan_of_an_untouched_wave_says_so(repo: FleetRepo) -> None:

@@ -42,7 +42,7 @@ def test_every_object_passes_the_upstream_crd_schemas() -> None:
         if path.startswith("flux/") and "kustomization" not in path
     ]
     manifests = [*built.rendered.manifests(), *flux]
-    checked = [m for m in manifests if m["kind"] != "Namespace"]
+    checked = [m for m in manifests if m["apiVersion"] != "v1"]  # core objects (Namespace, ConfigMap) have no CRD
     assert all(schemas.knows(m) for m in checked)
     assert {
         str(ObjectKey.of(m)): [str(v) for v in schemas.violations(m)] for m in checked if schemas.violations(m)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import yaml
 
+from fleetc.load.yamlio import parse_documents
 from fleetc.render.emit import dump, dump_all, scalar
 
 TRICKY_STRINGS = [
@@ -70,6 +73,14 @@ TRICKY_STRINGS = [
     "1.",
     "-",
     ":",
+    "a:",
+    "10.20.1.10:",
+    "a::",
+    "a:\tb",
+    "x\x7fy",
+    "x\x85y",
+    "x\u2028y",
+    "\ufeffx",
 ]
 
 
@@ -99,3 +110,49 @@ def test_keys_keep_the_order_given() -> None:
 
 def test_many_documents_are_separated() -> None:
     assert list(yaml.safe_load_all(dump_all([{"a": 1}, {"b": 2}]))) == [{"a": 1}, {"b": 2}]
+
+
+_PIECES = [
+    *"aZ09_./-+=@():,#&*!|>'\"%`?[]{}~<",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\xa0",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "é",
+    "😀",
+    ": ",
+    " #",
+    "---",
+    "...",
+    "yes",
+    "null",
+    "0x1",
+    "1e3",
+    "<<",
+    "${a}",
+]
+
+
+def _generated_strings(count: int, seed: int) -> list[str]:
+    """Strings built from the characters and fragments YAML gives a meaning to (a seeded, repeatable run)."""
+    generator = random.Random(seed)
+    return ["".join(generator.choices(_PIECES, k=generator.randint(0, 8))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_generated_strings_read_back_as_keys_and_values(seed: int) -> None:
+    strings = _generated_strings(2500, seed)
+    document = {"values": strings, "keys": {text: index for index, text in enumerate(strings)}}
+    text = dump(document)
+    assert yaml.load(text, Loader=yaml.SafeLoader) == document
+    assert yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) == document
+    documents, problems = parse_documents("emitted.yaml", text)
+    assert problems == [] and [d.data for d in documents] == [document]

@@ -21,9 +21,11 @@ from fleetc.schema.types import format_duration
 
 VALUE_WIDTH = 80
 EFFECT_WORDS = {
-    Effect.DELETED: "deleted",
+    Effect.DECOMMISSIONED: "decommissioned",
+    Effect.ORPHANED: "orphaned",
     Effect.CREATED: "created",
     Effect.POOL_REMOVED: "lose a worker pool",
+    Effect.MARKED: "decommission mark",
     Effect.UPGRADE: "upgrade",
     Effect.REPLACE: "roll machines",
     Effect.SCALE: "scale",
@@ -71,7 +73,7 @@ def wave_counts(group: ImpactGroup) -> str:
 
 def machines_replaced(group: ImpactGroup) -> tuple[str, str]:
     """(control-plane, worker) machines replaced over a group, ``—`` for none."""
-    if group.effect in (Effect.DELETED, Effect.CREATED):
+    if group.effect in (Effect.DECOMMISSIONED, Effect.ORPHANED, Effect.CREATED):
         return "—", "—"
     workers = group.workers_replaced
     cp = f"{group.control_plane_replaced:,}" if group.control_plane_replaced else "—"
@@ -84,9 +86,25 @@ def cluster_details(impact: ClusterImpact) -> str:
     if impact.scaling:
         parts.append("scale " + ", ".join(impact.scaling))
     parts += list(impact.notes)
-    if impact.effect is Effect.DELETED:
-        parts.insert(0, f"{impact.control_plane:,} control-plane + {impact.workers} worker machines removed")
+    if impact.effect is Effect.DECOMMISSIONED:
+        parts.insert(0, f"CAPI Cluster deleted with {machines(impact)} machines")
+    elif impact.effect is Effect.ORPHANED:
+        parts.insert(0, f"{machines(impact)} machines keep running")
     return "; ".join(parts)
+
+
+def machines(impact: ClusterImpact) -> str:
+    """``3 control-plane and 5 worker``: the machines of a whole cluster."""
+    return f"{impact.control_plane:,} control-plane and {impact.workers} worker"
+
+
+def removal_line(impact: ClusterImpact) -> str:
+    """What happens to a cluster that left the spec, said exactly (the alert and the cluster details)."""
+    if impact.effect is Effect.DECOMMISSIONED:
+        return (
+            f"decommissioned: CAPI Cluster deleted with {machines(impact)} machines (needs fleetc apply --allow-delete)"
+        )
+    return "orphaned: left running, no longer managed by fleetc"
 
 
 def details_lines(group: ImpactGroup) -> list[tuple[list[str], str]]:
@@ -102,9 +120,11 @@ def details_lines(group: ImpactGroup) -> list[tuple[list[str], str]]:
 
 
 def deleted_line(impact: ClusterImpact) -> str:
-    """A deleted cluster or a removed pool, with its wave."""
+    """A decommissioned cluster (with its machines) or a removed pool, with its wave."""
     wave = f"wave {impact.wave}" if impact.wave else "no wave"
-    if impact.effect is Effect.DELETED:
+    if impact.effect is Effect.DECOMMISSIONED:
+        return f"{impact.name} ({wave}; {machines(impact)} machines)"
+    if impact.effect is Effect.ORPHANED:
         return f"{impact.name} ({wave})"
     return f"{impact.name}: pool {', '.join(impact.pools_removed)} ({wave})"
 
@@ -146,6 +166,11 @@ LEGEND = (
     "An upgrade replaces control-plane machines one at a time (KubeadmControlPlane), then the workers' pool by "
     "pool; a template change replaces the machines it concerns; an autoscaled pool counts as min–max."
 )
+ORPHAN_HINT = (
+    "to delete one instead, put its entry back with decommission: true, apply that, then remove it "
+    "(docs/spec.md, Removing a cluster)"
+)
+"""How to turn an orphaning into a decommissioning, said wherever orphans are listed."""
 
 
 def gate_values(step: WaveStep) -> list[str]:

@@ -1,6 +1,9 @@
-"""The JSON format of a diff or plan: a stable, versioned document for other tools (schema below, ``version: 1``).
+"""The JSON format of a diff or plan: a stable, versioned document for other tools (schema below, ``version: 2``).
 
-Stability: fields are only ever added in version 1; a removal or a change of meaning bumps ``version``.
+Stability: fields are only ever added within a version; a removal or a change of meaning bumps ``version``.
+Version 2 split the effect ``deleted`` into ``decommissioned`` (the CAPI Cluster is deleted) and ``orphaned``
+(left running, no longer managed), added the effect ``decommission-mark``, ``clusters[].removal`` and
+``waves[].orphaned``.
 :data:`JSON_SCHEMA` is the JSON Schema of the document (closed objects, so an unannounced field fails the
 tests); docs/ci.md describes each field. Changed clusters only are listed; ``summary.clusters`` counts all.
 
@@ -15,13 +18,14 @@ from typing import Any
 from fleetc.contract.topology import MachineRange
 from fleetc.core.diagnostics import Diagnostic
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
-from fleetc.plan.impact import ClusterImpact
+from fleetc.plan.formats.common import removal_line
+from fleetc.plan.impact import ClusterImpact, Effect
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange, TemplateChange
 from fleetc.plan.rollout_order import RolloutPlan, WaveStep
 from fleetc.plan.snapshot import SideFailure
 
-JSON_VERSION = 1
+JSON_VERSION = 2
 
 
 def _closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -54,7 +58,7 @@ _DIAGNOSTIC = _closed(
     }
 )
 _DIAGNOSTICS = {"type": "array", "items": _DIAGNOSTIC}
-_EFFECTS = ["deleted", "created", "pool-removed", "upgrade", "replace", "scale", "reconfigure", "metadata", "no-op"]
+_EFFECTS = [e.value for e in Effect]
 _CLUSTER = _closed(
     {
         "name": _STR,
@@ -89,6 +93,7 @@ _CLUSTER = _closed(
         "notes": _STRS,
         "renamed": _NULL_STR,
         "source": _NULL_STR,
+        "removal": _NULL_STR,
     }
 )
 _TEMPLATE = _closed({"role": _STR, "kind": _STR, "op": {"enum": [o.value for o in Op]}, "fields": _FIELDS})
@@ -124,6 +129,7 @@ _WAVE = _closed(
         "clusters": _STRS,
         "changing": _STRS,
         "deleted": _STRS,
+        "orphaned": _STRS,
         "maxConcurrent": {"type": ["integer", "null"]},
         "soakSeconds": {"type": ["integer", "null"]},
         "controlPlaneDeadlineSeconds": {"type": ["integer", "null"]},
@@ -243,6 +249,7 @@ def _cluster(impact: ClusterImpact) -> dict[str, Any]:
         "notes": list(impact.notes),
         "renamed": impact.renamed,
         "source": impact.source,
+        "removal": removal_line(impact) if impact.removed else None,
     }
 
 
@@ -290,6 +297,7 @@ def _wave(step: WaveStep) -> dict[str, Any]:
         "clusters": list(step.clusters),
         "changing": list(step.touched),
         "deleted": list(step.deleted),
+        "orphaned": list(step.orphaned),
         "maxConcurrent": step.max_concurrent,
         "soakSeconds": step.soak_seconds,
         "controlPlaneDeadlineSeconds": step.control_plane_deadline_seconds,

@@ -4,7 +4,8 @@ Layout, most important first:
 
 1. a hidden marker (``<!-- fleetc:diff -->``) so CI can find and update its previous comment;
 2. a failed side, if any, and nothing else (a side that did not compile is not a diff);
-3. destructive changes (deleted clusters, removed pools) and policy errors, in GitHub alert boxes;
+3. destructive changes (decommissioned clusters, removed pools), orphaned clusters and policy errors, in GitHub
+   alert boxes;
 4. the summary line and the summary table: which clusters upgrade from what to what, in which waves, and how many
    machines are replaced; class revisions; for ``plan``, the waves in order with their gates;
 5. details in ``<details>``: every cluster per kind of change and wave, template and object field changes, and
@@ -82,20 +83,16 @@ def _failures(report: DiffReport) -> list[str]:
 
 def _alerts(report: DiffReport) -> list[str]:
     out = []
-    deleted = [i for i in report.destroyed if i.effect is Effect.DELETED]
-    pools = [i for i in report.destroyed if i.effect is not Effect.DELETED]
+    deleted = [i for i in report.destroyed if i.effect is Effect.DECOMMISSIONED]
+    pools = [i for i in report.destroyed if i.effect is not Effect.DECOMMISSIONED]
     lines = []
     if deleted:
         names = common.fold([_destroyed(i) for i in deleted], ALERT_NAMES)
-        lines.append(f"> **{common.plural(len(deleted), 'cluster')} will be DELETED** with all machines: {names}")
-        twins = [i for i in deleted if i.renamed]
-        if twins:
-            shown = common.fold([f"{code(i.name)} → {code(i.renamed or '')}" for i in twins], 5)
-            lines.append(
-                f"> {common.plural(len(twins), 'of them is', 'of them are')} re-created with the same spec under "
-                f"another name or namespace ({shown}): CAPI cannot rename or move a cluster, so this is a deletion "
-                "and a creation"
-            )
+        lines.append(
+            f"> **{common.plural(len(deleted), 'cluster')} will be DELETED** (decommissioned: the CAPI Cluster is "
+            f"deleted with every machine; `fleetc apply` needs `--allow-delete`): {names}"
+        )
+        lines += _twins(deleted, "a deletion")
     if pools:
         names = common.fold([_destroyed(i) for i in pools], ALERT_NAMES)
         lines.append(
@@ -103,14 +100,37 @@ def _alerts(report: DiffReport) -> list[str]:
         )
     if lines:
         out.append("> [!CAUTION]\n" + "\n>\n".join(lines) + "\n\n")
+    if report.orphaned:
+        names = common.fold([_destroyed(i) for i in report.orphaned], ALERT_NAMES)
+        warning = [
+            f"> **{common.plural(len(report.orphaned), 'cluster')} will be ORPHANED**: left running, no longer "
+            f"managed by fleetc (nothing is deleted): {names}",
+            *_twins(report.orphaned, "an orphaning"),
+            f"> {common.ORPHAN_HINT[0].upper()}{common.ORPHAN_HINT[1:]}.",
+        ]
+        out.append("> [!WARNING]\n" + "\n>\n".join(warning) + "\n\n")
     if report.policy:
         out.append(_policy(report.policy))
     return out
 
 
+def _twins(removed: Sequence[ClusterImpact], what: str) -> list[str]:
+    twins = [i for i in removed if i.renamed]
+    if not twins:
+        return []
+    shown = common.fold([f"{code(i.name)} → {code(i.renamed or '')}" for i in twins], 5)
+    return [
+        f"> {common.plural(len(twins), 'of them is', 'of them are')} re-created with the same spec under "
+        f"another name or namespace ({shown}): CAPI cannot rename or move a cluster, so this is {what} "
+        "and a creation"
+    ]
+
+
 def _destroyed(impact: ClusterImpact) -> str:
     wave = f"wave {impact.wave}" if impact.wave else "no wave"
-    if impact.effect is Effect.DELETED:
+    if impact.effect is Effect.DECOMMISSIONED:
+        return f"{code(impact.name)} ({wave}; {common.machines(impact)} machines)"
+    if impact.effect is Effect.ORPHANED:
         return f"{code(impact.name)} ({wave})"
     return f"{code(impact.name)} (pool {', '.join(impact.pools_removed)}, {wave})"
 
@@ -167,6 +187,7 @@ def _rollout_table(plan: RolloutPlan) -> str:
     for step in plan.waves:
         changing = f"**{len(step.touched):,}**" if step.touched else "0"
         deleted = f" (+{len(step.deleted):,} deleted)" if step.deleted else ""
+        deleted += f" (+{len(step.orphaned):,} orphaned)" if step.orphaned else ""
         cells = [
             str(step.index),
             step.name,

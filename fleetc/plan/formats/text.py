@@ -21,7 +21,14 @@ from fleetc.plan.rollout_order import RolloutPlan
 
 NAMES_SHOWN = 12
 FIELDS_SHOWN = 12
-_STYLE = {Effect.DELETED: "red", Effect.POOL_REMOVED: "red", Effect.CREATED: "green", Effect.UPGRADE: "yellow"}
+_STYLE = {
+    Effect.DECOMMISSIONED: "red",
+    Effect.ORPHANED: "yellow",
+    Effect.POOL_REMOVED: "red",
+    Effect.MARKED: "yellow",
+    Effect.CREATED: "green",
+    Effect.UPGRADE: "yellow",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,15 @@ def _alerts(report: DiffReport) -> Iterator[Line]:
     if destroyed:
         yield Line(f"DESTRUCTIVE: machines deleted for good on {common.plural(len(destroyed), 'cluster')}:", "red bold")
         yield Line("  " + common.fold([common.deleted_line(i) for i in destroyed], NAMES_SHOWN), "red")
+        if any(i.effect is Effect.DECOMMISSIONED for i in destroyed):
+            yield Line("  decommissioned clusters are deleted by fleetc apply only with --allow-delete", "red")
+    orphaned = report.orphaned
+    if orphaned:
+        yield Line(
+            f"ORPHANED: {common.plural(len(orphaned), 'cluster')} left running, no longer managed by fleetc:", "yellow"
+        )
+        yield Line("  " + common.fold([common.deleted_line(i) for i in orphaned], NAMES_SHOWN), "yellow")
+        yield Line(f"  {common.ORPHAN_HINT}", "dim")
     errors = report.policy
     if errors:
         yield Line(f"POLICY: {common.plural(len(errors), 'error')} (CAPI would refuse this change):", "red bold")
@@ -111,13 +127,16 @@ def _rollout(plan: RolloutPlan) -> Iterator[Line]:
         style = "bold" if step.is_touched else "dim"
         yield Line(
             f"  {step.index}. {step.name}: {common.plural(len(step.clusters), 'cluster')}, {len(step.touched):,} "
-            f"changing{f', {len(step.deleted):,} deleted' if step.deleted else ''} ({mark}) — {common.gates(step)}",
+            f"changing{f', {len(step.deleted):,} deleted' if step.deleted else ''}"
+            f"{f', {len(step.orphaned):,} orphaned' if step.orphaned else ''} ({mark}) — {common.gates(step)}",
             style,
         )
         if step.touched:
             yield Line(f"     in order: {common.fold(list(step.touched), NAMES_SHOWN)}")
         if step.deleted:
-            yield Line(f"     deleted: {common.fold(list(step.deleted), NAMES_SHOWN)}", "red")
+            yield Line(f"     deleted (needs --allow-delete): {common.fold(list(step.deleted), NAMES_SHOWN)}", "red")
+        if step.orphaned:
+            yield Line(f"     orphaned (left running): {common.fold(list(step.orphaned), NAMES_SHOWN)}", "yellow")
     if plan.unassigned:
         yield Line(f"  not in any wave: {common.fold(list(plan.unassigned), NAMES_SHOWN)}", "yellow")
 

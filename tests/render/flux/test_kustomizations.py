@@ -93,9 +93,12 @@ def test_paths_join_without_doubled_slashes(path: str, expected: str) -> None:
     assert objects[0]["spec"]["path"] == expected
 
 
-def test_nothing_is_ever_pruned() -> None:
-    # Old class revisions stay while clusters of later waves still use them; clusters are never deleted by Flux.
-    assert {o["spec"]["prune"] for o in flux_objects(THREE_WAVES, OPTIONS)} == {False}
+def test_class_revisions_are_never_pruned_and_waves_are() -> None:
+    # Old class revisions stay while clusters of later waves still use them. Waves prune so that a cluster marked for
+    # decommissioning is deleted when its entry goes; every other Cluster opts out (tests/render/flux/test_removal.py).
+    classes, *waves = flux_objects(THREE_WAVES, OPTIONS)
+    assert classes["spec"]["prune"] is False
+    assert {w["spec"]["prune"] for w in waves} == {True}
 
 
 def test_waves_health_check_exactly_their_clusters_with_the_cel_expressions() -> None:

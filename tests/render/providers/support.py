@@ -3,8 +3,9 @@
 A fleet here is one Fleet, one class (a control plane and two worker pools), one Provider of the type under
 test and its clusters, validated and compiled in memory. :func:`apply_patches` does what CAPI's topology
 controller does with a ClusterClass's inline patches for one cluster (selectors, ``value``/``valueFrom``,
-``add``/``replace`` on JSON pointers), with a Go-template renderer that knows only ``{{ .dotted.path }}``,
-which is all the providers use; anything else fails the test rather than pass unrendered.
+``add``/``replace`` on JSON pointers, variables defaulted from the class's schemas as CAPI's webhook does), with a
+Go-template renderer that knows only ``{{ .dotted.path }}`` and, for ``enabledIf``, ``{{ ne .dotted.path "" }}``,
+which is all fleetc emits; anything else fails the test rather than pass unrendered.
 """
 
 from __future__ import annotations
@@ -241,6 +242,18 @@ def _render(template: str, variables: dict[str, Any]) -> Any:
     return yaml.safe_load(_ACTION.sub(substitute, template))
 
 
+_NOT_EMPTY = re.compile(r'^\{\{ ne \.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*) "" \}\}$')
+
+
+def enabled(patch: Manifest, variables: dict[str, Any]) -> bool:
+    """A patch's ``enabledIf``: absent, or ``{{ ne .path "" }}`` (true unless the variable is the empty string)."""
+    if "enabledIf" not in patch:
+        return True
+    condition = _NOT_EMPTY.match(patch["enabledIf"])
+    assert condition, f'the test engine only evaluates {{{{ ne .path "" }}}}, not {patch["enabledIf"]!r}'
+    return bool(_lookup(variables, condition.group(1)) != "")
+
+
 def _value(json_patch: Manifest, variables: dict[str, Any]) -> Any:
     if "value" in json_patch:
         return copy.deepcopy(json_patch["value"])
@@ -322,9 +335,15 @@ def apply_patches(rendered: RenderedSet, cluster_name: str) -> dict[tuple[str, s
         for m in rendered.manifests()
         if (key := (m["kind"], m["metadata"]["name"])) in template_roles
     }
-    values = {v["name"]: v["value"] for v in cluster_object["spec"]["topology"].get("variables", [])}
+    defaults = {
+        v["name"]: v["schema"]["openAPIV3Schema"]["default"]
+        for v in cluster_class["spec"].get("variables", [])
+        if "default" in v["schema"]["openAPIV3Schema"]
+    }
+    values = {**defaults, **{v["name"]: v["value"] for v in cluster_object["spec"]["topology"].get("variables", [])}}
     for patch in cluster_class["spec"].get("patches", []):
-        assert "enabledIf" not in patch, "the test engine does not evaluate enabledIf"
+        if not enabled(patch, values):
+            continue
         for definition in patch["definitions"]:
             for key, template in templates.items():
                 role = template_roles[key]
