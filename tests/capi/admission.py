@@ -41,7 +41,7 @@ class Admission:
 
 def built_objects(files: Mapping[str, bytes]) -> list[dict[str, Any]]:
     """Every object in a build's output files (kustomization files and the marker excluded)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for path, content in sorted(files.items()):
         if PurePosixPath(path).name == "kustomization.yaml" or not path.endswith(".yaml"):
             continue
@@ -70,33 +70,35 @@ def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return None
 
 
+def _reconciled(item: dict[str, Any]) -> bool:
+    observed = item.get("status", {}).get("observedGeneration")
+    return observed == item["metadata"]["generation"] and _condition(item, "VariablesReady") is not None
+
+
+def poll_classes(api: KubeApi, wanted: set[tuple[str, str]], timeout: float) -> dict[tuple[str, str], dict[str, Any]]:
+    """The last listing of each wanted ClusterClass, polled until all are reconciled or ``timeout`` passes."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        for namespace in sorted({ns for ns, _ in wanted}):
+            listed = api.kubectl("get", "clusterclasses.cluster.x-k8s.io", "-n", namespace, "-o", "json").stdout
+            last.update({(namespace, i["metadata"]["name"]): i for i in json.loads(listed)["items"]})
+        if all(_reconciled(last[key]) for key in wanted if key in last) or time.monotonic() > deadline:
+            return last
+        time.sleep(0.5)
+
+
 def wait_classes_reconciled(
     api: KubeApi, classes: Iterable[tuple[str, str]], admission: Admission, timeout: float = RECONCILE_TIMEOUT
 ) -> None:
     """Wait until CAPI core has reconciled each ``(namespace, name)`` ClusterClass; record those not ready."""
     wanted = set(classes)
-    pending = set(wanted)
-    deadline = time.monotonic() + timeout
-    last: dict[tuple[str, str], dict[str, Any]] = {}
-    while pending and time.monotonic() < deadline:
-        for namespace in sorted({ns for ns, _ in pending}):
-            listed = api.kubectl("get", "clusterclasses.cluster.x-k8s.io", "-n", namespace, "-o", "json").stdout
-            for item in json.loads(listed)["items"]:
-                key = (namespace, item["metadata"]["name"])
-                last[key] = item
-                observed = item.get("status", {}).get("observedGeneration")
-                if key in pending and observed == item["metadata"]["generation"] and _condition(item, "VariablesReady"):
-                    pending.discard(key)
-        pending &= set(last)  # a class the API server refused is already in admission.rejected
-        if pending:
-            time.sleep(0.5)
+    last = poll_classes(api, wanted, timeout)
     for key in sorted(wanted):
         item = last.get(key)
-        if item is None:
-            admission.classes_not_ready.append(f"ClusterClass {key[0]}/{key[1]}: not created")
-            continue
-        if key in pending:
-            admission.classes_not_ready.append(f"ClusterClass {key[0]}/{key[1]}: not reconciled in {timeout:.0f} s")
+        if item is None or not _reconciled(item):
+            state = "not created" if item is None else f"not reconciled in {timeout:.0f} s"
+            admission.classes_not_ready.append(f"ClusterClass {key[0]}/{key[1]}: {state}")
             continue
         for kind in ("VariablesReady", "RefVersionsUpToDate"):
             condition = _condition(item, kind)
@@ -118,6 +120,8 @@ def admit(api: KubeApi, objects: list[dict[str, Any]]) -> Admission:
         namespaces.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": FLUX_NAMESPACE}})
     _apply(api, namespaces, admission, dry_run=False)
     _apply(api, rest, admission, dry_run=False)
+    if admission.rejected:  # a refused template leaves its class unreconciled: nothing more to learn by waiting
+        return admission
     classes = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in rest if o["kind"] == "ClusterClass"]
     wait_classes_reconciled(api, classes, admission)
     _apply(api, clusters, admission, dry_run=True)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from fleetc.render.build import build
-from tests.builders import API, DEV_DOC, FleetBuilder, cluster_doc, errors
+from tests.builders import API, DEV_DOC, VSPHERE_DOC, FleetBuilder, cluster_doc, errors
 from tests.capi.admission import admit, built_objects
 from tests.render.support import EXAMPLE, FLUX, build_folder
 from tests.upstream.capi_stack import Session
@@ -28,7 +28,7 @@ def test_every_object_built_for_the_example_fleet_is_admitted(capi: Session, ref
     assert admit(capi.api, objects).findings() == []
 
 
-# --- generated fleets that stress what CAPI's webhooks check -----------------------------------------------------------
+# --- generated fleets that stress what CAPI's webhooks check ---------------------------------------------------------
 
 DOCKER = {"apiVersion": API, "kind": "Provider", "metadata": {"name": "docker"}, "spec": {"type": "dev-docker"}}
 
@@ -100,19 +100,71 @@ def health_checks(ns: str) -> FleetBuilder:
     return fleet.set("ClusterClass", "standard", "spec.workers.short", pool)
 
 
-STRESS = [long_names, many_pools, colliding_pools, failure_domains, variables, reserved_variables, health_checks]
+def unsorted_failure_domains(ns: str) -> FleetBuilder:
+    fleet = _fleet(ns, cluster_doc("c1", ring="canary", provider="docker"))
+    return fleet.set("Provider", "docker", "spec.failureDomains", ["zone-b", "zone-a", "Zone-c"])
 
 
-@pytest.mark.parametrize("make", STRESS, ids=[make.__name__ for make in STRESS])
-def test_a_generated_fleet_is_either_refused_by_fleetc_at_its_source_or_admitted_by_capi(
-    capi: Session, make: Callable[[str], FleetBuilder]
+def health_checks_at_the_limits(ns: str) -> FleetBuilder:
+    check = {"nodeStartupTimeout": "30s", "unhealthyNodeTimeout": "1s", "maxUnhealthy": "0%"}
+    fleet = _fleet(ns).set("ClusterClass", "standard", "spec.healthCheck", check)
+    pool = {"size": "large", "replicas": 1, "healthCheck": {"nodeStartupTimeout": "0s", "maxUnhealthy": 100}}
+    return fleet.set("ClusterClass", "standard", "spec.workers.off", pool)
+
+
+def provider_variable_clash(ns: str) -> FleetBuilder:
+    fleet = _fleet(ns, cluster_doc("c1", ring="canary", provider="vsphere-dc1",
+                                   controlPlaneEndpoint={"host": "10.0.0.10"}))  # fmt: skip
+    fleet.add("providers.yaml", VSPHERE_DOC)
+    return fleet.set("ClusterClass", "standard", "spec.variables", {"controlPlaneEndpoint": {"type": "string"}})
+
+
+def azure_class_without_pools(ns: str) -> FleetBuilder:
+    azure = {
+        "apiVersion": API,
+        "kind": "Provider",
+        "metadata": {"name": "azure"},
+        "spec": {
+            "type": "azure",
+            "region": "westeurope",
+            "credentialsRef": {"kind": "AzureClusterIdentity", "name": "fleet-identity"},
+            "sizes": {"medium": "Standard_D4s_v5", "large": "Standard_D8s_v5"},
+            "settings": {"subscriptionID": "00000000-0000-0000-0000-000000000000", "resourceGroup": "fleet"},
+        },
+    }
+    fleet = _fleet(ns, cluster_doc("c1", ring="canary", provider="azure")).add("providers.yaml", azure)
+    return fleet.unset("ClusterClass", "standard", "spec.workers")
+
+
+ADMITTED = "admitted by CAPI"
+REFUSED = "refused by fleetc"
+STRESS: list[tuple[Callable[[str], FleetBuilder], str]] = [
+    (long_names, ADMITTED),  # MachineDeployment names over 63 characters are shortened with a hash
+    (many_pools, ADMITTED),
+    (colliding_pools, REFUSED),  # pool gpu spread over zone "a" and pool gpu-a: one MachineDeployment name
+    (failure_domains, ADMITTED),
+    (unsorted_failure_domains, ADMITTED),  # CAPD wants them sorted by name: fleetc sorts them
+    (variables, ADMITTED),
+    (reserved_variables, REFUSED),  # "builtin" is reserved, "a.b" has a dot
+    (provider_variable_clash, REFUSED),  # vSphere declares controlPlaneEndpoint itself
+    (health_checks, REFUSED),  # nodeStartupTimeout 10s: CAPI wants 0 or at least 30 s
+    (health_checks_at_the_limits, ADMITTED),
+    (azure_class_without_pools, ADMITTED),  # a worker patch would select no MachineDeployment class
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), STRESS, ids=[make.__name__ for make, _ in STRESS])
+def test_a_generated_fleet_is_refused_by_fleetc_at_its_source_or_admitted_by_capi(
+    capi: Session, make: Callable[[str], FleetBuilder], expected: str
 ) -> None:
     namespace = f"admit-{make.__name__.replace('_', '-')}-{secrets.token_hex(3)}"
     result = make(namespace).validate()
     if not result.ok:
         refused = errors(result)
         assert refused and all(d.location.line for d in refused), "\n".join(map(str, result.diagnostics))
+        assert expected == REFUSED, "\n".join(map(str, refused))
         return
     assert result.fleet is not None
     objects = [o for o in built_objects(build(result.fleet, flux=FLUX).files) if o["kind"] != "Kustomization"]
     assert admit(capi.api, objects).findings() == []
+    assert expected == ADMITTED
