@@ -12,7 +12,9 @@ import json
 import time
 
 from fleetc import rollout
+from fleetc.sim.inmemory import ControlPlaneNeverReady, Faults
 from tests.builders import API, cluster_doc
+from tests.capi.fidelity import decisions, simulate
 from tests.capi.lifecycle import Driver, install_rollout_crds, live, plan_of, slow_control_plane, small_fleet, valid
 from tests.upstream.capi_stack import Session
 
@@ -41,6 +43,13 @@ def test_a_canary_whose_control_plane_never_boots_halts_the_rollout_until_resume
         assert "KubeadmControlPlane" in canary.reason or "Machine" in canary.reason, canary.reason
         names = {c["metadata"]["name"] for c in live(capi.api, "clusters.cluster.x-k8s.io", kube_namespace)}
         assert names == {"h-canary"}, "the broad wave was not touched"
+
+        # Fidelity: the simulation with the canary's control plane never coming up halts with the same decisions.
+        fault = Faults(control_plane_never_ready=[ControlPlaneNeverReady(cluster="h-canary", on_create=True)])
+        (simulated,) = simulate([plan], fault)
+        assert simulated.halted and decisions(simulated) == decisions(halted)
+        assert simulated.halt_reason is not None and "h-canary" in simulated.halt_reason
+        print(f"simulated halt: {simulated.halt_reason}")
 
         (stuck,) = [m for m in live(capi.api, "devmachines.infrastructure.cluster.x-k8s.io", kube_namespace)
                     if m["metadata"]["labels"].get("cluster.x-k8s.io/cluster-name") == "h-canary"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 
 from fleetc.contract.timestamps import parse_timestamp
-from tests.capi.lifecycle import Driver, install_rollout_crds, live, small_fleet, valid
+from tests.capi.fidelity import cluster_seconds, decisions, simulate
+from tests.capi.lifecycle import Driver, install_rollout_crds, live, plan_of, small_fleet, valid
 from tests.upstream.capi_stack import Session
 
 CP_LABEL = "cluster.x-k8s.io/control-plane"
@@ -30,8 +31,9 @@ def test_create_then_a_channel_bump_rolls_through_the_waves_with_real_capi(capi:
     fleet = small_fleet(kube_namespace, {"lc-canary": "canary", "lc-broad": "broad"})
     driver = Driver.on(capi.api, kube_namespace)
     try:
+        plans = [plan_of(valid(fleet))]
         started = time.monotonic()
-        created = driver.roll_out(valid(fleet), timeout=420)
+        created = driver.run(driver.submit(plans[0]), timeout=420)
         TIMINGS["create"] = time.monotonic() - started
         assert str(created.phase) == "Complete", created
         for obj in live(capi.api, "clusters.cluster.x-k8s.io", kube_namespace):
@@ -42,8 +44,9 @@ def test_create_then_a_channel_bump_rolls_through_the_waves_with_real_capi(capi:
 
         before = {m["metadata"]["name"] for m in live(capi.api, "machines.cluster.x-k8s.io", kube_namespace)}
         fleet.set("Fleet", None, "spec.versions.channels.stable", "v1.35.0")
+        plans.append(plan_of(valid(fleet)))
         started = time.monotonic()
-        upgraded = driver.roll_out(valid(fleet), timeout=600)
+        upgraded = driver.run(driver.submit(plans[1]), timeout=600)
         TIMINGS["upgrade"] = time.monotonic() - started
         assert str(upgraded.phase) == "Complete", upgraded
         types = [(e.cluster, e.type) for e in upgraded.timeline]
@@ -63,5 +66,13 @@ def test_create_then_a_channel_bump_rolls_through_the_waves_with_real_capi(capi:
         tree = driver.tree(kube_namespace, "lc-canary")
         assert all(m["metadata"]["name"] in tree for m in machines if m["spec"]["clusterName"] == "lc-canary"), tree
         print(f"lifecycle: create {TIMINGS['create']:.0f} s, upgrade {TIMINGS['upgrade']:.0f} s\n{tree}")
+
+        # Fidelity: the simulation of the same two revisions makes the same decisions in the same order.
+        simulated = simulate(plans)
+        assert [decisions(v) for v in simulated] == [decisions(created), decisions(upgraded)]
+        print(
+            f"per cluster, real: {cluster_seconds(created)} then {cluster_seconds(upgraded)}; simulated: "
+            f"{cluster_seconds(simulated[0])} then {cluster_seconds(simulated[1])}"
+        )
     finally:
         driver.close()
