@@ -12,25 +12,35 @@ whose in-memory backend serves the ``Dev*`` kinds) are built from the pinned Go 
   instead of the in-cluster Service and cert-manager;
 - CAPD's in-memory backend serves each workload cluster's API on 127.0.0.1 (``POD_IP``).
 
+- the infrastructure providers' CRDs (AWS, Azure, vSphere, OpenStack, GCP) come from their own kustomizations (contract
+  labels) with conversion ``None``: their managers do not run, but ClusterClasses that reference their templates are
+  reconciled by CAPI core;
+- kube-controller-manager runs the garbage collector and the namespace controller, so owned objects and deleted
+  namespaces go away as on a real management cluster.
+
 Pure parts (which manifests, how they are patched) are functions of their inputs; starting and stopping processes is
-in :class:`CapiStack`. One stack per test session.
+in :class:`CapiStack` and :func:`start_stack`. One stack per test session: the ``capi`` fixture
+(``tests/upstream/plugin.py``) calls :func:`session_stack`.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.upstream import apiserver
 
 READY_TIMEOUT_SECONDS = 90.0
 """How long a manager may take to answer ``/readyz`` (it runs a CRD migration at start)."""
@@ -72,7 +82,7 @@ def components(capi_module: Path, capi_test_module: Path, bin_dir: Path) -> list
         ),
         Component(
             "capd",
-            bin_dir / "capi-capd",
+            bin_dir / "capd",
             capi_test_module / "infrastructure/docker/config/crd",
             capi_test_module / "infrastructure/docker/config/webhook/manifests.yaml",
             env={"POD_IP": "127.0.0.1"},
@@ -83,6 +93,13 @@ def components(capi_module: Path, capi_test_module: Path, bin_dir: Path) -> list
 def loopback_client_config(port: int, path: str, ca_bundle: bytes) -> dict[str, Any]:
     """A webhook ``clientConfig`` that reaches a manager on loopback."""
     return {"url": f"https://127.0.0.1:{port}{path}", "caBundle": base64.b64encode(ca_bundle).decode()}
+
+
+def without_conversion(crd: dict[str, Any]) -> dict[str, Any]:
+    """A CRD whose versions convert by rewriting ``apiVersion`` only (for providers whose manager does not run)."""
+    crd["spec"]["conversion"] = {"strategy": "None"}
+    crd.get("metadata", {}).get("annotations", {}).pop("cert-manager.io/inject-ca-from", None)
+    return crd
 
 
 def patch_crd(crd: dict[str, Any], port: int, ca_bundle: bytes) -> dict[str, Any]:
@@ -171,10 +188,14 @@ class CapiStack:
 
     managers: list[RunningManager]
     workdir: Path
+    extra: list[tuple[str, subprocess.Popen[bytes], Path]] = field(default_factory=list)
+    """Other processes of the stack (kube-controller-manager): name, process, log."""
 
     def logs(self) -> dict[str, Path]:
-        """Each manager's log file by component name."""
-        return {manager.component.name: manager.log for manager in self.managers}
+        """Each process's log file by name."""
+        found = {manager.component.name: manager.log for manager in self.managers}
+        found.update({name: log for name, _, log in self.extra})
+        return found
 
     def assert_running(self) -> None:
         """Fail naming the manager (with its log) that has exited."""
@@ -215,9 +236,48 @@ def start_manager(
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **component.env}, start_new_session=True
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **component.env},
+            preexec_fn=apiserver._die_with_parent,  # noqa: PLW1509 - one FFI call between fork and exec
         )
     return RunningManager(component, process, log, webhook_port, health_port)
+
+
+def make_webhook_certificates(openssl: str, folder: Path) -> bytes:
+    """A CA of its own and ``tls.crt``/``tls.key`` for 127.0.0.1 signed by it in ``folder``; the CA in PEM."""
+    folder.mkdir(parents=True, exist_ok=True)
+    apiserver._ec_key(openssl, folder, "ca.key")
+    apiserver._openssl(openssl, folder, "req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=fleetc-capi-webhooks",
+                       "-days", "2", "-out", "ca.crt")  # fmt: skip
+    apiserver._signed(openssl, folder, "tls", "/CN=capi-webhooks",
+                      "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+                      "subjectAltName=IP:127.0.0.1,DNS:localhost\n")  # fmt: skip
+    return (folder / "ca.crt").read_bytes()
+
+
+def start_garbage_collector(binary: Path, kubeconfig: Path, workdir: Path) -> subprocess.Popen[bytes]:
+    """kube-controller-manager with only the garbage collector and the namespace controller (no serving port)."""
+    command = [
+        str(binary),
+        f"--kubeconfig={kubeconfig}",
+        "--controllers=garbagecollector,namespace",
+        "--leader-elect=false",
+        "--secure-port=0",
+    ]
+    with (workdir / "kube-controller-manager.log").open("wb") as out:
+        return subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=apiserver._die_with_parent,  # noqa: PLW1509 - one FFI call between fork and exec
+        )
+
+
+Apply = Callable[[list[dict[str, Any]]], None]
 
 
 def start_stack(
@@ -225,17 +285,21 @@ def start_stack(
     kubeconfig: Path,
     cert_dir: Path,
     ca_bundle: bytes,
-    apply: Any,
+    apply: Apply,
     workdir: Path,
+    providers: Iterable[Path] = (),
 ) -> CapiStack:
     """Install every component's CRDs and webhooks (``apply`` takes a list of manifests), then start the managers.
 
-    ``cert_dir`` holds ``tls.crt``/``tls.key`` valid for 127.0.0.1, signed by the CA in ``ca_bundle``.
+    ``cert_dir`` holds ``tls.crt``/``tls.key`` valid for 127.0.0.1, signed by the CA in ``ca_bundle``;
+    ``providers`` are kustomization folders of infrastructure providers whose CRDs are installed without conversion.
     """
     ports = {part.name: free_port() for part in parts}
     manifests: list[dict[str, Any]] = []
     for part in parts:
         manifests.extend(component_manifests(part, kustomize(part.crd_kustomization), ports[part.name], ca_bundle))
+    for folder in providers:
+        manifests.extend(without_conversion(crd) for crd in kustomize(folder))
     apply(manifests)
     stack = CapiStack([], workdir)
     try:
@@ -247,6 +311,71 @@ def start_stack(
         stack.stop()
         raise
     return stack
+
+
+def apply_with(api: apiserver.KubeApi, workdir: Path) -> Apply:
+    """An ``apply`` for :func:`start_stack`: one server-side apply of every manifest, then CRDs waited Established."""
+
+    def apply(manifests: list[dict[str, Any]]) -> None:
+        path = workdir / "capi-manifests.yaml"
+        path.write_text(yaml.safe_dump_all(manifests, sort_keys=False))
+        applied = api.kubectl("apply", "--server-side", "--force-conflicts", "-o", "name", "-f", str(path)).stdout
+        crds = [name for name in applied.split() if name.startswith("customresourcedefinition")]
+        api.kubectl("wait", "--for=condition=Established", "--timeout=60s", *crds)
+
+    return apply
+
+
+@dataclass
+class Session:
+    """What the ``capi`` fixture hands to tests: the API server, the running stack and how long it took to start."""
+
+    api: apiserver.KubeApi
+    stack: CapiStack
+    seconds: dict[str, float]
+
+    def log_tails(self, lines: int = 25) -> str:
+        """The end of every manager's log (printed when a test that uses the stack fails)."""
+        return "\n\n".join(f"--- {name} ({log}) ---\n{tail(log, lines)}" for name, log in self.stack.logs().items())
+
+
+@contextlib.contextmanager
+def session_stack(
+    api: apiserver.KubeApi,
+    workdir: Path,
+    *,
+    openssl: str,
+    bin_dir: Path,
+    controller_manager: Path,
+    capi_module: Path,
+    capi_test_module: Path,
+    providers: Iterable[Path],
+) -> Iterator[Session]:
+    """CAPI's managers (and a garbage collector) running against ``api`` until the block ends; logs in ``workdir``."""
+    started = time.monotonic()
+    ca_bundle = make_webhook_certificates(openssl, workdir / "pki")
+    certified = time.monotonic()
+    gc = start_garbage_collector(controller_manager, api.kubeconfig, workdir)
+    try:
+        stack = start_stack(
+            components(capi_module, capi_test_module, bin_dir),
+            api.kubeconfig,
+            workdir / "pki",
+            ca_bundle,
+            apply_with(api, workdir),
+            workdir,
+            providers,
+        )
+        stack.extra.append(("kube-controller-manager", gc, workdir / "kube-controller-manager.log"))
+        seconds = {"certificates": certified - started, "total": time.monotonic() - started}
+        try:
+            yield Session(api, stack, seconds)
+        finally:
+            stack.stop()
+    finally:
+        if gc.poll() is None:
+            gc.terminate()
+            gc.wait(10)
 
 
 def documents_of(text: str) -> Iterator[dict[str, Any]]:

@@ -1,8 +1,11 @@
 """pytest fixtures for reference data and a real Kubernetes API server (loaded by ``tests/conftest.py``).
 
 ``reference`` (any scope) locates CRDs and fixtures; ``kube_api`` (session) runs etcd and kube-apiserver built from
-the pinned modules, with CAPI's CRDs installed; ``kube_namespace`` (per test) is a fresh namespace on it. A line at
-the end of the run says why tests were skipped for a missing tool and how long the API server took to start.
+the pinned modules, with CAPI's CRDs installed; ``kube_namespace`` (per test) is a fresh namespace on it; ``capi``
+(session, started by the first test that asks) runs CAPI v1.14.0's managers against it (``capi_stack.py``). Tests
+that use ``capi`` run last, so CAPI's controllers never see another test's objects; when one fails, the tails of the
+managers' logs are added to its report. A line at the end of the run says why tests were skipped for a missing tool
+and how long the API server (and the CAPI stack) took to start.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.upstream import apiserver, build, reference, toolchain
+from tests.upstream import apiserver, build, capi_stack, crds, pins, reference, toolchain
 from tests.upstream.apiserver import KubeApi
 from tests.upstream.reference import Reference
 
@@ -51,6 +54,48 @@ def kube_api() -> Iterator[KubeApi]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def capi(kube_api: KubeApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[capi_stack.Session]:
+    """CAPI v1.14.0's core, KubeadmControlPlane, kubeadm bootstrap and CAPD managers (webhooks on loopback, topology
+    on) plus a garbage collector, running against ``kube_api``; logs stay in pytest's temporary folder."""
+    started = time.monotonic()
+    with reference.tools_needed():
+        openssl = toolchain.tool("openssl")
+        bin_dir = build.binary("capi", "capi-core").parent
+        controller_manager = build.binary("apiserver", "kube-controller-manager")
+        modules = pins.load().modules
+        dirs = crds.module_dirs([modules["capi"], modules["capi-test"]])
+    providers = [folder.parent for folder in reference.reference().crds(*reference.PROVIDER_CRDS)]
+    workdir = tmp_path_factory.mktemp("capi")
+    with capi_stack.session_stack(
+        kube_api,
+        workdir,
+        openssl=openssl,
+        bin_dir=bin_dir,
+        controller_manager=controller_manager,
+        capi_module=dirs[modules["capi"]],
+        capi_test_module=dirs[modules["capi-test"]],
+        providers=providers,
+    ) as session:
+        _TIMINGS["capi"] = time.monotonic() - started
+        yield session
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the CAPI stack run after all others (stable order otherwise)."""
+    items.sort(key=lambda item: "capi" in getattr(item, "fixturenames", ()))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    """A failed test that used the CAPI stack gets the tails of the managers' logs in its report."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    session = getattr(item, "funcargs", {}).get("capi")
+    if report.failed and isinstance(session, capi_stack.Session):
+        report.sections.append(("CAPI manager logs (tails)", session.log_tails()))
+
+
 def namespace_name(test_name: str) -> str:
     """A valid, unique namespace name derived from a test's name."""
     slug = re.sub(r"[^a-z0-9]+", "-", test_name.lower()).strip("-")[:40].strip("-")
@@ -80,3 +125,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{_TIMINGS['binaries']:.1f} s, etcd + kube-apiserver {_TIMINGS['servers']:.1f} s, CRDs installed "
             f"{_TIMINGS['total'] - _TIMINGS['binaries'] - _TIMINGS['servers']:.1f} s)"
         )
+    if "capi" in _TIMINGS:
+        terminalreporter.write_line(f"upstream: CAPI stack (CRDs, webhooks, managers) up in {_TIMINGS['capi']:.1f} s")

@@ -24,10 +24,12 @@ class DevDocker:
     spec_type = DevDockerSpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
-        """A Docker-backed DevCluster; failure domains become Docker failure domains."""
+        """A Docker-backed DevCluster; failure domains become Docker failure domains, sorted by name (CAPD's
+        webhook refuses them in any other order; the order does not change which machine goes where)."""
         docker: Manifest = {}
         if provider.spec.failure_domains:
-            docker["failureDomains"] = [{"name": name, "controlPlane": True} for name in provider.spec.failure_domains]
+            domains = sorted(provider.spec.failure_domains)
+            docker["failureDomains"] = [{"name": name, "controlPlane": True} for name in domains]
         return {"backend": {"docker": docker}}
 
     def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:
