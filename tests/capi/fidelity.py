@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from fleetc.contract.timestamps import parse_timestamp
 from fleetc.engine import local
 from fleetc.rollout import RolloutPlan, RolloutView
-from fleetc.sim.inmemory import Faults
+from fleetc.sim.faults import Faults
 
 Decision = tuple[str, str, str]
 """``(event type, wave, cluster)``."""

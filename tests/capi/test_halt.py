@@ -13,7 +13,7 @@ import re
 import time
 
 from fleetc import rollout
-from fleetc.sim.inmemory import ControlPlaneNeverReady, Faults
+from fleetc.sim.faults import ControlPlaneNeverReady, Faults
 from tests.builders import API, cluster_doc
 from tests.capi.fidelity import decisions, simulate
 from tests.capi.lifecycle import Driver, install_rollout_crds, live, plan_of, slow_control_plane, small_fleet, valid
