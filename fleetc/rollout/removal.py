@@ -109,7 +109,12 @@ def removals(store: Store, plan: RolloutPlan) -> tuple[Removal, ...]:
         view = ClusterEntry(entry)
         if view.spec.get("action") and view.spec["revision"] == plan.revision:
             found[(view.namespace, view.name)] = _of_entry(view)
+    # Only the namespaces this fleet's rollout manages: a fleet is (namespace, name), and another fleet of the same
+    # name elsewhere on the management cluster is not this one's to orphan or delete.
+    namespaces = {plan.namespace, *(c.namespace for c in plan.clusters)}
     for cluster in store.list(CAPI_GROUP, "Cluster", labels={FLEET_LABEL: plan.fleet}):
+        if cluster["metadata"].get("namespace", "") not in namespaces:
+            continue
         removal = _of_cluster(cluster)
         where = (removal.namespace, removal.name)
         if where not in wanted and where not in found:
