@@ -14,7 +14,8 @@ from fleetc.cli.controller_cmd import controller_group
 from fleetc.cli.diff_cmd import diff
 from fleetc.cli.install_cmd import install
 from fleetc.cli.plan_cmd import plan
-from fleetc.cli.rollout_cmds import apply, rollout_group, simulate, status
+from fleetc.cli.rollout_cmds import apply, simulate
+from fleetc.cli.steer_cmds import rollout_group, status
 from fleetc.cli.validate_cmd import validate
 from fleetc.schema.documents import KINDS
 from fleetc.schema.export import json_schema

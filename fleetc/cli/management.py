@@ -2,8 +2,8 @@
 
 Chosen with ``--context`` / ``--kubeconfig`` (kubectl's rules otherwise: ``KUBECONFIG``, in-cluster); the rollout
 runs through :mod:`fleetc.engine.kube`, its state in the management cluster. Callers: the commands in
-:mod:`fleetc.cli.rollout_cmds`. Exit codes: 0 complete (or submitted, or paused/resumed), 1 rejected dry run,
-2 usage, 3 halted, 4 API server unreachable.
+:mod:`fleetc.cli.rollout_cmds` and :mod:`fleetc.cli.steer_cmds`. Exit codes: 0 complete (or submitted, or
+paused/resumed), 1 rejected dry run, 2 usage, 3 halted, 4 API server unreachable.
 """
 
 from __future__ import annotations

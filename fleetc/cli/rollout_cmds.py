@@ -1,4 +1,4 @@
-"""``fleetc apply``, ``fleetc simulate``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
+"""``fleetc apply`` and ``fleetc simulate`` (``fleetc rollout …`` and ``fleetc status``: :mod:`fleetc.cli.steer_cmds`).
 
 With ``--local`` (``apply``) or by default (the others) they run on the embedded management plane
 (:mod:`fleetc.engine.local`): simulated CAPI controllers over in-memory machines, state in a file. With
@@ -31,7 +31,6 @@ from fleetc.engine import local
 from fleetc.load.sources import SourceTree
 from fleetc.render.compile import compile_fleet
 from fleetc.rollout import RolloutPlan, RolloutView
-from fleetc.runtime.describe import describe
 from fleetc.schema.model import Fleet
 from fleetc.schema.validate import validate_tree
 from fleetc.sim.faults import Faults, load_faults
@@ -76,7 +75,7 @@ def fault_options(command: F) -> F:
     return command
 
 
-def _faults(kwargs: dict[str, Any]) -> Faults:
+def faults_of(kwargs: dict[str, Any]) -> Faults:
     flags = Faults.from_flags(
         fail_control_plane=kwargs.pop("fail_control_plane"),
         fail_pool=kwargs.pop("fail_pool"),
@@ -87,14 +86,14 @@ def _faults(kwargs: dict[str, Any]) -> Faults:
     return load_faults(Path(path)).merged(flags) if path else flags
 
 
-def _speed(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+def speed_option(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
     """``--speed``: a finite number of simulated seconds per real second, 0 or more."""
     if value is not None and (not math.isfinite(value) or value < 0):
         raise click.BadParameter(f"{value:g} is not 0 (virtual time) or a positive number", ctx, param)
     return value
 
 
-def _writable(state: Path) -> Path:
+def writable_state(state: Path) -> Path:
     """``state``, once its folder exists and takes new files (the state is saved as a new file, then renamed)."""
     try:
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +146,7 @@ def _printer(plane: local.LocalPlane, plan: RolloutPlan, console: Console) -> Ca
     return progress
 
 
-def _finish(views: list[tuple[str, RolloutView]]) -> None:
+def finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
         sys.exit(ExitCode.HALTED)
     if any(view.unfinished for _, view in views):
@@ -184,7 +183,7 @@ def _finish(views: list[tuple[str, RolloutView]]) -> None:
     type=float,
     default=600.0,
     show_default=True,
-    callback=_speed,
+    callback=speed_option,
     help="Simulated seconds per real second; 0 runs in virtual time (as fast as possible, reproducible).",
 )
 @click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
@@ -214,14 +213,14 @@ def apply(
         raise click.UsageError("say where to roll out: --local (embedded plane) or --context/--kubeconfig")
     if local_plane and (dry_run or detach or force_conflicts):
         raise click.UsageError("--dry-run, --detach and --force-conflicts need a management cluster (--context)")
-    faults = _faults(kwargs)
+    faults = faults_of(kwargs)
     fleet_root = _root(root)
     if target.chosen:
         plan, fleet = _compiled(open_tree(fleet_root, Path.cwd(), None))
         management.apply(target, plan, fleet, dry_run=dry_run is not None, detach=detach, force=force_conflicts,
                          label=fleet_root.name, allow_delete=allow_delete)  # fmt: skip
         return
-    state_path = _writable(Path(state))
+    state_path = writable_state(Path(state))
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
     local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
@@ -242,7 +241,7 @@ def apply(
             view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console), allow_delete=allow_delete)
     console.print()
     rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
-    _finish([("apply", view)])
+    finish([("apply", view)])
 
 
 @click.command()
@@ -254,7 +253,7 @@ def apply(
 @handle_errors
 def simulate(root: str | None, base: str | None, seed: int, output: str, **kwargs: Any) -> None:
     """Run the whole rollout in virtual time (days in seconds) and print the timeline and results."""
-    faults = _faults(kwargs)
+    faults = faults_of(kwargs)
     fleet_root = _root(root)
     cwd = Path.cwd()
     steps: list[tuple[str, RolloutPlan]] = []
@@ -276,145 +275,4 @@ def simulate(root: str | None, base: str | None, seed: int, output: str, **kwarg
         for step, view in views:
             console.rule(f"{step} (virtual time, seed {seed})")
             rollout_reports.print_result(console, view, f"{step}: rollout {view.name}")
-    _finish(views)
-
-
-@click.group()
-def rollout_group() -> None:
-    """Inspect and steer the rollout (embedded plane, or a management cluster with --context/--kubeconfig)."""
-
-
-def _state_option(command: F) -> F:
-    return click.option(
-        "--state",
-        type=click.Path(dir_okay=False),
-        default=DEFAULT_STATE,
-        show_default=True,
-        help="The embedded plane's state file.",
-    )(command)
-
-
-def _remote_options(command: F) -> F:
-    """``--context``/``--kubeconfig`` and which rollout there (``--namespace``, ``--fleet``; default: the only one)."""
-    command = click.option("--fleet", help="Management cluster: the fleet whose rollout to use.")(command)
-    command = click.option("--namespace", "-n", help="Management cluster: the rollout's namespace.")(command)
-    return management.target_options(command)
-
-
-def _existing(state: str) -> Path:
-    path = Path(state)
-    if not path.is_file():
-        raise click.BadParameter(f"File {state!r} does not exist.", param_hint="'--state'")
-    return path
-
-
-@rollout_group.command("status")
-@_state_option
-@_remote_options
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@handle_errors
-def rollout_status(
-    state: str, kubeconfig: str | None, context: str | None, namespace: str | None, fleet: str | None, output: str
-) -> None:
-    """Waves, clusters and the timeline of the rollout."""
-    target = management.Target(kubeconfig, context)
-    if target.chosen:
-        management.status(target, namespace, fleet, output)
-        return
-    plane = local.open_plane(state=_existing(state), controllers=False)
-    view = local.view_of(plane, local.only_rollout(plane))
-    if output == "json":
-        click.echo(rollout_reports.json_result([("status", view)], plane.seed))
-        return
-    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
-
-
-@rollout_group.command("pause")
-@_state_option
-@_remote_options
-@handle_errors
-def rollout_pause(
-    state: str, kubeconfig: str | None, context: str | None, namespace: str | None, fleet: str | None
-) -> None:
-    """Start no further clusters (clusters in flight finish); a running apply honours it."""
-    target = management.Target(kubeconfig, context)
-    if target.chosen:
-        management.pause(target, namespace, fleet)
-        return
-    _existing(state)
-    local.steer(_writable(Path(state)), rollout.pause)
-    click.echo("paused: no further cluster starts until fleetc rollout resume")
-
-
-@rollout_group.command("resume")
-@_state_option
-@_remote_options
-@click.option(
-    "--speed", type=float, default=0.0, callback=_speed, help="Run in real time × SPEED (default 0: virtual time)."
-)
-@fault_options
-@handle_errors
-def rollout_resume(
-    state: str,
-    kubeconfig: str | None,
-    context: str | None,
-    namespace: str | None,
-    fleet: str | None,
-    speed: float | None,
-    **kwargs: Any,
-) -> None:
-    """Lift a pause or a halt (failed clusters of the current wave are retried) and run to the end."""
-    target = management.Target(kubeconfig, context)
-    if target.chosen:
-        management.resume(target, namespace, fleet)
-        return
-    path = _writable(_existing(state))
-    if local.steer(path, rollout.resume, only_if_running=True):
-        click.echo("resumed: the running fleetc apply --local carries on")
-        return
-    plane = local.open_plane(state=path, faults=_faults(kwargs), speed=speed or None)
-    key = local.only_rollout(plane)
-    with local.running(plane):
-        rollout.resume(plane.store, key)
-        settled = local.run_until_settled(plane, key)
-        plane.save()
-    view = local.view_of(plane, key, settled)
-    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
-    _finish([("resume", view)])
-
-
-@click.command()
-@click.argument("cluster", required=False)
-@click.option("--state", type=click.Path(dir_okay=False), default=DEFAULT_STATE, show_default=True)
-@_remote_options
-@handle_errors
-def status(
-    cluster: str | None,
-    state: str,
-    kubeconfig: str | None,
-    context: str | None,
-    namespace: str | None,
-    fleet: str | None,
-) -> None:
-    """A cluster's CAPI objects as a tree (like clusterctl describe), or every cluster's rollout state."""
-    target = management.Target(kubeconfig, context)
-    if target.chosen:
-        management.cluster_status(target, cluster, namespace, fleet)
-        return
-    plane = local.open_plane(state=_existing(state), controllers=False)
-    console = rollout_reports.console()
-    view = local.view_of(plane, local.only_rollout(plane))
-    if cluster is None:
-        console.print(rollout_reports.cluster_table(view))
-        return
-    entry = next((c for c in view.clusters if c.name == cluster), None)
-    if entry is None:
-        raise click.BadParameter(f"no cluster {cluster} in the rollout", param_hint="CLUSTER")
-    found = rollout.cluster_objects(plane.store, entry.namespace, cluster)
-    objects = [
-        *([found.cluster] if found.cluster else []),
-        *found.control_planes,
-        *found.machine_deployments,
-        *found.machines,
-    ]
-    console.print(rollout_reports.describe_table(describe(objects, plane.clock.now())))
+    finish(views)
