@@ -55,6 +55,12 @@ def install(api: KubeApi, system_namespace: str) -> None:
                 input=render(install_objects(system_namespace, "fleetc:test")))  # fmt: skip
     api.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/fleetrollouts.fleetc.io",
                 "crd/clusterrollouts.fleetc.io", "crd/fleetrevisions.fleetc.io")  # fmt: skip
+    # The API server's RBAC authorizer learns new bindings from a watch: wait until it has the ServiceAccount's.
+    user = f"system:serviceaccount:{system_namespace}:{NAME}"
+    deadline = time.monotonic() + 30
+    while api.kubectl("auth", "can-i", "create", "events", "--as", user, check=False).stdout.strip() != "yes":
+        assert time.monotonic() < deadline, f"RBAC for {user} not in effect after 30 s"
+        time.sleep(0.2)
 
 
 def plan(namespace: str, waves: list[tuple[str, int, int]], version: str = NEW) -> RolloutPlan:
