@@ -15,12 +15,16 @@ from typing import Any, TypeVar
 import click
 
 from fleetc.core.errors import FleetcError
+from fleetc.core.redact import printable, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(command: F) -> F:
-    """Expected errors print one line and exit with their class's code; ``--debug`` shows the traceback."""
+    """Expected errors print one line and exit with their class's code; ``--debug`` shows the traceback.
+
+    The line is escaped and secrets are left out (:mod:`fleetc.core.redact`): messages carry paths and values
+    from untrusted input."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -29,7 +33,7 @@ def handle_errors(command: F) -> F:
         except FleetcError as exc:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            click.echo(f"fleetc: error: {exc}", err=True)
+            click.echo(f"fleetc: error: {printable(redact(str(exc)))}", err=True)
             sys.exit(int(exc.exit_code))
 
     return wrapper  # type: ignore[return-value]

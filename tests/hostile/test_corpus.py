@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,6 +88,31 @@ def _(tmp: Path) -> None:
         assert any(code == 0 for _, code in outcomes)
         assert tree_bytes(tmp / "out") == expected
         assert _no_hidden_leftovers(tmp) == []
+
+
+@case("data-loss/builds-queue-behind-the-folder-lock")
+def _(tmp: Path) -> None:
+    """Two builds certainly overlap: the test holds the lock they need, starts both, then lets them go."""
+    import fcntl
+
+    example(tmp)
+    reference = fleetc(tmp, "build", "fleet", "-o", "ref", "--flux-path", "./out")
+    assert reference.code == 0, reference.output
+    expected = tree_bytes(tmp / "ref")
+    command = [sys.executable, "-m", "fleetc", "build", "fleet", "-o", "out", "--flux-path", "./out"]
+    holder = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        builds = [subprocess.Popen(command, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        time.sleep(3)  # long enough for both to render and reach the lock; neither may have written yet
+        assert [b.poll() for b in builds] == [None, None]
+        assert not (tmp / "out").exists() and _no_hidden_leftovers(tmp) == []
+    finally:
+        os.close(holder)
+    outcomes = [(b.communicate(timeout=3 * SECONDS)[1].decode(), b.returncode) for b in builds]
+    assert [code for _, code in outcomes] == [0, 0], outcomes
+    assert tree_bytes(tmp / "out") == expected
+    assert _no_hidden_leftovers(tmp) == []
 
 
 @case("data-loss/glob-star-output-spares-siblings")
@@ -578,6 +604,15 @@ def _(tmp: Path) -> None:
     assert run.clean and run.code == 1, run.output
     assert not re.search(r"^evil\.yaml:1:1: forged", run.output, re.M), run.output
     assert "fleet/clusters/a\\nevil.yaml:1:1: forged.yaml:" in run.output, run.output
+
+
+@case("misleading/newline-and-escapes-in-an-error-message")
+def _(tmp: Path) -> None:
+    example(tmp)
+    run = fleetc(tmp, "apply", "fleet", "--kubeconfig", f"missing\x1b[31m\n{_FORGED}")
+    assert run.clean and run.code == 2, run.output
+    _not_forged(run.output)
+    assert "missing\\x1b[31m\\nfleet/fleet.yaml:1:1: forged" in run.output, run.output
 
 
 @case("misleading/terminal-escapes-in-a-key")
