@@ -5,7 +5,9 @@ provider. A fleet at v1.34.2 is created on the embedded plane (timed separately)
 wave by wave; both run in one fresh Python process per size, which reports wall seconds, reconciles, the
 virtual time the rollout took, and its own peak RSS (``resource.getrusage(RUSAGE_SELF)``).
 
-Target: the upgrade of 1,000 clusters ≤ 60 s wall. Prints a Markdown table and writes
+Target (issue 12): the upgrade of 1,000 clusters ≤ 30 s wall, 10,000 clusters ≤ 2 GB peak and ≤ 5 minutes.
+CPU seconds are reported beside wall seconds: on a shared machine wall time measures the neighbours too.
+Prints a Markdown table and writes
 ``bench/results/simulate.md``.
 
 Usage: ``python bench/simulate_bench.py [--sizes 100 1000] [--timeout 1800]``.
@@ -21,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "simulate.md"
-TARGET_CLUSTERS, TARGET_SECONDS = 1_000, 60.0
+TARGET_CLUSTERS, TARGET_SECONDS = 1_000, 30.0
 
 FLEET = """apiVersion: fleetc.io/v1alpha1
 kind: Fleet
@@ -72,9 +74,11 @@ for step, version in (("create", "v1.34.2"), ("upgrade", "v1.35.0")):
     fleet_file = root / "fleet.yaml"
     fleet_file.write_text(fleet_file.read_text().replace("v1.34.2}", version + "}").replace("v1.35.0}", version + "}"))
     reconciles, virtual, start = plane.manager.stats.reconciles, plane.clock.now(), time.perf_counter()
+    cpu = time.process_time()
     view = local.roll_out(plane, plan(root))
     report[step] = {
         "wall": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu,
         "reconciles": plane.manager.stats.reconciles - reconciles,
         "virtual_hours": (plane.clock.now() - virtual) / 3600,
         "phase": str(view.phase),
@@ -122,18 +126,19 @@ def measure(clusters: int, timeout: float) -> dict[str, object]:
 def table(rows: list[tuple[int, dict[str, object]]]) -> str:
     """The Markdown table of results."""
     lines = [
-        "| clusters | machines | create wall s | upgrade wall s | upgrade reconciles | reconciles/s | "
-        "upgrade virtual h | peak RSS MB | upgraded | target |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| clusters | machines | create wall s | upgrade wall s | upgrade CPU s | upgrade reconciles | "
+        "reconciles/CPU s | upgrade virtual h | peak RSS MB | upgraded | target |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for clusters, report in rows:
         create, upgrade = report["create"], report["upgrade"]
         assert isinstance(create, dict) and isinstance(upgrade, dict)
-        rate = upgrade["reconciles"] / upgrade["wall"]
+        rate = upgrade["reconciles"] / upgrade["cpu"]
         met = ("yes" if upgrade["wall"] <= TARGET_SECONDS else "NO") if clusters == TARGET_CLUSTERS else "—"
         lines.append(
             f"| {clusters:,} | {clusters * 9:,} | {create['wall']:.1f} | {upgrade['wall']:.1f} | "
-            f"{upgrade['reconciles']:,} | {rate:,.0f} | {upgrade['virtual_hours']:.1f} | {report['peak_mb']:.0f} | "
+            f"{upgrade['cpu']:.1f} | {upgrade['reconciles']:,} | {rate:,.0f} | {upgrade['virtual_hours']:.1f} | "
+            f"{report['peak_mb']:.0f} | "
             f"{upgrade['succeeded']:,} ({upgrade['phase']}) | {met} |"
         )
     return "\n".join(lines)
