@@ -66,7 +66,8 @@ def test_json_is_version_1_with_every_diagnostic(fleetc: RunFleetc, tmp_path: Pa
     result = fleetc("validate", "fleet", "--format", "json", cwd=tmp_path)
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert list(payload) == ["version", "valid", "fleets", "diagnostics"]
+    assert list(payload) == ["kind", "version", "valid", "fleets", "diagnostics"]
+    assert payload["kind"] == "ValidationReport"
     assert (payload["version"], payload["valid"]) == (1, False)
     assert all(list(d) == DIAGNOSTIC_KEYS for d in payload["diagnostics"])
     expected = [
