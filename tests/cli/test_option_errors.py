@@ -46,7 +46,7 @@ def _assert_usage_error(result: Result, fragment: str) -> None:
 def test_build_option_errors(
     fleetc: RunFleetc, fleet: Path, tmp_path: Path, args: tuple[str, ...], fragment: str
 ) -> None:
-    result = fleetc("build", str(fleet), "-o", str(tmp_path / "out"), *args)
+    result = fleetc("build", str(fleet), "--out-dir", str(tmp_path / "out"), *args)
     _assert_usage_error(result, fragment)
     assert not (tmp_path / "out").exists()
 
@@ -94,7 +94,7 @@ def test_a_crds_folder_without_crds(fleetc: RunFleetc, tmp_path: Path) -> None:
 
 def test_a_folder_outside_any_fleet(fleetc: RunFleetc, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    result = fleetc("build", "empty", "-o", "out", cwd=tmp_path)
+    result = fleetc("build", "empty", "--out-dir", "out", cwd=tmp_path)
     _assert_usage_error(result, "fleetc: error: empty: no fleet.yaml here or in any folder above")
 
 
