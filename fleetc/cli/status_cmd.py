@@ -82,7 +82,7 @@ def _show(store: Store, view: RolloutView, cluster: str | None, now: float, outp
             emit(_fleet_payload(view, summaries), output)
             return
         console = rollout_reports.console()
-        console.print(rollout_reports.verdict_line(view, f"rollout {view.name}"), markup=False, highlight=False)
+        console.print(rollout_reports.verdict_line(view, f"rollout {view.name}"), markup=False, soft_wrap=True)
         console.print()
         console.print(_fleet_table(view, summaries))
         return

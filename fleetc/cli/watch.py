@@ -29,7 +29,7 @@ def follow(read: Callable[[], RolloutView], alive: Callable[[], bool], output: s
     while True:
         view = read()
         for line in rollout_reports.timeline_lines(view, view.timeline[printed:]):
-            console.print(line, markup=False, highlight=False)
+            console.print(line, markup=False, soft_wrap=True)
         changed, printed = printed != len(view.timeline), len(view.timeline)
         if view.phase in SETTLED:
             break
@@ -39,7 +39,7 @@ def follow(read: Callable[[], RolloutView], alive: Callable[[], bool], output: s
             )
             return dataclasses.replace(view, stuck=True)
         time.sleep(POLL_SECONDS)
-    console.print(rollout_reports.verdict_line(view, f"rollout {view.name}"), markup=False, highlight=False)
+    console.print(rollout_reports.verdict_line(view, f"rollout {view.name}"), markup=False, soft_wrap=True)
     return view
 
 
