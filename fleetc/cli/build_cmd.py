@@ -84,6 +84,8 @@ def build(
 
 def _out_and_format(out_dir: str | None, output: str, old_out: str | None) -> tuple[str, str]:
     """The output folder and the report format, from --out-dir, -o and the deprecated spellings."""
+    if output not in FORMATS and out_dir is not None:
+        raise click.BadParameter(f"{output!r} is not one of text, json, yaml", param_hint="'-o' / '--output'")
     if output not in FORMATS:  # the old ``-o DIR``
         click.echo(f"fleetc: warning: -o {output} is deprecated for the output folder: use --out-dir {output} (-o now "
                    "names the report format: text, json or yaml)", err=True)  # fmt: skip
@@ -91,7 +93,7 @@ def _out_and_format(out_dir: str | None, output: str, old_out: str | None) -> tu
     elif old_out is not None:
         click.echo(f"fleetc: warning: --out is deprecated: use --out-dir {old_out}", err=True)
     if out_dir is not None and old_out is not None and out_dir != old_out:
-        raise click.UsageError(f"two output folders: --out-dir {out_dir} and {old_out}")
+        raise click.UsageError(f"two output folders: --out-dir {out_dir} and --out {old_out}")
     chosen = out_dir or old_out
     if chosen is None:
         hint = f" (-o {output} names the report format; a folder named {output}: --out-dir {output})"
