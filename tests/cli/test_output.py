@@ -61,8 +61,8 @@ def test_build_and_build_check(fleetc: RunFleetc, tmp_path: Path) -> None:
 def test_simulate_accepts_o_and_format_alike(fleetc: RunFleetc) -> None:
     document = _documents(fleetc, "simulate", str(EXAMPLE_FLEET))
     assert (document["kind"], document["version"], document["halted"]) == ("RolloutReport", 1, False)
-    assert fleetc("simulate", str(EXAMPLE_FLEET), "--format", "json").stdout == json.dumps(document, indent=2,
-                                                                                           sort_keys=True) + "\n"  # fmt: skip
+    as_format = fleetc("simulate", str(EXAMPLE_FLEET), "--format", "json").stdout
+    assert as_format == json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def test_apply_prints_only_the_document_on_stdout(fleetc: RunFleetc, tmp_path: Path) -> None:

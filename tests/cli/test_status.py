@@ -37,7 +37,7 @@ def _cluster() -> dict[str, object]:
         "metadata": {"name": "c1"},
         "spec": {
             "infrastructureRef": {"apiGroup": "infrastructure.cluster.x-k8s.io", "kind": "AWSCluster", "name": "c1-x7"}
-        },  # fmt: skip
+        },
         "status": {
             "conditions": [
                 _condition(
