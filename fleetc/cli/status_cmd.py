@@ -22,6 +22,7 @@ from fleetc.cli.errors import handle_errors
 from fleetc.cli.output import emit, machine, output_option
 from fleetc.cli.steer_cmds import _existing, _remote_options, _state_option
 from fleetc.contract.conditions import get_condition
+from fleetc.contract.vocabulary import CLUSTER, CLUSTER_NAME_LABEL, KCP, MACHINE_DEPLOYMENT
 from fleetc.core.errors import ExitCode
 from fleetc.core.keys import Manifest
 from fleetc.engine import local
@@ -77,7 +78,10 @@ def status(
 
 def _show(store: Store, view: RolloutView, cluster: str | None, now: float, output: str, shown: frozenset[str]) -> None:
     if cluster is None:
-        summaries = [_summary(store, view, entry.name) for entry in view.clusters]
+        listed = _summary_objects(store, {entry.namespace for entry in view.clusters})
+        summaries = [
+            _summary(entry.to_dict(), listed.get((entry.namespace, entry.name), {})) for entry in view.clusters
+        ]
         if machine(output):
             emit(_fleet_payload(view, summaries), output)
             return
@@ -99,17 +103,29 @@ def _show(store: Store, view: RolloutView, cluster: str | None, now: float, outp
     rollout_reports.console().print(rollout_reports.describe_table(rows))
 
 
-def _summary(store: Store, view: RolloutView, name: str) -> dict[str, Any]:
+def _summary_objects(store: Store, namespaces: set[str]) -> dict[tuple[str, str], dict[str, list[Manifest]]]:
+    """(namespace, cluster) → kind → objects: Clusters, control planes and MachineDeployments, one list per kind."""
+    found: dict[tuple[str, str], dict[str, list[Manifest]]] = {}
+    for namespace in sorted(namespaces):
+        for group, kind in (CLUSTER, KCP, MACHINE_DEPLOYMENT):
+            for obj in store.list(group, kind, namespace):
+                labels = obj["metadata"].get("labels", {})
+                owner = obj["metadata"]["name"] if kind == "Cluster" else labels.get(CLUSTER_NAME_LABEL)
+                if owner:
+                    found.setdefault((namespace, owner), {}).setdefault(kind, []).append(obj)
+    return found
+
+
+def _summary(entry: dict[str, Any], objects: dict[str, list[Manifest]]) -> dict[str, Any]:
     """What CAPI says of one cluster now: Available, control plane and worker machines ready of desired."""
-    entry = next(c for c in view.clusters if c.name == name)
-    found = rollout.cluster_objects(store, entry.namespace, name)
-    available = get_condition(found.cluster, "Available") if found.cluster else None
+    clusters = objects.get("Cluster", [])
+    available = get_condition(clusters[0], "Available") if clusters else None
     return {
-        **entry.to_dict(),
+        **entry,
         "available": available.get("status", "Unknown") if available else None,
         "availableMessage": message_lines(available) if available else [],
-        "controlPlane": _ready_of(found.control_planes),
-        "workers": _ready_of(found.machine_deployments),
+        "controlPlane": _ready_of(objects.get("KubeadmControlPlane", [])),
+        "workers": _ready_of(objects.get("MachineDeployment", [])),
     }
 
 
