@@ -41,9 +41,9 @@ STALE_SHOWN = 20
 )
 @click.option("--out", "old_out", type=click.Path(file_okay=False), hidden=True)
 @click.option("--cluster", "clusters", multiple=True, help="Only this cluster and what it needs (repeatable).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when OUT is not what a build would write.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when --out-dir is not what a build would write.")
 @click.option("--flux-source", default="GitRepository/flux-system", show_default=True, help="KIND/NAME of the source.")
-@click.option("--flux-path", help="Path of OUT inside the Flux source (default: OUT relative to the git root).")
+@click.option("--flux-path", help="Path of --out-dir inside the Flux source (default: relative to the git root).")
 @handle_errors
 def build(
     root: str | None,
