@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/fleetc validate examples/fleet --summary
-	$(BIN)/fleetc build examples/fleet -o out/example
+	$(BIN)/fleetc build examples/fleet --out-dir out/example
 	$(BIN)/fleetc simulate examples/fleet
 
 lint: $(VENV)/.installed

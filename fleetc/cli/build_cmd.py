@@ -1,4 +1,9 @@
-"""``fleetc build``: compile the fleet and write (or check) the Flux-ready output tree."""
+"""``fleetc build``: compile the fleet and write (or check) the Flux-ready output tree.
+
+The output folder is ``--out-dir DIR``; ``-o``/``--output`` names the report's format (text, json, yaml), as in
+kubectl. ``-o DIR`` (the old spelling) still works when DIR is not a format name, with a deprecation warning on
+stderr; so does ``--out DIR``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import click
 from rich.console import Console
 
 from fleetc.cli.errors import handle_errors
+from fleetc.cli.output import FORMATS, emit, machine
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.errors import ExitCode, InvalidFleetError, OptionError
 from fleetc.render.build import build as build_tree
@@ -23,16 +29,34 @@ STALE_SHOWN = 20
 
 @click.command()
 @click.argument("root", required=False, type=click.Path(exists=True, file_okay=False))
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False), help="Output folder (replaced whole).")
+@click.option("--out-dir", type=click.Path(file_okay=False), help="Output folder (replaced whole).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default="text",
+    show_default=True,
+    metavar="[text|json|yaml]",
+    help="Report format (docs/output.md). A value that is not a format is taken as --out-dir (deprecated).",
+)
+@click.option("--out", "old_out", type=click.Path(file_okay=False), hidden=True)
 @click.option("--cluster", "clusters", multiple=True, help="Only this cluster and what it needs (repeatable).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when OUT is not what a build would write.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when --out-dir is not what a build would write.")
 @click.option("--flux-source", default="GitRepository/flux-system", show_default=True, help="KIND/NAME of the source.")
-@click.option("--flux-path", help="Path of OUT inside the Flux source (default: OUT relative to the git root).")
+@click.option("--flux-path", help="Path of --out-dir inside the Flux source (default: relative to the git root).")
 @handle_errors
 def build(
-    root: str | None, out: str, clusters: tuple[str, ...], check: bool, flux_source: str, flux_path: str | None
+    root: str | None,
+    out_dir: str | None,
+    output: str,
+    old_out: str | None,
+    clusters: tuple[str, ...],
+    check: bool,
+    flux_source: str,
+    flux_path: str | None,
 ) -> None:
-    """Compile the fleet into CAPI v1beta2 manifests and Flux Kustomizations under OUT."""
+    """Compile the fleet into CAPI v1beta2 manifests and Flux Kustomizations under --out-dir."""
+    out, output = _out_and_format(out_dir, output, old_out)
     out_path = Path(out)
     options = _flux_options(flux_source, flux_path or _path_in_repo(out_path))
     cwd = Path.cwd()
@@ -46,13 +70,40 @@ def build(
     if unknown:
         raise click.BadParameter(f"no cluster {', '.join(unknown)} in the fleet", param_hint="--cluster")
     built = build_tree(result.fleet, flux=options, only=set(clusters) or None)
+    kinds = dict(sorted(Counter(key.kind for key in built.rendered.objects).items()))
     if check:
-        _report_staleness(built.files, out_path)
+        _report_staleness(built.files, out_path, output, kinds)
         return
     write_tree(built.files, out_path, protected=fleet_root)
-    kinds = Counter(key.kind for key in built.rendered.objects)
-    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-    Console(highlight=False).print(f"{out}: wrote {len(built.files)} files ({summary})", markup=False)
+    if machine(output):
+        emit(_payload(out, len(built.files), kinds), output)
+        return
+    summary = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+    Console(highlight=False, soft_wrap=True).print(f"{out}: wrote {len(built.files)} files ({summary})", markup=False)
+
+
+def _out_and_format(out_dir: str | None, output: str, old_out: str | None) -> tuple[str, str]:
+    """The output folder and the report format, from --out-dir, -o and the deprecated spellings."""
+    if output not in FORMATS and out_dir is not None:
+        raise click.BadParameter(f"{output!r} is not one of text, json, yaml", param_hint="'-o' / '--output'")
+    if output not in FORMATS:  # the old ``-o DIR``
+        click.echo(f"fleetc: warning: -o {output} is deprecated for the output folder: use --out-dir {output} (-o now "
+                   "names the report format: text, json or yaml)", err=True)  # fmt: skip
+        old_out, output = old_out or output, "text"
+    elif old_out is not None:
+        click.echo(f"fleetc: warning: --out is deprecated: use --out-dir {old_out}", err=True)
+    if out_dir is not None and old_out is not None and out_dir != old_out:
+        raise click.UsageError(f"two output folders: --out-dir {out_dir} and --out {old_out}")
+    chosen = out_dir or old_out
+    if chosen is None:
+        hint = f" (-o {output} names the report format; a folder named {output}: --out-dir {output})"
+        raise click.UsageError(f"Missing option '--out-dir'.{hint if output != 'text' else ''}")
+    return chosen, output
+
+
+def _payload(out: str, files: int, kinds: dict[str, int], **check: object) -> dict[str, object]:
+    """The ``BuildReport`` document."""
+    return {"kind": "BuildReport", "version": 1, "outDir": out, "files": files, "objects": kinds, **check}
 
 
 def _flux_options(source: str, path: str) -> FluxOptions:
@@ -74,8 +125,14 @@ def _path_in_repo(out: Path) -> str:
     return f"./{out.as_posix().lstrip('./')}"
 
 
-def _report_staleness(files: dict[str, bytes], out: Path) -> None:
+def _report_staleness(files: dict[str, bytes], out: Path, output: str, kinds: dict[str, int]) -> None:
     staleness = check_stale(files, out)
+    if machine(output):
+        lists = {"missing": list(staleness.missing), "changed": list(staleness.changed), "extra": list(staleness.extra)}
+        emit(_payload(str(out), len(files), kinds, check={"stale": staleness.stale, **lists}), output)
+        if staleness.stale:
+            sys.exit(ExitCode.FINDINGS)
+        return
     if not staleness.stale:
         click.echo(f"{out}: up to date ({len(files)} files)")
         return

@@ -15,15 +15,17 @@ from fleetc.cli.diff_cmd import diff
 from fleetc.cli.install_cmd import install
 from fleetc.cli.plan_cmd import plan
 from fleetc.cli.rollout_cmds import apply, simulate
-from fleetc.cli.steer_cmds import rollout_group, status
+from fleetc.cli.status_cmd import status
+from fleetc.cli.steer_cmds import rollout_group
 from fleetc.cli.validate_cmd import validate
+from fleetc.cli.version_cmd import accept_debug_everywhere, completion, version
 from fleetc.schema.documents import KINDS
 from fleetc.schema.export import json_schema
 
 
 @click.group(context_settings={"auto_envvar_prefix": "FLEETC", "help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.version_option(package_name="fleetc")
+@click.version_option(package_name="fleetc", message="%(prog)s %(version)s")
 def cli(debug: bool) -> None:
     """fleetc: compile, diff and roll out a fleet of Cluster API clusters kept in git."""
 
@@ -45,6 +47,11 @@ cli.add_command(diff)
 cli.add_command(plan)
 cli.add_command(install)
 cli.add_command(controller_group, name="controller")
+cli.add_command(version)
+cli.add_command(completion)
+
+
+accept_debug_everywhere(cli)
 
 
 def main() -> None:

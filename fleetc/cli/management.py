@@ -2,8 +2,9 @@
 
 Chosen with ``--context`` / ``--kubeconfig`` (kubectl's rules otherwise: ``KUBECONFIG``, in-cluster); the rollout
 runs through :mod:`fleetc.engine.kube`, its state in the management cluster. Callers: the commands in
-:mod:`fleetc.cli.rollout_cmds` and :mod:`fleetc.cli.steer_cmds`. Exit codes: 0 complete (or submitted, or
-paused/resumed), 1 rejected dry run, 2 usage, 3 halted, 4 API server unreachable.
+:mod:`fleetc.cli.rollout_cmds`, :mod:`fleetc.cli.steer_cmds` and :mod:`fleetc.cli.status_cmd`. Exit codes:
+0 complete (or submitted, or paused/resumed), 1 rejected dry run, 2 usage, 3 halted, 4 API server unreachable,
+5 unfinished (paused, or it stopped progressing).
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from rich.console import Console
 
 from fleetc import rollout
 from fleetc.cli import rollout_reports
+from fleetc.cli.output import emit, machine
 from fleetc.core.errors import ExitCode
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine import kube as engine
 from fleetc.rollout import RolloutPlan, RolloutView
-from fleetc.runtime.clock import RealClock
-from fleetc.runtime.describe import describe
 from fleetc.runtime.kube import KubeStore, connect
 from fleetc.schema.model import Fleet
 
@@ -92,13 +92,14 @@ def apply(
     force: bool,
     label: str,
     allow_delete: bool = False,
+    output: str = "text",
 ) -> None:
     """``fleetc apply ROOT --context C``: dry run, submit only, or roll out here until complete or halted."""
-    console = rollout_reports.console()
+    console = rollout_reports.console(stderr=machine(output))
     store = target.connect()
     try:
         if dry_run:
-            _dry_run(console, store, plan, fleet, label)
+            _dry_run(console, store, plan, fleet, label, output)
             return
         if engine.ensure_crds(store):
             console.print(f"installed fleetc's CRDs on {store.server}", markup=False)
@@ -109,20 +110,37 @@ def apply(
                 "the in-cluster controller carries it out (fleetc rollout status --context …)",
                 markup=False,
             )
+            if machine(output):
+                emit(rollout_reports.result_payload([("submit", view)], 0), output, sort_keys=True)
             return
         plane = engine.open_plane(store, force=force)
         console.print(f"applying {label} to {store.server} (FleetRollout {plan.namespace}/{plan.fleet})", markup=False)
         view = engine.roll_out(plane, plan, on_step=_printer(store, plan.key, console), allow_delete=allow_delete)
     finally:
         store.close()
-    console.print()
-    rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    if machine(output):
+        emit(rollout_reports.result_payload([("apply", view)], 0), output, sort_keys=True)
+    else:
+        console.print()
+        rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    exit_for(view)
+
+
+def exit_for(view: RolloutView) -> None:
+    """Exit 3 when the rollout halted, 5 when it is unfinished (paused, or it stopped progressing)."""
     if view.halted:
         sys.exit(ExitCode.HALTED)
+    if view.unfinished:
+        sys.exit(ExitCode.UNFINISHED)
 
 
-def _dry_run(console: Console, store: KubeStore, plan: RolloutPlan, fleet: Fleet, label: str) -> None:
+def _dry_run(console: Console, store: KubeStore, plan: RolloutPlan, fleet: Fleet, label: str, output: str) -> None:
     found = engine.dry_run(store, plan, locator(fleet))
+    if machine(output):
+        emit(_dry_run_payload(found, store.server), output)
+        if found.rejections:
+            sys.exit(ExitCode.FINDINGS)
+        return
     for rejection in found.rejections:
         click.echo(str(rejection))
     for note in found.unchecked:
@@ -135,6 +153,28 @@ def _dry_run(console: Console, store: KubeStore, plan: RolloutPlan, fleet: Fleet
     )
     if found.rejections:
         sys.exit(ExitCode.FINDINGS)
+
+
+def _dry_run_payload(found: engine.DryRun, server: str) -> dict[str, Any]:
+    """The ``DryRunReport`` document."""
+    return {
+        "kind": "DryRunReport",
+        "version": 1,
+        "server": server,
+        "checked": found.checked,
+        "accepted": not found.rejections,
+        "rejections": [
+            {
+                "where": r.where,
+                "kind": r.key.kind,
+                "namespace": r.key.namespace,
+                "name": r.key.name,
+                "message": r.message,
+            }
+            for r in found.rejections
+        ],
+        "unchecked": list(found.unchecked),
+    }
 
 
 def _printer(store: KubeStore, key: ObjectKey, console: Console) -> Callable[[], None]:
@@ -161,17 +201,13 @@ def _key(store: KubeStore, namespace: str | None, fleet: str | None) -> ObjectKe
     return key
 
 
-def status(target: Target, namespace: str | None, fleet: str | None, output: str) -> None:
-    """``fleetc rollout status --context C``."""
+def status(target: Target, namespace: str | None, fleet: str | None) -> RolloutView:
+    """``fleetc rollout status --context C``: the rollout as it is now."""
     store = target.connect()
     try:
-        view = engine.view_of(store, _key(store, namespace, fleet))
+        return engine.view_of(store, _key(store, namespace, fleet))
     finally:
         store.close()
-    if output == "json":
-        click.echo(rollout_reports.json_result([("status", view)], 0))
-        return
-    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
 
 
 def pause(target: Target, namespace: str | None, fleet: str | None) -> None:
@@ -185,39 +221,24 @@ def pause(target: Target, namespace: str | None, fleet: str | None) -> None:
     click.echo(f"paused {key.namespace}/{key.name}: no further cluster starts until fleetc rollout resume")
 
 
-def resume(target: Target, namespace: str | None, fleet: str | None) -> None:
+def resume(target: Target, namespace: str | None, fleet: str | None, output: str = "text") -> None:
     """``fleetc rollout resume --context C``: lift a pause or a halt; whoever runs the controller carries on."""
     store = target.connect()
     try:
         key = _key(store, namespace, fleet)
         rollout.resume(store, key)
+        view = engine.view_of(store, key)
     finally:
         store.close()
     click.echo(
         f"resumed {key.namespace}/{key.name}: the running fleetc apply or the in-cluster controller carries on "
-        "(failed clusters of the current wave are retried)"
+        "(failed clusters of the current wave are retried)",
+        err=machine(output),
     )
+    if machine(output):
+        emit(rollout_reports.result_payload([("resume", view)], 0), output, sort_keys=True)
 
 
-def cluster_status(target: Target, cluster: str | None, namespace: str | None, fleet: str | None) -> None:
-    """``fleetc status [CLUSTER] --context C``: the rollout's clusters, or one cluster's CAPI objects."""
-    console = rollout_reports.console()
-    store = target.connect()
-    try:
-        view: RolloutView = engine.view_of(store, _key(store, namespace, fleet))
-        if cluster is None:
-            console.print(rollout_reports.cluster_table(view))
-            return
-        entry = next((c for c in view.clusters if c.name == cluster), None)
-        if entry is None:
-            raise click.BadParameter(f"no cluster {cluster} in the rollout", param_hint="CLUSTER")
-        found = rollout.cluster_objects(store, entry.namespace, cluster)
-        objects = [
-            *([found.cluster] if found.cluster else []),
-            *found.control_planes,
-            *found.machine_deployments,
-            *found.machines,
-        ]
-        console.print(rollout_reports.describe_table(describe(objects, RealClock().now())))
-    finally:
-        store.close()
+def rollout_view(store: KubeStore, namespace: str | None, fleet: str | None) -> RolloutView:
+    """The rollout ``fleetc status --context C`` shows (``--namespace``/``--fleet``, default: the only one)."""
+    return engine.view_of(store, _key(store, namespace, fleet))

@@ -25,6 +25,13 @@ class FleetReport:
     fleet: Fleet | None
     diagnostics: Sequence[Diagnostic]
     files: int
+    needs_fleet: bool = True
+    """False for a rendered tree (``validate --rendered``): valid when no object has an error."""
+
+    @property
+    def valid(self) -> bool:
+        """No error, and (for a fleet) the fleet loaded."""
+        return counts(self.diagnostics)[0] == 0 and (self.fleet is not None or not self.needs_fleet)
 
 
 def counts(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
@@ -95,15 +102,20 @@ def summary_text(fleet: Fleet) -> str:
     return "\n".join(lines)
 
 
-def json_report(reports: Sequence[FleetReport]) -> str:
-    """A stable JSON document: one entry per fleet, then every diagnostic."""
-    payload = {
+def json_payload(reports: Sequence[FleetReport]) -> dict[str, object]:
+    """The ``ValidationReport`` document: one entry per fleet, then every diagnostic."""
+    return {
+        "kind": "ValidationReport",
         "version": JSON_REPORT_VERSION,
-        "valid": all(counts(r.diagnostics)[0] == 0 and r.fleet is not None for r in reports),
+        "valid": all(r.valid for r in reports),
         "fleets": [_fleet_json(r) for r in reports],
         "diagnostics": [_diagnostic_json(d) for r in reports for d in r.diagnostics],
     }
-    return json.dumps(payload, indent=2, sort_keys=False)
+
+
+def json_report(reports: Sequence[FleetReport]) -> str:
+    """:func:`json_payload` as stable JSON text."""
+    return json.dumps(json_payload(reports), indent=2, sort_keys=False)
 
 
 def _fleet_json(report: FleetReport) -> dict[str, object]:

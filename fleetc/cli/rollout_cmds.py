@@ -23,8 +23,9 @@ from rich.live import Live
 from rich.text import Text
 
 from fleetc import rollout
-from fleetc.cli import management, rollout_reports
-from fleetc.cli.errors import handle_errors
+from fleetc.cli import management, rollout_reports, state_file
+from fleetc.cli.errors import INTERRUPTED, handle_errors
+from fleetc.cli.output import emit, machine, output_option
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError
 from fleetc.engine import local
@@ -35,7 +36,10 @@ from fleetc.schema.model import Fleet
 from fleetc.schema.validate import validate_tree
 from fleetc.sim.faults import Faults, load_faults
 
-DEFAULT_STATE = ".fleetc/state.json"
+STATE_HELP = (
+    "The embedded plane's state file (default: .fleetc/state.json at the top of the git work tree holding the fleet, "
+    "found from any folder inside it)."
+)
 LIVE_EVENTS = 8
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,8 +99,8 @@ def speed_option(ctx: click.Context, param: click.Parameter, value: float | None
 
 def writable_state(state: Path) -> Path:
     """``state``, once its folder exists and takes new files (the state is saved as a new file, then renamed)."""
+    state_file.prepare(state)
     try:
-        state.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=state.parent):
             pass
     except OSError as exc:
@@ -171,13 +175,7 @@ def finish(views: list[tuple[str, RolloutView]]) -> None:
     help="Delete the clusters this revision decommissions (removed from the spec after being marked "
     "decommission: true). Without it such a revision is refused, exit 1, before anything is applied.",
 )
-@click.option(
-    "--state",
-    type=click.Path(dir_okay=False),
-    default=DEFAULT_STATE,
-    show_default=True,
-    help="Where the embedded plane keeps its state between runs.",
-)
+@click.option("--state", type=click.Path(dir_okay=False), help=STATE_HELP)
 @click.option(
     "--speed",
     type=float,
@@ -187,6 +185,7 @@ def finish(views: list[tuple[str, RolloutView]]) -> None:
     help="Simulated seconds per real second; 0 runs in virtual time (as fast as possible, reproducible).",
 )
 @click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
+@output_option()
 @fault_options
 @handle_errors
 def apply(
@@ -198,9 +197,10 @@ def apply(
     detach: bool,
     force_conflicts: bool,
     allow_delete: bool,
-    state: str,
+    state: str | None,
     speed: float,
     seed: int | None,
+    output: str,
     **kwargs: Any,
 ) -> None:
     """Roll the fleet out wave by wave, halting when a control plane fails to come up.
@@ -218,37 +218,54 @@ def apply(
     if target.chosen:
         plan, fleet = _compiled(open_tree(fleet_root, Path.cwd(), None))
         management.apply(target, plan, fleet, dry_run=dry_run is not None, detach=detach, force=force_conflicts,
-                         label=fleet_root.name, allow_delete=allow_delete)  # fmt: skip
+                         label=fleet_root.name, allow_delete=allow_delete, output=output)  # fmt: skip
         return
-    state_path = writable_state(Path(state))
+    state_path = writable_state(Path(state) if state else state_file.default_state(fleet_root))
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
     local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
-    console = rollout_reports.console()
+    console = rollout_reports.console(stderr=machine(output))
     done = local.already_complete(plane, plan)
     if done is not None:  # re-applying a rolled-out revision: say so rather than replay its timeline
         console.print(f"nothing to do: rollout {done.name} already completed revision {done.revision}", markup=False)
+        if machine(output):
+            emit(rollout_reports.result_payload([("apply", done)], plane.seed), output, sort_keys=True)
         return
     pace = f"{speed:g}× real time" if speed else "virtual time"
     console.print(f"applying {fleet_root.name} on the embedded plane (simulated CAPI, {pace})", markup=False)
+    try:
+        view = _run_local(plane, plan, console, allow_delete)
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nfleetc: interrupted; {state_path} holds the rollout as of its last step: run the same fleetc apply "
+            "--local again, or fleetc rollout resume, to continue",
+            err=True,
+        )
+        sys.exit(INTERRUPTED)
+    if machine(output):
+        emit(rollout_reports.result_payload([("apply", view)], plane.seed), output, sort_keys=True)
+    else:
+        console.print()
+        rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    finish([("apply", view)])
+
+
+def _run_local(plane: local.LocalPlane, plan: RolloutPlan, console: Console, allow_delete: bool) -> RolloutView:
+    """The rollout on the embedded plane, its progress redrawn on a terminal or printed line by line."""
     with local.running(plane):
         if console.is_terminal:
             with Live(console=console, refresh_per_second=4, transient=True) as live:
-                view = local.roll_out(
+                return local.roll_out(
                     plane, plan, on_step=lambda: _show_live(plane, plan, live), allow_delete=allow_delete
                 )
-        else:
-            view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console), allow_delete=allow_delete)
-    console.print()
-    rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
-    finish([("apply", view)])
+        return local.roll_out(plane, plan, on_step=_printer(plane, plan, console), allow_delete=allow_delete)
 
 
 @click.command()
 @click.argument("root", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--base", help="First create the fleet as it is at this git revision, then roll out ROOT's fleet.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulation.")
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("--format")
 @fault_options
 @handle_errors
 def simulate(root: str | None, base: str | None, seed: int, output: str, **kwargs: Any) -> None:
@@ -268,8 +285,8 @@ def simulate(root: str | None, base: str | None, seed: int, output: str, **kwarg
         views.append((step, view))
         if view.halted:
             break
-    if output == "json":
-        click.echo(rollout_reports.json_result(views, seed))
+    if machine(output):
+        emit(rollout_reports.result_payload(views, seed), output, sort_keys=True)
     else:
         console = rollout_reports.console()
         for step, view in views:

@@ -19,9 +19,10 @@ PIPE_WIDTH = 240
 """Columns when output is not a terminal: rich would otherwise wrap tables at 80."""
 
 
-def console() -> Console:
-    """A console that keeps table rows on one line when piped (CI logs, files)."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+def console(*, stderr: bool = False) -> Console:
+    """A console that keeps table rows on one line when piped (CI logs, files); on stderr when stdout carries JSON."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(highlight=False, stderr=stderr, width=None if stream.isatty() else PIPE_WIDTH)
 
 
 def elapsed(start: str | None, moment: str) -> str:
@@ -113,15 +114,20 @@ def print_result(console: Console, view: RolloutView, label: str, *, timeline: b
     console.print(verdict_line(view, label), style=style, markup=False, highlight=False)
 
 
-def json_result(views: Sequence[tuple[str, RolloutView]], seed: int) -> str:
-    """Machine-readable: no wall-clock values, so equal seeds give byte-identical output."""
-    payload: dict[str, Any] = {
+def result_payload(views: Sequence[tuple[str, RolloutView]], seed: int) -> dict[str, Any]:
+    """The ``RolloutReport`` document: no wall-clock values, so equal seeds give byte-identical output."""
+    return {
+        "kind": "RolloutReport",
         "version": JSON_VERSION,
         "seed": seed,
         "rollouts": [{"step": step, **view.to_dict()} for step, view in views],
         "halted": any(view.halted for _, view in views),
     }
-    return json.dumps(payload, indent=2, sort_keys=True)
+
+
+def json_result(views: Sequence[tuple[str, RolloutView]], seed: int) -> str:
+    """:func:`result_payload` as JSON text (keys sorted)."""
+    return json.dumps(result_payload(views, seed), indent=2, sort_keys=True)
 
 
 def describe_table(rows: Sequence[Row]) -> Table:

@@ -1,12 +1,15 @@
-"""``fleetc rollout status|pause|resume`` and ``fleetc status``: inspect and steer a rollout.
+"""``fleetc rollout status|pause|resume``: inspect and steer a rollout
+(``fleetc status``: :mod:`fleetc.cli.status_cmd`).
 
-On the embedded plane (the state file of ``fleetc apply --local``) or, with ``--context``/``--kubeconfig``, on a
-management cluster (:mod:`fleetc.cli.management`). ``apply`` and ``simulate`` are in :mod:`fleetc.cli.rollout_cmds`.
-Exit codes as there.
+On the embedded plane (the state file of ``fleetc apply --local``, found as :mod:`fleetc.cli.state_file` says) or,
+with ``--context``/``--kubeconfig``, on a management cluster (:mod:`fleetc.cli.management`). ``apply`` and
+``simulate`` are in :mod:`fleetc.cli.rollout_cmds`. Exit codes as there; ``rollout status`` exits 3 when the
+rollout halted (and, with ``--watch``, 5 when it ends paused or with nobody running it).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,13 @@ import click
 from fleetc import rollout
 from fleetc.cli import management, rollout_reports
 from fleetc.cli.errors import handle_errors
-from fleetc.cli.rollout_cmds import DEFAULT_STATE, F, fault_options, faults_of, finish, speed_option, writable_state
+from fleetc.cli.output import emit, machine, output_option
+from fleetc.cli.rollout_cmds import STATE_HELP, F, fault_options, faults_of, finish, speed_option, writable_state
+from fleetc.cli.state_file import find_state
+from fleetc.cli.watch import watch_local, watch_remote
+from fleetc.core.errors import ExitCode
+from fleetc.core.keys import ObjectKey
 from fleetc.engine import local
-from fleetc.runtime.describe import describe
 
 
 @click.group()
@@ -26,13 +33,7 @@ def rollout_group() -> None:
 
 
 def _state_option(command: F) -> F:
-    return click.option(
-        "--state",
-        type=click.Path(dir_okay=False),
-        default=DEFAULT_STATE,
-        show_default=True,
-        help="The embedded plane's state file.",
-    )(command)
+    return click.option("--state", type=click.Path(dir_okay=False), help=STATE_HELP)(command)
 
 
 def _remote_options(command: F) -> F:
@@ -42,7 +43,10 @@ def _remote_options(command: F) -> F:
     return management.target_options(command)
 
 
-def _existing(state: str) -> Path:
+def _existing(state: str | None) -> Path:
+    """The state file given with ``--state`` (which must exist), else the one found from the current folder."""
+    if state is None:
+        return find_state(Path.cwd())
     path = Path(state)
     if not path.is_file():
         raise click.BadParameter(f"File {state!r} does not exist.", param_hint="'--state'")
@@ -52,22 +56,41 @@ def _existing(state: str) -> Path:
 @rollout_group.command("status")
 @_state_option
 @_remote_options
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("--format")
+@click.option(
+    "-w",
+    "--watch",
+    is_flag=True,
+    help="Follow the rollout, printing each event, until it completes (0), halts (3) or is paused (5).",
+)
 @handle_errors
 def rollout_status(
-    state: str, kubeconfig: str | None, context: str | None, namespace: str | None, fleet: str | None, output: str
+    state: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    fleet: str | None,
+    output: str,
+    watch: bool,
 ) -> None:
-    """Waves, clusters and the timeline of the rollout."""
+    """Waves, clusters and the timeline of the rollout; exit 3 when it halted."""
     target = management.Target(kubeconfig, context)
     if target.chosen:
-        management.status(target, namespace, fleet, output)
-        return
-    plane = local.open_plane(state=_existing(state), controllers=False)
-    view = local.view_of(plane, local.only_rollout(plane))
-    if output == "json":
-        click.echo(rollout_reports.json_result([("status", view)], plane.seed))
-        return
-    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
+        view = watch_remote(target, namespace, fleet, output) if watch else management.status(target, namespace, fleet)
+        seed = 0
+    else:
+        path = _existing(state)
+        plane, key = _plane_and_key(path)
+        view = watch_local(path, output) if watch else local.view_of(plane, key)
+        seed = plane.seed
+    if machine(output):
+        emit(rollout_reports.result_payload([("status", view)], seed), output, sort_keys=True)
+    elif not watch:
+        rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
+    if view.halted:
+        sys.exit(ExitCode.HALTED)
+    if watch and view.unfinished:
+        sys.exit(ExitCode.UNFINISHED)
 
 
 @rollout_group.command("pause")
@@ -75,15 +98,14 @@ def rollout_status(
 @_remote_options
 @handle_errors
 def rollout_pause(
-    state: str, kubeconfig: str | None, context: str | None, namespace: str | None, fleet: str | None
+    state: str | None, kubeconfig: str | None, context: str | None, namespace: str | None, fleet: str | None
 ) -> None:
     """Start no further clusters (clusters in flight finish); a running apply honours it."""
     target = management.Target(kubeconfig, context)
     if target.chosen:
         management.pause(target, namespace, fleet)
         return
-    _existing(state)
-    local.steer(writable_state(Path(state)), rollout.pause)
+    local.steer(writable_state(_existing(state)), rollout.pause)
     click.echo("paused: no further cluster starts until fleetc rollout resume")
 
 
@@ -97,25 +119,30 @@ def rollout_pause(
     callback=speed_option,
     help="Run in real time × SPEED (default 0: virtual time).",
 )
+@output_option()
 @fault_options
 @handle_errors
 def rollout_resume(
-    state: str,
+    state: str | None,
     kubeconfig: str | None,
     context: str | None,
     namespace: str | None,
     fleet: str | None,
     speed: float | None,
+    output: str,
     **kwargs: Any,
 ) -> None:
     """Lift a pause or a halt (failed clusters of the current wave are retried) and run to the end."""
     target = management.Target(kubeconfig, context)
     if target.chosen:
-        management.resume(target, namespace, fleet)
+        management.resume(target, namespace, fleet, output)
         return
     path = writable_state(_existing(state))
     if local.steer(path, rollout.resume, only_if_running=True):
-        click.echo("resumed: the running fleetc apply --local carries on")
+        click.echo("resumed: the running fleetc apply --local carries on", err=machine(output))
+        if machine(output):
+            emit(rollout_reports.result_payload([("resume", local.view_of(*_plane_and_key(path)))], 0), output,
+                 sort_keys=True)  # fmt: skip
         return
     plane = local.open_plane(state=path, faults=faults_of(kwargs), speed=speed or None)
     key = local.only_rollout(plane)
@@ -124,42 +151,13 @@ def rollout_resume(
         settled = local.run_until_settled(plane, key)
         plane.save()
     view = local.view_of(plane, key, settled)
-    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
+    if machine(output):
+        emit(rollout_reports.result_payload([("resume", view)], plane.seed), output, sort_keys=True)
+    else:
+        rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
     finish([("resume", view)])
 
 
-@click.command()
-@click.argument("cluster", required=False)
-@click.option("--state", type=click.Path(dir_okay=False), default=DEFAULT_STATE, show_default=True)
-@_remote_options
-@handle_errors
-def status(
-    cluster: str | None,
-    state: str,
-    kubeconfig: str | None,
-    context: str | None,
-    namespace: str | None,
-    fleet: str | None,
-) -> None:
-    """A cluster's CAPI objects as a tree (like clusterctl describe), or every cluster's rollout state."""
-    target = management.Target(kubeconfig, context)
-    if target.chosen:
-        management.cluster_status(target, cluster, namespace, fleet)
-        return
-    plane = local.open_plane(state=_existing(state), controllers=False)
-    console = rollout_reports.console()
-    view = local.view_of(plane, local.only_rollout(plane))
-    if cluster is None:
-        console.print(rollout_reports.cluster_table(view))
-        return
-    entry = next((c for c in view.clusters if c.name == cluster), None)
-    if entry is None:
-        raise click.BadParameter(f"no cluster {cluster} in the rollout", param_hint="CLUSTER")
-    found = rollout.cluster_objects(plane.store, entry.namespace, cluster)
-    objects = [
-        *([found.cluster] if found.cluster else []),
-        *found.control_planes,
-        *found.machine_deployments,
-        *found.machines,
-    ]
-    console.print(rollout_reports.describe_table(describe(objects, plane.clock.now())))
+def _plane_and_key(path: Path) -> tuple[local.LocalPlane, ObjectKey]:
+    plane = local.open_plane(state=path, controllers=False)
+    return plane, local.only_rollout(plane)

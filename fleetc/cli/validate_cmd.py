@@ -10,6 +10,7 @@ from rich.console import Console
 
 from fleetc.cli import reports
 from fleetc.cli.errors import handle_errors
+from fleetc.cli.output import FORMATS, emit, machine, output_option
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.diagnostics import Diagnostic, SourceLocation, sorted_diagnostics
 from fleetc.core.errors import ExitCode, FleetNotFoundError, UsageError
@@ -22,7 +23,7 @@ from fleetc.schema.validate import validate_tree
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@output_option("--format", formats=(*FORMATS, "github"))
 @click.option("--rev", help="Validate a git revision of the fleet (read from git objects) instead of the files.")
 @click.option("--summary", is_flag=True, help="Also break the fleet down by wave, provider, class and version.")
 @click.option("--rendered", type=click.Path(exists=True, file_okay=False), help="Check a rendered tree instead.")
@@ -72,14 +73,14 @@ def _validate_rendered(out: Path, crds: tuple[str, ...], output: str) -> None:
     diagnostics = sorted_diagnostics(
         [*listing.problems, *loaded.diagnostics, *check_documents(loaded.documents, schemas)]
     )
-    report = reports.FleetReport(tree.label, None, diagnostics, len(listing.files))
+    report = reports.FleetReport(tree.label, None, diagnostics, len(listing.files), needs_fleet=False)
     _emit([report], output, summary=False, verdict=reports.rendered_verdict(report, len(loaded.documents)))
     sys.exit(ExitCode.FINDINGS if reports.counts(diagnostics)[0] else ExitCode.OK)
 
 
 def _emit(results: list[reports.FleetReport], output: str, summary: bool, verdict: str | None = None) -> None:
-    if output == "json":
-        click.echo(reports.json_report(results))
+    if machine(output):
+        emit(reports.json_payload(results), output)
         return
     if output == "github":
         for result in results:

@@ -158,6 +158,12 @@ def running(plane: LocalPlane) -> Iterator[None]:
         yield
 
 
+def is_running(state: Path) -> bool:
+    """True while a fleetc process runs this state (holds its run lock; see :func:`running`)."""
+    with _locked(_lock_path(state, "run.lock"), blocking=False) as free:
+        return free is None
+
+
 def steer(state: Path, change: Callable[[MemoryStore, ObjectKey], None], *, only_if_running: bool = False) -> bool:
     """Change the rollout in the state file under its lock (pause, resume); a running process picks it up.
 

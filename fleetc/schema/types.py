@@ -22,6 +22,14 @@ _VERSION_PATTERN = r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _DURATION_PATTERN = r"^(\d+h)?(\d+m)?(\d+s)?$"
 _AMOUNT_PATTERN = r"^\d+%$"
+_PERCENT_SCHEMA_PATTERN = r"^(0{0,2}[0-9]|0?[1-9][0-9]|100)%$"
+"""The percentages :func:`parse_amount` accepts (0 to 100, at most 3 digits), for JSON Schema."""
+_IPV4 = r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_CIDR_PATTERN = rf"^{_IPV4}(/(0*(3[0-2]|[12]?[0-9])|{_IPV4}))?$"
+_IPV6_CIDR_PATTERN = r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/0*(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?$"
+_DNS_SUBDOMAIN_PATTERN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_LABEL_KEY_PATTERN = rf"^(({_DNS_SUBDOMAIN_PATTERN})?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{{0,61}}[A-Za-z0-9])?$"
+"""The label keys :func:`check_label_key` accepts (but a prefix's 253-character limit), for JSON Schema."""
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 _LABEL_VALUE = re.compile(_LABEL_VALUE_PATTERN)
@@ -169,13 +177,30 @@ AmountField = Annotated[
     PlainSerializer(_amount_json),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": _AMOUNT_PATTERN}],
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_INT32},
+                {"type": "string", "pattern": _PERCENT_SCHEMA_PATTERN},
+            ],
             "description": "A count, or a percentage such as '25%'.",
         }
     ),
 ]
-Cidr = Annotated[str, AfterValidator(check_cidr), WithJsonSchema({"type": "string", "description": "A CIDR."})]
-LabelKey = Annotated[str, AfterValidator(check_label_key), WithJsonSchema({"type": "string", "maxLength": 317})]
+Cidr = Annotated[
+    str,
+    AfterValidator(check_cidr),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "anyOf": [{"pattern": _IPV4_CIDR_PATTERN}, {"pattern": _IPV6_CIDR_PATTERN}],
+            "description": "A CIDR (that no host bits are set: fleetc validate).",
+        }
+    ),
+]
+LabelKey = Annotated[
+    str,
+    AfterValidator(check_label_key),
+    _string_schema(_LABEL_KEY_PATTERN, "A label key: [DNS prefix/]name.", maxLength=317),
+]
 LabelValue = Annotated[
     str,
     AfterValidator(check_label_value),

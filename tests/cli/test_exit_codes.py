@@ -56,7 +56,9 @@ def test_warnings_alone_exit_0(fleetc: RunFleetc, tmp_path: Path) -> None:
     ("args", "fragment"),
     [
         pytest.param(("validate", "--bogus"), "No such option '--bogus'", id="unknown-option"),
-        pytest.param(("validate", "--format", "xml"), "Invalid value for '--format'", id="unknown-format"),
+        pytest.param(
+            ("validate", "--format", "xml"), "Invalid value for '-o' / '--output' / '--format'", id="unknown-format"
+        ),
         pytest.param(("validate", "no/such/folder"), "does not exist", id="missing-path"),
         pytest.param(("schema", "--kind", "Clusters"), "Invalid value for '--kind'", id="unknown-kind"),
         pytest.param(("valdate",), "No such command 'valdate'", id="unknown-command"),

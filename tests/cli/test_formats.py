@@ -66,7 +66,8 @@ def test_json_is_version_1_with_every_diagnostic(fleetc: RunFleetc, tmp_path: Pa
     result = fleetc("validate", "fleet", "--format", "json", cwd=tmp_path)
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert list(payload) == ["version", "valid", "fleets", "diagnostics"]
+    assert list(payload) == ["kind", "version", "valid", "fleets", "diagnostics"]
+    assert payload["kind"] == "ValidationReport"
     assert (payload["version"], payload["valid"]) == (1, False)
     assert all(list(d) == DIAGNOSTIC_KEYS for d in payload["diagnostics"])
     expected = [
@@ -172,3 +173,45 @@ def test_summary_breaks_the_fleet_down(fleetc: RunFleetc) -> None:
 
 def test_without_summary_only_the_verdict_is_printed(fleetc: RunFleetc) -> None:
     assert len(fleetc("validate", str(EXAMPLE_FLEET)).stdout.splitlines()) == 1
+
+
+_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.io}
+spec:
+  group: example.io
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            apiVersion: {type: string}
+            kind: {type: string}
+            metadata: {type: object}
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+"""
+
+
+@pytest.mark.parametrize(("size", "valid"), [("3", True), ("big", False)])
+def test_rendered_json_says_valid_when_every_object_passes(
+    fleetc: RunFleetc, tmp_path: Path, size: str, valid: bool
+) -> None:
+    (tmp_path / "crds").mkdir()
+    (tmp_path / "crds" / "widgets.yaml").write_text(_CRD)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "w.yaml").write_text(
+        f"apiVersion: example.io/v1\nkind: Widget\nmetadata: {{name: w, namespace: n}}\nspec: {{size: {size}}}\n"
+    )
+    result = fleetc("validate", "--rendered", "out", "--crds", "crds", "--format", "json", cwd=tmp_path)
+    payload = json.loads(result.stdout)
+    assert (result.exit_code, payload["valid"]) == ((0, True) if valid else (1, False))
+    assert [entry["errors"] for entry in payload["fleets"]] == [0 if valid else 1]

@@ -46,7 +46,7 @@ def _assert_usage_error(result: Result, fragment: str) -> None:
 def test_build_option_errors(
     fleetc: RunFleetc, fleet: Path, tmp_path: Path, args: tuple[str, ...], fragment: str
 ) -> None:
-    result = fleetc("build", str(fleet), "-o", str(tmp_path / "out"), *args)
+    result = fleetc("build", str(fleet), "--out-dir", str(tmp_path / "out"), *args)
     _assert_usage_error(result, fragment)
     assert not (tmp_path / "out").exists()
 
@@ -94,7 +94,7 @@ def test_a_crds_folder_without_crds(fleetc: RunFleetc, tmp_path: Path) -> None:
 
 def test_a_folder_outside_any_fleet(fleetc: RunFleetc, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    result = fleetc("build", "empty", "-o", "out", cwd=tmp_path)
+    result = fleetc("build", "empty", "--out-dir", "out", cwd=tmp_path)
     _assert_usage_error(result, "fleetc: error: empty: no fleet.yaml here or in any folder above")
 
 
@@ -102,3 +102,42 @@ def test_a_state_without_a_rollout(fleetc: RunFleetc, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     local.open_plane(state=state, controllers=False).save()  # an embedded plane that never ran a rollout
     _assert_usage_error(fleetc("rollout", "status", "--state", str(state)), "fleetc: error: no rollout in this state")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        pytest.param(
+            ("validate", "{fleet}", "-o", "xml"), "Invalid value for '-o' / '--output' / '--format'", id="validate-o"
+        ),
+        pytest.param(
+            ("build", "{fleet}", "--out-dir", "{out}", "-o", "json5"),
+            "Invalid value for '-o' / '--output': 'json5' is not one",
+            id="build-o",
+        ),
+        pytest.param(("build", "{fleet}", "-o", "yaml"), "Missing option '--out-dir'.", id="build-no-dir"),
+        pytest.param(("simulate", "{fleet}", "-o", "table"), "Invalid value for '-o'", id="simulate-o"),
+        pytest.param(("simulate", "{fleet}", "--seed", "abc"), "Invalid value for '--seed'", id="simulate-seed"),
+        pytest.param(("apply", "{fleet}", "--local", "--speed", "fast"), "Invalid value for '--speed'", id="speed"),
+        pytest.param(("apply", "{fleet}", "--local", "-o", "wide"), "Invalid value for '-o'", id="apply-o"),
+        pytest.param(("apply", "{fleet}", "--dry-run", "client"), "Invalid value for '--dry-run'", id="dry-run"),
+        pytest.param(("apply", "{fleet}", "--local", "--seed", "1.5"), "Invalid value for '--seed'", id="apply-seed"),
+        pytest.param(("rollout", "status", "-o", "wide"), "Invalid value for '-o'", id="rollout-status-o"),
+        pytest.param(("rollout", "resume", "-o", "wide"), "Invalid value for '-o'", id="rollout-resume-o"),
+        pytest.param(("rollout", "resume", "--speed", "x"), "Invalid value for '--speed'", id="resume-speed"),
+        pytest.param(("status", "-o", "wide"), "Invalid value for '-o'", id="status-o"),
+        pytest.param(("version", "-o", "xml"), "Invalid value for '-o'", id="version-o"),
+        pytest.param(("completion", "tcsh"), "Invalid value for '{bash|zsh|fish}'", id="completion-shell"),
+        pytest.param(("schema", "--kind", "Clusters"), "Invalid value for '--kind'", id="schema-kind"),
+        pytest.param(("diff", "--format", "xml"), "Invalid value for '--format'", id="diff-format"),
+        pytest.param(("plan", "--format", "xml"), "Invalid value for '--format'", id="plan-format"),
+    ],
+)
+def test_malformed_option_values_exit_2_before_any_work(
+    fleetc: RunFleetc, fleet: Path, tmp_path: Path, args: tuple[str, ...], fragment: str
+) -> None:
+    filled = [arg.format(fleet=fleet, out=tmp_path / "out") for arg in args]
+    result = fleetc(*filled, cwd=tmp_path)
+    _assert_usage_error(result, fragment)
+    assert result.stdout == ""
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".fleetc").exists()

@@ -86,13 +86,13 @@ def test_the_example_output_matches_its_golden_files(tmp_path: Path, update_gold
 
 def test_check_fails_on_a_stale_tree_and_passes_on_a_fresh_one(tmp_path: Path) -> None:
     fleet, out = copy_example(tmp_path), tmp_path / "out"
-    assert run("build", str(fleet), "-o", str(out))[0] == 0
+    assert run("build", str(fleet), "--out-dir", str(out))[0] == 0
     files = len(read_tree(out)) - 1  # without the .fleetc-output marker
-    assert run("build", str(fleet), "-o", str(out), "--check") == (0, f"{out}: up to date ({files} files)\n")
+    assert run("build", str(fleet), "--out-dir", str(out), "--check") == (0, f"{out}: up to date ({files} files)\n")
     before = read_tree(out)
     path = fleet / "clusters" / "prod.yaml"
     path.write_text(path.read_text().replace("{min: 6, max: 24}", "{min: 6, max: 30}"))
-    code, output = run("build", str(fleet), "-o", str(out), "--check")
+    code, output = run("build", str(fleet), "--out-dir", str(out), "--check")
     assert code == 1 and f"{out}/clusters/eu-prod-1/cluster.yaml: changed" in output
     assert read_tree(out) == before, "--check writes nothing"
 
