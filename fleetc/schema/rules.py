@@ -18,6 +18,7 @@ from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
 from fleetc.schema.fleet import FleetDocument
 from fleetc.schema.model import Entry, Fleet
+from fleetc.schema.pools import pool_rules
 from fleetc.schema.provider import DEV_TYPES, ProviderDocument
 from fleetc.schema.shape import ClusterShape, shape_of
 from fleetc.schema.suggest import did_you_mean
@@ -50,6 +51,7 @@ def check(scope: Scope) -> list[Diagnostic]:
         class_rules,
         cluster_rules,
         endpoint_rules,
+        lambda s: pool_rules(s.fleet),
     ]
     return [d for rule in rules for d in rule(scope)]
 
