@@ -36,6 +36,7 @@ _MARK_PATHS = frozenset(
     for name in (fleet_labels.DECOMMISSION_ANNOTATION, fleet_labels.PRUNE_ANNOTATION)
 )
 _DEPLOYMENTS = "spec.topology.workers.machineDeployments"
+_POOLS = "spec.topology.workers.machinePools"
 _DEPLOYMENT_FIELDS = (".replicas", ".failureDomain", ".class", ".metadata.annotations", ".name")
 
 
@@ -129,11 +130,12 @@ def _other_notes(fields: Iterable[FieldChange], acc: _Changed) -> None:
         path = change.path
         if path.startswith(_KNOWN_PREFIXES) or path in _MARK_PATHS:
             continue
-        if path in ("spec.topology.workers", _DEPLOYMENTS):
+        if path in ("spec.topology.workers", _DEPLOYMENTS, _POOLS):
             continue
-        if path.startswith(_DEPLOYMENTS + "["):
-            rest = path[len(_DEPLOYMENTS) :].split("]", 1)[1]
-            if not rest or rest.startswith(_DEPLOYMENT_FIELDS):
+        group = next((g for g in (_DEPLOYMENTS, _POOLS) if path.startswith(g + "[")), None)
+        if group is not None:
+            rest = path[len(group) :].split("]", 1)[1]
+            if not rest or rest.startswith((*_DEPLOYMENT_FIELDS, ".failureDomains")):
                 continue
         others.append(path)
     if others:
@@ -200,7 +202,7 @@ def changed(
     if old_replicas != new_replicas:
         acc.effects.add(Effect.SCALE)
         acc.scaling.insert(0, f"control plane {old_replicas} → {new_replicas}")
-    old_deployments, current = topology.machine_deployments(before), topology.machine_deployments(after)
+    old_deployments, current = topology.worker_groups(before), topology.worker_groups(after)
     removed, added = _deployment_changes(old_deployments, current, acc)
     _variable_notes(before, after, head_class, acc)
     if (before.get("spec") or {}).get("clusterNetwork") != (after.get("spec") or {}).get("clusterNetwork"):
