@@ -104,6 +104,12 @@ def control_plane_replicas(cluster: Manifest) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
+def rotate_after(cluster: Manifest) -> str | None:
+    """The control plane's ``rollout.after`` (machine rotation date), if any."""
+    value = _dig(cluster, "spec", "topology", "controlPlane", "rollout", "after")
+    return value if isinstance(value, str) and value else None
+
+
 def _int(text: Any) -> int | None:
     try:
         return int(text)

@@ -27,6 +27,7 @@ _KNOWN_PREFIXES = (
     "spec.topology.version",
     "spec.topology.classRef",
     "spec.topology.controlPlane.replicas",
+    "spec.topology.controlPlane.rollout",
     "spec.topology.variables",
     "spec.clusterNetwork",
     "metadata.labels",
@@ -83,6 +84,17 @@ def _deployment_change(old: MachineDeployment, new: MachineDeployment, acc: _Cha
         acc.notes.append(f"{new.name}: annotations changed")
 
 
+def _rotation(before: Manifest, after: Manifest, current: Deployments, acc: _Changed) -> bool:
+    """A new ``rollout.after`` (machine rotation): every control-plane machine and MachineDeployment is replaced."""
+    old, new = topology.rotate_after(before), topology.rotate_after(after)
+    if old == new or new is None:
+        return False
+    acc.effects.add(Effect.REPLACE)
+    acc.replaced_deployments.update(n for n, d in current.items() if n in topology.machine_deployments(after))
+    acc.notes.append(f"machine rotation: machines created before {new} are replaced (rollout.after)")
+    return True
+
+
 def _variable_notes(before: Manifest, after: Manifest, head_class: Manifest | None, acc: _Changed) -> None:
     old, new = topology.variables(before), topology.variables(after)
     changed = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
@@ -135,7 +147,7 @@ def _other_notes(fields: Iterable[FieldChange], acc: _Changed) -> None:
         group = next((g for g in (_DEPLOYMENTS, _POOLS) if path.startswith(g + "[")), None)
         if group is not None:
             rest = path[len(group) :].split("]", 1)[1]
-            if not rest or rest.startswith((*_DEPLOYMENT_FIELDS, ".failureDomains")):
+            if not rest or rest.startswith((*_DEPLOYMENT_FIELDS, ".failureDomains", ".rollout")):
                 continue
         others.append(path)
     if others:
@@ -204,6 +216,7 @@ def changed(
         acc.scaling.insert(0, f"control plane {old_replicas} → {new_replicas}")
     old_deployments, current = topology.worker_groups(before), topology.worker_groups(after)
     removed, added = _deployment_changes(old_deployments, current, acc)
+    cp_rolls = _rotation(before, after, current, acc) or cp_rolls
     _variable_notes(before, after, head_class, acc)
     if (before.get("spec") or {}).get("clusterNetwork") != (after.get("spec") or {}).get("clusterNetwork"):
         acc.effects.add(Effect.RECONFIGURE)

@@ -72,15 +72,21 @@ def cluster_object(
     failure_domains: list[str],
     variables: list[Manifest],
     labels: dict[str, str],
+    rollout_after: str | None = None,
 ) -> Manifest:
-    """The CAPI Cluster for a fleet cluster."""
+    """The CAPI Cluster for a fleet cluster; ``rollout_after`` (machine rotation) goes to the control plane and
+    every MachineDeployment (MachinePool topologies have no ``rollout.after``)."""
     deployments = [md for p in shape.pools if not p.machine_pool for md in machine_deployments(p, failure_domains)]
+    if rollout_after is not None:
+        deployments = [{**md, "rollout": {"after": rollout_after}} for md in deployments]
     pools = [machine_pool(p, failure_domains) for p in shape.pools if p.machine_pool]
     topology: Manifest = {
         "classRef": class_ref,
         "version": version,
         "controlPlane": {"replicas": shape.control_plane_replicas},
     }
+    if rollout_after is not None:
+        topology["controlPlane"]["rollout"] = {"after": rollout_after}
     workers: Manifest = {}
     if deployments:
         workers["machineDeployments"] = deployments

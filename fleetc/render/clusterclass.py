@@ -228,12 +228,17 @@ class RevisionInputs:
     versions: tuple[str, ...] | None
     sizes: tuple[tuple[str, str], ...]
     """Machine size per role (``control-plane`` and pool names), after the cluster's overrides."""
+    certificates_expiry_days: int | None = None
+    """Renew control-plane certificates this many days before they expire (KCP ``rollout.before``)."""
 
 
 def _objects(base: str, inputs: RevisionInputs) -> list[Manifest]:
     infra = provider_for(inputs.provider.spec.type)
     extras = infra.class_extras(inputs.provider)
     templates = _templates(base, inputs.namespace, inputs.cluster_class, inputs.provider, infra, dict(inputs.sizes))
+    if inputs.certificates_expiry_days is not None:
+        before = {"certificatesExpiryDays": inputs.certificates_expiry_days}
+        templates[1]["spec"]["template"]["spec"]["rollout"] = {"before": before}
     versions = list(inputs.versions) if inputs.versions else None
     pools = list(inputs.cluster_class.spec.workers)
     by_role = ClassTemplates(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, Addon, ObjectMeta, SpecModel
+from fleetc.schema.rotation import MachineRotation
 from fleetc.schema.types import MAX_INT32, AmountField, Cidr, Duration, Labels, Name
 
 
@@ -164,6 +165,9 @@ class ClusterClassSpec(SpecModel):
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)
     addons: list[Addon] = Field(default_factory=list, description="Manifests every cluster of the class gets.")
+    machine_rotation: MachineRotation | None = Field(
+        default=None, description="Machine rotation and certificate renewal (over the fleet's, field by field)."
+    )
 
 
 class ClusterClassDocument(SpecModel):
