@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
 from fleetc.contract.vocabulary import CAPI_API as CAPI
 from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render import kubeadm
 from fleetc.render.names import class_base, content_hash
-from fleetc.core.errors import CompileError
 from fleetc.render.providers.base import ClassExtras, InfraKinds, InfraProvider, MachineRequest
 from fleetc.render.providers.registry import provider_for
 from fleetc.render.variables import ClassTemplates, variable_patches

@@ -20,7 +20,6 @@ from fleetc.schema.types import (
     Name,
 )
 
-
 Classification = Literal["preview", "supported", "deprecated"]
 
 

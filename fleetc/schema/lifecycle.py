@@ -21,8 +21,7 @@ from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.dates import day
 from fleetc.schema.fleet import VersionLifecycle
 from fleetc.schema.model import Entry, Fleet
-from fleetc.schema.rotation import MachineRotation, effective
-
+from fleetc.schema.rotation import MachineRotation, Rotation, effective
 
 CODE_PREFIX = "lifecycle."
 """Codes of the findings that depend on the date; a diff's base side ignores them (it is not what changes)."""
@@ -97,45 +96,40 @@ def _rotation_sources(fleet: Fleet) -> Iterator[tuple[Entry[Any], MachineRotatio
             yield cluster_class, cluster_class.document.spec.machine_rotation
 
 
+def _rotation_problems(policy: Rotation, now: datetime) -> Iterator[tuple[str, str]]:
+    """``(field, message)`` for each problem of an effective policy on ``now`` (field: the spec's name)."""
+    after, due = policy.rotate_after, policy.next_due
+    if after is not None and after > now:
+        yield (
+            "rotateAfter",
+            f"rotateAfter {day(after)} is in the future: every cluster that has it by then replaces its machines at "
+            "once, outside the waves; commit a date that has passed to rotate wave by wave",
+        )
+    if after is not None and due is not None and due < now:
+        yield (
+            "rotateAfter",
+            f"machines may be older than {policy.max_machine_age_days} days: the rotation was due on {day(due)}; "
+            "set rotateAfter to a recent date",
+        )
+    if after is None and policy.max_machine_age_days is not None:
+        yield "maxMachineAgeDays", "maxMachineAgeDays without rotateAfter rotates nothing; set rotateAfter"
+
+
+_OWN_FIELD = {"rotateAfter": "rotate_after", "maxMachineAgeDays": "max_machine_age_days"}
+
+
 def rotation_rules(fleet: Fleet, now: datetime) -> Iterator[Diagnostic]:
-    """Rotation dates make sense on ``now``: not in the future, not overdue, a maximum age has a date."""
+    """Rotation dates make sense on ``now``: not in the future, not overdue, a maximum age has a date.
+
+    Checked for each class in use (its policy over the fleet's), reported where the field is written, once."""
     fleet_policy = fleet.settings.document.spec.machine_rotation
     found: dict[tuple[str, str, str], Diagnostic] = {}
     for class_entry, class_policy in _rotation_sources(fleet):
-        policy = effective(fleet_policy, class_policy)
-
-        def owner(field: str) -> Entry[Any]:
-            own = class_policy is not None and getattr(class_policy, field) is not None
-            return class_entry if own else fleet.settings
-
-        field_path = ("spec", "machineRotation")
-        after, due = policy.rotate_after, policy.next_due
-        problems: list[tuple[str, str]] = []
-        if after is not None and after > now:
-            problems.append(
-                (
-                    "rotate_after",
-                    f"rotateAfter {day(after)} is in the future: every cluster that has it by then replaces its "
-                    "machines at once, outside the waves; commit a date that has passed to rotate wave by wave",
-                )
-            )
-        if due is not None and due < now and after is not None:
-            problems.append(
-                (
-                    "rotate_after",
-                    f"machines may be older than {policy.max_machine_age_days} days: the rotation was due on "
-                    f"{day(due)}; set rotateAfter to a recent date",
-                )
-            )
-        if after is None and policy.max_machine_age_days is not None:
-            problems.append(
-                ("max_machine_age_days", "maxMachineAgeDays without rotateAfter rotates nothing; set rotateAfter")
-            )
-        for field, message in problems:
-            source = owner(field)
-            camel = "rotateAfter" if field == "rotate_after" else "maxMachineAgeDays"
+        for field, message in _rotation_problems(effective(fleet_policy, class_policy), now):
+            own = class_policy is not None and getattr(class_policy, _OWN_FIELD[field]) is not None
+            source = class_entry if own else fleet.settings
             diagnostic = source.origin.diagnostic(
-                (*field_path, camel), message, severity=Severity.WARNING, code=ROTATION
+                ("spec", "machineRotation", field), message, severity=Severity.WARNING, code=ROTATION
             )
             found.setdefault((str(diagnostic.location), diagnostic.field, message), diagnostic)
     yield from found.values()

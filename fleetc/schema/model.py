@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from fleetc.load.origins import Origin
+from fleetc.schema import rotation
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
 from fleetc.schema.fleet import FleetDocument, Wave
-from fleetc.schema import rotation
 from fleetc.schema.provider import ProviderDocument
 from fleetc.schema.rotation import Rotation
 

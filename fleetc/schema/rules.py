@@ -17,10 +17,10 @@ from fleetc.contract.versions import Version, require_version
 from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
-from fleetc.schema.fleet import FleetDocument
-from fleetc.schema.model import Entry, Fleet
 from fleetc.schema.dates import today
+from fleetc.schema.fleet import FleetDocument
 from fleetc.schema.lifecycle import lifecycle_rules
+from fleetc.schema.model import Entry, Fleet
 from fleetc.schema.pools import pool_rules
 from fleetc.schema.provider import DEV_TYPES, ProviderDocument
 from fleetc.schema.shape import ClusterShape, shape_of

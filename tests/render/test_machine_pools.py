@@ -21,14 +21,15 @@ DOCKER: dict[str, Any] = {
 }
 
 
-def _pooled_class(**pool: Any) -> dict[str, Any]:
+def pooled_class(**pool: Any) -> dict[str, Any]:
     """The test class with a MachineDeployment pool ``general`` and a machine pool ``burst``."""
     cluster_class = copy.deepcopy(CLASS)
     cluster_class["spec"]["workers"]["burst"] = {"kind": "pool", "size": "large", "replicas": 4, **pool}
     return cluster_class
 
 
-def _cluster(**spec: Any) -> dict[str, Any]:
+def docker_cluster(**spec: Any) -> dict[str, Any]:
+    """Cluster ``c1`` of class ``standard`` on the dev-docker provider."""
     return {
         "apiVersion": "fleetc.io/v1alpha1",
         "kind": "Cluster",
@@ -38,7 +39,7 @@ def _cluster(**spec: Any) -> dict[str, Any]:
 
 
 def test_a_machine_pool_compiles_to_a_machine_pool_class_with_the_providers_pool_template() -> None:
-    rendered = compile_documents(DOCKER, _cluster(), cluster_class=_pooled_class())
+    rendered = compile_documents(DOCKER, docker_cluster(), cluster_class=pooled_class())
     cluster_class = one(rendered, "ClusterClass")
     workers = cluster_class["spec"]["workers"]
     revision = cluster_class["metadata"]["name"]
@@ -58,7 +59,7 @@ def test_a_machine_pool_compiles_to_a_machine_pool_class_with_the_providers_pool
 
 def test_the_cluster_topology_lists_the_machine_pool_with_its_replicas_and_failure_domains() -> None:
     rendered = compile_documents(
-        DOCKER, _cluster(), cluster_class=_pooled_class(spreadAcrossFailureDomains=True, nodeLabels={"a": "b"})
+        DOCKER, docker_cluster(), cluster_class=pooled_class(spreadAcrossFailureDomains=True, nodeLabels={"a": "b"})
     )
     topology = one(rendered, "Cluster")["spec"]["topology"]
 
@@ -69,8 +70,8 @@ def test_the_cluster_topology_lists_the_machine_pool_with_its_replicas_and_failu
 
 
 def test_a_cluster_override_pins_the_pool_to_one_failure_domain_and_autoscaling_becomes_annotations() -> None:
-    cluster = _cluster(workers={"burst": {"autoscaling": {"min": 1, "max": 5}, "failureDomain": "fd-b"}})
-    rendered = compile_documents(DOCKER, cluster, cluster_class=_pooled_class())
+    cluster = docker_cluster(workers={"burst": {"autoscaling": {"min": 1, "max": 5}, "failureDomain": "fd-b"}})
+    rendered = compile_documents(DOCKER, cluster, cluster_class=pooled_class())
     (pool,) = one(rendered, "Cluster")["spec"]["topology"]["workers"]["machinePools"]
 
     assert pool["failureDomains"] == ["fd-b"]
@@ -82,15 +83,15 @@ def test_a_cluster_override_pins_the_pool_to_one_failure_domain_and_autoscaling_
 
 
 def test_every_rendered_object_of_a_pooled_cluster_passes_the_upstream_crds() -> None:
-    cluster = _cluster(workers={"burst": {"autoscaling": {"min": 1, "max": 5}}})
-    rendered = compile_documents(DOCKER, cluster, cluster_class=_pooled_class(spreadAcrossFailureDomains=True))
+    cluster = docker_cluster(workers={"burst": {"autoscaling": {"min": 1, "max": 5}}})
+    rendered = compile_documents(DOCKER, cluster, cluster_class=pooled_class(spreadAcrossFailureDomains=True))
 
     assert {m["kind"] for m in rendered.manifests()} >= {"DevMachinePoolTemplate", "ClusterClass", "Cluster"}
     assert violations(rendered.manifests()) == []
 
 
 def test_a_variable_patch_on_a_machine_pool_selects_its_machine_pool_class() -> None:
-    cluster_class = _pooled_class()
+    cluster_class = pooled_class()
     cluster_class["spec"]["variables"] = {
         "maxPods": {
             "type": "string",
@@ -98,7 +99,7 @@ def test_a_variable_patch_on_a_machine_pool_selects_its_machine_pool_class() -> 
             "patches": [{"template": "workerBootstrap", "path": "/joinConfiguration/nodeRegistration/name"}],
         }
     }
-    rendered = compile_documents(DOCKER, _cluster(), cluster_class=cluster_class)
+    rendered = compile_documents(DOCKER, docker_cluster(), cluster_class=cluster_class)
     (patch,) = one(rendered, "ClusterClass")["spec"]["patches"]
     selected = [d["selector"]["matchResources"] for d in patch["definitions"]]
 
@@ -115,7 +116,8 @@ def test_the_render_side_has_a_pool_template_exactly_where_validation_allows_mac
 
 
 def test_a_machine_pool_on_a_provider_without_pool_templates_is_a_located_error() -> None:
-    fleet = FleetBuilder.minimal().set("ClusterClass", "standard", "spec.workers.burst", {"kind": "pool", "size": "large", "replicas": 2})  # fmt: skip
+    pool = {"kind": "pool", "size": "large", "replicas": 2}
+    fleet = FleetBuilder.minimal().set("ClusterClass", "standard", "spec.workers.burst", pool)
     result = fleet.validate()
 
     errors = [d for d in result.diagnostics if "machine pool" in d.message]

@@ -20,9 +20,9 @@ from fleetc.core.diagnostics import Diagnostic
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
 from fleetc.plan.formats.common import removal_line
 from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange, TemplateChange
-from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.rollout_order import RolloutPlan, WaveStep
 from fleetc.plan.snapshot import SideFailure
 

@@ -34,9 +34,9 @@ from fleetc.plan.grouping import (
     revision_objects,
 )
 from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange
-from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.rollout_order import RolloutPlan
 
 COMMENT_LIMIT = 65_536

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from fleetc.plan.formats import common
 from fleetc.plan.grouping import ImpactGroup, group_impacts, group_objects, group_revisions, revision_objects
 from fleetc.plan.impact import Effect
-from fleetc.plan.report import DiffReport
 from fleetc.plan.lifecycle import LifecycleReport
+from fleetc.plan.report import DiffReport
 from fleetc.plan.rollout_order import RolloutPlan
 
 NAMES_SHOWN = 12
