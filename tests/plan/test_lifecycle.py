@@ -41,7 +41,8 @@ def test_a_new_rotation_date_replaces_every_machine_wave_by_wave(repo: FleetRepo
     eu1 = next(c for c in data["clusters"] if c["name"] == "eu-1")
 
     assert "replace" in eu1["effects"]
-    assert eu1["notes"] == ["machine rotation: machines created before 2027-01-10T00:00:00Z are replaced (rollout.after)"]
+    rotation = "machine rotation: machines created before 2027-01-10T00:00:00Z are replaced (rollout.after)"
+    assert eu1["notes"] == [rotation]
     assert eu1["machines"]["controlPlaneReplaced"] == 3
     assert eu1["machines"]["workersReplaced"] == {"min": 3, "max": 3}
     assert [w["name"] for w in data["rollout"]["waves"] if w["changing"]] == ["canary", "broad"]
