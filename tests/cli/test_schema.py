@@ -17,6 +17,7 @@ from fleetc.cli.main import cli
 from fleetc.schema.documents import KINDS
 from tests.cli.conftest import EXAMPLE_FLEET, RunFleetc
 
+
 class _Yaml12Loader(yaml.SafeLoader):
     """Dates stay text, as in YAML 1.2 (editors) and in fleetc's own reader: ``rotateAfter: 2026-12-01`` is a string."""
 
