@@ -1,8 +1,8 @@
 """The embedded management plane: install the simulated CAPI controllers on a manager, and apply manifests.
 
-:func:`install` registers the simulated topology, KubeadmControlPlane, MachineDeployment, MachineSet, Machine and
-MachineHealthCheck and MachinePool controllers on a :class:`~fleetc.runtime.manager.Manager` (after any store restore: the
-controllers' read cache primes itself from the store's contents).
+:func:`install` registers the simulated topology, KubeadmControlPlane, MachineDeployment, MachineSet, Machine,
+MachineHealthCheck and MachinePool controllers on a :class:`~fleetc.runtime.manager.Manager` (after any store
+restore: the controllers' read cache primes itself from the store's contents).
 
 :func:`apply_objects` creates or updates rendered objects the way ``kubectl apply --server-side
 --field-manager=fleetc`` does on a real API server (through :meth:`fleetc.runtime.store.Store.apply`): the manager
