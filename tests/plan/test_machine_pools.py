@@ -38,7 +38,8 @@ def _impact(name: str) -> dict[str, Any]:
     result = run("diff", "fleet", "--base", "HEAD~1", "--format", "json")
     assert result.exit_code == 0, result.output
     (impact,) = [c for c in json.loads(result.stdout)["clusters"] if c["name"] == name]
-    return impact
+    found: dict[str, Any] = impact
+    return found
 
 
 def test_scaling_a_machine_pool_is_a_scale_of_that_pool(pooled: FleetRepo) -> None:
