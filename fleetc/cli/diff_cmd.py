@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -49,8 +50,10 @@ def compare_options(command: F) -> F:
     return command
 
 
-def load_sides(paths: tuple[str, ...], base: str | None, head: str | None) -> tuple[Side, Side]:
-    """Both sides from the command line: a fleet at two revisions, or two built trees."""
+def load_sides(
+    paths: tuple[str, ...], base: str | None, head: str | None, *, now: datetime | None = None
+) -> tuple[Side, Side]:
+    """Both sides from the command line: a fleet at two revisions, or two built trees; ``now`` dates the checks."""
     from fleetc.plan.sides import open_fleet, rendered_side
 
     if base is None:
@@ -64,7 +67,7 @@ def load_sides(paths: tuple[str, ...], base: str | None, head: str | None) -> tu
     cwd = Path.cwd()
     root = resolve_targets(paths, cwd).roots[0]
     shown = Path(paths[0]).as_posix() if paths else "."
-    return open_fleet("base", root, base, shown), open_fleet("head", root, head, shown)
+    return open_fleet("base", root, base, shown, now=now), open_fleet("head", root, head, shown, now=now)
 
 
 def emit(report: DiffReport, output: str, kind: str) -> None:

@@ -1,29 +1,36 @@
 """``fleetc plan``: the diff plus the rollout order — waves in order, clusters per wave, gates between them.
 
 Same options and exit codes as ``fleetc diff`` (:mod:`fleetc.cli.diff_cmd`); the gates (maxConcurrent, soak,
-control-plane deadline, failure budget) come from the head revision's ``fleet.yaml``.
+control-plane deadline, failure budget) come from the head revision's ``fleet.yaml``. ``--now`` dates the lifecycle
+checks: version expiry against the rollout's duration, the next machine rotation per cluster
+(:mod:`fleetc.plan.lifecycle`).
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 
 from fleetc.cli.diff_cmd import compare_options, emit, exit_code, load_sides
 from fleetc.cli.errors import handle_errors
+from fleetc.cli.now_option import now_option
 
 
 @click.command()
 @compare_options
+@now_option
 @handle_errors
-def plan(paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool) -> None:
+def plan(
+    paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool, now: datetime
+) -> None:
     """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
 
     Same arguments as fleetc diff; the gates are read from the head revision's fleet.yaml.
     """
     from fleetc.plan.report import compare
 
-    report = compare(*load_sides(paths, base, head), rollout=True)
+    report = compare(*load_sides(paths, base, head, now=now), rollout=True, now=now)
     emit(report, output, "plan")
     sys.exit(exit_code(report, exit_code_flag))

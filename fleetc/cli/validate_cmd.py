@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from rich.console import Console
 from fleetc.cli import reports
 from fleetc.cli.errors import handle_errors
 from fleetc.cli.output import FORMATS, emit, machine, output_option
+from fleetc.cli.now_option import now_option
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.diagnostics import Diagnostic, SourceLocation, sorted_diagnostics
 from fleetc.core.errors import ExitCode, FleetNotFoundError, UsageError
@@ -28,9 +30,16 @@ from fleetc.schema.validate import validate_tree
 @click.option("--summary", is_flag=True, help="Also break the fleet down by wave, provider, class and version.")
 @click.option("--rendered", type=click.Path(exists=True, file_okay=False), help="Check a rendered tree instead.")
 @click.option("--crds", multiple=True, type=click.Path(exists=True, file_okay=False), help="CRD folder (repeatable).")
+@now_option
 @handle_errors
 def validate(
-    paths: tuple[str, ...], output: str, rev: str | None, summary: bool, rendered: str | None, crds: tuple[str, ...]
+    paths: tuple[str, ...],
+    output: str,
+    rev: str | None,
+    summary: bool,
+    rendered: str | None,
+    crds: tuple[str, ...],
+    now: datetime,
 ) -> None:
     """Validate a fleet: every error at once, each as file:line:col: field: message.
 
@@ -54,7 +63,7 @@ def validate(
     results = []
     for root in targets.roots:
         tree = open_tree(root, cwd, rev)
-        result = validate_tree(tree)
+        result = validate_tree(tree, now=now)
         results.append(reports.FleetReport(tree.label or ".", result.fleet, result.diagnostics, result.files))
     _emit(results, output, summary)
     failed = any(r.fleet is None or reports.counts(r.diagnostics)[0] for r in results)

@@ -104,6 +104,12 @@ def control_plane_replicas(cluster: Manifest) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
+def rotate_after(cluster: Manifest) -> str | None:
+    """The control plane's ``rollout.after`` (machine rotation date), if any."""
+    value = _dig(cluster, "spec", "topology", "controlPlane", "rollout", "after")
+    return value if isinstance(value, str) and value else None
+
+
 def _int(text: Any) -> int | None:
     try:
         return int(text)
@@ -121,9 +127,8 @@ def _machines(entry: Mapping[str, Any], annotations: Mapping[str, str]) -> Machi
     return MachineRange(1, 1)
 
 
-def machine_deployments(cluster: Manifest) -> dict[str, MachineDeployment]:
-    """The Cluster's MachineDeployment topologies by name, in list order (CAPI upgrades them in this order)."""
-    entries = _dig(cluster, "spec", "topology", "workers", "machineDeployments")
+def _worker_topologies(cluster: Manifest, kind: str) -> dict[str, MachineDeployment]:
+    entries = _dig(cluster, "spec", "topology", "workers", kind)
     out: dict[str, MachineDeployment] = {}
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
@@ -131,6 +136,9 @@ def machine_deployments(cluster: Manifest) -> dict[str, MachineDeployment]:
         annotations = _dig(entry, "metadata", "annotations")
         annotations = annotations if isinstance(annotations, dict) else {}
         domain = entry.get("failureDomain")
+        domains = entry.get("failureDomains")
+        if isinstance(domains, list):  # a MachinePool spans its domains
+            domain = ",".join(str(d) for d in domains)
         out[entry["name"]] = MachineDeployment(
             entry["name"],
             str(entry.get("class", "")),
@@ -141,10 +149,25 @@ def machine_deployments(cluster: Manifest) -> dict[str, MachineDeployment]:
     return out
 
 
+def machine_deployments(cluster: Manifest) -> dict[str, MachineDeployment]:
+    """The Cluster's MachineDeployment topologies by name, in list order (CAPI upgrades them in this order)."""
+    return _worker_topologies(cluster, "machineDeployments")
+
+
+def machine_pools(cluster: Manifest) -> dict[str, MachineDeployment]:
+    """The Cluster's MachinePool topologies by name (``failure_domain``: their domains, comma-separated)."""
+    return _worker_topologies(cluster, "machinePools")
+
+
+def worker_groups(cluster: Manifest) -> dict[str, MachineDeployment]:
+    """MachineDeployment and MachinePool topologies together: CAPI upgrades both after the control plane."""
+    return {**machine_deployments(cluster), **machine_pools(cluster)}
+
+
 def worker_machines(cluster: Manifest) -> MachineRange:
-    """Worker machines over every MachineDeployment."""
+    """Worker machines over every MachineDeployment and MachinePool."""
     total = NO_MACHINES
-    for deployment in machine_deployments(cluster).values():
+    for deployment in worker_groups(cluster).values():
         total += deployment.machines
     return total
 

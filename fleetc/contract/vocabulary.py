@@ -37,6 +37,7 @@ MACHINE_SET: Final[GroupKind] = (CAPI_GROUP, "MachineSet")
 MACHINE_DEPLOYMENT: Final[GroupKind] = (CAPI_GROUP, "MachineDeployment")
 MACHINE_HEALTH_CHECK: Final[GroupKind] = (CAPI_GROUP, "MachineHealthCheck")
 KCP: Final[GroupKind] = (CONTROL_PLANE_GROUP, "KubeadmControlPlane")
+MACHINE_POOL: Final[GroupKind] = (CAPI_GROUP, "MachinePool")
 
 WORKLOAD_KINDS: Final[tuple[GroupKind, ...]] = (
     CLUSTER,
@@ -45,6 +46,7 @@ WORKLOAD_KINDS: Final[tuple[GroupKind, ...]] = (
     MACHINE_DEPLOYMENT,
     MACHINE_SET,
     MACHINE_HEALTH_CHECK,
+    MACHINE_POOL,
 )
 """The CAPI objects that make up one workload cluster (what the gates and ``fleetc status`` read)."""
 
@@ -57,6 +59,7 @@ SET_NAME_LABEL: Final = "cluster.x-k8s.io/set-name"
 TEMPLATE_HASH_LABEL: Final = "machine-template-hash"
 TOPOLOGY_OWNED_LABEL: Final = "topology.cluster.x-k8s.io/owned"
 TOPOLOGY_DEPLOYMENT_LABEL: Final = "topology.cluster.x-k8s.io/deployment-name"
+TOPOLOGY_POOL_LABEL: Final = "topology.cluster.x-k8s.io/pool-name"
 
 # Annotations
 CLONED_FROM_NAME: Final = "cluster.x-k8s.io/cloned-from-name"

@@ -27,6 +27,7 @@ _KNOWN_PREFIXES = (
     "spec.topology.version",
     "spec.topology.classRef",
     "spec.topology.controlPlane.replicas",
+    "spec.topology.controlPlane.rollout",
     "spec.topology.variables",
     "spec.clusterNetwork",
     "metadata.labels",
@@ -36,6 +37,7 @@ _MARK_PATHS = frozenset(
     for name in (fleet_labels.DECOMMISSION_ANNOTATION, fleet_labels.PRUNE_ANNOTATION)
 )
 _DEPLOYMENTS = "spec.topology.workers.machineDeployments"
+_POOLS = "spec.topology.workers.machinePools"
 _DEPLOYMENT_FIELDS = (".replicas", ".failureDomain", ".class", ".metadata.annotations", ".name")
 
 
@@ -80,6 +82,17 @@ def _deployment_change(old: MachineDeployment, new: MachineDeployment, acc: _Cha
     }:
         acc.effects.add(Effect.RECONFIGURE)
         acc.notes.append(f"{new.name}: annotations changed")
+
+
+def _rotation(before: Manifest, after: Manifest, current: Deployments, acc: _Changed) -> bool:
+    """A new ``rollout.after`` (machine rotation): every control-plane machine and MachineDeployment is replaced."""
+    old, new = topology.rotate_after(before), topology.rotate_after(after)
+    if old == new or new is None:
+        return False
+    acc.effects.add(Effect.REPLACE)
+    acc.replaced_deployments.update(n for n, d in current.items() if n in topology.machine_deployments(after))
+    acc.notes.append(f"machine rotation: machines created before {new} are replaced (rollout.after)")
+    return True
 
 
 def _variable_notes(before: Manifest, after: Manifest, head_class: Manifest | None, acc: _Changed) -> None:
@@ -129,11 +142,12 @@ def _other_notes(fields: Iterable[FieldChange], acc: _Changed) -> None:
         path = change.path
         if path.startswith(_KNOWN_PREFIXES) or path in _MARK_PATHS:
             continue
-        if path in ("spec.topology.workers", _DEPLOYMENTS):
+        if path in ("spec.topology.workers", _DEPLOYMENTS, _POOLS):
             continue
-        if path.startswith(_DEPLOYMENTS + "["):
-            rest = path[len(_DEPLOYMENTS) :].split("]", 1)[1]
-            if not rest or rest.startswith(_DEPLOYMENT_FIELDS):
+        group = next((g for g in (_DEPLOYMENTS, _POOLS) if path.startswith(g + "[")), None)
+        if group is not None:
+            rest = path[len(group) :].split("]", 1)[1]
+            if not rest or rest.startswith((*_DEPLOYMENT_FIELDS, ".failureDomains", ".rollout")):
                 continue
         others.append(path)
     if others:
@@ -200,8 +214,9 @@ def changed(
     if old_replicas != new_replicas:
         acc.effects.add(Effect.SCALE)
         acc.scaling.insert(0, f"control plane {old_replicas} → {new_replicas}")
-    old_deployments, current = topology.machine_deployments(before), topology.machine_deployments(after)
+    old_deployments, current = topology.worker_groups(before), topology.worker_groups(after)
     removed, added = _deployment_changes(old_deployments, current, acc)
+    cp_rolls = _rotation(before, after, current, acc) or cp_rolls
     _variable_notes(before, after, head_class, acc)
     if (before.get("spec") or {}).get("clusterNetwork") != (after.get("spec") or {}).get("clusterNetwork"):
         acc.effects.add(Effect.RECONFIGURE)

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from fleetc.core.diagnostics import Diagnostic, has_errors
 from fleetc.plan import policy
 from fleetc.plan.diff import FieldDiffer, ObjectChange, diff_sets
 from fleetc.plan.impact import ClusterImpact, Effect
 from fleetc.plan.impacts import cluster_impacts, revision_index
+from fleetc.plan.lifecycle import LifecycleReport, lifecycle_report
 from fleetc.plan.revisions import RevisionChange, pair_revisions
 from fleetc.plan.rollout_order import RolloutPlan, rollout_order
 from fleetc.plan.snapshot import Side, SideFailure, Snapshot
+from fleetc.schema.dates import today
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class DiffReport:
     policy: tuple[Diagnostic, ...] = ()
     wave_order: tuple[str, ...] = ()
     rollout: RolloutPlan | None = None
+    lifecycle: LifecycleReport | None = None
+    """``plan`` only: version expiry against the rollout's duration, machine rotation dates."""
 
     @property
     def failed(self) -> bool:
@@ -95,8 +100,9 @@ def _failure_report(base: Side, head: Side) -> DiffReport:
     return DiffReport(base.label, head.label, failures)
 
 
-def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:
-    """The diff from ``base`` to ``head``; with ``rollout``, the rollout order of the head side too."""
+def compare(base: Side, head: Side, *, rollout: bool = False, now: datetime | None = None) -> DiffReport:
+    """The diff from ``base`` to ``head``; with ``rollout``, the rollout order of the head side too, and its
+    lifecycle section as on ``now`` (default today, UTC)."""
     if not isinstance(base, Snapshot) or not isinstance(head, Snapshot):
         return _failure_report(base, head)
     differ = FieldDiffer()
@@ -104,6 +110,7 @@ def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:
     revisions = pair_revisions(base, head, differ)
     by_key = {c.key: c for c in changes}
     impacts = cluster_impacts(base, head, by_key, revision_index(revisions))
+    order = rollout_order(head, impacts) if rollout else None
     return DiffReport(
         base.label,
         head.label,
@@ -112,5 +119,6 @@ def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:
         impacts=impacts,
         policy=policy.check(base, head, impacts, revisions),
         wave_order=tuple(dict.fromkeys([*head.wave_order, *base.wave_order])),
-        rollout=rollout_order(head, impacts) if rollout else None,
+        rollout=order,
+        lifecycle=lifecycle_report(head, impacts, order, now or today()) if order is not None else None,
     )

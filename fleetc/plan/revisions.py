@@ -169,7 +169,8 @@ def _refs(cluster_class: Manifest) -> Iterator[tuple[Role, Any]]:
     yield Role("infrastructure cluster"), (spec.get("infrastructure") or {}).get("templateRef")
     yield Role("control plane"), control_plane.get("templateRef")
     yield Role("control-plane machines"), (control_plane.get("machineInfrastructure") or {}).get("templateRef")
-    for entry in (spec.get("workers") or {}).get("machineDeployments") or []:
+    workers = spec.get("workers") or {}
+    for entry in [*(workers.get("machineDeployments") or []), *(workers.get("machinePools") or [])]:
         if isinstance(entry, dict) and isinstance(entry.get("class"), str):
             yield Role("bootstrap", entry["class"]), (entry.get("bootstrap") or {}).get("templateRef")
             yield Role("machines", entry["class"]), (entry.get("infrastructure") or {}).get("templateRef")

@@ -11,6 +11,7 @@ Caller: ``fleetc diff`` and ``fleetc plan`` (:mod:`fleetc.cli.diff_cmd`), and th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from fleetc.core.diagnostics import Diagnostic, Severity, SourceLocation
@@ -21,6 +22,7 @@ from fleetc.load.sources import DiskTree, GitTree, SourceTree
 from fleetc.load.yamlio import YamlDocument
 from fleetc.plan.snapshot import Side, SideFailure, from_objects, from_rendered_set
 from fleetc.render.compile import compile_fleet
+from fleetc.schema.lifecycle import date_dependent
 from fleetc.schema.validate import validate_tree
 
 KUSTOMIZE_CONFIG = "kustomize.config.k8s.io/"
@@ -34,11 +36,14 @@ def _errors(diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(d for d in diagnostics if d.severity is Severity.ERROR)
 
 
-def open_fleet(side: str, root: Path, revision: str | None, shown: str = "") -> Side:
-    """The fleet at ``root`` as it is at ``revision`` (git objects), or as the files are when None."""
+def open_fleet(side: str, root: Path, revision: str | None, shown: str = "", *, now: datetime | None = None) -> Side:
+    """The fleet at ``root`` as it is at ``revision`` (git objects), or as the files are when None.
+
+    Date-dependent findings (an expired version, :mod:`fleetc.schema.lifecycle`) count on the head side only: the
+    base is what the change moves away from."""
     if revision is None:
         label = f"working tree ({shown})" if shown not in ("", ".") else "working tree"
-        return fleet_side(side, DiskTree(root, shown), label)
+        return fleet_side(side, DiskTree(root, shown), label, now=now)
     try:
         tree = GitTree.open(root, revision)
     except FleetcError as exc:
@@ -46,18 +51,18 @@ def open_fleet(side: str, root: Path, revision: str | None, shown: str = "") -> 
         if "no such git revision" in message:
             message = f"{message}; {SHALLOW_HINT}"
         return SideFailure(side, revision, "load", message)
-    return fleet_side(side, tree, tree.label.rstrip(":"))
+    return fleet_side(side, tree, tree.label.rstrip(":"), now=now)
 
 
-def fleet_side(side: str, tree: SourceTree, label: str) -> Side:
+def fleet_side(side: str, tree: SourceTree, label: str, *, now: datetime | None = None) -> Side:
     """Validate and compile the fleet of ``tree``; a failure at any stage is reported, not raised."""
     try:
-        result = validate_tree(tree)
+        result = validate_tree(tree, now=now)
     except FleetcError as exc:
         return SideFailure(side, label, "load", str(exc))
     except ValueError as exc:  # gitpython: a revision whose objects are missing (a too shallow clone)
         return SideFailure(side, label, "load", f"git objects missing: {exc}; {SHALLOW_HINT}")
-    errors = _errors(result.diagnostics)
+    errors = _errors(d for d in result.diagnostics if side != "base" or not date_dependent(d))
     if result.fleet is None or errors:
         count = len(errors) or len(result.diagnostics)
         message = f"the fleet does not validate ({count} error{'s' if count != 1 else ''})"

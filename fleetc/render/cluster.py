@@ -2,6 +2,8 @@
 
 No ``controlPlaneRef``/``infrastructureRef``: the topology controller owns them. Worker pools become
 ``machineDeployments``; a pool spread across failure domains becomes one per domain with the replicas split.
+A pool of ``kind: pool`` becomes one of ``machinePools``: one MachinePool whose ``failureDomains`` list every
+domain it spreads over (the provider's group places the machines).
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ def machine_deployments(pool: PoolShape, failure_domains: list[str]) -> list[Man
     ]
 
 
+def machine_pool(pool: PoolShape, failure_domains: list[str]) -> Manifest:
+    """The MachinePool topology of a ``kind: pool`` pool: one group, over its failure domains."""
+    topology = _deployment(pool, pool.name, pool.replicas, pool.autoscaling, None)
+    if pool.failure_domain is not None:
+        topology["failureDomains"] = [pool.failure_domain]
+    elif pool.spread_across_failure_domains and failure_domains:
+        topology["failureDomains"] = list(failure_domains)
+    return topology
+
+
 def cluster_object(
     cluster: ClusterDocument,
     *,
@@ -60,16 +72,28 @@ def cluster_object(
     failure_domains: list[str],
     variables: list[Manifest],
     labels: dict[str, str],
+    rollout_after: str | None = None,
 ) -> Manifest:
-    """The CAPI Cluster for a fleet cluster."""
-    workers = [md for pool in shape.pools for md in machine_deployments(pool, failure_domains)]
+    """The CAPI Cluster for a fleet cluster; ``rollout_after`` (machine rotation) goes to the control plane and
+    every MachineDeployment (MachinePool topologies have no ``rollout.after``)."""
+    deployments = [md for p in shape.pools if not p.machine_pool for md in machine_deployments(p, failure_domains)]
+    if rollout_after is not None:
+        deployments = [{**md, "rollout": {"after": rollout_after}} for md in deployments]
+    pools = [machine_pool(p, failure_domains) for p in shape.pools if p.machine_pool]
     topology: Manifest = {
         "classRef": class_ref,
         "version": version,
         "controlPlane": {"replicas": shape.control_plane_replicas},
     }
+    if rollout_after is not None:
+        topology["controlPlane"]["rollout"] = {"after": rollout_after}
+    workers: Manifest = {}
+    if deployments:
+        workers["machineDeployments"] = deployments
+    if pools:
+        workers["machinePools"] = pools
     if workers:
-        topology["workers"] = {"machineDeployments": workers}
+        topology["workers"] = workers
     if variables:
         topology["variables"] = variables
     network = {

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
 from fleetc.contract.vocabulary import CAPI_API as CAPI
 from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
+from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest
 from fleetc.render import kubeadm
 from fleetc.render.names import class_base, content_hash
-from fleetc.render.providers.base import ClassExtras, InfraProvider, MachineRequest
+from fleetc.render.providers.base import ClassExtras, InfraKinds, InfraProvider, MachineRequest
 from fleetc.render.providers.registry import provider_for
 from fleetc.render.variables import ClassTemplates, variable_patches
-from fleetc.schema.cluster_class import ClusterClassDocument, HealthCheck
+from fleetc.schema.cluster_class import ClusterClassDocument, ClusterClassSpec, HealthCheck
 from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.provider import ProviderDocument
 
@@ -71,6 +72,7 @@ def _variables(cluster_class: ClusterClassDocument, extras: ClassExtras) -> list
 
 
 def _selects_a_template(selector: Manifest, has_workers: bool) -> bool:
+    """True for a selector of the control plane or the cluster, or of MachineDeployment classes when there are."""
     match = selector["matchResources"]
     if match.get("infrastructureCluster") or match.get("controlPlane"):
         return True
@@ -80,7 +82,8 @@ def _selects_a_template(selector: Manifest, has_workers: bool) -> bool:
 def selecting_templates(patches: list[Manifest], *, has_workers: bool) -> list[Manifest]:
     """The patches with only the definitions that select a template of the class (CAPI rejects the others).
 
-    A class without worker pools gets no worker definitions, and a patch left without definitions is dropped.
+    A class without MachineDeployment pools gets no worker definitions (provider patches select MachineDeployment
+    classes only), and a patch left without definitions is dropped.
     """
     kept = []
     for patch in patches:
@@ -126,6 +129,7 @@ def _templates(
     ]
     for pool_name, pool in shape.workers.items():
         machine = MachineRequest("worker", machine_types.get(sizes[pool_name]), pool_name)
+        infra_kind = _pool_infrastructure_kind(provider, kinds, pool_name) if pool.is_machine_pool else None
         objects += [
             _object(
                 BOOTSTRAP,
@@ -136,13 +140,48 @@ def _templates(
             ),
             _object(
                 kinds.api_version,
-                kinds.machine_template,
+                infra_kind or kinds.machine_template,
                 f"{base}-{pool_name}",
                 namespace,
                 {"template": {"spec": infra.machine_template_spec(provider, machine)}},
             ),
         ]
     return objects
+
+
+def _pool_infrastructure_kind(provider: ProviderDocument, kinds: InfraKinds, pool: str) -> str:
+    """The machine pool template kind (validation refuses machine pools on providers without one)."""
+    if kinds.machine_pool_template is None:
+        message = f"has no machine pool template for pool '{pool}' ({provider.spec.type})"
+        raise CompileError("Provider", provider.metadata.name, message)
+    return kinds.machine_pool_template
+
+
+def _worker_class(base: str, name: str, infra_kind: str, infra_api: str) -> Manifest:
+    return {
+        "class": name,
+        "bootstrap": {"templateRef": _ref(BOOTSTRAP, "KubeadmConfigTemplate", f"{base}-{name}")},
+        "infrastructure": {"templateRef": _ref(infra_api, infra_kind, f"{base}-{name}")},
+    }
+
+
+def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
+    """``spec.workers``: MachineDeployment classes (with their health check) and MachinePool classes."""
+    workers: Manifest = {}
+    deployments = {n: p for n, p in shape.workers.items() if not p.is_machine_pool}
+    pools = [n for n, p in shape.workers.items() if p.is_machine_pool]
+    if deployments:
+        workers["machineDeployments"] = [
+            {
+                **_worker_class(base, name, kinds.machine_template, kinds.api_version),
+                "healthCheck": health_check(pool.health_check or shape.health_check),
+            }
+            for name, pool in deployments.items()
+        ]
+    if pools:
+        pool_kind = kinds.machine_pool_template or kinds.machine_template
+        workers["machinePools"] = [_worker_class(base, name, pool_kind, kinds.api_version) for name in pools]
+    return workers
 
 
 def _cluster_class_spec(
@@ -165,23 +204,12 @@ def _cluster_class_spec(
         "infrastructure": {"templateRef": _ref(kinds.api_version, kinds.cluster_template, base)},
     }
     if shape.workers:
-        spec["workers"] = {
-            "machineDeployments": [
-                {
-                    "class": name,
-                    "bootstrap": {"templateRef": _ref(BOOTSTRAP, "KubeadmConfigTemplate", f"{base}-{name}")},
-                    "infrastructure": {
-                        "templateRef": _ref(kinds.api_version, kinds.machine_template, f"{base}-{name}")
-                    },
-                    "healthCheck": health_check(pool.health_check or shape.health_check),
-                }
-                for name, pool in shape.workers.items()
-            ]
-        }
+        spec["workers"] = _workers(base, shape, kinds)
     variables = _variables(cluster_class, extras)
     if variables:
         spec["variables"] = variables
-    patches = selecting_templates(extras.patches, has_workers=bool(shape.workers))
+    has_deployments = any(not pool.is_machine_pool for pool in shape.workers.values())
+    patches = selecting_templates(extras.patches, has_workers=has_deployments)
     patches += variable_patches(cluster_class, kinds, templates, patches)
     if patches:
         spec["patches"] = patches
@@ -200,12 +228,17 @@ class RevisionInputs:
     versions: tuple[str, ...] | None
     sizes: tuple[tuple[str, str], ...]
     """Machine size per role (``control-plane`` and pool names), after the cluster's overrides."""
+    certificates_expiry_days: int | None = None
+    """Renew control-plane certificates this many days before they expire (KCP ``rollout.before``)."""
 
 
 def _objects(base: str, inputs: RevisionInputs) -> list[Manifest]:
     infra = provider_for(inputs.provider.spec.type)
     extras = infra.class_extras(inputs.provider)
     templates = _templates(base, inputs.namespace, inputs.cluster_class, inputs.provider, infra, dict(inputs.sizes))
+    if inputs.certificates_expiry_days is not None:
+        before = {"certificatesExpiryDays": inputs.certificates_expiry_days}
+        templates[1]["spec"]["template"]["spec"]["rollout"] = {"before": before}
     versions = list(inputs.versions) if inputs.versions else None
     pools = list(inputs.cluster_class.spec.workers)
     by_role = ClassTemplates(
@@ -214,6 +247,7 @@ def _objects(base: str, inputs: RevisionInputs) -> list[Manifest]:
         control_plane_machine=templates[2],
         worker_bootstrap={pool: templates[3 + 2 * index] for index, pool in enumerate(pools)},
         worker_machine={pool: templates[4 + 2 * index] for index, pool in enumerate(pools)},
+        machine_pools=frozenset(n for n, p in inputs.cluster_class.spec.workers.items() if p.is_machine_pool),
     )
     spec = _cluster_class_spec(base, inputs.cluster_class, infra, extras, versions, by_role)
     return [*templates, _object(CAPI, "ClusterClass", base, inputs.namespace, spec)]

@@ -29,6 +29,7 @@ from fleetc.render.names import (
 from fleetc.render.providers.registry import provider_for
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.dates import rfc3339
 from fleetc.schema.model import Entry, Fleet
 from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.shape import ClusterShape, shape_of
@@ -56,6 +57,7 @@ class _Builder:
             namespace=settings.namespace,
             versions=tuple(settings.versions.catalogue) if settings.versions.chained_upgrades else None,
             sizes=tuple(sorted(sizes.items())),
+            certificates_expiry_days=fleet.rotation_of(cluster).certificates_expiry_days,
         )
         key = (cluster.spec.class_, cluster.spec.provider, inputs.sizes)
         if key not in self.revisions:
@@ -128,9 +130,15 @@ def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
         failure_domains=list(provider.spec.failure_domains),
         variables=variables,
         labels=labels,
+        rollout_after=_rollout_after(fleet, cluster),
     )
     builder.add(manifest, f"clusters/{cluster.metadata.name}", source_annotation(entry.origin.source(), fleet.root))
     manifest["metadata"]["annotations"].update(removal_marks(spec.decommission))
+
+
+def _rollout_after(fleet: Fleet, cluster: ClusterDocument) -> str | None:
+    moment = fleet.rotation_of(cluster).rotate_after
+    return rfc3339(moment) if moment is not None else None
 
 
 def _written_at(fleet: Fleet, error: CompileError, cluster: Entry[ClusterDocument]) -> SourceLocation:

@@ -33,6 +33,8 @@ class ClassTemplates:
     control_plane_machine: Manifest
     worker_bootstrap: Mapping[str, Manifest]
     worker_machine: Mapping[str, Manifest]
+    machine_pools: frozenset[str] = frozenset()
+    """Pools that are CAPI MachinePools (selected as ``machinePoolClass``, not ``machineDeploymentClass``)."""
 
 
 def _steps(path: str) -> list[str]:
@@ -75,17 +77,12 @@ def _targets(patch: VariablePatch, kinds: InfraKinds, templates: ClassTemplates)
         case _:
             bootstrap = patch.template == "workerBootstrap"
             by_pool = templates.worker_bootstrap if bootstrap else templates.worker_machine
-            api_version, kind = (
-                (BOOTSTRAP_API, "KubeadmConfigTemplate")
-                if bootstrap
-                else (
-                    kinds.api_version,
-                    kinds.machine_template,
-                )
-            )
+            api_version = BOOTSTRAP_API if bootstrap else kinds.api_version
             for pool in patch.pools or list(by_pool):
-                match_pool = {"machineDeploymentClass": {"names": [pool]}}
-                yield _selector(api_version, kind, match_pool), by_pool[pool]
+                template = by_pool[pool]
+                pool_class = "machinePoolClass" if pool in templates.machine_pools else "machineDeploymentClass"
+                match_pool = {pool_class: {"names": [pool]}}
+                yield _selector(api_version, template["kind"], match_pool), template
 
 
 def _provided_paths(provider_patches: Iterable[Manifest]) -> dict[str, frozenset[str]]:

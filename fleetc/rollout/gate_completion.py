@@ -142,6 +142,8 @@ def worker_checks(objects: ClusterObjects, target: Target) -> Iterator[Finding]:
         name = deployment["metadata"]["name"]
         owned = [m for m in workers if m["metadata"].get("labels", {}).get(DEPLOYMENT_NAME_LABEL) == name]
         yield from _deployment_checks(deployment, owned, target)
+    for pool in objects.machine_pools:
+        yield from _pool_checks(pool, target)
     for machine_set in objects.machine_sets:
         spec = machine_set.get("spec", {})
         version = spec.get("template", {}).get("spec", {}).get("version")
@@ -167,6 +169,19 @@ def _deployment_checks(deployment: Manifest, machines: list[Manifest], target: T
     replicas = spec.get("replicas")
     yield from filter(None, [version_finding(deployment, target.version, replicas)])
     yield from filter(None, [counter_finding(deployment, replicas, _REPLICA_COUNTERS)])
+
+
+def _pool_checks(pool: Manifest, target: Target) -> Iterator[Finding]:
+    """A MachinePool as CAPI v1.14 reports it: no v1beta2 Available/RollingOut conditions yet, so its version, its
+    replica counters and the kubelet versions of its Nodes (``status.versions``) say when it is done."""
+    spec = pool.get("spec", {})
+    version = spec.get("template", {}).get("spec", {}).get("version")
+    if version != target.version:
+        yield Finding(subject_of(pool), "spec.template.spec.version", f"{version}, want {target.version}")
+    yield from filter(None, [generation_finding(pool)])
+    replicas = spec.get("replicas", 1)
+    yield from filter(None, [version_finding(pool, target.version, replicas or None)])
+    yield from filter(None, [counter_finding(pool, replicas, _REPLICA_COUNTERS)])
 
 
 def _topology_checks(cluster: Manifest) -> Iterator[Finding]:

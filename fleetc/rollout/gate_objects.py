@@ -94,6 +94,7 @@ class ClusterObjects:
     machine_deployments: tuple[Manifest, ...] = ()
     machine_sets: tuple[Manifest, ...] = ()
     health_checks: tuple[Manifest, ...] = ()
+    machine_pools: tuple[Manifest, ...] = ()
     remediated: tuple[Manifest, ...] = ()
     """Machines gone since they were seen with ``HealthCheckSucceeded=False`` (their last state, oldest first):
     CAPI deletes a flagged worker at once, so only whoever watched it knows it was replaced (a reader's memory,
@@ -114,6 +115,7 @@ class ClusterObjects:
             machine_deployments=_sorted(by_kind["MachineDeployment"]),
             machine_sets=_sorted(by_kind["MachineSet"]),
             health_checks=_sorted(by_kind["MachineHealthCheck"]),
+            machine_pools=_sorted(by_kind["MachinePool"]),
             remediated=_sorted(list(remediated)),
         )
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, Addon, ObjectMeta, SpecModel
+from fleetc.schema.rotation import MachineRotation
 from fleetc.schema.types import MAX_INT32, AmountField, Cidr, Duration, Labels, Name
 
 
@@ -57,9 +58,18 @@ AUTOSCALING_XOR_REPLICAS = (
 )
 
 
-class WorkerPool(SpecModel):
-    """A pool of worker machines (a CAPI MachineDeployment class)."""
+PoolKind = Literal["deployment", "pool"]
+"""``deployment``: a CAPI MachineDeployment (fleetc's Machines, one by one); ``pool``: a CAPI MachinePool, a
+group the infrastructure provider scales and replaces itself (only on providers with a machine pool template)."""
 
+
+class WorkerPool(SpecModel):
+    """A pool of worker machines (a CAPI MachineDeployment class, or a MachinePool class with ``kind: pool``)."""
+
+    kind: PoolKind = Field(
+        default="deployment",
+        description="deployment (a MachineDeployment) or pool (a MachinePool: the provider's native machine group).",
+    )
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
     replicas: int | None = Field(
         default=None, ge=0, le=MAX_INT32, description="Machines (or autoscaling bounds instead)."
@@ -77,6 +87,11 @@ class WorkerPool(SpecModel):
         if (self.replicas is None) == (self.autoscaling is None):
             raise ValueError(AUTOSCALING_XOR_REPLICAS)
         return self
+
+    @property
+    def is_machine_pool(self) -> bool:
+        """True for a CAPI MachinePool (``kind: pool``)."""
+        return self.kind == "pool"
 
 
 class Network(SpecModel):
@@ -150,6 +165,9 @@ class ClusterClassSpec(SpecModel):
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)
     addons: list[Addon] = Field(default_factory=list, description="Manifests every cluster of the class gets.")
+    machine_rotation: MachineRotation | None = Field(
+        default=None, description="Machine rotation and certificate renewal (over the fleet's, field by field)."
+    )
 
 
 class ClusterClassDocument(SpecModel):

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
+from fleetc.schema.dates import Moment
+from fleetc.schema.rotation import MachineRotation
 from fleetc.schema.types import (
     Amount,
     AmountField,
@@ -17,6 +19,19 @@ from fleetc.schema.types import (
     LabelValue,
     Name,
 )
+
+Classification = Literal["preview", "supported", "deprecated"]
+
+
+class VersionLifecycle(SpecModel):
+    """Where a catalogue version is in its life: validation warns on deprecated ones and fails on expired ones."""
+
+    classification: Classification = Field(
+        default="supported", description="preview, supported or deprecated (a warning for clusters running it)."
+    )
+    expires: Moment | None = Field(
+        default=None, description="From this date on, no cluster or channel may run the version (an error)."
+    )
 
 
 class VersionPolicy(SpecModel):
@@ -31,6 +46,10 @@ class VersionPolicy(SpecModel):
     chained_upgrades: bool = Field(
         default=False,
         description="Allow upgrades over several minors in one step; CAPI chains them through the catalogue.",
+    )
+    lifecycle: dict[KubernetesVersion, VersionLifecycle] = Field(
+        default_factory=dict,
+        description="Classification and expiry date per catalogue version (unlisted ones: supported, no expiry).",
     )
 
 
@@ -114,6 +133,9 @@ class FleetSpec(SpecModel):
     versions: VersionPolicy
     rollout: RolloutPolicy
     defaults: FleetDefaults = Field(default_factory=FleetDefaults)
+    machine_rotation: MachineRotation | None = Field(
+        default=None, description="Machine rotation and certificate renewal for every cluster (a class may override)."
+    )
     exclude: list[str] = Field(
         default_factory=list,
         description="Globs of YAML files under the fleet root that are not fleet documents.",

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from fleetc.load.origins import Origin
+from fleetc.schema import rotation
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
 from fleetc.schema.fleet import FleetDocument, Wave
 from fleetc.schema.provider import ProviderDocument
+from fleetc.schema.rotation import Rotation
 
 T = TypeVar("T")
 
@@ -70,6 +72,12 @@ class Fleet:
         """The cluster's wave, when exactly one matches."""
         waves = self.waves_of(cluster)
         return waves[0] if len(waves) == 1 else None
+
+    def rotation_of(self, cluster: ClusterDocument) -> Rotation:
+        """The cluster's machine rotation policy: its class's over the fleet's (:mod:`fleetc.schema.rotation`)."""
+        cluster_class = self.classes.get(cluster.spec.class_)
+        class_policy = cluster_class.document.spec.machine_rotation if cluster_class else None
+        return rotation.effective(self.settings.document.spec.machine_rotation, class_policy)
 
     def namespace_of(self, cluster: ClusterDocument) -> str:
         """The management namespace the cluster's CAPI objects live in."""

@@ -11,13 +11,17 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from fleetc.contract.versions import Version, require_version
 from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.cluster_class import ClusterClassDocument
+from fleetc.schema.dates import today
 from fleetc.schema.fleet import FleetDocument
+from fleetc.schema.lifecycle import lifecycle_rules
 from fleetc.schema.model import Entry, Fleet
+from fleetc.schema.pools import pool_rules
 from fleetc.schema.provider import DEV_TYPES, ProviderDocument
 from fleetc.schema.shape import ClusterShape, shape_of
 from fleetc.schema.suggest import did_you_mean
@@ -39,6 +43,8 @@ class Scope:
 
     fleet: Fleet
     broken: frozenset[tuple[str, str]] = frozenset()
+    now: datetime | None = None
+    """The date the lifecycle rules check against (:mod:`fleetc.schema.lifecycle`); None: today, UTC."""
 
 
 def check(scope: Scope) -> list[Diagnostic]:
@@ -50,6 +56,8 @@ def check(scope: Scope) -> list[Diagnostic]:
         class_rules,
         cluster_rules,
         endpoint_rules,
+        lambda s: pool_rules(s.fleet),
+        lambda s: lifecycle_rules(s.fleet, s.now or today()),
     ]
     return [d for rule in rules for d in rule(scope)]
 

@@ -19,6 +19,8 @@ class PoolShape:
     failure_domain: str | None
     spread_across_failure_domains: bool
     size_overridden: bool
+    machine_pool: bool = False
+    """A CAPI MachinePool (``kind: pool``) rather than a MachineDeployment."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> C
                 failure_domain=override.failure_domain,
                 spread_across_failure_domains=pool.spread_across_failure_domains,
                 size_overridden=override.size is not None,
+                machine_pool=pool.is_machine_pool,
             )
         )
     return ClusterShape(

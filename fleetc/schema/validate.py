@@ -10,6 +10,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from pydantic import BaseModel
@@ -65,13 +66,13 @@ class _Collected:
         self.by_kind[kind][name] = Entry(parsed.model, parsed.origin)
 
 
-def validate_tree(tree: SourceTree) -> ValidationResult:
-    """Validate the fleet whose root is the root of ``tree``."""
+def validate_tree(tree: SourceTree, *, now: datetime | None = None) -> ValidationResult:
+    """Validate the fleet whose root is the root of ``tree``; date rules check against ``now`` (default today)."""
     with collector_paused():
-        return _validate(tree)
+        return _validate(tree, now)
 
 
-def _validate(tree: SourceTree) -> ValidationResult:
+def _validate(tree: SourceTree, now: datetime | None) -> ValidationResult:
     listing = tree.list_yaml()
     if FLEET_FILE not in listing.files:
         refused = [p for p in listing.problems if p.location.path == display_path(tree, FLEET_FILE)]
@@ -92,7 +93,7 @@ def _validate(tree: SourceTree) -> ValidationResult:
     owners += [(e, e.document.spec.addons) for e in fleet.providers.values()]
     addons = read_addons(tree, listing.files, owners)
     fleet = dataclasses.replace(fleet, addon_files=addons.texts)
-    scope = rules.Scope(fleet, frozenset(collected.broken))
+    scope = rules.Scope(fleet, frozenset(collected.broken), now)
     found = [*rules.check(scope), *limits.check(fleet), *admission.check(fleet), *addons.diagnostics]
     diagnostics = folded([*collected.diagnostics, *found])
     return ValidationResult(fleet, sorted_diagnostics(diagnostics), len(paths) + 1)

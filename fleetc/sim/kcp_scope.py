@@ -21,6 +21,7 @@ from fleetc.sim.machines import (
     node_up,
     oldest_first,
 )
+from fleetc.sim.rotation import rotation_due
 
 DELETING_MESSAGE = "* waiting for a control plane Machine to complete deletion"
 COMPONENTS_MESSAGE = "* waiting for control plane components to become healthy"
@@ -81,8 +82,13 @@ class ControlPlane:
 
     @cached_property
     def outdated(self) -> list[Manifest]:
-        """Machines (not deleting) that need rollout: wrong version, infrastructure template or kubeadm config."""
-        return [m for m in self.machines if not is_deleting(m) and kcp_outdated_reasons(m, self.kcp)]
+        """Machines (not deleting) that need rollout: wrong version, infrastructure template or kubeadm config, or
+        created before ``spec.rollout.after`` (:func:`fleetc.sim.rotation.rotation_due`)."""
+        return [
+            m
+            for m in self.machines
+            if not is_deleting(m) and (kcp_outdated_reasons(m, self.kcp) or rotation_due(m, self.kcp, self.now))
+        ]
 
     @cached_property
     def to_remediate(self) -> list[Manifest]:

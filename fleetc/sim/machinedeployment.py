@@ -37,6 +37,7 @@ from fleetc.sim.api import content_hash, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
 from fleetc.sim.machines import Counters, bullets, template_outdated_reasons, versions
 from fleetc.sim.machineset import machines_conditions, remediating, scaling, selector_text
+from fleetc.sim.rotation import rotation_due
 from fleetc.sim.status import FALSE, TRUE, Cond, build, conditions_of
 
 
@@ -67,8 +68,11 @@ class Strategy(NamedTuple):
         return cls(replicas, surge, unavailable)
 
 
-def template_matches(machine_set: Manifest, deployment: Manifest) -> bool:
-    """The MachineSet runs the MachineDeployment's current template (ignoring the template-hash label)."""
+def template_matches(machine_set: Manifest, deployment: Manifest, now: float | None = None) -> bool:
+    """The MachineSet runs the MachineDeployment's current template (ignoring the template-hash label); with
+    ``now``, it was also not created before a ``rollout.after`` that has passed (machine rotation)."""
+    if now is not None and rotation_due(machine_set, deployment, now):
+        return False
     have, want = machine_set["spec"]["template"], deployment["spec"]["template"]
     if have["spec"] != want["spec"]:
         return False
@@ -109,7 +113,7 @@ class SimulatedMachineDeploymentReconciler:
         if self.gate.settled(request.key, deployment) or deployment is None or is_deleting(deployment):
             return DONE
         sets = self._machine_sets(deployment)
-        new = next((s for s in sets if template_matches(s, deployment)), None)
+        new = next((s for s in sets if template_matches(s, deployment, self.ctx.now())), None)
         if new is None:
             self._create_machine_set(deployment, sets)
         else:
@@ -225,7 +229,7 @@ class SimulatedMachineDeploymentReconciler:
 
     def _record_revision(self, deployment: Manifest) -> None:
         sets = self._machine_sets(deployment)
-        current = next((s for s in sets if template_matches(s, deployment)), None)
+        current = next((s for s in sets if template_matches(s, deployment, self.ctx.now())), None)
         if current is not None and annotations_of(deployment).get(MD_REVISION) != str(revision(current)):
             notes = {**annotations_of(deployment), MD_REVISION: str(revision(current))}
             self.ctx.write(deployment, metadata=with_metadata(deployment, annotations=notes))

@@ -1,8 +1,8 @@
 """The embedded management plane: install the simulated CAPI controllers on a manager, and apply manifests.
 
-:func:`install` registers the simulated topology, KubeadmControlPlane, MachineDeployment, MachineSet, Machine and
-MachineHealthCheck controllers on a :class:`~fleetc.runtime.manager.Manager` (after any store restore: the
-controllers' read cache primes itself from the store's contents).
+:func:`install` registers the simulated topology, KubeadmControlPlane, MachineDeployment, MachineSet, Machine,
+MachineHealthCheck and MachinePool controllers on a :class:`~fleetc.runtime.manager.Manager` (after any store
+restore: the controllers' read cache primes itself from the store's contents).
 
 :func:`apply_objects` creates or updates rendered objects the way ``kubectl apply --server-side
 --field-manager=fleetc`` does on a real API server (through :meth:`fleetc.runtime.store.Store.apply`): the manager
@@ -29,6 +29,7 @@ from fleetc.sim.inmemory import InMemoryProvider
 from fleetc.sim.kcp import SimulatedKubeadmControlPlaneReconciler
 from fleetc.sim.machine import SimulatedMachineReconciler
 from fleetc.sim.machinedeployment import SimulatedMachineDeploymentReconciler
+from fleetc.sim.machinepool import SimulatedMachinePoolReconciler
 from fleetc.sim.machineset import SimulatedMachineSetReconciler
 from fleetc.sim.mhc import SimulatedMachineHealthCheckReconciler
 from fleetc.sim.topology import SimulatedTopologyReconciler
@@ -60,6 +61,7 @@ def install(manager: Manager, provider: InfrastructureProvider | None = None, se
         SimulatedMachineSetReconciler(context),
         SimulatedMachineReconciler(context),
         SimulatedMachineHealthCheckReconciler(context),
+        SimulatedMachinePoolReconciler(context),
     ):
         manager.add(reconciler)
     return SimulatedPlane(context)

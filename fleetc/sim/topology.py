@@ -12,6 +12,7 @@ reconciles (creates, updates, deletes in CAPI's order) and writes the Cluster's 
 - machine templates are cloned per cluster (``cluster.x-k8s.io/cloned-from-name``) and rotated — a new clone, a
   new name — when the class's template content changes, which is what rolls Machines on a ClusterClass rebase
   (a ``classRef`` change to a new revision) only where templates really changed;
+- MachinePools of ``spec.topology.workers.machinePools`` through :func:`fleetc.sim.machinepool.reconcile_machine_pools`;
 - one MachineDeployment per ``spec.topology.workers.machineDeployments`` entry, named
   ``<cluster>-<name>-<random>`` (L977), with the topology labels (L1030-1052); MachineHealthChecks from the
   class's (or the topology's) ``healthCheck``, named after their target (computeMachineHealthCheck L1651);
@@ -39,6 +40,7 @@ from fleetc.contract.vocabulary import (
     MACHINE,
     MACHINE_DEPLOYMENT,
     MACHINE_HEALTH_CHECK,
+    MACHINE_POOL,
     MACHINE_SET,
     TOPOLOGY_DEPLOYMENT_LABEL,
     TOPOLOGY_OWNED_LABEL,
@@ -53,6 +55,7 @@ from fleetc.sim.api import key, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, coalesced, with_metadata
 from fleetc.sim.infra import ClusterRequest
 from fleetc.sim.machine import infrastructure_provisioned
+from fleetc.sim.machinepool import reconcile_machine_pools
 from fleetc.sim.topology_current import (
     Topology,
     class_of,
@@ -93,6 +96,7 @@ class SimulatedTopologyReconciler:
         return [
             Watch(CONTROL_PLANE_GROUP, "KubeadmControlPlane", self._owned_changed()),
             Watch(CAPI_GROUP, "MachineDeployment", self._owned_changed()),
+            Watch(CAPI_GROUP, "MachinePool", self._owned_changed()),
             Watch(CAPI_GROUP, "ClusterClass", self.gate.waking(self._clusters_of_class())),
         ]
 
@@ -121,6 +125,7 @@ class SimulatedTopologyReconciler:
         self._reconcile_control_plane(scope, plan)
         scope = refresh(self.ctx.cache, scope)
         self._reconcile_machine_deployments(scope, plan)
+        reconcile_machine_pools(self.ctx, scope, plan)
         self._reconcile_health_checks(refresh(self.ctx.cache, scope))
         self._reconcile_upgrade_step(cluster_key, plan)
         self._write_status(cluster_key, plan, plan.problem, infrastructure_error)
@@ -358,7 +363,7 @@ class SimulatedTopologyReconciler:
 
     def _reconcile_delete(self, cluster: Manifest) -> Result:
         namespace, name = cluster["metadata"]["namespace"], name_of(cluster)
-        for group_kind in (KCP, MACHINE_DEPLOYMENT, MACHINE_SET):
+        for group_kind in (KCP, MACHINE_DEPLOYMENT, MACHINE_SET, MACHINE_POOL):
             for owned in self.ctx.cache.of_cluster(group_kind, namespace, name):
                 if not is_deleting(owned):
                     self.ctx.delete(owned)

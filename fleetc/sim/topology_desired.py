@@ -58,7 +58,7 @@ def kcp_spec(scope: Topology, template: Manifest, machine_ref: Manifest, infra: 
             },
         },
         "replicas": replicas,
-        "rollout": {**rollout, "strategy": rollout.get("strategy", default_strategy)},
+        "rollout": {**rollout, "strategy": rollout.get("strategy", default_strategy), **_after(topology_cp)},
         "version": version,
     }
 
@@ -119,10 +119,19 @@ def deployment_spec(
     return {
         "clusterName": scope.name,
         "replicas": _replicas(entry, existing),
-        "rollout": {"strategy": {"rollingUpdate": rolling, "type": strategy.get("type", "RollingUpdate")}},
+        "rollout": {
+            "strategy": {"rollingUpdate": rolling, "type": strategy.get("type", "RollingUpdate")},
+            **_after(entry),
+        },
         "selector": {"matchLabels": dict(sorted(selector.items()))},
         "template": {"metadata": {"labels": dict(sorted(selector.items()))}, "spec": template_spec},
     }
+
+
+def _after(topology_entry: Manifest) -> Manifest:
+    """``rollout.after`` of a topology entry (machine rotation), as ``{"after": ...}`` or nothing."""
+    after = topology_entry.get("rollout", {}).get("after")
+    return {"after": after} if after else {}
 
 
 def _health_check(from_class: Manifest | None, topology_entry: Manifest) -> Manifest | None:

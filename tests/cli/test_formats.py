@@ -164,7 +164,7 @@ def test_summary_breaks_the_fleet_down(fleetc: RunFleetc) -> None:
     waves = Counter(w.name for c in clusters if (w := fleet.wave_of(c)))
     versions = Counter(fleet.version_of(c) for c in clusters)
     lines = result.stdout.splitlines()
-    assert lines[0].endswith(f"{len(clusters)} clusters, 3 classes, 6 providers, 3 waves (11 files) — valid")
+    assert lines[0].endswith(f"{len(clusters)} clusters, 4 classes, 6 providers, 3 waves (12 files) — valid")
     rows = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in lines[1:]}
     assert rows["wave"] == ", ".join(f"{w.name} {waves[w.name]}" for w in fleet.settings.document.spec.rollout.waves)
     assert rows["version"] == ", ".join(f"{v} {n}" for v, n in sorted(versions.items()))

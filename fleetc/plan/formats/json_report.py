@@ -20,6 +20,7 @@ from fleetc.core.diagnostics import Diagnostic
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
 from fleetc.plan.formats.common import removal_line
 from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange, TemplateChange
 from fleetc.plan.rollout_order import RolloutPlan, WaveStep
@@ -58,6 +59,25 @@ _DIAGNOSTIC = _closed(
     }
 )
 _DIAGNOSTICS = {"type": "array", "items": _DIAGNOSTIC}
+_NULL_INT = {"type": ["integer", "null"], "minimum": 0}
+_LIFECYCLE = _closed(
+    {
+        "now": _STR,
+        "warnings": _DIAGNOSTICS,
+        "rotations": {
+            "type": "array",
+            "items": _closed(
+                {
+                    "rotateAfter": _NULL_STR,
+                    "nextDue": _NULL_STR,
+                    "maxMachineAgeDays": _NULL_INT,
+                    "certificatesExpiryDays": _NULL_INT,
+                    "clusters": _STRS,
+                }
+            ),
+        },
+    }
+)
 _EFFECTS = [e.value for e in Effect]
 _CLUSTER = _closed(
     {
@@ -142,6 +162,12 @@ _FAILURE = _closed(
     {"side": {"enum": ["base", "head"]}, "label": _STR, "stage": _STR, "message": _STR, "diagnostics": _DIAGNOSTICS}
 )
 
+_TOP_REQUIRED = (
+    "version", "kind", "base", "head", "ok", "changed", "failures", "policy", "summary", "clusters", "revisions",
+    "objects", "rollout",
+)  # fmt: skip
+"""Every top-level key but ``lifecycle``, which only ``plan`` writes."""
+
 JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "fleetc diff/plan report",
@@ -173,7 +199,9 @@ JSON_SCHEMA: dict[str, Any] = {
                     _closed({"waves": {"type": "array", "items": _WAVE}, "unassigned": _STRS}),
                 ]
             },
-        }
+            "lifecycle": {"oneOf": [{"type": "null"}, _LIFECYCLE]},
+        },
+        required=[*_TOP_REQUIRED],
     ),
 }
 """The JSON Schema (2020-12) of the document :func:`render` writes."""
@@ -326,7 +354,7 @@ def _summary(report: DiffReport) -> dict[str, Any]:
 def to_data(report: DiffReport, *, kind: str = "diff") -> dict[str, Any]:
     """The report as plain JSON data (valid against :data:`JSON_SCHEMA`); ``kind`` is ``diff`` or ``plan``."""
     failed = {f.side for f in report.failures}
-    return {
+    data = {
         "version": JSON_VERSION,
         "kind": kind,
         "base": {"label": report.base_label, "ok": "base" not in failed},
@@ -341,6 +369,25 @@ def to_data(report: DiffReport, *, kind: str = "diff") -> dict[str, Any]:
         "objects": [_object(c) for c in report.changes],
         "rollout": _rollout(report.rollout),
     }
+    if report.rollout is not None:
+        data["lifecycle"] = _lifecycle(report.lifecycle)
+    return data
+
+
+def _lifecycle(life: LifecycleReport | None) -> dict[str, Any] | None:
+    if life is None:
+        return None
+    rotations = [
+        {
+            "rotateAfter": g.rotate_after,
+            "nextDue": g.next_due,
+            "maxMachineAgeDays": g.max_machine_age_days,
+            "certificatesExpiryDays": g.certificates_expiry_days,
+            "clusters": list(g.clusters),
+        }
+        for g in life.rotations
+    ]
+    return {"now": life.now, "warnings": [_diagnostic(d) for d in life.warnings], "rotations": rotations}
 
 
 def render(report: DiffReport, *, kind: str = "diff") -> str:

@@ -34,6 +34,7 @@ from fleetc.plan.grouping import (
     revision_objects,
 )
 from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.rollout_order import RolloutPlan
@@ -201,6 +202,15 @@ def _rollout_table(plan: RolloutPlan) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _lifecycle(life: LifecycleReport | None) -> str:
+    if life is None or not (life.warnings or life.rotations):
+        return ""
+    lines = [f"\n**Lifecycle** (as on {life.now})\n"]
+    lines += [f"- :warning: {code(str(d.location))}: {_short(d.message)}" for d in life.warnings]
+    lines += [f"- {g.line}: {common.fold([code(n) for n in g.clusters], ALERT_NAMES)}" for g in life.rotations]
+    return "\n".join(lines) + "\n"
+
+
 def _top(report: DiffReport, title: str) -> list[str]:
     parts = [f"{MARKER}\n### {title}: {code(report.base_label)} → {code(report.head_label)}\n\n"]
     if report.failed:
@@ -215,6 +225,8 @@ def _top(report: DiffReport, title: str) -> list[str]:
         parts.append(_revision_list(report.revisions))
     if report.rollout is not None:
         parts.append(_rollout_table(report.rollout))
+    if report.lifecycle is not None:
+        parts.append(_lifecycle(report.lifecycle))
     return parts
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fleetc.plan.formats import common
 from fleetc.plan.grouping import ImpactGroup, group_impacts, group_objects, group_revisions, revision_objects
 from fleetc.plan.impact import Effect
+from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.report import DiffReport
 from fleetc.plan.rollout_order import RolloutPlan
 
@@ -141,6 +142,17 @@ def _rollout(plan: RolloutPlan) -> Iterator[Line]:
         yield Line(f"  not in any wave: {common.fold(list(plan.unassigned), NAMES_SHOWN)}", "yellow")
 
 
+def _lifecycle(life: LifecycleReport | None) -> Iterator[Line]:
+    if life is None or not (life.warnings or life.rotations):
+        return
+    yield Line("")
+    yield Line(f"Lifecycle (as on {life.now})", "bold")
+    for diagnostic in life.warnings:
+        yield Line(f"  warning: {diagnostic}", "yellow")
+    for group in life.rotations:
+        yield Line(f"  {group.line}: {common.fold(list(group.clusters), NAMES_SHOWN)}")
+
+
 def render(report: DiffReport) -> list[Line]:
     """The whole report as lines."""
     lines = [Line(f"fleetc diff: {report.base_label} → {report.head_label}", "bold")]
@@ -157,6 +169,7 @@ def render(report: DiffReport) -> list[Line]:
     lines += _objects(report)
     if report.rollout is not None:
         lines += _rollout(report.rollout)
+    lines += _lifecycle(report.lifecycle)
     return lines
 
 

@@ -39,6 +39,9 @@ class InfraKinds:
     api_version: str
     cluster_template: str
     machine_template: str
+    machine_pool_template: str | None = None
+    """The infrastructure machine pool template kind (a ClusterClass machine pool needs one), if the provider has
+    one; its ``spec.template.spec`` is the machine template's (:mod:`fleetc.schema.pools` says who has none)."""
 
 
 @dataclass(frozen=True)

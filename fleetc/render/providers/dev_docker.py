@@ -1,6 +1,7 @@
 """CAPI's Dev provider with the Docker backend (``DevClusterTemplate``/``DevMachineTemplate``, v1beta2).
 
-Replaces the deprecated ``Docker*`` kinds (CAPI v1.13). Sizes mean nothing to containers, so the machine
+Replaces the deprecated ``Docker*`` kinds (CAPI v1.13). Machine pools use ``DevMachinePoolTemplate`` (same
+``backend.docker`` spec). Sizes mean nothing to containers, so the machine
 type is ignored; kubelet flags follow CAPI's quick-start (disk-pressure evictions off in containers).
 """
 
@@ -20,7 +21,7 @@ DOCKER_CERT_SANS = ("localhost", "127.0.0.1", "0.0.0.0", "host.docker.internal")
 class DevDocker:
     """Machines are Docker containers on the management host."""
 
-    kinds = InfraKinds(API_VERSION, "DevClusterTemplate", "DevMachineTemplate")
+    kinds = InfraKinds(API_VERSION, "DevClusterTemplate", "DevMachineTemplate", "DevMachinePoolTemplate")
     spec_type = DevDockerSpec
 
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
