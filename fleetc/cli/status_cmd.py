@@ -22,7 +22,7 @@ from fleetc.cli.errors import handle_errors
 from fleetc.cli.output import emit, machine, output_option
 from fleetc.cli.steer_cmds import _existing, _remote_options, _state_option
 from fleetc.contract.conditions import get_condition
-from fleetc.contract.vocabulary import CLUSTER, CLUSTER_NAME_LABEL, KCP, MACHINE_DEPLOYMENT
+from fleetc.contract.vocabulary import CLUSTER, CLUSTER_NAME_LABEL, KCP, MACHINE_DEPLOYMENT, MACHINE_POOL
 from fleetc.core.errors import ExitCode
 from fleetc.core.keys import Manifest
 from fleetc.engine import local
@@ -104,10 +104,11 @@ def _show(store: Store, view: RolloutView, cluster: str | None, now: float, outp
 
 
 def _summary_objects(store: Store, namespaces: set[str]) -> dict[tuple[str, str], dict[str, list[Manifest]]]:
-    """(namespace, cluster) → kind → objects: Clusters, control planes and MachineDeployments, one list per kind."""
+    """(namespace, cluster) → kind → objects: Clusters, control planes, MachineDeployments and MachinePools, one
+    list per kind."""
     found: dict[tuple[str, str], dict[str, list[Manifest]]] = {}
     for namespace in sorted(namespaces):
-        for group, kind in (CLUSTER, KCP, MACHINE_DEPLOYMENT):
+        for group, kind in (CLUSTER, KCP, MACHINE_DEPLOYMENT, MACHINE_POOL):
             for obj in store.list(group, kind, namespace):
                 labels = obj["metadata"].get("labels", {})
                 owner = obj["metadata"]["name"] if kind == "Cluster" else labels.get(CLUSTER_NAME_LABEL)
@@ -125,7 +126,7 @@ def _summary(entry: dict[str, Any], objects: dict[str, list[Manifest]]) -> dict[
         "available": available.get("status", "Unknown") if available else None,
         "availableMessage": message_lines(available) if available else [],
         "controlPlane": _ready_of(objects.get("KubeadmControlPlane", [])),
-        "workers": _ready_of(objects.get("MachineDeployment", [])),
+        "workers": _ready_of([*objects.get("MachineDeployment", []), *objects.get("MachinePool", [])]),
     }
 
 

@@ -11,8 +11,8 @@ from rich.console import Console
 
 from fleetc.cli import reports
 from fleetc.cli.errors import handle_errors
-from fleetc.cli.output import FORMATS, emit, machine, output_option
 from fleetc.cli.now_option import now_option
+from fleetc.cli.output import FORMATS, emit, machine, output_option
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.diagnostics import Diagnostic, SourceLocation, sorted_diagnostics
 from fleetc.core.errors import ExitCode, FleetNotFoundError, UsageError

@@ -16,22 +16,13 @@ from click.testing import CliRunner
 from fleetc.cli.main import cli
 from fleetc.schema.documents import KINDS
 from tests.cli.conftest import EXAMPLE_FLEET, RunFleetc
-
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """Dates stay text, as in YAML 1.2 (editors) and in fleetc's own reader: ``rotateAfter: 2026-12-01`` is a string."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+from tests.cli.yaml12 import Yaml12Loader
 
 EXAMPLES: list[tuple[str, dict[str, Any]]] = [
     (f"{path.relative_to(EXAMPLE_FLEET)}:{document['metadata']['name']}", document)
     for path in sorted(EXAMPLE_FLEET.rglob("*.yaml"))
     if path.relative_to(EXAMPLE_FLEET).parts[0] != "addons"  # add-on manifests, excluded by fleet.yaml
-    for document in yaml.load_all(path.read_text(), Loader=_Yaml12Loader)
+    for document in yaml.load_all(path.read_text(), Loader=Yaml12Loader)
 ]
 EXAMPLE_DOCUMENTS = [pytest.param(document, id=shown) for shown, document in EXAMPLES]
 

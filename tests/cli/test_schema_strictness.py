@@ -23,6 +23,7 @@ from fleetc.schema.export import RULES, json_schema
 from fleetc.schema.types import check_label_key
 from fleetc.schema.validate import validate_tree
 from tests.cli.conftest import EXAMPLE_FLEET
+from tests.cli.yaml12 import Yaml12Loader
 
 FILES = {p.relative_to(EXAMPLE_FLEET).as_posix(): p.read_bytes() for p in EXAMPLE_FLEET.rglob("*") if p.is_file()}
 Change = tuple[tuple[str | int, ...], Any]  # a path in the document and its new value (None deletes the key)
@@ -33,7 +34,7 @@ def _broken(kind: str, name: str, *changes: Change) -> tuple[MemoryTree, dict[st
     for path, text in FILES.items():
         if not path.endswith(".yaml") or path.startswith("addons/"):
             continue
-        documents = list(yaml.safe_load_all(text))
+        documents = list(yaml.load_all(text, Loader=Yaml12Loader))
         for index, document in enumerate(documents):
             if document["kind"] == kind and document["metadata"]["name"] == name:
                 changed = copy.deepcopy(document)
@@ -139,7 +140,7 @@ def test_the_unchanged_example_passes_both() -> None:
     validator = jsonschema.Draft202012Validator(json_schema())
     for path, text in FILES.items():
         if path.endswith(".yaml") and not path.startswith("addons/"):
-            for document in yaml.safe_load_all(text):
+            for document in yaml.load_all(text, Loader=Yaml12Loader):
                 assert validator.is_valid(document), (path, document["metadata"]["name"])
 
 
