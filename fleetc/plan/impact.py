@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from fleetc.contract import topology
 from fleetc.contract.topology import NO_MACHINES, MachineRange
 from fleetc.contract.upgrades import UpgradePath
+from fleetc.core.diagnostics import SourceLocation
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.plan import fleet_labels
 from fleetc.plan.diff import FieldChange
@@ -54,6 +55,22 @@ REMOVED = frozenset({Effect.DECOMMISSIONED, Effect.ORPHANED})
 
 
 @dataclass(frozen=True)
+class Cause:
+    """A spec document that caused a change, and where a reviewer finds the line (:mod:`fleetc.plan.causes`)."""
+
+    what: str
+    """``cluster eu-2``, ``channel stable``, ``class standard``, ``provider aws-eu``, ``fleet settings``."""
+    location: SourceLocation
+    field: str = ""
+    """The first field that changed (``spec.sizes.large``), empty for a whole document."""
+
+    def __str__(self) -> str:
+        line = f":{self.location.line}" if self.location.line else ""
+        field = f" {self.field}" if self.field else ""
+        return f"{self.location.path}{line} ({self.what}{field})"
+
+
+@dataclass(frozen=True)
 class ClusterImpact:
     """The effect of the change on one cluster and the machines it replaces."""
 
@@ -78,6 +95,10 @@ class ClusterImpact:
     source: str | None = None
     marked: bool = False
     """Marked ``decommission`` on the head side (on the base side, for a removed cluster)."""
+    workers_deleted: MachineRange = NO_MACHINES
+    """Worker machines of the pools removed (deleted without replacement)."""
+    causes: tuple[Cause, ...] = field(default=(), compare=False)
+    """The spec documents (file and line) that caused the change; empty when unknown."""
     fields: tuple[FieldChange, ...] = field(default=(), compare=False)
 
     @property

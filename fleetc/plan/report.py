@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from fleetc.core.diagnostics import Diagnostic, has_errors
-from fleetc.plan import policy
+from fleetc.plan import causes, policy
 from fleetc.plan.diff import FieldDiffer, ObjectChange, diff_sets
 from fleetc.plan.impact import ClusterImpact, Effect
 from fleetc.plan.impacts import cluster_impacts, revision_index
@@ -103,7 +103,7 @@ def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:
     changes = diff_sets(base.objects, head.objects, differ)
     revisions = pair_revisions(base, head, differ)
     by_key = {c.key: c for c in changes}
-    impacts = cluster_impacts(base, head, by_key, revision_index(revisions))
+    impacts = causes.attribute(cluster_impacts(base, head, by_key, revision_index(revisions)), base, head)
     return DiffReport(
         base.label,
         head.label,
