@@ -17,7 +17,14 @@ from fleetc.cli.errors import handle_errors
 @click.command()
 @compare_options
 @handle_errors
-def plan(paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool) -> None:
+def plan(
+    paths: tuple[str, ...],
+    base: str | None,
+    head: str | None,
+    output: str,
+    exit_code_flag: bool,
+    fail_on: tuple[str, ...],
+) -> None:
     """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
 
     Same arguments as fleetc diff; the gates are read from the head revision's fleet.yaml.
@@ -26,4 +33,4 @@ def plan(paths: tuple[str, ...], base: str | None, head: str | None, output: str
 
     report = compare(*load_sides(paths, base, head), rollout=True)
     emit(report, output, "plan")
-    sys.exit(exit_code(report, exit_code_flag))
+    sys.exit(exit_code(report, exit_code_flag, fail_on))

@@ -10,11 +10,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from fleetc.core.diagnostic_json import diagnostic_json
 from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Fleet
 
-JSON_REPORT_VERSION = 1
+JSON_REPORT_VERSION = 2
+"""Version 2: diagnostics take the shared shape of :mod:`fleetc.core.diagnostic_json` (``code``, ``context``)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def json_report(reports: Sequence[FleetReport]) -> str:
         "version": JSON_REPORT_VERSION,
         "valid": all(counts(r.diagnostics)[0] == 0 and r.fleet is not None for r in reports),
         "fleets": [_fleet_json(r) for r in reports],
-        "diagnostics": [_diagnostic_json(d) for r in reports for d in r.diagnostics],
+        "diagnostics": [diagnostic_json(d) for r in reports for d in r.diagnostics],
     }
     return json.dumps(payload, indent=2, sort_keys=False)
 
@@ -118,17 +120,6 @@ def _fleet_json(report: FleetReport) -> dict[str, object]:
         entry["name"] = report.fleet.name
         entry["summary"] = {k: dict(v) for k, v in summary_rows(report.fleet).items()}
     return entry
-
-
-def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
-    return {
-        "file": diagnostic.location.path,
-        "line": diagnostic.location.line,
-        "column": diagnostic.location.column,
-        "field": diagnostic.field,
-        "severity": diagnostic.severity.value,
-        "message": diagnostic.text,
-    }
 
 
 def _escape_data(text: str) -> str:

@@ -31,7 +31,7 @@ def shown_path(path: str) -> str:
 
 
 def _at(entry: Entry[Any], field: FieldPath) -> SourceLocation:
-    location, _ = entry.origin.locate(field)
+    location, _ = entry.origin.locate(field, at_key=bool(field))
     return SourceLocation(shown_path(location.path), location.line)
 
 
@@ -109,7 +109,7 @@ def _model_causes(impact: ClusterImpact, base: Fleet, head: Fleet) -> tuple[Caus
     name = impact.name
     if impact.removed:
         entry = base.clusters.get(name)
-        return (Cause(f"cluster {name}", _at(entry, ()), "(removed; base side)"),) if entry else ()
+        return (Cause(f"cluster {name}, removed: its line in the base revision", _at(entry, ())),) if entry else ()
     entry = head.clusters.get(name)
     if entry is None:
         return _annotated(impact)

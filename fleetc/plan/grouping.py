@@ -75,19 +75,32 @@ def _metadata_part(impact: ClusterImpact) -> str:
     return moves[0] if moves else "metadata only"
 
 
+def _pools_removed_part(impact: ClusterImpact) -> str:
+    return f"worker pool removed: {', '.join(impact.pools_removed)} (its machines are deleted)"
+
+
+def _marked_part(impact: ClusterImpact) -> str:
+    return "marked for decommissioning" if impact.marked else "decommission mark removed"
+
+
+def _scale_part(impact: ClusterImpact) -> str:
+    return f"scale {', '.join(impact.scaling)}" if impact.scaling else "scale"
+
+
+_PARTS = {
+    Effect.MARKED: _marked_part,
+    Effect.POOL_REMOVED: _pools_removed_part,
+    Effect.UPGRADE: _upgrade_part,
+    Effect.REPLACE: _replace_part,
+    Effect.SCALE: _scale_part,
+    Effect.METADATA: _metadata_part,
+}
+
+
 def _part(effect: Effect, impact: ClusterImpact) -> str:
-    if effect is Effect.MARKED:
-        return "marked for decommissioning" if impact.marked else "decommission mark removed"
-    if effect is Effect.POOL_REMOVED:
-        return f"worker pool removed: {', '.join(impact.pools_removed)} (its machines are deleted)"
-    if effect is Effect.UPGRADE:
-        return _upgrade_part(impact)
-    if effect is Effect.REPLACE:
-        return _replace_part(impact)
-    if effect is Effect.SCALE:
-        return f"scale {', '.join(impact.scaling)}" if impact.scaling else "scale"
-    if effect is Effect.METADATA:
-        return _metadata_part(impact)
+    part = _PARTS.get(effect)
+    if part is not None:
+        return part(impact)
     return "reconfigure (no machine replaced)" if effect is Effect.RECONFIGURE else "metadata only"
 
 

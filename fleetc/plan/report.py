@@ -2,8 +2,10 @@
 
 ``compare(base, head)`` is the pure entry point of ``fleetc diff`` and ``fleetc plan``:
 ``compare(open_fleet("base", root, "origin/main"), open_fleet("head", root, None))``. When either side is a
-:class:`~fleetc.plan.snapshot.SideFailure`, the report carries the failure(s) and nothing else: a side that did
-not compile is not compared, so it never shows as everything added or deleted.
+:class:`~fleetc.plan.snapshot.SideFailure`, the report carries the failure(s) and no diff: a side that did not
+compile is not compared, so it never shows as everything added or deleted. When only the base failed, the report
+still says what the (valid) head holds (:class:`~fleetc.plan.snapshot.SideContents`): a broken base must not
+leave the pull request that fixes it without an answer.
 
 Formatters (:mod:`fleetc.plan.formats`) turn a report into text, markdown or JSON.
 """
@@ -20,7 +22,7 @@ from fleetc.plan.impact import ClusterImpact, Effect
 from fleetc.plan.impacts import cluster_impacts, revision_index
 from fleetc.plan.revisions import RevisionChange, pair_revisions
 from fleetc.plan.rollout_order import RolloutPlan, rollout_order
-from fleetc.plan.snapshot import Side, SideFailure, Snapshot
+from fleetc.plan.snapshot import Side, SideContents, SideFailure, Snapshot, contents_of
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,24 @@ class DiffReport:
     policy: tuple[Diagnostic, ...] = ()
     wave_order: tuple[str, ...] = ()
     rollout: RolloutPlan | None = None
+    head_contents: SideContents | None = None
+    """What the head holds when only the base failed (a PR that fixes a broken base still gets an answer)."""
 
     @property
     def failed(self) -> bool:
         """True when a side could not be loaded, validated or compiled."""
         return bool(self.failures)
+
+    @property
+    def base_broken(self) -> bool:
+        """True when the base's fleet does not validate or compile while the head is valid.
+
+        The pull request that fixes a broken base is not blocked by it. A base that cannot be *read* (an unknown
+        revision, a too shallow clone, no fleet there) is a CI setup problem instead, and stays a failure.
+        """
+        return self.head_contents is not None and all(
+            f.side == "base" and f.stage in ("validate", "compile") for f in self.failures
+        )
 
     @property
     def changed(self) -> bool:
@@ -92,7 +107,8 @@ class DiffReport:
 
 def _failure_report(base: Side, head: Side) -> DiffReport:
     failures = tuple(side for side in (base, head) if isinstance(side, SideFailure))
-    return DiffReport(base.label, head.label, failures)
+    contents = contents_of(head) if isinstance(head, Snapshot) else None
+    return DiffReport(base.label, head.label, failures, head_contents=contents)
 
 
 def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:

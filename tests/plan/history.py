@@ -56,7 +56,7 @@ def deletion(repo: FleetRepo) -> None:
     mark_for_deletion(repo)
     for name in ("eu-6", "eu-7", "eu-8"):
         repo.remove_cluster(name)
-    repo.add_cluster("eu-9")
+    repo.add_cluster("eu-9", provider="local")
 
 
 def scale(repo: FleetRepo) -> None:

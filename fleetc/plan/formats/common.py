@@ -7,6 +7,7 @@ Pure functions from report values to strings. Caller: :mod:`fleetc.plan.formats.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from fleetc.plan.impact import Cause, ClusterImpact, Effect
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.rollout_order import WaveStep
+from fleetc.plan.snapshot import SideContents
 from fleetc.schema.types import format_duration
 
 VALUE_WIDTH = 80
@@ -33,6 +35,14 @@ EFFECT_WORDS = {
     Effect.RECONFIGURE: "reconfigure",
     Effect.METADATA: "metadata only",
 }
+
+
+_FULL_SHA = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{28}\b")
+
+
+def short_label(label: str) -> str:
+    """A side's label with full commit ids shortened to 12 hex digits (titles; the footnote keeps them whole)."""
+    return _FULL_SHA.sub(r"\1", label)
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -54,6 +64,28 @@ def field_line(change: FieldChange, quote: str = "") -> str:
     if change.op is Op.REMOVED:
         return f"{q}{change.path}{q}: removed (was {q}{value(change.before)}{q})"
     return f"{q}{change.path}{q}: {q}{value(change.before)}{q} → {q}{value(change.after)}{q}"
+
+
+def head_valid_lines(contents: SideContents) -> list[str]:
+    """What a valid head holds when the base failed: the verdict, then clusters per wave, version and class."""
+
+    def counted(rows: Sequence[tuple[str, int]]) -> str:
+        return ", ".join(f"{name} {count:,}" for name, count in rows) or "none"
+
+    return [
+        f"The head ({contents.label}) is valid: it loads, validates and compiles, with "
+        f"{plural(contents.clusters, 'cluster')}.",
+        f"waves: {counted(contents.waves)}",
+        f"Kubernetes versions: {counted(contents.versions)}",
+        f"classes (on provider): {counted(contents.classes)}",
+    ]
+
+
+BASE_FAILED = (
+    "what changes cannot be told (the base does not compile, so nothing is compared); once this merges, the next "
+    "pull request gets a full diff again."
+)
+NO_DIFF = "No diff: a side that does not load, validate and compile cannot be compared."
 
 
 def summary_line(report: DiffReport) -> str:

@@ -45,8 +45,12 @@ class Line:
 def _wrapped(prefix: str, text: str, style: str = "") -> Iterator[Line]:
     """``prefix + text`` wrapped at :data:`WIDTH` columns, continuation lines indented under the text."""
     lines = textwrap.wrap(
-        text, WIDTH, initial_indent=prefix, subsequent_indent=" " * (len(prefix) - len(prefix.lstrip()) + 2),
-        break_on_hyphens=False, break_long_words=False,
+        text,
+        WIDTH,
+        initial_indent=prefix,
+        subsequent_indent=" " * (len(prefix) - len(prefix.lstrip()) + 2),
+        break_on_hyphens=False,
+        break_long_words=False,
     )
     for line in lines or [prefix.rstrip()]:
         yield Line(line, style)
@@ -57,7 +61,14 @@ def _failures(report: DiffReport) -> Iterator[Line]:
         yield Line(f"{failure.side} ({failure.label}) failed to {failure.stage}: {failure.message}", "red bold")
         for diagnostic in failure.diagnostics:
             yield Line(f"  {diagnostic}", "red")
-    yield Line("No diff: a side that does not load, validate and compile cannot be compared.", "bold")
+    if report.head_contents is not None:
+        verdict, *rows = common.head_valid_lines(report.head_contents)
+        yield Line(verdict, "green bold")
+        for row in rows:
+            yield from _wrapped("  ", row)
+        yield Line(f"No diff: {common.BASE_FAILED}", "bold")
+    else:
+        yield Line(common.NO_DIFF, "bold")
 
 
 def _alerts(report: DiffReport) -> Iterator[Line]:
@@ -165,7 +176,9 @@ def _rollout(plan: RolloutPlan) -> Iterator[Line]:
 
 def render(report: DiffReport) -> list[Line]:
     """The whole report as lines."""
-    lines = [Line(f"fleetc diff: {report.base_label} → {report.head_label}", "bold")]
+    lines = [
+        Line(f"fleetc diff: {common.short_label(report.base_label)} → {common.short_label(report.head_label)}", "bold")
+    ]
     if report.failed:
         return [*lines, *_failures(report)]
     lines += _alerts(report)
