@@ -123,11 +123,13 @@ def diff(
 
     With --base REF: the fleet at ROOT (default: around the current folder) as it is at REF, read from git
     objects (no checkout), against the files as they are (or --head REF). With DIR_A DIR_B: two trees built by
-    fleetc build. Exit 1 on a policy error, a side that fails to load or compile, or (with --exit-code) any
-    change; 2 on a usage error.
+    fleetc build. Exit 1 on a policy error, a head that fails to load or compile, a base that cannot be read,
+    (with --exit-code) any change, or (with --fail-on destructive) a cluster or pool deletion; a base whose fleet
+    is broken under a valid head is reported and exits 0. 2 on a usage error.
 
     \b
     fleetc diff --base origin/main --format markdown   (a PR comment)
+    fleetc diff --base origin/main --fail-on destructive   (CI: deletions need a human)
     fleetc diff out-old out-new
     """
     from fleetc.plan.report import compare

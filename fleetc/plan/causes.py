@@ -15,7 +15,7 @@ Caller: :func:`fleetc.plan.report.compare`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fleetc.core.diagnostics import FieldPath, SourceLocation, format_field_path
@@ -78,21 +78,6 @@ def _version_cause(fleet: Fleet, name: str) -> Cause | None:
     return Cause(f"channel {channel}", _at(fleet.settings, ("spec", "versions", "channels", channel)))
 
 
-def _class_causes(base: Fleet, head: Fleet, name: str) -> list[Cause]:
-    entry = head.clusters.get(name)
-    if entry is None:
-        return []
-    spec = entry.document.spec
-    causes = []
-    class_entry = head.classes.get(spec.class_)
-    if class_entry is not None:
-        causes.append(_changed(f"class {spec.class_}", class_entry, base.classes.get(spec.class_)))
-    provider = head.providers.get(spec.provider)
-    if provider is not None:
-        causes.append(_changed(f"provider {spec.provider}", provider, base.providers.get(spec.provider)))
-    return [c for c in causes if c is not None]
-
-
 def _settings_cause(base: Fleet, head: Fleet) -> Cause | None:
     """The first change of the fleet's settings other than a channel (a channel is located on its own)."""
 
@@ -105,40 +90,62 @@ def _settings_cause(base: Fleet, head: Fleet) -> Cause | None:
     return None if field is None else Cause("fleet settings", _at(head.settings, field), format_field_path(field))
 
 
-def _model_causes(impact: ClusterImpact, base: Fleet, head: Fleet) -> tuple[Cause, ...]:
-    name = impact.name
+class _Documents:
+    """The causes shared by many clusters (a class, a provider, the fleet settings), each worked out once."""
+
+    def __init__(self, base: Fleet, head: Fleet) -> None:
+        self.base, self.head = base, head
+        self.settings = _settings_cause(base, head)
+        self._shared: dict[tuple[str, str], Cause | None] = {}
+
+    def _document(self, kind: str, name: str) -> Cause | None:
+        if (kind, name) not in self._shared:
+            head: Mapping[str, Entry[Any]] = self.head.classes if kind == "class" else self.head.providers
+            base: Mapping[str, Entry[Any]] = self.base.classes if kind == "class" else self.base.providers
+            entry = head.get(name)
+            cause = _changed(f"{kind} {name}", entry, base.get(name)) if entry is not None else None
+            self._shared[(kind, name)] = cause
+        return self._shared[(kind, name)]
+
+    def class_and_provider(self, name: str) -> list[Cause]:
+        """The changes of the class and the provider a head cluster uses."""
+        entry = self.head.clusters.get(name)
+        if entry is None:
+            return []
+        spec = entry.document.spec
+        causes = [self._document("class", spec.class_), self._document("provider", spec.provider)]
+        return [c for c in causes if c is not None]
+
+
+def _model_causes(impact: ClusterImpact, documents: _Documents) -> tuple[Cause, ...]:
+    name, base, head = impact.name, documents.base, documents.head
     if impact.removed:
         entry = base.clusters.get(name)
         return (Cause(f"cluster {name}, removed: its line in the base revision", _at(entry, ())),) if entry else ()
     entry = head.clusters.get(name)
     if entry is None:
         return _annotated(impact)
-    causes: list[Cause] = []
-    own = _changed(f"cluster {name}", entry, None if impact.effect is Effect.CREATED else base.clusters.get(name))
-    if own is not None:
-        causes.append(own)
+    created = impact.effect is Effect.CREATED
+    own = _changed(f"cluster {name}", entry, None if created else base.clusters.get(name))
+    causes = [own] if own is not None else []
     if impact.upgrade is not None:
         version = _version_cause(head, name)
         if version is not None and version not in causes and not version.what.startswith("cluster"):
             causes.append(version)
-    if Effect.CREATED not in impact.effects:
-        causes += _class_causes(base, head, name)
-    settings = _settings_cause(base, head)
-    if settings is not None and Effect.CREATED not in impact.effects:
-        causes.append(settings)
+    if not created:
+        causes += documents.class_and_provider(name)
+        causes += [documents.settings] if documents.settings is not None else []
     return tuple(dict.fromkeys(causes)) or _annotated(impact)
 
 
 def attribute(impacts: Iterable[ClusterImpact], base: Snapshot, head: Snapshot) -> tuple[ClusterImpact, ...]:
     """Every impact with its causes (changed clusters only; unchanged ones are returned as they are)."""
+    documents = _Documents(base.fleet, head.fleet) if base.fleet is not None and head.fleet is not None else None
     out = []
     for impact in impacts:
         if not impact.changed:
             out.append(impact)
             continue
-        if base.fleet is not None and head.fleet is not None:
-            causes = _model_causes(impact, base.fleet, head.fleet)
-        else:
-            causes = _annotated(impact)
+        causes = _model_causes(impact, documents) if documents is not None else _annotated(impact)
         out.append(dataclasses.replace(impact, causes=causes))
     return tuple(out)

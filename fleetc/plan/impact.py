@@ -5,7 +5,8 @@ compiled fleet and from two built trees. Machine counts follow CAPI v1.14: an up
 machine (one at a time, per step of a chained upgrade) and every worker machine (every third step and the last);
 a template change replaces the machines of the control plane or of the pools whose templates changed; a scale
 adds or removes machines without replacing any. Removing a worker pool of a cluster deletes machines: it is
-flagged destructive.
+flagged destructive. New failure domains rename a spread pool's MachineDeployments: their machines are replaced,
+not deleted. An update CAPI refuses (a version going down, a skipped minor) replaces nothing.
 
 A cluster that leaves the spec (docs/spec.md, "Removing a cluster") is **orphaned** (left running, no longer
 managed by fleetc) unless the base revision marked it ``decommission: true`` (the ``fleetc.io/decommission``

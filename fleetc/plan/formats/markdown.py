@@ -3,17 +3,21 @@
 Layout, most important first:
 
 1. a hidden marker (``<!-- fleetc:diff -->``) so CI can find and update its previous comment;
-2. a failed side, if any, and nothing else (a side that did not compile is not a diff);
+2. a failed side, if any, and no diff (a side that did not compile is not a diff); when only the base failed,
+   whether the head is valid and what it holds;
 3. destructive changes (decommissioned clusters, removed pools), orphaned clusters and policy errors, in GitHub
    alert boxes;
-4. the summary line and the summary table: which clusters upgrade from what to what, in which waves, and how many
-   machines are replaced; class revisions; for ``plan``, the waves in order with their gates;
-5. details in ``<details>``: every cluster per kind of change and wave, template and object field changes, and
-   for ``plan`` the clusters of each wave in rollout order.
+4. the summary line and the table that carries the decision: per kind of change, the clusters, their waves and
+   what happens to their machines (deleted, created, keep running, replaced); for ``plan``, the waves in order
+   with their gates;
+5. details in ``<details>``: every cluster per kind of change and wave with the spec lines that caused it, for
+   ``plan`` the clusters of each wave in rollout order, then the class revisions (hashes come here, below the
+   per-cluster information) with what changed in each, and the object field changes;
+6. one footnote: the machine-count legend and the full revisions compared (the title shortens commit ids).
 
 The whole text stays under GitHub's 65,536-character comment limit (counted in UTF-8 bytes, which is stricter):
 parts 1–4 are bounded by construction; details are added until the budget runs out, then a
-``Truncated, N more not shown`` line says what is missing and how to see it.
+``Truncated, N more not shown`` line says what is missing and where the complete list is (``--format json``).
 
 Caller: ``fleetc diff --format markdown`` and ``fleetc plan --format markdown``.
 """

@@ -3,7 +3,8 @@
 Returns lines with a style name (``red``, ``yellow``, ``green``, ``bold``, ``dim`` or ``""``); the CLI prints them
 with rich, which drops the styles when stdout is not a terminal. Order: failures, deletions, policy errors, the
 summary, then clusters by kind of change, class revisions, object changes and (for ``plan``) the rollout order.
-Long cluster lists are folded (``… and N more``); ``--format json`` lists everything.
+Long cluster lists are folded (``… and N more``) and wrap at :data:`WIDTH` columns; ``--format json`` lists
+everything.
 
 Caller: ``fleetc diff`` and ``fleetc plan`` (``--format text``).
 """
