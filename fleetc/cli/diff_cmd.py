@@ -3,8 +3,9 @@
 ``fleetc diff [ROOT] --base REF [--head REF]`` reads both revisions from git objects (no checkout; a shallow CI
 clone works when the base commit is present; the head defaults to the working tree), compiles both and
 compares them. ``fleetc diff DIR_A DIR_B`` compares two trees written by ``fleetc build``.
-Exit codes: 0 no change (or changes without ``--exit-code``); 1 changes with ``--exit-code``, a policy error,
-or a side that failed; 2 usage. ``fleetc plan`` (:mod:`fleetc.cli.plan_cmd`) shares the options.
+Exit codes: 0 no change (or changes without ``--exit-code``), or a broken (invalid) base under a valid head; 1 changes
+with ``--exit-code``, deletions with ``--fail-on destructive``, a policy error, or a head that failed;
+2 usage. ``fleetc plan`` (:mod:`fleetc.cli.plan_cmd`) shares the options.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # fleetc.plan is imported when a diff runs: ~45 ms that `flee
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "markdown", "json")
+FAIL_ON = ("destructive",)
 
 
 def compare_options(command: F) -> F:
@@ -43,6 +45,14 @@ def compare_options(command: F) -> F:
             "exit_code_flag",
             is_flag=True,
             help="Exit 1 when anything changes (as git diff --exit-code).",
+        ),
+        click.option(
+            "--fail-on",
+            "fail_on",
+            type=click.Choice(FAIL_ON),
+            multiple=True,
+            help="Exit 1 on this kind of change. destructive: a cluster or a worker pool would be deleted "
+            "(a decision for a human: CI can require an approval). Repeatable.",
         ),
     ]
     for option in reversed(options):
@@ -86,9 +96,17 @@ def emit(report: DiffReport, output: str, kind: str) -> None:
             console.print(line.text, style=line.style or None, markup=False)
 
 
-def exit_code(report: DiffReport, changes_fail: bool) -> int:
-    """1 for a failed side or a policy error, or for any change with ``--exit-code``; else 0."""
-    if report.failed or report.policy_errors or (changes_fail and report.changed):
+def exit_code(report: DiffReport, changes_fail: bool, fail_on: tuple[str, ...] = ()) -> int:
+    """The exit code of a diff or plan.
+
+    1 for a policy error, a head that fails, or a base that cannot be read; 1 for any change with
+    ``--exit-code``; 1 with ``--fail-on destructive`` when a cluster or pool would be deleted (or when that
+    cannot be told because a side failed). A base whose fleet does not validate or compile under a valid head
+    exits 0 otherwise: the pull request that fixes a broken base must not be blocked by it. Else 0.
+    """
+    destructive = "destructive" in fail_on and (bool(report.destroyed) or report.failed)
+    failed = report.failed and not report.base_broken
+    if failed or report.policy_errors or destructive or (changes_fail and report.changed):
         return ExitCode.FINDINGS
     return ExitCode.OK
 
@@ -96,20 +114,29 @@ def exit_code(report: DiffReport, changes_fail: bool) -> int:
 @click.command()
 @compare_options
 @handle_errors
-def diff(paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool) -> None:
+def diff(
+    paths: tuple[str, ...],
+    base: str | None,
+    head: str | None,
+    output: str,
+    exit_code_flag: bool,
+    fail_on: tuple[str, ...],
+) -> None:
     """Show what a change does to each cluster: created, deleted, upgraded, rolled, scaled.
 
     With --base REF: the fleet at ROOT (default: around the current folder) as it is at REF, read from git
     objects (no checkout), against the files as they are (or --head REF). With DIR_A DIR_B: two trees built by
-    fleetc build. Exit 1 on a policy error, a side that fails to load or compile, or (with --exit-code) any
-    change; 2 on a usage error.
+    fleetc build. Exit 1 on a policy error, a head that fails to load or compile, a base that cannot be read,
+    (with --exit-code) any change, or (with --fail-on destructive) a cluster or pool deletion; a base whose fleet
+    is broken under a valid head is reported and exits 0. 2 on a usage error.
 
     \b
     fleetc diff --base origin/main --format markdown   (a PR comment)
+    fleetc diff --base origin/main --fail-on destructive   (CI: deletions need a human)
     fleetc diff out-old out-new
     """
     from fleetc.plan.report import compare
 
     report = compare(*load_sides(paths, base, head))
     emit(report, output, "diff")
-    sys.exit(exit_code(report, exit_code_flag))
+    sys.exit(exit_code(report, exit_code_flag, fail_on))

@@ -23,7 +23,13 @@ from fleetc.cli.now_option import now_option
 @now_option
 @handle_errors
 def plan(
-    paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool, now: datetime
+    paths: tuple[str, ...],
+    base: str | None,
+    head: str | None,
+    output: str,
+    exit_code_flag: bool,
+    fail_on: tuple[str, ...],
+    now: datetime,
 ) -> None:
     """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
 
@@ -33,4 +39,4 @@ def plan(
 
     report = compare(*load_sides(paths, base, head, now=now), rollout=True, now=now)
     emit(report, output, "plan")
-    sys.exit(exit_code(report, exit_code_flag))
+    sys.exit(exit_code(report, exit_code_flag, fail_on))

@@ -10,11 +10,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from fleetc.core.diagnostic_json import diagnostic_json
 from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Fleet
 
-JSON_REPORT_VERSION = 1
+JSON_REPORT_VERSION = 2
+"""Version 2: diagnostics take the shared shape of :mod:`fleetc.core.diagnostic_json` (``code``, ``context``)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def json_payload(reports: Sequence[FleetReport]) -> dict[str, object]:
         "version": JSON_REPORT_VERSION,
         "valid": all(r.valid for r in reports),
         "fleets": [_fleet_json(r) for r in reports],
-        "diagnostics": [_diagnostic_json(d) for r in reports for d in r.diagnostics],
+        "diagnostics": [diagnostic_json(d) for r in reports for d in r.diagnostics],
     }
 
 
@@ -130,17 +132,6 @@ def _fleet_json(report: FleetReport) -> dict[str, object]:
         entry["name"] = report.fleet.name
         entry["summary"] = {k: dict(v) for k, v in summary_rows(report.fleet).items()}
     return entry
-
-
-def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
-    return {
-        "file": diagnostic.location.path,
-        "line": diagnostic.location.line,
-        "column": diagnostic.location.column,
-        "field": diagnostic.field,
-        "severity": diagnostic.severity.value,
-        "message": diagnostic.text,
-    }
 
 
 def _escape_data(text: str) -> str:

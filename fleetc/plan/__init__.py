@@ -4,7 +4,8 @@ Pipeline: :mod:`~fleetc.plan.sides` reads each side (a fleet at a git revision o
 compiled; or a built tree) → :func:`~fleetc.plan.report.compare` diffs the rendered objects
 (:mod:`~fleetc.plan.diff`, normalised by :mod:`~fleetc.plan.normalize`), pairs class revisions
 (:mod:`~fleetc.plan.revisions`), derives each cluster's impact (:mod:`~fleetc.plan.impacts`, modelled in
-:mod:`~fleetc.plan.impact`), checks the cross-revision rules (:mod:`~fleetc.plan.policy`) and, for ``plan``,
+:mod:`~fleetc.plan.impact`) and the spec lines that caused it (:mod:`~fleetc.plan.causes`), checks the
+cross-revision rules (:mod:`~fleetc.plan.policy`) and, for ``plan``,
 the rollout order (:mod:`~fleetc.plan.rollout_order`) → :mod:`~fleetc.plan.formats` writes text, markdown or JSON.
 
 Imports only :mod:`fleetc.render` and below. Everything but :mod:`~fleetc.plan.sides` is pure.

@@ -75,7 +75,7 @@ def _prune(before: Any, after: Any) -> tuple[Any, Any]:
         return before, after
     pruned_before: dict[str, Any] = {}
     pruned_after: dict[str, Any] = {}
-    for key in before.keys() | after.keys():
+    for key in [*before, *(k for k in after if k not in before)]:  # never set order: it reaches the output
         old, new = before.get(key, _MISSING), after.get(key, _MISSING)
         if old == new:
             continue

@@ -11,6 +11,7 @@ Caller: the formatters in :mod:`fleetc.plan.formats`.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from fleetc.core.keys import ObjectKey
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
 from fleetc.plan.impact import EFFECT_ORDER, ClusterImpact, Effect
 from fleetc.plan.revisions import RevisionChange
+from fleetc.render.names import HASH_LENGTH
 
 NO_WAVE = "(no wave)"
+_HASHED = re.compile(rf"^(?P<base>.+)-[0-9a-f]{{{HASH_LENGTH}}}$")
 
 
 def _upgrade_part(impact: ClusterImpact) -> str:
@@ -29,8 +32,20 @@ def _upgrade_part(impact: ClusterImpact) -> str:
     assert upgrade is not None
     text = f"Kubernetes {upgrade.before} → {upgrade.after}"
     if upgrade.problem:
-        return f"{text} (refused)"
+        return f"{text} (refused by CAPI: the Cluster is not updated, no machine rolls)"
     return f"{text} via {', '.join(upgrade.via)}" if upgrade.via else text
+
+
+def _origin(impact: ClusterImpact) -> str:
+    """Who made the class revision change: the class, the provider, or both (from the causes)."""
+    whats = [c.what for c in impact.causes]
+    classes = [w for w in whats if w.startswith("class ")]
+    providers = [w for w in whats if w.startswith("provider ")]
+    if providers and not classes:
+        return f"{' and '.join(providers)} change"
+    if classes and providers:
+        return f"template change in {classes[0]} and {providers[0]}"
+    return f"template change in class {impact.fleet_class}" if impact.fleet_class else "template change"
 
 
 def _replace_part(impact: ClusterImpact) -> str:
@@ -39,28 +54,54 @@ def _replace_part(impact: ClusterImpact) -> str:
     if revision is not None and (revision.rolls_control_plane or impact.rolling_pools or revision.moved):
         rolled = ["control plane"] if revision.rolls_control_plane else []
         rolled += [f"pool {p}" for p in impact.rolling_pools]
-        what = f"moves to {revision.new.key.name}" if revision.moved and revision.new else "template change"
-        where = f" in class {impact.fleet_class}" if impact.fleet_class and not revision.moved else ""
-        parts.append(f"{what}{where}: rolls {', '.join(rolled) or 'no machines'}")
-    if any("failure domain" in n or "pool class" in n for n in impact.notes):
+        what = f"moves to {revision.new.key.name}" if revision.moved and revision.new else _origin(impact)
+        parts.append(f"{what}: rolls {', '.join(rolled) or 'no machines'}")
+    moved = sorted({n.split(":", 1)[0] for n in impact.notes if "failure domains changed" in n})
+    if moved:
+        parts.append(f"{', '.join(moved)} moves to other failure domains: its machines are replaced")
+    if any("failure domain changed" in n or "pool class changed" in n for n in impact.notes):
         parts.append("pools moved")
     return "; ".join(parts) or "template change"
 
 
 def _created_part(impact: ClusterImpact) -> str:
-    return f"created at {impact.version or '?'} ({impact.cluster_class or 'no class'})"
+    revision = impact.cluster_class or ""
+    match = _HASHED.match(revision)
+    return f"created at {impact.version or '?'} ({match['base'] if match else revision or 'no class'})"
+
+
+def _metadata_part(impact: ClusterImpact) -> str:
+    moves = [n for n in impact.notes if n.startswith("moves from wave")]
+    return moves[0] if moves else "metadata only"
+
+
+def _pools_removed_part(impact: ClusterImpact) -> str:
+    return f"worker pool removed: {', '.join(impact.pools_removed)} (its machines are deleted)"
+
+
+def _marked_part(impact: ClusterImpact) -> str:
+    return "marked for decommissioning" if impact.marked else "decommission mark removed"
+
+
+def _scale_part(impact: ClusterImpact) -> str:
+    return f"scale {', '.join(impact.scaling)}" if impact.scaling else "scale"
+
+
+_PARTS = {
+    Effect.MARKED: _marked_part,
+    Effect.POOL_REMOVED: _pools_removed_part,
+    Effect.UPGRADE: _upgrade_part,
+    Effect.REPLACE: _replace_part,
+    Effect.SCALE: _scale_part,
+    Effect.METADATA: _metadata_part,
+}
 
 
 def _part(effect: Effect, impact: ClusterImpact) -> str:
-    if effect is Effect.MARKED:
-        return "marked for decommissioning" if impact.marked else "decommission mark removed"
-    if effect is Effect.POOL_REMOVED:
-        return f"worker pool removed: {', '.join(impact.pools_removed)} (its machines are deleted)"
-    if effect is Effect.UPGRADE:
-        return _upgrade_part(impact)
-    if effect is Effect.REPLACE:
-        return _replace_part(impact)
-    return {Effect.SCALE: "scale", Effect.RECONFIGURE: "reconfigure (no machine replaced)"}.get(effect, "metadata only")
+    part = _PARTS.get(effect)
+    if part is not None:
+        return part(impact)
+    return "reconfigure (no machine replaced)" if effect is Effect.RECONFIGURE else "metadata only"
 
 
 def headline(impact: ClusterImpact) -> str:

@@ -5,7 +5,8 @@ compiled fleet and from two built trees. Machine counts follow CAPI v1.14: an up
 machine (one at a time, per step of a chained upgrade) and every worker machine (every third step and the last);
 a template change replaces the machines of the control plane or of the pools whose templates changed; a scale
 adds or removes machines without replacing any. Removing a worker pool of a cluster deletes machines: it is
-flagged destructive.
+flagged destructive. New failure domains rename a spread pool's MachineDeployments: their machines are replaced,
+not deleted. An update CAPI refuses (a version going down, a skipped minor) replaces nothing.
 
 A cluster that leaves the spec (docs/spec.md, "Removing a cluster") is **orphaned** (left running, no longer
 managed by fleetc) unless the base revision marked it ``decommission: true`` (the ``fleetc.io/decommission``
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from fleetc.contract import topology
 from fleetc.contract.topology import NO_MACHINES, MachineRange
 from fleetc.contract.upgrades import UpgradePath
+from fleetc.core.diagnostics import SourceLocation
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.plan import fleet_labels
 from fleetc.plan.diff import FieldChange
@@ -54,6 +56,22 @@ REMOVED = frozenset({Effect.DECOMMISSIONED, Effect.ORPHANED})
 
 
 @dataclass(frozen=True)
+class Cause:
+    """A spec document that caused a change, and where a reviewer finds the line (:mod:`fleetc.plan.causes`)."""
+
+    what: str
+    """``cluster eu-2``, ``channel stable``, ``class standard``, ``provider aws-eu``, ``fleet settings``."""
+    location: SourceLocation
+    field: str = ""
+    """The first field that changed (``spec.sizes.large``), empty for a whole document."""
+
+    def __str__(self) -> str:
+        line = f":{self.location.line}" if self.location.line else ""
+        field = f" {self.field}" if self.field else ""
+        return f"{self.location.path}{line} ({self.what}{field})"
+
+
+@dataclass(frozen=True)
 class ClusterImpact:
     """The effect of the change on one cluster and the machines it replaces."""
 
@@ -78,6 +96,10 @@ class ClusterImpact:
     source: str | None = None
     marked: bool = False
     """Marked ``decommission`` on the head side (on the base side, for a removed cluster)."""
+    workers_deleted: MachineRange = NO_MACHINES
+    """Worker machines of the pools removed (deleted without replacement)."""
+    causes: tuple[Cause, ...] = field(default=(), compare=False)
+    """The spec documents (file and line) that caused the change; empty when unknown."""
     fields: tuple[FieldChange, ...] = field(default=(), compare=False)
 
     @property

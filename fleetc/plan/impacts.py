@@ -55,14 +55,32 @@ Deployments = dict[str, MachineDeployment]
 
 
 def _deployment_changes(old: Deployments, new: Deployments, acc: _Changed) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    removed = tuple(name for name in old if name not in new)
-    added = tuple(name for name in new if name not in old)
+    """Pools removed and added; a pool whose MachineDeployments are renamed (new failure domains) is replaced.
+
+    fleetc names a spread pool's MachineDeployments after their failure domains, so changing the provider's
+    failure domains removes some and adds others of the same pool: CAPI deletes the old machines and creates new
+    ones (worker machines replaced), which is neither a pool removal nor a scale.
+    """
+    kept_pools = {d.pool for d in new.values()} & {d.pool for d in old.values()}
+    renamed = {name for name in old.keys() ^ new.keys() if (old.get(name) or new[name]).pool in kept_pools}
+    removed = tuple(name for name in old if name not in new and name not in renamed)
+    added = tuple(name for name in new if name not in old and name not in renamed)
     if removed:
         acc.effects.add(Effect.POOL_REMOVED)
     if added:
         acc.effects.add(Effect.SCALE)
         acc.scaling += [f"{name} added ({new[name].machines} machines)" for name in added]
-    for name in old.keys() & new.keys():
+    for pool in sorted(kept_pools):
+        gone = [name for name in old if name in renamed and old[name].pool == pool]
+        came = [name for name in new if name in renamed and new[name].pool == pool]
+        if gone or came:
+            acc.effects.add(Effect.REPLACE)
+            acc.replaced_deployments.update(gone)
+            acc.notes.append(
+                f"pool {pool}: MachineDeployments {', '.join(gone) or '(none)'} → {', '.join(came) or '(none)'} "
+                "(failure domains changed: their machines are replaced)"
+            )
+    for name in (n for n in old if n in new):  # in list order: the output must not depend on set order
         _deployment_change(old[name], new[name], acc)
     return removed, added
 
@@ -173,17 +191,24 @@ def _revision_effects(revision: RevisionChange | None, acc: _Changed) -> tuple[b
 
 def _replaced(
     replicas: int,
+    previous: Deployments,
     current: Deployments,
     upgrade: UpgradePath | None,
     cp_rolls: bool,
     pools: Iterable[str],
     moved: set[str],
 ) -> tuple[int, MachineRange]:
-    if upgrade is not None and upgrade.problem is None:
+    if upgrade is not None and upgrade.problem is not None:
+        return 0, NO_MACHINES  # CAPI refuses the whole update of the Cluster: nothing rolls
+    if upgrade is not None:
         upgraded = sum((d.machines for d in current.values() if not d.upgrade_deferred), NO_MACHINES)
         return replicas * len(upgrade.control_plane_steps), upgraded.times(len(upgrade.worker_steps))
     rolling = set(pools)
     workers = sum((d.machines for d in current.values() if d.pool in rolling or d.name in moved), NO_MACHINES)
+    workers += sum(
+        (d.machines for d in previous.values() if d.name in moved and d.name not in current and d.pool not in rolling),
+        NO_MACHINES,
+    )
     return (replicas if cp_rolls else 0), workers
 
 
@@ -225,7 +250,9 @@ def changed(
     _mark_notes(before, after, acc)
     fields = change.fields if change is not None else ()
     _other_notes(fields, acc)
-    cp_replaced, workers_replaced = _replaced(new_replicas, current, upgrade, cp_rolls, pools, acc.replaced_deployments)
+    cp_replaced, workers_replaced = _replaced(
+        new_replicas, old_deployments, current, upgrade, cp_rolls, pools, acc.replaced_deployments
+    )
     rolling = tuple(sorted({d.pool for d in current.values() if d.pool in pools}))
     return ClusterImpact(
         key,
@@ -242,6 +269,7 @@ def changed(
         revision=revision,
         rolling_pools=rolling,
         pools_removed=removed,
+        workers_deleted=sum((old_deployments[n].machines for n in removed), NO_MACHINES),
         pools_added=added,
         scaling=tuple(acc.scaling),
         notes=tuple(acc.notes),

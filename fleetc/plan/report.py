@@ -2,8 +2,10 @@
 
 ``compare(base, head)`` is the pure entry point of ``fleetc diff`` and ``fleetc plan``:
 ``compare(open_fleet("base", root, "origin/main"), open_fleet("head", root, None))``. When either side is a
-:class:`~fleetc.plan.snapshot.SideFailure`, the report carries the failure(s) and nothing else: a side that did
-not compile is not compared, so it never shows as everything added or deleted.
+:class:`~fleetc.plan.snapshot.SideFailure`, the report carries the failure(s) and no diff: a side that did not
+compile is not compared, so it never shows as everything added or deleted. When only the base failed, the report
+still says what the (valid) head holds (:class:`~fleetc.plan.snapshot.SideContents`): a broken base must not
+leave the pull request that fixes it without an answer.
 
 Formatters (:mod:`fleetc.plan.formats`) turn a report into text, markdown or JSON.
 """
@@ -15,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fleetc.core.diagnostics import Diagnostic, has_errors
-from fleetc.plan import policy
+from fleetc.plan import causes, policy
 from fleetc.plan.diff import FieldDiffer, ObjectChange, diff_sets
 from fleetc.plan.impact import ClusterImpact, Effect
 from fleetc.plan.impacts import cluster_impacts, revision_index
 from fleetc.plan.lifecycle import LifecycleReport, lifecycle_report
 from fleetc.plan.revisions import RevisionChange, pair_revisions
 from fleetc.plan.rollout_order import RolloutPlan, rollout_order
-from fleetc.plan.snapshot import Side, SideFailure, Snapshot
+from fleetc.plan.snapshot import Side, SideContents, SideFailure, Snapshot, contents_of
 from fleetc.schema.dates import today
 
 
@@ -39,13 +41,24 @@ class DiffReport:
     policy: tuple[Diagnostic, ...] = ()
     wave_order: tuple[str, ...] = ()
     rollout: RolloutPlan | None = None
-    lifecycle: LifecycleReport | None = None
-    """``plan`` only: version expiry against the rollout's duration, machine rotation dates."""
+from fleetc.plan.snapshot import Side, SideContents, SideFailure, Snapshot, contents_of
+from fleetc.schema.dates import today
 
     @property
     def failed(self) -> bool:
         """True when a side could not be loaded, validated or compiled."""
         return bool(self.failures)
+
+    @property
+    def base_broken(self) -> bool:
+        """True when the base's fleet does not validate or compile while the head is valid.
+
+        The pull request that fixes a broken base is not blocked by it. A base that cannot be *read* (an unknown
+        revision, a too shallow clone, no fleet there) is a CI setup problem instead, and stays a failure.
+        """
+        return self.head_contents is not None and all(
+            f.side == "base" and f.stage in ("validate", "compile") for f in self.failures
+        )
 
     @property
     def changed(self) -> bool:
@@ -97,7 +110,8 @@ class DiffReport:
 
 def _failure_report(base: Side, head: Side) -> DiffReport:
     failures = tuple(side for side in (base, head) if isinstance(side, SideFailure))
-    return DiffReport(base.label, head.label, failures)
+    contents = contents_of(head) if isinstance(head, Snapshot) else None
+    return DiffReport(base.label, head.label, failures, head_contents=contents)
 
 
 def compare(base: Side, head: Side, *, rollout: bool = False, now: datetime | None = None) -> DiffReport:
@@ -109,7 +123,7 @@ def compare(base: Side, head: Side, *, rollout: bool = False, now: datetime | No
     changes = diff_sets(base.objects, head.objects, differ)
     revisions = pair_revisions(base, head, differ)
     by_key = {c.key: c for c in changes}
-    impacts = cluster_impacts(base, head, by_key, revision_index(revisions))
+    impacts = causes.attribute(cluster_impacts(base, head, by_key, revision_index(revisions)), base, head)
     order = rollout_order(head, impacts) if rollout else None
     return DiffReport(
         base.label,

@@ -10,6 +10,7 @@ Caller: ``fleetc diff`` and ``fleetc plan`` (:mod:`fleetc.cli.diff_cmd`), and th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -26,10 +27,22 @@ from fleetc.schema.lifecycle import date_dependent
 from fleetc.schema.validate import validate_tree
 
 KUSTOMIZE_CONFIG = "kustomize.config.k8s.io/"
-SHALLOW_HINT = (
-    "if this is a shallow CI clone, fetch the base commit first "
-    "(actions/checkout with fetch-depth: 0, or git fetch --depth=1 origin <base-branch>)"
-)
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+def shallow_hint(revision: str) -> str:
+    """How to fetch a missing base in a shallow, single-branch CI clone, with a refspec that works there.
+
+    A single-branch clone maps only its own branch to ``refs/remotes/origin/``, so ``git fetch origin main``
+    would leave ``origin/main`` missing: the refspec names the remote-tracking ref explicitly. A commit id is
+    fetched as it is (GitHub and GitLab serve any reachable commit).
+    """
+    if _SHA.match(revision):
+        command = f"git fetch --no-tags --depth=1 origin {revision}"
+    else:
+        branch = revision.removeprefix("origin/") if revision.startswith("origin/") else "<base-branch>"
+        command = f'git fetch --no-tags --depth=1 origin "+refs/heads/{branch}:refs/remotes/origin/{branch}"'
+    return f"if this is a shallow CI clone, fetch the base commit first: {command} (or check out with fetch-depth: 0)"
 
 
 def _errors(diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
@@ -49,7 +62,7 @@ def open_fleet(side: str, root: Path, revision: str | None, shown: str = "", *, 
     except FleetcError as exc:
         message = str(exc)
         if "no such git revision" in message:
-            message = f"{message}; {SHALLOW_HINT}"
+            message = f"{message}; {shallow_hint(revision)}"
         return SideFailure(side, revision, "load", message)
     return fleet_side(side, tree, tree.label.rstrip(":"), now=now)
 
@@ -61,7 +74,7 @@ def fleet_side(side: str, tree: SourceTree, label: str, *, now: datetime | None 
     except FleetcError as exc:
         return SideFailure(side, label, "load", str(exc))
     except ValueError as exc:  # gitpython: a revision whose objects are missing (a too shallow clone)
-        return SideFailure(side, label, "load", f"git objects missing: {exc}; {SHALLOW_HINT}")
+        return SideFailure(side, label, "load", f"git objects missing: {exc}; {shallow_hint(label.partition(':')[0])}")
     errors = _errors(d for d in result.diagnostics if side != "base" or not date_dependent(d))
     if result.fleet is None or errors:
         count = len(errors) or len(result.diagnostics)

@@ -13,6 +13,7 @@ Caller: :mod:`fleetc.plan.sides` (which does the reading) and tests.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from fleetc.contract.objects import labels
 from fleetc.core.diagnostics import Diagnostic
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.plan import fleet_labels
-from fleetc.render.names import WAVE_LABEL
+from fleetc.render.names import HASH_LENGTH, WAVE_LABEL
 from fleetc.render.rendered import RenderedSet
 from fleetc.schema.fleet import Wave
 from fleetc.schema.model import Fleet
@@ -65,6 +66,42 @@ class SideFailure:
 
 
 Side = Snapshot | SideFailure
+
+
+@dataclass(frozen=True)
+class SideContents:
+    """What one side holds, counted: clusters per wave, per Kubernetes version and per class (on provider)."""
+
+    label: str
+    clusters: int
+    waves: tuple[tuple[str, int], ...]
+    versions: tuple[tuple[str, int], ...]
+    classes: tuple[tuple[str, int], ...]
+
+
+def _class_base(cluster: Manifest) -> str:
+    ref = topology.class_ref(cluster)
+    if ref is None:
+        return "(no class)"
+    base, _, suffix = ref.name.rpartition("-")
+    return base if base and len(suffix) == HASH_LENGTH and all(c in "0123456789abcdef" for c in suffix) else ref.name
+
+
+def contents_of(snapshot: Snapshot) -> SideContents:
+    """The counts of a snapshot's clusters (waves in rollout order, versions and classes by name)."""
+    clusters = topology.clusters(snapshot.objects)
+    in_waves = {name for wave in snapshot.waves for name in wave.clusters}
+    waves = [(wave.name, len(wave.clusters)) for wave in snapshot.waves]
+    unassigned = sum(1 for key in clusters if key.name not in in_waves)
+    versions = Counter(topology.version(c) or "?" for c in clusters.values())
+    classes = Counter(_class_base(c) for c in clusters.values())
+    return SideContents(
+        snapshot.label,
+        len(clusters),
+        tuple(waves + ([("(no wave)", unassigned)] if unassigned else [])),
+        tuple(sorted(versions.items())),
+        tuple(sorted(classes.items())),
+    )
 
 
 def from_rendered_set(label: str, rendered: RenderedSet, fleet: Fleet | None = None) -> Snapshot:

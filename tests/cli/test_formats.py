@@ -16,7 +16,7 @@ from fleetc.cli import reports
 from tests.builders import FleetBuilder
 from tests.cli.conftest import EXAMPLE_FLEET, RunFleetc
 
-DIAGNOSTIC_KEYS = ["file", "line", "column", "field", "severity", "message"]
+DIAGNOSTIC_KEYS = ["file", "line", "column", "field", "severity", "code", "message", "context"]
 
 
 def _broken(tmp_path: Path) -> FleetBuilder:
@@ -61,14 +61,14 @@ def test_text_lines_name_file_line_column_and_field(fleetc: RunFleetc, tmp_path:
     assert [line for line in lines if not pattern.match(line)] == []
 
 
-def test_json_is_version_1_with_every_diagnostic(fleetc: RunFleetc, tmp_path: Path) -> None:
+def test_json_is_version_2_with_every_diagnostic(fleetc: RunFleetc, tmp_path: Path) -> None:
     _broken(tmp_path)
     result = fleetc("validate", "fleet", "--format", "json", cwd=tmp_path)
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
     assert list(payload) == ["kind", "version", "valid", "fleets", "diagnostics"]
     assert payload["kind"] == "ValidationReport"
-    assert (payload["version"], payload["valid"]) == (1, False)
+    assert (payload["version"], payload["valid"]) == (2, False)
     assert all(list(d) == DIAGNOSTIC_KEYS for d in payload["diagnostics"])
     expected = [
         {
@@ -77,7 +77,9 @@ def test_json_is_version_1_with_every_diagnostic(fleetc: RunFleetc, tmp_path: Pa
             "column": d.location.column,
             "field": d.field,
             "severity": d.severity.value,
+            "code": d.code,
             "message": d.message,
+            "context": d.context,
         }
         for d in _library_diagnostics(tmp_path)
     ]

@@ -45,7 +45,8 @@ def test_golden_files_agree_with_each_other() -> None:
     for diagnostic, line in zip(payload["diagnostics"], lines, strict=False):
         where = f"{diagnostic['file']}:{diagnostic['line']}:{diagnostic['column']}:"
         assert line.startswith(where)
-        assert line.endswith(diagnostic["message"])
+        context = f" [{diagnostic['context']}]" if diagnostic["context"] else ""
+        assert line.endswith(diagnostic["message"] + context)
 
 
 FIELD_LINE = re.compile(r"^fleet/[\w/.-]+\.yaml:\d+:\d+:( warning:)? [A-Za-z][\w.\[\]-]*: \S")

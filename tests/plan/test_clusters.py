@@ -46,8 +46,8 @@ def test_a_removed_unmarked_cluster_is_orphaned_and_said_so_at_the_very_top(repo
     assert top(result.stdout).index("ORPHANED") < table
     assert "DELETED" not in result.stdout
     assert (
-        "| orphaned: left running, no longer managed by fleetc (not marked decommission) | 1 | broad: `eu-3` | — | — |"
-        in result.stdout
+        "| orphaned: left running, no longer managed by fleetc (not marked decommission) | 1 | broad: `eu-3` "
+        "| 3 keep running | 3 keep running |" in result.stdout
     )
 
 

@@ -29,7 +29,7 @@ def test_a_base_that_does_not_validate_is_a_base_failure_not_everything_added(re
 
     result = run("diff", "fleet", "--base", "HEAD", "--format", "json")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 0, "a broken base must not block the pull request that fixes it"
     report = json.loads(result.stdout)
     assert report["base"] == {"label": "HEAD:fleet", "ok": False}
     assert report["head"]["ok"]
@@ -46,7 +46,7 @@ def test_a_base_failure_is_said_first_in_every_format_and_lists_no_cluster(repo:
 
     result = run("diff", "fleet", "--base", "HEAD", "--format", output)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 0
     assert "failed to validate" in result.stdout.splitlines()[1 if output == "text" else 4]
     assert "spec.class: no ClusterClass 'standrd'" in result.stdout
     for word in ("created", "DELETED", "eu-1"):

@@ -67,7 +67,7 @@ def test_json_output_validates_against_the_published_schema(repo: FleetRepo, com
     report = json.loads(run(command, "fleet", "--base", "HEAD", "--format", "json").stdout)
 
     jsonschema.validate(report, JSON_SCHEMA)
-    assert report["version"] == 2 and report["kind"] == command
+    assert report["version"] == 3 and report["kind"] == command
 
 
 def test_json_of_a_failed_side_validates_against_the_schema(repo: FleetRepo) -> None:
@@ -81,7 +81,7 @@ def test_json_of_a_failed_side_validates_against_the_schema(repo: FleetRepo) -> 
 
 
 def test_the_schema_itself_is_stable(update_golden: bool) -> None:
-    """Removing or renaming a field of version 1 must be deliberate: it changes this golden file."""
+    """Removing or renaming a field of a version must be deliberate: it changes this golden file."""
     _check_golden("schema.json", json.dumps(JSON_SCHEMA, indent=2, sort_keys=True) + "\n", update_golden)
 
 

@@ -53,7 +53,9 @@ def test_the_comment_names_the_revision_change_as_class_revision_old_to_new(repo
     result = run("diff", "fleet", "--base", "HEAD", "--format", "markdown")
 
     head = top(result.stdout)
-    assert re.search(r"standard-aws-eu: revision [0-9a-f]{6} → [0-9a-f]{6} — 3 clusters; rolls control plane", head)
+    assert re.search(
+        r"standard-aws-eu: revision [0-9a-f]{6} → [0-9a-f]{6} — 3 clusters; rolls control plane", result.stdout
+    )
     assert "template change in class standard: rolls control plane, pool general" in head
     assert 'kubeletExtraArgs[name=max-pods]`: added `{"name": "max-pods", "value": "200"}`' in result.stdout
 

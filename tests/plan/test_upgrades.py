@@ -31,7 +31,7 @@ def test_a_channel_bump_says_at_the_top_who_upgrades_from_what_to_what_in_which_
     assert "canary: `eu-1`" in row
     assert "broad: `edge-1`, `eu-2`, `eu-3`, `sim-1`" in row
     # 4 standard clusters × 3 control-plane machines + 1 edge × 1; workers 4 × 3 + 1 × 2.
-    assert row.rstrip().endswith("| 13 | 14 |")
+    assert row.rstrip().endswith("| 13 replaced | 14 replaced |")
     assert "waves touched: canary → broad" in head
 
 
@@ -75,7 +75,9 @@ def test_two_minors_in_one_step_without_chained_upgrades_is_an_error_at_the_pinn
     line, column = position(repo.builder.text("clusters.yaml"), "version: v1.35.0", value=True)
     assert f"`fleet/clusters.yaml:{line}:{column}` `spec.version`" in top(result.stdout)
     assert "skips 1 minor version(s)" in top(result.stdout)
-    assert "Kubernetes v1.33.6 → v1.35.0 (refused)" in top(result.stdout)
+    assert "Kubernetes v1.33.6 → v1.35.0 (refused by CAPI: the Cluster is not updated, no machine rolls)" in top(
+        result.stdout
+    )
 
 
 def test_chained_upgrades_step_through_the_catalogue_and_replace_the_control_plane_per_step(repo: FleetRepo) -> None:

@@ -7,16 +7,19 @@ Pure functions from report values to strings. Caller: :mod:`fleetc.plan.formats.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from fleetc.contract.topology import NO_MACHINES, MachineRange
 from fleetc.core.keys import ObjectKey
 from fleetc.plan.diff import FieldChange, Op
 from fleetc.plan.grouping import ImpactGroup
-from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.impact import Cause, ClusterImpact, Effect
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.rollout_order import WaveStep
+from fleetc.plan.snapshot import SideContents
 from fleetc.schema.types import format_duration
 
 VALUE_WIDTH = 80
@@ -32,6 +35,14 @@ EFFECT_WORDS = {
     Effect.RECONFIGURE: "reconfigure",
     Effect.METADATA: "metadata only",
 }
+
+
+_FULL_SHA = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{28}\b")
+
+
+def short_label(label: str) -> str:
+    """A side's label with full commit ids shortened to 12 hex digits (titles; the footnote keeps them whole)."""
+    return _FULL_SHA.sub(r"\1", label)
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -55,6 +66,28 @@ def field_line(change: FieldChange, quote: str = "") -> str:
     return f"{q}{change.path}{q}: {q}{value(change.before)}{q} → {q}{value(change.after)}{q}"
 
 
+def head_valid_lines(contents: SideContents) -> list[str]:
+    """What a valid head holds when the base failed: the verdict, then clusters per wave, version and class."""
+
+    def counted(rows: Sequence[tuple[str, int]]) -> str:
+        return ", ".join(f"{name} {count:,}" for name, count in rows) or "none"
+
+    return [
+        f"The head ({contents.label}) is valid: it loads, validates and compiles, with "
+        f"{plural(contents.clusters, 'cluster')}.",
+        f"waves: {counted(contents.waves)}",
+        f"Kubernetes versions: {counted(contents.versions)}",
+        f"classes (on provider): {counted(contents.classes)}",
+    ]
+
+
+BASE_FAILED = (
+    "what changes cannot be told (the base does not compile, so nothing is compared); once this merges, the next "
+    "pull request gets a full diff again."
+)
+NO_DIFF = "No diff: a side that does not load, validate and compile cannot be compared."
+
+
 def summary_line(report: DiffReport) -> str:
     """``12 of 40 clusters change: 1 deleted, 10 upgrade, 1 created; waves touched: canary → broad``."""
     changed = report.changed_clusters
@@ -71,21 +104,35 @@ def wave_counts(group: ImpactGroup) -> str:
     return " · ".join(f"{wave} {count:,}" for wave, count in group.waves())
 
 
-def machines_replaced(group: ImpactGroup) -> tuple[str, str]:
-    """(control-plane, worker) machines replaced over a group, ``—`` for none."""
-    if group.effect in (Effect.DECOMMISSIONED, Effect.ORPHANED, Effect.CREATED):
-        return "—", "—"
-    workers = group.workers_replaced
-    cp = f"{group.control_plane_replaced:,}" if group.control_plane_replaced else "—"
-    return cp, (str(workers) if workers.high else "—")
+def _sum(values: Sequence[MachineRange]) -> MachineRange:
+    return sum(values, NO_MACHINES)
 
 
-def cluster_details(impact: ClusterImpact) -> str:
-    """What is specific to one cluster of a group (scaling, notes), empty when nothing is."""
-    parts = []
-    if impact.scaling:
-        parts.append("scale " + ", ".join(impact.scaling))
-    parts += list(impact.notes)
+def machine_cells(group: ImpactGroup) -> tuple[str, str]:
+    """(control-plane, worker) machines a group's change creates, deletes or replaces: the decision, in two cells.
+
+    A decommissioned cluster's machines are ``deleted``, a created cluster's ``created``, an orphaned cluster's
+    ``keep running``; otherwise the machines ``replaced`` (a refused update replaces none), plus the workers of
+    removed pools ``deleted``. ``—`` for none.
+    """
+    members = group.clusters
+    cp_total = sum(c.control_plane for c in members)
+    workers_total = _sum([c.workers for c in members])
+    verb = {Effect.DECOMMISSIONED: "deleted", Effect.CREATED: "created", Effect.ORPHANED: "keep running"}
+    if group.effect in verb:
+        word = verb[group.effect]
+        return (f"{cp_total:,} {word}" if cp_total else "—"), (f"{workers_total} {word}" if workers_total.high else "—")
+    cp_replaced = sum(c.control_plane_replaced for c in members)
+    replaced = _sum([c.workers_replaced for c in members])
+    deleted = _sum([c.workers_deleted for c in members])
+    workers = [f"{replaced} replaced"] if replaced.high else []
+    workers += [f"{deleted} deleted"] if deleted.high else []
+    return (f"{cp_replaced:,} replaced" if cp_replaced else "—"), (", ".join(workers) or "—")
+
+
+def cluster_details(impact: ClusterImpact, headline: str = "") -> str:
+    """What is specific to one cluster of a group (notes the headline does not already say), empty when nothing is."""
+    parts = [note for note in impact.notes if note not in headline]
     if impact.effect is Effect.DECOMMISSIONED:
         parts.insert(0, f"CAPI Cluster deleted with {machines(impact)} machines")
     elif impact.effect is Effect.ORPHANED:
@@ -111,12 +158,17 @@ def details_lines(group: ImpactGroup) -> list[tuple[list[str], str]]:
     """Per-cluster details of a group, clusters with the same details together: ([names], text)."""
     by_text: dict[str, list[str]] = {}
     for member in group.clusters:
-        text = cluster_details(member)
+        text = cluster_details(member, group.headline)
         if text:
             by_text.setdefault(text, []).append(member.name)
     if len(by_text) == 1 and len(next(iter(by_text.values()))) == len(group.clusters) > 1:
         return [(["all"], next(iter(by_text)))]
     return [(names, text) for text, names in by_text.items()]
+
+
+def group_causes(group: ImpactGroup) -> list[Cause]:
+    """The spec locations that caused a group's change, each once, in the order of the group's clusters."""
+    return list(dict.fromkeys(cause for member in group.clusters for cause in member.causes))
 
 
 def deleted_line(impact: ClusterImpact) -> str:

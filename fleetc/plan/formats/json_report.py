@@ -1,9 +1,12 @@
-"""The JSON format of a diff or plan: a stable, versioned document for other tools (schema below, ``version: 2``).
+"""The JSON format of a diff or plan: a stable, versioned document for other tools (schema below, ``version: 3``).
 
 Stability: fields are only ever added within a version; a removal or a change of meaning bumps ``version``.
 Version 2 split the effect ``deleted`` into ``decommissioned`` (the CAPI Cluster is deleted) and ``orphaned``
 (left running, no longer managed), added the effect ``decommission-mark``, ``clusters[].removal`` and
-``waves[].orphaned``.
+``waves[].orphaned``. Version 3: diagnostics (``policy[]``, ``failures[].diagnostics[]``) take the one shape
+``fleetc validate`` writes too (:mod:`fleetc.core.diagnostic_json`); ``clusters[].causes`` (the spec file and
+line of each change), ``clusters[].machines.workersDeleted`` (workers of removed pools), and ``headContents``
+(what a valid head holds when only the base failed); a refused upgrade counts no machine replaced.
 :data:`JSON_SCHEMA` is the JSON Schema of the document (closed objects, so an unannounced field fails the
 tests); docs/ci.md describes each field. Changed clusters only are listed; ``summary.clusters`` counts all.
 
@@ -16,7 +19,7 @@ import json
 from typing import Any
 
 from fleetc.contract.topology import MachineRange
-from fleetc.core.diagnostics import Diagnostic
+from fleetc.core.diagnostic_json import DIAGNOSTIC_SCHEMA, diagnostic_json
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
 from fleetc.plan.formats.common import removal_line
 from fleetc.plan.impact import ClusterImpact, Effect
@@ -24,9 +27,9 @@ from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange, TemplateChange
 from fleetc.plan.rollout_order import RolloutPlan, WaveStep
-from fleetc.plan.snapshot import SideFailure
+from fleetc.plan.snapshot import SideContents, SideFailure
 
-JSON_VERSION = 2
+JSON_VERSION = 3
 
 
 def _closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -46,18 +49,7 @@ _STRS = {"type": "array", "items": _STR}
 _RANGE = _closed({"min": _INT, "max": _INT})
 _FIELD = _closed({"path": _STR, "op": {"enum": [o.value for o in Op]}, "before": {}, "after": {}})
 _FIELDS = {"type": "array", "items": _FIELD}
-_DIAGNOSTIC = _closed(
-    {
-        "file": _STR,
-        "line": _INT,
-        "column": _INT,
-        "field": _STR,
-        "severity": {"enum": ["error", "warning"]},
-        "code": _STR,
-        "message": _STR,
-        "context": _STR,
-    }
-)
+_DIAGNOSTIC = DIAGNOSTIC_SCHEMA
 _DIAGNOSTICS = {"type": "array", "items": _DIAGNOSTIC}
 _NULL_INT = {"type": ["integer", "null"], "minimum": 0}
 _LIFECYCLE = _closed(
@@ -104,7 +96,13 @@ _CLUSTER = _closed(
         },
         "classRevision": {"oneOf": [{"type": "null"}, _closed({"from": _NULL_STR, "to": _NULL_STR})]},
         "machines": _closed(
-            {"controlPlane": _INT, "workers": _RANGE, "controlPlaneReplaced": _INT, "workersReplaced": _RANGE}
+            {
+                "controlPlane": _INT,
+                "workers": _RANGE,
+                "controlPlaneReplaced": _INT,
+                "workersReplaced": _RANGE,
+                "workersDeleted": _RANGE,
+            }
         ),
         "rollingPools": _STRS,
         "poolsRemoved": _STRS,
@@ -114,6 +112,7 @@ _CLUSTER = _closed(
         "renamed": _NULL_STR,
         "source": _NULL_STR,
         "removal": _NULL_STR,
+        "causes": {"type": "array", "items": _closed({"what": _STR, "file": _STR, "line": _INT, "field": _STR})},
     }
 )
 _TEMPLATE = _closed({"role": _STR, "kind": _STR, "op": {"enum": [o.value for o in Op]}, "fields": _FIELDS})
@@ -158,6 +157,8 @@ _WAVE = _closed(
     }
 )
 _SIDE = _closed({"label": _STR, "ok": _BOOL})
+_COUNTS = {"type": "object", "additionalProperties": _INT}
+_CONTENTS = _closed({"label": _STR, "clusters": _INT, "waves": _COUNTS, "versions": _COUNTS, "classes": _COUNTS})
 _FAILURE = _closed(
     {"side": {"enum": ["base", "head"]}, "label": _STR, "stage": _STR, "message": _STR, "diagnostics": _DIAGNOSTICS}
 )
@@ -193,6 +194,7 @@ JSON_SCHEMA: dict[str, Any] = {
             "clusters": {"type": "array", "items": _CLUSTER},
             "revisions": {"type": "array", "items": _REVISION},
             "objects": {"type": "array", "items": _OBJECT},
+            "headContents": {"oneOf": [{"type": "null"}, _CONTENTS]},
             "rollout": {
                 "oneOf": [
                     {"type": "null"},
@@ -211,19 +213,6 @@ def _range(machines: MachineRange) -> dict[str, int]:
     return {"min": machines.low, "max": machines.high}
 
 
-def _diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
-    return {
-        "file": diagnostic.location.path,
-        "line": diagnostic.location.line,
-        "column": diagnostic.location.column,
-        "field": diagnostic.field,
-        "severity": diagnostic.severity.value,
-        "code": diagnostic.code,
-        "message": diagnostic.message,
-        "context": diagnostic.context,
-    }
-
-
 def _field(change: FieldChange) -> dict[str, Any]:
     return {"path": change.path, "op": change.op.value, "before": change.before, "after": change.after}
 
@@ -234,7 +223,7 @@ def _failure(failure: SideFailure) -> dict[str, Any]:
         "label": failure.label,
         "stage": failure.stage,
         "message": failure.message,
-        "diagnostics": [_diagnostic(d) for d in failure.diagnostics],
+        "diagnostics": [diagnostic_json(d) for d in failure.diagnostics],
     }
 
 
@@ -269,6 +258,7 @@ def _cluster(impact: ClusterImpact) -> dict[str, Any]:
             "workers": _range(impact.workers),
             "controlPlaneReplaced": impact.control_plane_replaced,
             "workersReplaced": _range(impact.workers_replaced),
+            "workersDeleted": _range(impact.workers_deleted),
         },
         "rollingPools": list(impact.rolling_pools),
         "poolsRemoved": list(impact.pools_removed),
@@ -278,6 +268,9 @@ def _cluster(impact: ClusterImpact) -> dict[str, Any]:
         "renamed": impact.renamed,
         "source": impact.source,
         "removal": removal_line(impact) if impact.removed else None,
+        "causes": [
+            {"what": c.what, "file": c.location.path, "line": c.location.line, "field": c.field} for c in impact.causes
+        ],
     }
 
 
@@ -340,6 +333,18 @@ def _rollout(plan: RolloutPlan | None) -> dict[str, Any] | None:
     return {"waves": [_wave(w) for w in plan.waves], "unassigned": list(plan.unassigned)}
 
 
+def _contents(contents: SideContents | None) -> dict[str, Any] | None:
+    if contents is None:
+        return None
+    return {
+        "label": contents.label,
+        "clusters": contents.clusters,
+        "waves": dict(contents.waves),
+        "versions": dict(contents.versions),
+        "classes": dict(contents.classes),
+    }
+
+
 def _summary(report: DiffReport) -> dict[str, Any]:
     ops = [c.op for c in report.changes]
     return {
@@ -362,11 +367,12 @@ def to_data(report: DiffReport, *, kind: str = "diff") -> dict[str, Any]:
         "ok": not report.failed and not report.policy_errors,
         "changed": report.changed,
         "failures": [_failure(f) for f in report.failures],
-        "policy": [_diagnostic(d) for d in report.policy],
+        "policy": [diagnostic_json(d) for d in report.policy],
         "summary": _summary(report),
         "clusters": [_cluster(i) for i in report.changed_clusters],
         "revisions": [_revision(r) for r in report.revisions],
         "objects": [_object(c) for c in report.changes],
+        "headContents": _contents(report.head_contents),
         "rollout": _rollout(report.rollout),
     }
     if report.rollout is not None:

@@ -3,17 +3,21 @@
 Layout, most important first:
 
 1. a hidden marker (``<!-- fleetc:diff -->``) so CI can find and update its previous comment;
-2. a failed side, if any, and nothing else (a side that did not compile is not a diff);
+2. a failed side, if any, and no diff (a side that did not compile is not a diff); when only the base failed,
+   whether the head is valid and what it holds;
 3. destructive changes (decommissioned clusters, removed pools), orphaned clusters and policy errors, in GitHub
    alert boxes;
-4. the summary line and the summary table: which clusters upgrade from what to what, in which waves, and how many
-   machines are replaced; class revisions; for ``plan``, the waves in order with their gates;
-5. details in ``<details>``: every cluster per kind of change and wave, template and object field changes, and
-   for ``plan`` the clusters of each wave in rollout order.
+4. the summary line and the table that carries the decision: per kind of change, the clusters, their waves and
+   what happens to their machines (deleted, created, keep running, replaced); for ``plan``, the waves in order
+   with their gates;
+5. details in ``<details>``: every cluster per kind of change and wave with the spec lines that caused it, for
+   ``plan`` the clusters of each wave in rollout order, then the class revisions (hashes come here, below the
+   per-cluster information) with what changed in each, and the object field changes;
+6. one footnote: the machine-count legend and the full revisions compared (the title shortens commit ids).
 
 The whole text stays under GitHub's 65,536-character comment limit (counted in UTF-8 bytes, which is stricter):
 parts 1–4 are bounded by construction; details are added until the budget runs out, then a
-``Truncated, N more not shown`` line says what is missing and how to see it.
+``Truncated, N more not shown`` line says what is missing and where the complete list is (``--format json``).
 
 Caller: ``fleetc diff --format markdown`` and ``fleetc plan --format markdown``.
 """
@@ -47,7 +51,6 @@ ALERT_NAMES = 50
 POLICY_SHOWN = 20
 TABLE_ROWS = 30
 NAMED_IN_TABLE = 8
-REVISIONS_SHOWN = 20
 DIAGNOSTICS_SHOWN = 30
 FIELDS_SHOWN = 20
 MESSAGE_WIDTH = 300
@@ -75,6 +78,11 @@ def _failures(report: DiffReport) -> list[str]:
             more = len(failure.diagnostics) - len(shown)
             out.append(f"\n```text\n{lines}\n```\n" + (f"\n… and {more:,} more\n" if more > 0 else ""))
         out.append("\n")
+    if report.head_contents is not None:
+        verdict, *rows = common.head_valid_lines(report.head_contents)
+        out.append(f"> [!NOTE]\n> **{verdict}**\n>\n" + "\n".join(f"> - {row}" for row in rows) + "\n\n")
+        out.append(f"**No diff is shown**: {common.BASE_FAILED}\n")
+        return out
     out.append(
         "**No diff is shown**: a side that does not load, validate and compile cannot be compared "
         "(showing it as everything added or deleted would be wrong).\n"
@@ -157,11 +165,11 @@ def _wave_cell(group: ImpactGroup) -> str:
 
 def _table(groups: Sequence[ImpactGroup]) -> str:
     rows = [
-        "| change | clusters | waves | control-plane machines replaced | worker machines replaced |",
+        "| change | clusters | waves | control-plane machines | worker machines |",
         "|---|--:|---|--:|--:|",
     ]
     for group in groups[:TABLE_ROWS]:
-        cp, workers = common.machines_replaced(group)
+        cp, workers = common.machine_cells(group)
         title = f"**{group.headline}**" if group.destructive else group.headline
         rows.append(f"| {_cell(title)} | {len(group.clusters):,} | {_wave_cell(group)} | {cp} | {workers} |")
     if len(groups) > TABLE_ROWS:
@@ -169,14 +177,6 @@ def _table(groups: Sequence[ImpactGroup]) -> str:
         count = sum(len(g.clusters) for g in rest)
         rows.append(f"| … {len(rest):,} more kinds of change (below) | {count:,} | | | |")
     return "\n".join(rows) + "\n"
-
-
-def _revision_list(revisions: Sequence[RevisionChange]) -> str:
-    lines = ["\n**Class revisions**\n"]
-    lines += [f"- {_cell(common.revision_line(r))}" for r in revisions[:REVISIONS_SHOWN]]
-    if len(revisions) > REVISIONS_SHOWN:
-        lines.append(f"- … and {len(revisions) - REVISIONS_SHOWN:,} more (below)")
-    return "\n".join(lines) + "\n"
 
 
 def _rollout_table(plan: RolloutPlan) -> str:
@@ -212,7 +212,8 @@ def _lifecycle(life: LifecycleReport | None) -> str:
 
 
 def _top(report: DiffReport, title: str) -> list[str]:
-    parts = [f"{MARKER}\n### {title}: {code(report.base_label)} → {code(report.head_label)}\n\n"]
+    base, head = common.short_label(report.base_label), common.short_label(report.head_label)
+    parts = [f"{MARKER}\n### {title}: {code(base)} → {code(head)}\n\n"]
     if report.failed:
         return parts + _failures(report)
     parts += _alerts(report)
@@ -220,9 +221,6 @@ def _top(report: DiffReport, title: str) -> list[str]:
     groups = group_impacts(report.impacts, report.wave_order)
     if groups:
         parts.append(_table(groups))
-        parts.append(f"\n<sub>{common.LEGEND}</sub>\n")
-    if report.revisions:
-        parts.append(_revision_list(report.revisions))
     if report.rollout is not None:
         parts.append(_rollout_table(report.rollout))
     if report.lifecycle is not None:
@@ -250,21 +248,37 @@ def _group_details(budget: Budget, groups: Sequence[ImpactGroup]) -> None:
                 budget.add(f"- {', '.join(code(n) for n in names)}: {_short(text)}\n")
             else:
                 budget.omitted += 1
+        causes = common.group_causes(group)
+        if causes:
+            budget.names("- spec: ", [str(c) for c in causes], share - (budget.size - start))
         budget.close()
 
 
 def _revision_details(budget: Budget, revisions: Sequence[RevisionChange]) -> None:
     groups = [g for g in group_revisions(revisions) if g.first.templates or g.first.class_fields]
-    if not groups or not budget.open(f"What changed in the class revisions ({len(groups):,})"):
+    if not revisions or not budget.open(f"Class revisions and what changed in them ({len(revisions):,})"):
         budget.omitted += len(groups)
         return
     for group in groups:
-        lines = [f"- **{_cell(r.label)}**" for r in group.revisions]
+        if len(group.revisions) > 1:
+            lines = [f"- **The same change in {len(group.revisions):,} revisions**:"]
+            lines += [f"  - {_cell(common.revision_line(r))}" for r in group.revisions]
+            lines.append("  - the change:")
+            indent = "    "
+        else:
+            lines = [f"- **{_cell(common.revision_line(group.first))}**"]
+            indent = "  "
         for template in group.first.templates:
-            lines.append(f"  - {template.role} ({code(template.kind)}): {template.op.value}")
-            lines += [f"    - {common.field_line(c, '`')}" for c in template.fields[:FIELDS_SHOWN]]
-        lines += [f"  - ClusterClass {common.field_line(c, '`')}" for c in group.first.class_fields[:FIELDS_SHOWN]]
+            lines.append(f"{indent}- {template.role} ({code(template.kind)}): {template.op.value}")
+            lines += [f"{indent}  - {common.field_line(c, '`')}" for c in template.fields[:FIELDS_SHOWN]]
+        fields = group.first.class_fields[:FIELDS_SHOWN]
+        lines += [f"{indent}- ClusterClass {common.field_line(c, '`')}" for c in fields]
         budget.add("\n".join(lines) + "\n")
+    others = [
+        r for g in group_revisions(revisions) if not (g.first.templates or g.first.class_fields) for r in g.revisions
+    ]
+    if others:
+        budget.add("\n".join(f"- {_cell(common.revision_line(r))}" for r in others) + "\n")
     budget.close()
 
 
@@ -312,21 +326,32 @@ def render(report: DiffReport, *, title: str = "fleetc diff", limit: int = DEFAU
         budget.force(part)
     if not report.failed:
         budget.reserved += _END_RESERVE
-        budget.section(0.25)
-        _revision_details(budget, report.revisions)
         budget.section(0.5 if report.rollout is not None else 2 / 3)
         _group_details(budget, group_impacts(report.impacts, report.wave_order))
         if report.rollout is not None:
             budget.section(0.5)
             _rollout_details(budget, report.rollout)
+        budget.section(0.5)
+        _revision_details(budget, report.revisions)
         budget.section(1.0)
         _object_details(budget, report)
         budget.reserved -= _END_RESERVE
     if budget.omitted:
         budget.force(
             f"\n**Truncated, {budget.omitted:,} more not shown**: GitHub limits a comment to {COMMENT_LIMIT:,} "
-            "characters. Run the same `fleetc` command with `--format text` (or `--format json`) for everything; "
-            "CI keeps it in the job log.\n"
+            f"characters. {COMPLETE_LIST}\n"
         )
-    budget.force(f"\n<sub>{title}: base {code(report.base_label)}, head {code(report.head_label)}</sub>\n")
+    budget.force(_footnote(report, title))
     return "".join(budget.parts)
+
+
+COMPLETE_LIST = (
+    "The complete list is the same command's `--format json` output (the CI examples keep it as the job artifact "
+    "`fleetc-report.json`); `--format text` folds long lists too."
+)
+
+
+def _footnote(report: DiffReport, title: str) -> str:
+    """The one footnote: the machine-count legend (when there is a table) and the full revisions compared."""
+    legend = f"{common.LEGEND} " if not report.failed and report.changed_clusters else ""
+    return f"\n<sub>{legend}{title}: base {code(report.base_label)}, head {code(report.head_label)}.</sub>\n"

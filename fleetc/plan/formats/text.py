@@ -3,13 +3,15 @@
 Returns lines with a style name (``red``, ``yellow``, ``green``, ``bold``, ``dim`` or ``""``); the CLI prints them
 with rich, which drops the styles when stdout is not a terminal. Order: failures, deletions, policy errors, the
 summary, then clusters by kind of change, class revisions, object changes and (for ``plan``) the rollout order.
-Long cluster lists are folded (``… and N more``); ``--format json`` lists everything.
+Long cluster lists are folded (``… and N more``) and wrap at :data:`WIDTH` columns; ``--format json`` lists
+everything.
 
 Caller: ``fleetc diff`` and ``fleetc plan`` (``--format text``).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,6 +23,8 @@ from fleetc.plan.report import DiffReport
 from fleetc.plan.rollout_order import RolloutPlan
 
 NAMES_SHOWN = 12
+WIDTH = 120
+"""Long name lists wrap at this many columns (the lines that carry no list are left as they are)."""
 FIELDS_SHOWN = 12
 _STYLE = {
     Effect.DECOMMISSIONED: "red",
@@ -40,19 +44,40 @@ class Line:
     style: str = ""
 
 
+def _wrapped(prefix: str, text: str, style: str = "") -> Iterator[Line]:
+    """``prefix + text`` wrapped at :data:`WIDTH` columns, continuation lines indented under the text."""
+    lines = textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=prefix,
+        subsequent_indent=" " * (len(prefix) - len(prefix.lstrip()) + 2),
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    for line in lines or [prefix.rstrip()]:
+        yield Line(line, style)
+
+
 def _failures(report: DiffReport) -> Iterator[Line]:
     for failure in report.failures:
         yield Line(f"{failure.side} ({failure.label}) failed to {failure.stage}: {failure.message}", "red bold")
         for diagnostic in failure.diagnostics:
             yield Line(f"  {diagnostic}", "red")
-    yield Line("No diff: a side that does not load, validate and compile cannot be compared.", "bold")
+    if report.head_contents is not None:
+        verdict, *rows = common.head_valid_lines(report.head_contents)
+        yield Line(verdict, "green bold")
+        for row in rows:
+            yield from _wrapped("  ", row)
+        yield Line(f"No diff: {common.BASE_FAILED}", "bold")
+    else:
+        yield Line(common.NO_DIFF, "bold")
 
 
 def _alerts(report: DiffReport) -> Iterator[Line]:
     destroyed = report.destroyed
     if destroyed:
         yield Line(f"DESTRUCTIVE: machines deleted for good on {common.plural(len(destroyed), 'cluster')}:", "red bold")
-        yield Line("  " + common.fold([common.deleted_line(i) for i in destroyed], NAMES_SHOWN), "red")
+        yield from _wrapped("  ", common.fold([common.deleted_line(i) for i in destroyed], NAMES_SHOWN), "red")
         if any(i.effect is Effect.DECOMMISSIONED for i in destroyed):
             yield Line("  decommissioned clusters are deleted by fleetc apply only with --allow-delete", "red")
     orphaned = report.orphaned
@@ -60,7 +85,7 @@ def _alerts(report: DiffReport) -> Iterator[Line]:
         yield Line(
             f"ORPHANED: {common.plural(len(orphaned), 'cluster')} left running, no longer managed by fleetc:", "yellow"
         )
-        yield Line("  " + common.fold([common.deleted_line(i) for i in orphaned], NAMES_SHOWN), "yellow")
+        yield from _wrapped("  ", common.fold([common.deleted_line(i) for i in orphaned], NAMES_SHOWN), "yellow")
         yield Line(f"  {common.ORPHAN_HINT}", "dim")
     errors = report.policy
     if errors:
@@ -70,34 +95,43 @@ def _alerts(report: DiffReport) -> Iterator[Line]:
 
 
 def _group(group: ImpactGroup) -> Iterator[Line]:
-    cp, workers = common.machines_replaced(group)
-    machines = f" · machines replaced: control plane {cp}, workers {workers}" if (cp, workers) != ("—", "—") else ""
+    cp, workers = common.machine_cells(group)
+    machines = f" · control-plane machines {cp}, worker machines {workers}" if (cp, workers) != ("—", "—") else ""
     yield Line(
         f"  {group.headline} — {common.plural(len(group.clusters), 'cluster')}{machines}", _STYLE.get(group.effect, "")
     )
     for wave, members in group.by_wave():
-        yield Line(f"    {wave}: {common.fold([m.name for m in members], NAMES_SHOWN)}")
+        yield from _wrapped(f"    {wave}: ", common.fold([m.name for m in members], NAMES_SHOWN))
     specific = common.details_lines(group)
     for names, text in specific[:NAMES_SHOWN]:
-        yield Line(f"    {common.fold(names, 3)}: {text}", "dim")
+        yield from _wrapped(f"    {common.fold(names, 3)}: ", text, "dim")
     if len(specific) > NAMES_SHOWN:
         yield Line(f"    … and {len(specific) - NAMES_SHOWN:,} more clusters with details", "dim")
+    causes = common.group_causes(group)
+    if causes:
+        yield from _wrapped("    spec: ", common.fold([str(c) for c in causes], NAMES_SHOWN), "dim")
 
 
 def _revisions(report: DiffReport) -> Iterator[Line]:
+    """Each revision with its own change; revisions that changed the same way share one listing of it."""
     if not report.revisions:
         return
     yield Line("")
     yield Line("Class revisions", "bold")
     for group in group_revisions(report.revisions):
+        changed = bool(group.first.templates or group.first.class_fields)
+        shared = len(group.revisions) > 1 and changed
+        if shared:
+            yield Line(f"  the same change in {len(group.revisions):,} revisions:")
+        indent = "    " if shared else "  "
         for revision in group.revisions:
-            yield Line(f"  {common.revision_line(revision)}")
+            yield Line(f"{indent}{common.revision_line(revision)}")
         for template in group.first.templates:
-            yield Line(f"    {template.role} ({template.kind}): {template.op.value}", "dim")
+            yield Line(f"{indent}  {template.role} ({template.kind}): {template.op.value}", "dim")
             for change in template.fields[:FIELDS_SHOWN]:
-                yield Line(f"      {common.field_line(change)}", "dim")
+                yield Line(f"{indent}    {common.field_line(change)}", "dim")
         for change in group.first.class_fields[:FIELDS_SHOWN]:
-            yield Line(f"    ClusterClass {common.field_line(change)}", "dim")
+            yield Line(f"{indent}  ClusterClass {common.field_line(change)}", "dim")
 
 
 def _objects(report: DiffReport) -> Iterator[Line]:
@@ -113,7 +147,7 @@ def _objects(report: DiffReport) -> Iterator[Line]:
     for group in group_objects(others):
         names = common.fold([k.name for k in group.keys], NAMES_SHOWN)
         count = f" ×{len(group.keys):,}" if len(group.keys) > 1 else ""
-        yield Line(f"  {marks[group.op.value]} {group.kind}{count} {group.op.value}: {names}")
+        yield from _wrapped(f"  {marks[group.op.value]} {group.kind}{count} {group.op.value}: ", names)
         for change in group.fields[:FIELDS_SHOWN]:
             yield Line(f"      {common.field_line(change)}", "dim")
         if len(group.fields) > FIELDS_SHOWN:
@@ -133,7 +167,7 @@ def _rollout(plan: RolloutPlan) -> Iterator[Line]:
             style,
         )
         if step.touched:
-            yield Line(f"     in order: {common.fold(list(step.touched), NAMES_SHOWN)}")
+            yield from _wrapped("     in order: ", common.fold(list(step.touched), NAMES_SHOWN))
         if step.deleted:
             yield Line(f"     deleted (needs --allow-delete): {common.fold(list(step.deleted), NAMES_SHOWN)}", "red")
         if step.orphaned:
@@ -155,7 +189,9 @@ def _lifecycle(life: LifecycleReport | None) -> Iterator[Line]:
 
 def render(report: DiffReport) -> list[Line]:
     """The whole report as lines."""
-    lines = [Line(f"fleetc diff: {report.base_label} → {report.head_label}", "bold")]
+    lines = [
+        Line(f"fleetc diff: {common.short_label(report.base_label)} → {common.short_label(report.head_label)}", "bold")
+    ]
     if report.failed:
         return [*lines, *_failures(report)]
     lines += _alerts(report)
