@@ -41,8 +41,10 @@ class DiffReport:
     policy: tuple[Diagnostic, ...] = ()
     wave_order: tuple[str, ...] = ()
     rollout: RolloutPlan | None = None
-from fleetc.plan.snapshot import Side, SideContents, SideFailure, Snapshot, contents_of
-from fleetc.schema.dates import today
+    lifecycle: LifecycleReport | None = None
+    """``plan`` only: version expiry against the rollout's duration, machine rotation dates."""
+    head_contents: SideContents | None = None
+    """What the head holds when only the base failed (a PR that fixes a broken base still gets an answer)."""
 
     @property
     def failed(self) -> bool:

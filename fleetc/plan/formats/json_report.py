@@ -393,7 +393,7 @@ def _lifecycle(life: LifecycleReport | None) -> dict[str, Any] | None:
         }
         for g in life.rotations
     ]
-    return {"now": life.now, "warnings": [_diagnostic(d) for d in life.warnings], "rotations": rotations}
+    return {"now": life.now, "warnings": [diagnostic_json(d) for d in life.warnings], "rotations": rotations}
 
 
 def render(report: DiffReport, *, kind: str = "diff") -> str:
