@@ -2,9 +2,15 @@
 
 No ``controlPlaneRef``/``infrastructureRef``: the topology controller owns them. Worker pools become
 ``machineDeployments``; a pool spread across failure domains becomes one per domain with the replicas split.
+Autoscaler bounds are split the same way, so the shares never add up to more than the pool's maximum: with
+fewer machines allowed than domains, some domains get ``0``/``0``, which the cluster autoscaler leaves alone.
+The fleet Cluster's ``metadata.annotations`` are carried over to the CAPI Cluster.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from fleetc.contract.vocabulary import AUTOSCALER_MAX, AUTOSCALER_MIN
 from fleetc.contract.vocabulary import CAPI_API as CAPI
@@ -21,31 +27,52 @@ def split(total: int, parts: int) -> list[int]:
     return [share + (1 if index < extra else 0) for index in range(parts)]
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """One MachineDeployment's autoscaler bounds; a share of a split pool may be 0-0 (the autoscaler skips it)."""
+
+    min: int
+    max: int
+
+
 def _deployment(
-    pool: PoolShape, name: str, replicas: int | None, bounds: Autoscaling | None, failure_domain: str | None
+    pool: PoolShape,
+    name: str,
+    replicas: int | None,
+    bounds: Bounds | Autoscaling | None,
+    failure_domain: str | None,
+    capacity: Mapping[str, str],
 ) -> Manifest:
     deployment: Manifest = {"class": pool.name, "name": name}
     if failure_domain is not None:
         deployment["failureDomain"] = failure_domain
     if bounds is not None:
-        deployment["metadata"] = {"annotations": {AUTOSCALER_MAX: str(bounds.max), AUTOSCALER_MIN: str(bounds.min)}}
+        annotations = {**capacity, AUTOSCALER_MAX: str(bounds.max), AUTOSCALER_MIN: str(bounds.min)}
+        deployment["metadata"] = {"annotations": dict(sorted(annotations.items()))}
     elif replicas is not None:
         deployment["replicas"] = replicas
     return deployment
 
 
-def machine_deployments(pool: PoolShape, failure_domains: list[str]) -> list[Manifest]:
-    """The MachineDeployment topologies of one pool."""
+def machine_deployments(
+    pool: PoolShape, failure_domains: list[str], capacity: Mapping[str, str] | None = None
+) -> list[Manifest]:
+    """The MachineDeployment topologies of one pool; ``capacity``: its scale-from-zero annotations, if any."""
+    capacity = capacity or {}
     if pool.failure_domain is not None or not (pool.spread_across_failure_domains and failure_domains):
-        return [_deployment(pool, deployment_name(pool.name), pool.replicas, pool.autoscaling, pool.failure_domain)]
+        return [
+            _deployment(
+                pool, deployment_name(pool.name), pool.replicas, pool.autoscaling, pool.failure_domain, capacity
+            )
+        ]
     count = len(failure_domains)
     replicas = split(pool.replicas, count) if pool.replicas is not None else [None] * count
-    bounds: list[Autoscaling | None] = [None] * count
+    bounds: list[Bounds | None] = [None] * count
     if pool.autoscaling is not None:
         lows, highs = split(pool.autoscaling.min, count), split(pool.autoscaling.max, count)
-        bounds = [Autoscaling(min=low, max=max(high, 1)) for low, high in zip(lows, highs, strict=True)]
+        bounds = [Bounds(low, high) for low, high in zip(lows, highs, strict=True)]
     return [
-        _deployment(pool, deployment_name(pool.name, domain), replicas[index], bounds[index], domain)
+        _deployment(pool, deployment_name(pool.name, domain), replicas[index], bounds[index], domain, capacity)
         for index, domain in enumerate(failure_domains)
     ]
 
@@ -60,9 +87,11 @@ def cluster_object(
     failure_domains: list[str],
     variables: list[Manifest],
     labels: dict[str, str],
+    capacity: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Manifest:
-    """The CAPI Cluster for a fleet cluster."""
-    workers = [md for pool in shape.pools for md in machine_deployments(pool, failure_domains)]
+    """The CAPI Cluster for a fleet cluster; ``capacity``: scale-from-zero annotations by pool."""
+    capacity = capacity or {}
+    workers = [md for pool in shape.pools for md in machine_deployments(pool, failure_domains, capacity.get(pool.name))]
     topology: Manifest = {
         "classRef": class_ref,
         "version": version,
@@ -81,6 +110,11 @@ def cluster_object(
     return {
         "apiVersion": CAPI,
         "kind": "Cluster",
-        "metadata": {"name": cluster.metadata.name, "namespace": namespace, "labels": dict(sorted(labels.items()))},
+        "metadata": {
+            "name": cluster.metadata.name,
+            "namespace": namespace,
+            "labels": dict(sorted(labels.items())),
+            "annotations": dict(sorted(cluster.metadata.annotations.items())),
+        },
         "spec": spec,
     }
