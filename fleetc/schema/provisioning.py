@@ -151,7 +151,7 @@ def openstack_subnets(fleet: Fleet) -> Iterator[Diagnostic]:
             if network.version == nodes.version and network.overlaps(nodes):
                 message = (
                     f"provider {provider.metadata.name}'s node subnet {nodes} overlaps the cluster's range {network}; "
-                    "change settings.nodeCIDR or the cluster's network"
+                    "change settings.nodeCidr or the cluster's network"
                 )
                 yield entry.origin.diagnostic(("spec", "provider"), message)
                 break
