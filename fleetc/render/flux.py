@@ -175,11 +175,19 @@ HEALTHY = _all(
 )
 """What a finished whole-cluster step shows on the Cluster object (status fixtures README §4.2)."""
 
-REMEDIATING = condition("Remediating", "True")
-"""A MachineHealthCheck found an unhealthy machine; its owner is replacing it, or cannot (``CannotBeRemediated``).
+CONTROL_PLANE_REMEDIATING = (
+    "status.conditions.exists(c, c.type == 'Remediating' && c.status == 'True' && "
+    "(!has(spec.controlPlaneRef) || !has(c.message) || c.message.contains(' ' + spec.controlPlaneRef.name + '-')))"
+)
+"""A control-plane machine is being remediated (or cannot be: ``CannotBeRemediated``).
 
-Never part of a healthy rollout: it shows a new machine that never got a Node (NodeStartupTimeout) or exhausted
-remediation retries. CAPI keeps retrying on its own, so this is the earliest point to stop promoting the change.
+The Cluster's ``Remediating`` condition lists the machines (``* Machine <name>: …``); control-plane machines are
+named ``<KubeadmControlPlane>-<suffix>``, and the Cluster's ``spec.controlPlaneRef`` names the
+KubeadmControlPlane. Never part of a healthy rollout: a new control-plane machine that never got a Node
+(NodeStartupTimeout) or exhausted its retries; CAPI keeps retrying on its own, so this is the earliest point to
+stop promoting the change. A worker machine being replaced is routine (a MachineHealthCheck doing its job) and
+does not fail the wave: the Cluster stays in progress, or current while it is still Available. Without a
+``controlPlaneRef`` or a message, the machines cannot be told apart and the remediation counts as failed.
 """
 
 TOPOLOGY_RECONCILE_FAILED = condition("TopologyReconciled", "False", reason="ReconcileFailed")
@@ -189,7 +197,7 @@ TOPOLOGY_RECONCILE_FAILED = condition("TopologyReconciled", "False", reason="Rec
 yet reconciled): both stay "in progress", bounded by the wave's timeout.
 """
 
-FAILED = _all(HAS_CONDITIONS, _any(REMEDIATING, TOPOLOGY_RECONCILE_FAILED))
+FAILED = _all(HAS_CONDITIONS, _any(CONTROL_PLANE_REMEDIATING, TOPOLOGY_RECONCILE_FAILED))
 """Explicit CAPI failure signals. A control plane that never comes up (no signal, only time) fails by the timeout."""
 
 
