@@ -62,7 +62,7 @@ def _(tmp: Path) -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         staging = _write(tmp / f".out.fleetc-new-{sleeper.pid}" / "half-written.yaml", "a: 1\n").parent
-        run = fleetc(tmp, "build", "fleet", "-o", "out")
+        run = fleetc(tmp, "build", "fleet", "-o", "out", "--flux-path", "./out")
         assert run.code == 0, run.output
         assert (staging / "half-written.yaml").read_text() == "a: 1\n"
     finally:
@@ -94,7 +94,7 @@ def _(tmp: Path) -> None:
     example(tmp)
     old = _write(tmp / ".other.fleetc-old-1" / "keep.yaml", "keep: me\n")
     new = _write(tmp / ".other.fleetc-new-1" / "keep.yaml", "keep: me\n")
-    run = fleetc(tmp, "build", "fleet", "-o", "*")
+    run = fleetc(tmp, "build", "fleet", "-o", "*", "--flux-path", "./out")
     assert run.code == 0, run.output
     assert old.read_text() == new.read_text() == "keep: me\n"
     assert (tmp / "*" / ".fleetc-output").is_file()
@@ -104,7 +104,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     example(tmp)
     old = _write(tmp / ".out.fleetc-old-1" / "keep.yaml", "keep: me\n")
-    run = fleetc(tmp, "build", "fleet", "-o", "ou[t]")
+    run = fleetc(tmp, "build", "fleet", "-o", "ou[t]", "--flux-path", "./out")
     assert run.code == 0, run.output
     assert old.read_text() == "keep: me\n"
     assert not (tmp / "ou[t]" / "keep.yaml").exists()
@@ -150,7 +150,7 @@ def _(tmp: Path) -> None:
         shutil.rmtree(tmp / "out", ignore_errors=True)
         shutil.copytree(tmp / "v1", tmp / "out")
         done = subprocess.run(
-            [sys.executable, "-c", _KILLER, str(step), "build", "fleet", "-o", "out"],
+            [sys.executable, "-c", _KILLER, str(step), "build", "fleet", "-o", "out", "--flux-path", "./out"],
             cwd=tmp,
             capture_output=True,
             timeout=SECONDS,
@@ -162,7 +162,7 @@ def _(tmp: Path) -> None:
             assert done.returncode == 0, done.stderr.decode()
             break
         killed += 1
-        recovered = fleetc(tmp, "build", "fleet", "-o", "out")
+        recovered = fleetc(tmp, "build", "fleet", "-o", "out", "--flux-path", "./out")
         assert recovered.code == 0, recovered.output
         assert tree_bytes(tmp / "out") == new and _no_hidden_leftovers(tmp) == []
     assert killed >= 2
@@ -171,7 +171,7 @@ def _(tmp: Path) -> None:
 @case("data-loss/output-inside-the-fleet-is-refused")
 def _(tmp: Path) -> None:
     example(tmp)
-    run = fleetc(tmp, "build", "fleet", "-o", "fleet/out")
+    run = fleetc(tmp, "build", "fleet", "-o", "fleet/out", "--flux-path", "./out")
     assert run.clean and run.code != 0, run.output
     assert not (tmp / "fleet" / "out").exists()
     assert fleetc(tmp, "validate", "fleet").code == 0
@@ -185,7 +185,7 @@ def _(tmp: Path) -> None:
     for replicas in ("5", "3"):
         prod = fleet / "clusters" / "prod.yaml"
         prod.write_text(re.sub(r"replicas: \d", f"replicas: {replicas}", prod.read_text(), count=1))
-        run = fleetc(tmp, "build", "fleet", "-o", "link")
+        run = fleetc(tmp, "build", "fleet", "-o", "link", "--flux-path", "./out")
         assert run.code == 0, run.output
         assert (tmp / "link").is_symlink() and os.readlink(tmp / "link") == "real"
         assert (tmp / "real" / ".fleetc-output").is_file()
@@ -413,7 +413,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     example(tmp)
     (tmp / "locked").mkdir(mode=0o555)
-    run = fleetc(tmp, "build", "fleet", "-o", "locked/out", modes_bite=True)
+    run = fleetc(tmp, "build", "fleet", "-o", "locked/out", "--flux-path", "./out", modes_bite=True)
     assert run.clean and run.code not in (0, 2), run.output
     assert "locked/out" in run.output
 
@@ -422,7 +422,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     example(tmp)
     _write(tmp / "file", "x\n")
-    run = fleetc(tmp, "build", "fleet", "-o", "file/out")
+    run = fleetc(tmp, "build", "fleet", "-o", "file/out", "--flux-path", "./out")
     assert run.clean and run.code not in (0, 2), run.output
     assert "file/out" in run.output
 
@@ -431,7 +431,7 @@ for _system in ("/proc/fleetc-out", "/sys/fleetc-out", "/proc/self/fleetc-out"):
 
     def _system_case(tmp: Path, out: str = _system) -> None:
         example(tmp)
-        run = fleetc(tmp, "build", "fleet", "-o", out)
+        run = fleetc(tmp, "build", "fleet", "-o", out, "--flux-path", "./out")
         assert run.clean and run.code != 0, run.output
         assert out in run.output
 
@@ -441,7 +441,7 @@ for _system in ("/proc/fleetc-out", "/sys/fleetc-out", "/proc/self/fleetc-out"):
 @case("tracebacks/output-name-too-long")
 def _(tmp: Path) -> None:
     example(tmp)
-    run = fleetc(tmp, "build", "fleet", "-o", "o" * 300)
+    run = fleetc(tmp, "build", "fleet", "-o", "o" * 300, "--flux-path", "./out")
     assert run.clean and run.code != 0, run.output
 
 
@@ -510,7 +510,7 @@ def _(tmp: Path) -> None:
 
 
 def _reads_back(tmp: Path) -> None:
-    built = fleetc(tmp, "build", "fleet", "-o", "out")
+    built = fleetc(tmp, "build", "fleet", "-o", "out", "--flux-path", "./out")
     assert built.code == 0, built.output
     same = fleetc(tmp, "diff", "out", "out", "--exit-code")
     assert same.clean and same.code == 0, same.output

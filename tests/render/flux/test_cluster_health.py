@@ -137,7 +137,7 @@ def capi_cluster(
                 "version": version,
                 "controlPlane": {"replicas": 3},
                 "workers": {"machineDeployments": [{"class": "general", "name": "general", "replicas": 3}]},
-            }
+            },
         },
         "status": {
             "observedGeneration": generation,
