@@ -1,7 +1,9 @@
 """``fleetc plan``: the diff plus the rollout order — waves in order, clusters per wave, gates between them.
 
 Same options and exit codes as ``fleetc diff`` (:mod:`fleetc.cli.diff_cmd`); the gates (maxConcurrent, soak,
-control-plane deadline, failure budget) come from the head revision's ``fleet.yaml``.
+control-plane deadline, failure budget) come from the head revision's ``fleet.yaml``. With ``--target flux`` the
+text and markdown reports end with :data:`fleetc.render.flux.FLUX_GATES`: the Flux Kustomizations enforce only
+the control-plane deadline (the JSON report, whose schema is published, is unchanged).
 """
 
 from __future__ import annotations
@@ -16,14 +18,27 @@ from fleetc.cli.errors import handle_errors
 
 @click.command()
 @compare_options
+@click.option(
+    "--target",
+    type=click.Choice(["apply", "flux"]),
+    default="apply",
+    show_default=True,
+    help="What rolls the change out: fleetc apply, or the Flux Kustomizations of fleetc build (which cannot "
+    "enforce maxConcurrent, soak or failureBudget; text and markdown say so).",
+)
 @handle_errors
-def plan(paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool) -> None:
+def plan(
+    paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool, target: str
+) -> None:
     """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
 
     Same arguments as fleetc diff; the gates are read from the head revision's fleet.yaml.
     """
     from fleetc.plan.report import compare
+    from fleetc.render.flux import FLUX_GATES
 
     report = compare(*load_sides(paths, base, head), rollout=True)
     emit(report, output, "plan")
+    if target == "flux" and output != "json":
+        click.echo(f"\n> {FLUX_GATES}" if output == "markdown" else f"\n{FLUX_GATES}")
     sys.exit(exit_code(report, exit_code_flag))

@@ -59,6 +59,12 @@ SSA_ANNOTATION = "kustomize.toolkit.fluxcd.io/ssa"
 """``IfNotPresent``: Flux creates the object when it is missing and otherwise leaves it (and its labels) alone."""
 REVISION_KINDS = "ClusterClass|.*Template"
 """The kinds of a class revision's objects, as a kustomize target (a regular expression)."""
+FLUX_GATES = (
+    "Target Flux: maxConcurrent, soak and failureBudget are not enforced. Flux applies each wave whole, any "
+    "failed cluster (its health check, or the wave's controlPlaneDeadline as the Kustomization timeout) holds "
+    "back every later wave, and the next wave starts as soon as one is healthy; fleetc apply enforces them."
+)
+"""What a rollout through the Flux Kustomizations does with the wave gates (said by ``fleetc plan --target flux``)."""
 PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 """Flux never prunes a live object carrying this with the value ``disabled`` (any other value: it may)."""
 
