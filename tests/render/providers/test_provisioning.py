@@ -47,8 +47,8 @@ def test_aws_failure_domains_become_a_public_and_a_private_subnet_in_each_zone()
     subnets = cluster_template["network"]["subnets"]
     zones = {(s["availabilityZone"], s["isPublic"]) for s in subnets}
     assert zones == {(z, public) for z in ("eu-west-1a", "eu-west-1b") for public in (True, False)}
-    vpc = ipaddress.ip_network(cluster_template["network"]["vpc"]["cidrBlock"])
-    blocks = [ipaddress.ip_network(s["cidrBlock"]) for s in subnets]
+    vpc = ipaddress.IPv4Network(cluster_template["network"]["vpc"]["cidrBlock"])
+    blocks = [ipaddress.IPv4Network(s["cidrBlock"]) for s in subnets]
     assert all(block.subnet_of(vpc) for block in blocks)
     assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
     assert not any(s["id"].startswith("subnet-") for s in subnets)  # placeholders: CAPA creates the subnets
