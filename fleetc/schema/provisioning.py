@@ -54,9 +54,10 @@ def check(fleet: Fleet) -> list[Diagnostic]:
 
 def _aws(entry: Entry[ProviderDocument], spec: AwsSpec, versions: int) -> Iterator[Diagnostic]:
     zones = spec.failure_domains
-    if len(zones) > AWS_MAX_ZONES:
-        message = f"{len(zones)} failure domains; fleetc gives each its own subnets, which fit {AWS_MAX_ZONES} zones"
+    if len(zones) > AWS_MAX_ZONES:  # reported once; the zones themselves are checked once there are few enough
+        message = f"{len(zones):,} failure domains; fleetc gives each its own subnets, which fit {AWS_MAX_ZONES} zones"
         yield entry.origin.diagnostic(("spec", "failureDomains"), message)
+        return
     for index, zone in enumerate(zones):
         if not (zone.startswith(spec.region) and len(zone) > len(spec.region)):
             message = f"'{zone}' is not an availability zone of region {spec.region} (e.g. {spec.region}a)"
@@ -90,15 +91,32 @@ def provider_settings(fleet: Fleet) -> Iterator[Diagnostic]:
             )
             yield entry.origin.diagnostic(("spec", "failureDomains"), message)
         elif isinstance(spec, VSphereSpec):
-            for index, zone in enumerate(spec.failure_domains):
-                try:
-                    check_label_value(zone)
-                except ValueError:
-                    message = (
-                        f"'{zone}' must be a label value: control-plane machines are placed in the deployment "
-                        "zones labelled fleetc.io/deployment-zone=<name>"
-                    )
-                    yield entry.origin.diagnostic(("spec", "failureDomains", index), message)
+            yield from _vsphere_zones(entry, spec)
+
+
+SHOWN_ZONES = 5
+"""Bad zone names reported one by one per provider; the rest are counted in one more diagnostic."""
+
+
+def _vsphere_zones(entry: Entry[ProviderDocument], spec: VSphereSpec) -> Iterator[Diagnostic]:
+    bad = [(index, zone) for index, zone in enumerate(spec.failure_domains) if not _label_value(zone)]
+    for index, zone in bad[:SHOWN_ZONES]:
+        message = (
+            f"'{zone}' must be a label value: control-plane machines are placed in the deployment zones labelled "
+            "fleetc.io/deployment-zone=<name>"
+        )
+        yield entry.origin.diagnostic(("spec", "failureDomains", index), message)
+    if len(bad) > SHOWN_ZONES:
+        message = f"{len(bad) - SHOWN_ZONES:,} more failure domains are not label values"
+        yield entry.origin.diagnostic(("spec", "failureDomains"), message)
+
+
+def _label_value(text: str) -> bool:
+    try:
+        check_label_value(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _clusters(fleet: Fleet) -> Iterator[tuple[Entry[ClusterDocument], ClusterShape, ProviderDocument]]:
