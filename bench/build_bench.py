@@ -280,9 +280,9 @@ def bench(clusters: int, seed: int, timeout: float, verify_up_to: int) -> Row:
         rebuild: list[Run] = []
         for _ in range(repeats):
             shutil.rmtree(out, ignore_errors=True)
-            build.append(run(fleetc("build", str(root), "-o", str(out))))
-            check.append(run(fleetc("build", str(root), "-o", str(out), "--check")))
-            rebuild.append(run(fleetc("build", str(root), "-o", str(out))))
+            build.append(run(fleetc("build", str(root), "-o", str(out), "--flux-path", "./out")))
+            check.append(run(fleetc("build", str(root), "-o", str(out), "--check", "--flux-path", "./out")))
+            rebuild.append(run(fleetc("build", str(root), "-o", str(out), "--flux-path", "./out")))
             print(f"  fleetc build {build[-1].wall:.2f} s, --check {check[-1].wall:.2f} s, ", end="")
             print(f"rebuild {rebuild[-1].wall:.2f} s", flush=True)
         spent, phases_rss = phases(root, Path(tmp) / "out-phases")

@@ -43,7 +43,13 @@ STALE_SHOWN = 20
 @click.option("--cluster", "clusters", multiple=True, help="Only this cluster and what it needs (repeatable).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when --out-dir is not what a build would write.")
 @click.option("--flux-source", default="GitRepository/flux-system", show_default=True, help="KIND/NAME of the source.")
-@click.option("--flux-path", help="Path of --out-dir inside the Flux source (default: relative to the git root).")
+@click.option(
+    "--flux-path",
+    help="Path of --out-dir inside the Flux source (default: relative to the git root; required outside git).",
+)
+@click.option("--flux-namespace", default="flux-system", show_default=True, help="Namespace of the Kustomizations.")
+@click.option("--flux-interval", default="10m", show_default=True, help="How often Flux reconciles each one.")
+@click.option("--flux-retry-interval", help="How soon Flux retries a failed one (default: the interval).")
 @handle_errors
 def build(
     root: str | None,
@@ -54,11 +60,20 @@ def build(
     check: bool,
     flux_source: str,
     flux_path: str | None,
+    flux_namespace: str,
+    flux_interval: str,
+    flux_retry_interval: str | None,
 ) -> None:
     """Compile the fleet into CAPI v1beta2 manifests and Flux Kustomizations under --out-dir."""
     out, output = _out_and_format(out_dir, output, old_out)
     out_path = Path(out)
-    options = _flux_options(flux_source, flux_path or _path_in_repo(out_path))
+    options = _flux_options(
+        flux_source,
+        flux_path or _path_in_repo(out_path),
+        namespace=flux_namespace,
+        interval=flux_interval,
+        retry_interval=flux_retry_interval,
+    )
     cwd = Path.cwd()
     fleet_root = resolve_targets([root] if root else [], cwd).roots[0]
     result = validate_tree(open_tree(fleet_root, cwd, None))
@@ -106,14 +121,31 @@ def _payload(out: str, files: int, kinds: dict[str, int], **check: object) -> di
     return {"kind": "BuildReport", "version": 1, "outDir": out, "files": files, "objects": kinds, **check}
 
 
-def _flux_options(source: str, path: str) -> FluxOptions:
+def _flux_options(source: str, path: str, *, namespace: str, interval: str, retry_interval: str | None) -> FluxOptions:
     kind, _, name = source.partition("/")
     if not kind or not name or "/" in name:
         raise click.BadParameter("expected KIND/NAME, e.g. GitRepository/flux-system", param_hint="--flux-source")
     try:
-        return FluxOptions(source_kind=kind, source_name=name, path=path)
+        return FluxOptions(
+            source_kind=kind,
+            source_name=name,
+            path=path,
+            namespace=namespace,
+            interval=interval,
+            retry_interval=retry_interval,
+        )
     except OptionError as exc:
-        raise click.BadParameter(str(exc), param_hint="--flux-source") from None
+        message = str(exc)
+        hint = next((flag for word, flag in _FLUX_FLAGS if message.startswith(word)), "--flux-source")
+        raise click.BadParameter(message, param_hint=hint) from None
+
+
+_FLUX_FLAGS = (
+    ("Flux retry interval", "--flux-retry-interval"),
+    ("Flux interval", "--flux-interval"),
+    ("Flux namespace", "--flux-namespace"),
+)
+"""The start of a :class:`~fleetc.render.flux.FluxOptions` error → the flag it is about."""
 
 
 def _path_in_repo(out: Path) -> str:
@@ -122,7 +154,10 @@ def _path_in_repo(out: Path) -> str:
         if os.path.exists(parent / ".git"):  # False, not an error, for a name longer than the system allows
             relative = resolved.relative_to(parent).as_posix()
             return f"./{relative}" if relative != "." else "./"
-    return f"./{out.as_posix().lstrip('./')}"
+    raise OptionError(
+        f"{out} is not inside a git repository, so the path Flux reads it from is unknown; "
+        "give it with --flux-path (OUT's path inside the Flux source, such as ./clusters/prod)"
+    )
 
 
 def _report_staleness(files: dict[str, bytes], out: Path, output: str, kinds: dict[str, int]) -> None:

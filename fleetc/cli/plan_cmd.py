@@ -3,7 +3,9 @@
 Same options and exit codes as ``fleetc diff`` (:mod:`fleetc.cli.diff_cmd`); the gates (maxConcurrent, soak,
 control-plane deadline, failure budget) come from the head revision's ``fleet.yaml``. ``--now`` dates the lifecycle
 checks: version expiry against the rollout's duration, the next machine rotation per cluster
-(:mod:`fleetc.plan.lifecycle`).
+(:mod:`fleetc.plan.lifecycle`). With ``--target flux`` the text and markdown reports end with
+:data:`fleetc.render.flux.FLUX_GATES`: the Flux Kustomizations enforce only the control-plane deadline (the JSON
+report, whose schema is published, is unchanged).
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ from fleetc.cli.now_option import now_option
 @click.command()
 @compare_options
 @now_option
+@click.option(
+    "--target",
+    type=click.Choice(["apply", "flux"]),
+    default="apply",
+    show_default=True,
+    help="What rolls the change out: fleetc apply, or the Flux Kustomizations of fleetc build (which cannot "
+    "enforce maxConcurrent, soak or failureBudget; text and markdown say so).",
+)
 @handle_errors
 def plan(
     paths: tuple[str, ...],
@@ -30,13 +40,17 @@ def plan(
     exit_code_flag: bool,
     fail_on: tuple[str, ...],
     now: datetime,
+    target: str,
 ) -> None:
     """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
 
     Same arguments as fleetc diff; the gates are read from the head revision's fleet.yaml.
     """
     from fleetc.plan.report import compare
+    from fleetc.render.flux import FLUX_GATES
 
     report = compare(*load_sides(paths, base, head, now=now), rollout=True, now=now)
     emit(report, output, "plan")
+    if target == "flux" and output != "json":
+        click.echo(f"\n> {FLUX_GATES}" if output == "markdown" else f"\n{FLUX_GATES}")
     sys.exit(exit_code(report, exit_code_flag, fail_on))

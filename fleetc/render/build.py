@@ -26,4 +26,4 @@ class Build:
 def build(fleet: Fleet, *, flux: FluxOptions, only: Collection[str] | None = None) -> Build:
     """Compile a valid fleet into the files of its output tree."""
     rendered = compile_fleet(fleet, only=only)
-    return Build(rendered, tree_files(rendered, flux_objects(rendered, flux)))
+    return Build(rendered, tree_files(rendered, flux_objects(rendered, flux, prune_revisions=only is None)))

@@ -4,9 +4,15 @@ No ``controlPlaneRef``/``infrastructureRef``: the topology controller owns them.
 ``machineDeployments``; a pool spread across failure domains becomes one per domain with the replicas split.
 A pool of ``kind: pool`` becomes one of ``machinePools``: one MachinePool whose ``failureDomains`` list every
 domain it spreads over (the provider's group places the machines).
+Autoscaler bounds are split the same way, so the shares never add up to more than the pool's maximum: with
+fewer machines allowed than domains, some domains get ``0``/``0``, which the cluster autoscaler leaves alone.
+The fleet Cluster's ``metadata.annotations`` are carried over to the CAPI Cluster.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from fleetc.contract.vocabulary import AUTOSCALER_MAX, AUTOSCALER_MIN
 from fleetc.contract.vocabulary import CAPI_API as CAPI
@@ -23,38 +29,60 @@ def split(total: int, parts: int) -> list[int]:
     return [share + (1 if index < extra else 0) for index in range(parts)]
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """One MachineDeployment's autoscaler bounds; a share of a split pool may be 0-0 (the autoscaler skips it)."""
+
+    min: int
+    max: int
+
+
 def _deployment(
-    pool: PoolShape, name: str, replicas: int | None, bounds: Autoscaling | None, failure_domain: str | None
+    pool: PoolShape,
+    name: str,
+    replicas: int | None,
+    bounds: Bounds | Autoscaling | None,
+    failure_domain: str | None,
+    capacity: Mapping[str, str],
 ) -> Manifest:
     deployment: Manifest = {"class": pool.name, "name": name}
     if failure_domain is not None:
         deployment["failureDomain"] = failure_domain
     if bounds is not None:
-        deployment["metadata"] = {"annotations": {AUTOSCALER_MAX: str(bounds.max), AUTOSCALER_MIN: str(bounds.min)}}
+        annotations = {**capacity, AUTOSCALER_MAX: str(bounds.max), AUTOSCALER_MIN: str(bounds.min)}
+        deployment["metadata"] = {"annotations": dict(sorted(annotations.items()))}
     elif replicas is not None:
         deployment["replicas"] = replicas
     return deployment
 
 
-def machine_deployments(pool: PoolShape, failure_domains: list[str]) -> list[Manifest]:
-    """The MachineDeployment topologies of one pool."""
+def machine_deployments(
+    pool: PoolShape, failure_domains: list[str], capacity: Mapping[str, str] | None = None
+) -> list[Manifest]:
+    """The MachineDeployment topologies of one pool; ``capacity``: its scale-from-zero annotations, if any."""
+    capacity = capacity or {}
     if pool.failure_domain is not None or not (pool.spread_across_failure_domains and failure_domains):
-        return [_deployment(pool, deployment_name(pool.name), pool.replicas, pool.autoscaling, pool.failure_domain)]
+        return [
+            _deployment(
+                pool, deployment_name(pool.name), pool.replicas, pool.autoscaling, pool.failure_domain, capacity
+            )
+        ]
     count = len(failure_domains)
     replicas = split(pool.replicas, count) if pool.replicas is not None else [None] * count
-    bounds: list[Autoscaling | None] = [None] * count
+    bounds: list[Bounds | None] = [None] * count
     if pool.autoscaling is not None:
         lows, highs = split(pool.autoscaling.min, count), split(pool.autoscaling.max, count)
-        bounds = [Autoscaling(min=low, max=max(high, 1)) for low, high in zip(lows, highs, strict=True)]
+        bounds = [Bounds(low, high) for low, high in zip(lows, highs, strict=True)]
     return [
-        _deployment(pool, deployment_name(pool.name, domain), replicas[index], bounds[index], domain)
+        _deployment(pool, deployment_name(pool.name, domain), replicas[index], bounds[index], domain, capacity)
         for index, domain in enumerate(failure_domains)
     ]
 
 
-def machine_pool(pool: PoolShape, failure_domains: list[str]) -> Manifest:
-    """The MachinePool topology of a ``kind: pool`` pool: one group, over its failure domains."""
-    topology = _deployment(pool, pool.name, pool.replicas, pool.autoscaling, None)
+def machine_pool(pool: PoolShape, failure_domains: list[str], capacity: Mapping[str, str] | None = None) -> Manifest:
+    """The MachinePool topology of a ``kind: pool`` pool: one group, over its failure domains; ``capacity``: its
+    scale-from-zero annotations, if any."""
+    topology = _deployment(pool, pool.name, pool.replicas, pool.autoscaling, None, capacity or {})
     if pool.failure_domain is not None:
         topology["failureDomains"] = [pool.failure_domain]
     elif pool.spread_across_failure_domains and failure_domains:
@@ -73,13 +101,21 @@ def cluster_object(
     variables: list[Manifest],
     labels: dict[str, str],
     rollout_after: str | None = None,
+    capacity: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Manifest:
     """The CAPI Cluster for a fleet cluster; ``rollout_after`` (machine rotation) goes to the control plane and
-    every MachineDeployment (MachinePool topologies have no ``rollout.after``)."""
-    deployments = [md for p in shape.pools if not p.machine_pool for md in machine_deployments(p, failure_domains)]
+    every MachineDeployment (MachinePool topologies have no ``rollout.after``); ``capacity``: scale-from-zero
+    annotations by pool."""
+    capacity = capacity or {}
+    deployments = [
+        md
+        for p in shape.pools
+        if not p.machine_pool
+        for md in machine_deployments(p, failure_domains, capacity.get(p.name))
+    ]
     if rollout_after is not None:
         deployments = [{**md, "rollout": {"after": rollout_after}} for md in deployments]
-    pools = [machine_pool(p, failure_domains) for p in shape.pools if p.machine_pool]
+    pools = [machine_pool(p, failure_domains, capacity.get(p.name)) for p in shape.pools if p.machine_pool]
     topology: Manifest = {
         "classRef": class_ref,
         "version": version,
@@ -105,6 +141,11 @@ def cluster_object(
     return {
         "apiVersion": CAPI,
         "kind": "Cluster",
-        "metadata": {"name": cluster.metadata.name, "namespace": namespace, "labels": dict(sorted(labels.items()))},
+        "metadata": {
+            "name": cluster.metadata.name,
+            "namespace": namespace,
+            "labels": dict(sorted(labels.items())),
+            "annotations": dict(sorted(cluster.metadata.annotations.items())),
+        },
         "spec": spec,
     }

@@ -19,7 +19,7 @@ from fleetc.render.names import class_base, content_hash
 from fleetc.render.providers.base import ClassExtras, InfraKinds, InfraProvider, MachineRequest
 from fleetc.render.providers.registry import provider_for
 from fleetc.render.variables import ClassTemplates, variable_patches
-from fleetc.schema.cluster_class import ClusterClassDocument, ClusterClassSpec, HealthCheck
+from fleetc.schema.cluster_class import ClusterClassDocument, ClusterClassSpec, HealthCheck, WorkerPool
 from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.provider import ProviderDocument
 
@@ -57,6 +57,12 @@ def health_check(check: HealthCheck) -> Manifest:
         value: int | str = f"{limit.value}%" if limit.percent else limit.value
         result["remediation"] = {"triggerIf": {"unhealthyLessThanOrEqualTo": value}}
     return result
+
+
+def _machine_metadata(pool: WorkerPool) -> Manifest:
+    """``metadata`` with the pool's Machine labels that CAPI copies to the Nodes, if it has any."""
+    labels = kubeadm.machine_labels(pool)
+    return {"metadata": {"labels": labels}} if labels else {}
 
 
 def _variables(cluster_class: ClusterClassDocument, extras: ClassExtras) -> list[Manifest]:
@@ -175,6 +181,7 @@ def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
             {
                 **_worker_class(base, name, kinds.machine_template, kinds.api_version),
                 "healthCheck": health_check(pool.health_check or shape.health_check),
+                **_machine_metadata(pool),
             }
             for name, pool in deployments.items()
         ]

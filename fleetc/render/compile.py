@@ -15,6 +15,7 @@ from fleetc.core.diagnostics import SourceLocation
 from fleetc.core.errors import CompileError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.render.addons import owner_addons
+from fleetc.render.capacity import capacity_annotations
 from fleetc.render.cluster import cluster_object
 from fleetc.render.clusterclass import ClassRevision, RevisionInputs, class_revision
 from fleetc.render.flux import removal_marks
@@ -44,7 +45,7 @@ class _Builder:
     def add(self, manifest: Manifest, folder: str, source: str) -> None:
         metadata = manifest["metadata"]
         metadata["labels"] = dict(sorted({**metadata.get("labels", {}), FLEET_LABEL: self.fleet.name}.items()))
-        metadata["annotations"] = {SOURCE_ANNOTATION: source}
+        metadata["annotations"] = {**metadata.get("annotations", {}), SOURCE_ANNOTATION: source}
         self.objects[ObjectKey.of(manifest)] = RenderedObject(manifest, folder)
 
     def revision(self, cluster: ClusterDocument, shape: ClusterShape) -> ClassRevision:
@@ -131,6 +132,11 @@ def _add_cluster(builder: _Builder, entry: Entry[ClusterDocument]) -> None:
         variables=variables,
         labels=labels,
         rollout_after=_rollout_after(fleet, cluster),
+        capacity={
+            pool.name: capacity_annotations(provider, provider.spec.sizes.get(pool.size))
+            for pool in shape.pools
+            if pool.autoscaling is not None
+        },
     )
     builder.add(manifest, f"clusters/{cluster.metadata.name}", source_annotation(entry.origin.source(), fleet.root))
     manifest["metadata"]["annotations"].update(removal_marks(spec.decommission))

@@ -23,8 +23,18 @@ inventory unless the *live* object is annotated ``kustomize.toolkit.fluxcd.io/pr
 from the spec is orphaned (left running, no longer managed), as with ``fleetc apply``, and so is a cluster moving to
 another wave. A cluster marked ``decommission: true`` is rendered with ``enabled`` (and ``fleetc.io/decommission``);
 once Flux has applied that, removing its entry deletes it. Flux decides on the live object, so marking and removing
-take two merges, the same two steps ``fleetc apply`` needs. The classes Kustomization never prunes (see
-:func:`classes_kustomization`).
+take two merges, the same two steps ``fleetc apply`` needs.
+
+Class revisions no cluster uses any more (:func:`revisions_kustomization`): ``fleetc build`` writes only the
+revisions the fleet's clusters use, and a last Kustomization, ``<fleet>-revisions``, applies exactly those
+(``<out>/revisions``) with ``prune: true`` once the last wave is Ready. Flux only starts it after every wave has
+applied the current source revision and is healthy, so by then no Cluster references a revision that left the
+build, and CAPI lets it be deleted. The classes Kustomization, which must create a new revision before the first
+wave, never prunes and applies revisions with ``kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`` (a Flux patch):
+it creates a new revision but never re-applies an existing one, so it never takes back the ownership labels Flux
+checks before pruning, and the revisions Kustomization is the one that deletes. Pruning earlier (on the classes
+Kustomization) would try to delete a revision the clusters of later waves still use; CAPI refuses that, and the
+failed prune would hold back every wave.
 """
 
 from __future__ import annotations
@@ -44,6 +54,17 @@ SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 MAX_NAME = 63
 """Flux labels every object it applies with the Kustomization's name: the name must be a valid label value."""
 _FLUX_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+SSA_ANNOTATION = "kustomize.toolkit.fluxcd.io/ssa"
+"""``IfNotPresent``: Flux creates the object when it is missing and otherwise leaves it (and its labels) alone."""
+REVISION_KINDS = "ClusterClass|.*Template"
+"""The kinds of a class revision's objects, as a kustomize target (a regular expression)."""
+FLUX_GATES = (
+    "Target Flux: maxConcurrent, soak and failureBudget are not enforced. Flux applies each wave whole, any "
+    "failed cluster (its health check, or the wave's controlPlaneDeadline as the Kustomization timeout) holds "
+    "back every later wave, and the next wave starts as soon as one is healthy; fleetc apply enforces them."
+)
+"""What a rollout through the Flux Kustomizations does with the wave gates (said by ``fleetc plan --target flux``)."""
 PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 """Flux never prunes a live object carrying this with the value ``disabled`` (any other value: it may)."""
 
@@ -69,13 +90,20 @@ class FluxOptions:
     """The namespace of the Kustomizations."""
     interval: str = "10m"
     """How often Flux reconciles each Kustomization (a Flux duration such as ``10m``)."""
+    retry_interval: str | None = None
+    """How soon Flux retries a Kustomization that failed; None: Flux's default (the interval)."""
 
     def __post_init__(self) -> None:
-        """Refuse a source kind Flux does not have and an interval Flux cannot parse (:class:`OptionError`)."""
+        """Refuse a source kind Flux does not have, a duration Flux cannot parse and a namespace that is no
+        DNS label (:class:`OptionError`)."""
         if self.source_kind not in SOURCE_KINDS:
             raise OptionError(f"Flux source kind '{self.source_kind}' is not one of {', '.join(SOURCE_KINDS)}")
         if not _FLUX_DURATION.match(self.interval):
             raise OptionError(f"Flux interval '{self.interval}' is not a duration such as '10m' or '1h30m'")
+        if self.retry_interval is not None and not _FLUX_DURATION.match(self.retry_interval):
+            raise OptionError(f"Flux retry interval '{self.retry_interval}' is not a duration such as '2m'")
+        if not _DNS_LABEL.match(self.namespace):
+            raise OptionError(f"Flux namespace '{self.namespace}' is not a namespace name (a DNS label)")
 
 
 # --- CEL health expressions for a CAPI v1beta2 Cluster ------------------------------------------------------------
@@ -175,11 +203,19 @@ HEALTHY = _all(
 )
 """What a finished whole-cluster step shows on the Cluster object (status fixtures README §4.2)."""
 
-REMEDIATING = condition("Remediating", "True")
-"""A MachineHealthCheck found an unhealthy machine; its owner is replacing it, or cannot (``CannotBeRemediated``).
+CONTROL_PLANE_REMEDIATING = (
+    "status.conditions.exists(c, c.type == 'Remediating' && c.status == 'True' && "
+    "(!has(spec.controlPlaneRef) || !has(c.message) || c.message.contains(' ' + spec.controlPlaneRef.name + '-')))"
+)
+"""A control-plane machine is being remediated (or cannot be: ``CannotBeRemediated``).
 
-Never part of a healthy rollout: it shows a new machine that never got a Node (NodeStartupTimeout) or exhausted
-remediation retries. CAPI keeps retrying on its own, so this is the earliest point to stop promoting the change.
+The Cluster's ``Remediating`` condition lists the machines (``* Machine <name>: …``); control-plane machines are
+named ``<KubeadmControlPlane>-<suffix>``, and the Cluster's ``spec.controlPlaneRef`` names the
+KubeadmControlPlane. Never part of a healthy rollout: a new control-plane machine that never got a Node
+(NodeStartupTimeout) or exhausted its retries; CAPI keeps retrying on its own, so this is the earliest point to
+stop promoting the change. A worker machine being replaced is routine (a MachineHealthCheck doing its job) and
+does not fail the wave: the Cluster stays in progress, or current while it is still Available. Without a
+``controlPlaneRef`` or a message, the machines cannot be told apart and the remediation counts as failed.
 """
 
 TOPOLOGY_RECONCILE_FAILED = condition("TopologyReconciled", "False", reason="ReconcileFailed")
@@ -189,7 +225,7 @@ TOPOLOGY_RECONCILE_FAILED = condition("TopologyReconciled", "False", reason="Rec
 yet reconciled): both stay "in progress", bounded by the wave's timeout.
 """
 
-FAILED = _all(HAS_CONDITIONS, _any(REMEDIATING, TOPOLOGY_RECONCILE_FAILED))
+FAILED = _all(HAS_CONDITIONS, _any(CONTROL_PLANE_REMEDIATING, TOPOLOGY_RECONCILE_FAILED))
 """Explicit CAPI failure signals. A control plane that never comes up (no signal, only time) fails by the timeout."""
 
 
@@ -256,26 +292,47 @@ def _source_ref(options: FluxOptions) -> Manifest:
     return ref
 
 
+def _retry(options: FluxOptions) -> Manifest:
+    return {"retryInterval": options.retry_interval} if options.retry_interval is not None else {}
+
+
 def _kustomization(name: str, labels: dict[str, str], options: FluxOptions, spec: Manifest) -> Manifest:
     return {
         "apiVersion": KUSTOMIZATION_API,
         "kind": "Kustomization",
         "metadata": {"name": name, "namespace": options.namespace, "labels": dict(sorted(labels.items()))},
-        "spec": {"interval": options.interval, "sourceRef": _source_ref(options), **spec},
+        "spec": {"interval": options.interval, **_retry(options), "sourceRef": _source_ref(options), **spec},
     }
+
+
+def revisions_name(fleet: str) -> str:
+    """The name of the Kustomization that removes class revisions no cluster uses any more."""
+    return object_name(fleet, "revisions")
 
 
 def classes_kustomization(fleet: str, options: FluxOptions) -> Manifest:
     """The Kustomization of ``<out>/classes``: every ClusterClass revision (and the management namespaces)."""
+    create_only = f'[{{"op": "add", "path": "/metadata/annotations/{SSA_ANNOTATION.replace("/", "~1")}", '
+    create_only += '"value": "IfNotPresent"}]'
     spec: Manifest = {
         "path": source_path(options, "classes"),
         # Never prune: a class revision that left the build is still referenced by the clusters of every wave not
         # yet released (each cluster moves to the new revision only when its own wave applies), and CAPI rejects
-        # deleting a ClusterClass that a Cluster uses. Old revisions stay until no cluster references them.
+        # deleting a ClusterClass that a Cluster uses. The revisions Kustomization removes it after the last wave.
         "prune": False,
         "wait": False,
+        # Create revisions, never re-apply them: re-applying would make this Kustomization their owner again, and
+        # the revisions Kustomization prunes only what it owns.
+        "patches": [{"patch": create_only, "target": {"kind": REVISION_KINDS}}],
     }
     return _kustomization(classes_name(fleet), {FLEET_LABEL: fleet}, options, spec)
+
+
+def revisions_kustomization(fleet: str, depends_on: str, options: FluxOptions) -> Manifest:
+    """The Kustomization of ``<out>/revisions``, after the last wave: prunes the revisions that left the build."""
+    spec: Manifest = {"path": source_path(options, "revisions"), "dependsOn": [{"name": depends_on}]}
+    spec |= {"prune": True, "wait": False}
+    return _kustomization(revisions_name(fleet), {FLEET_LABEL: fleet}, options, spec)
 
 
 def cluster_health_checks(wave: WaveClusters) -> list[Manifest]:
@@ -306,9 +363,13 @@ def wave_kustomization(fleet: str, wave: WaveClusters, depends_on: str, options:
     )
 
 
-def flux_objects(rendered: RenderedSet, options: FluxOptions) -> list[Manifest]:
-    """The classes Kustomization, then one Kustomization per wave in rollout order, each depending on the one before."""
+def flux_objects(rendered: RenderedSet, options: FluxOptions, *, prune_revisions: bool = True) -> list[Manifest]:
+    """The classes Kustomization, one per wave in rollout order (each depending on the one before), and the
+    revisions Kustomization after the last (``prune_revisions``; a build of some clusters only has none, as its
+    tree lacks the revisions of the others)."""
     objects = [classes_kustomization(rendered.fleet, options)]
     for wave in rendered.waves:
         objects.append(wave_kustomization(rendered.fleet, wave, objects[-1]["metadata"]["name"], options))
+    if prune_revisions:
+        objects.append(revisions_kustomization(rendered.fleet, objects[-1]["metadata"]["name"], options))
     return objects

@@ -1,11 +1,22 @@
-"""kubeadm configuration in CAPI v1beta2 form: extra arguments are ``[{name, value}]`` lists."""
+"""kubeadm configuration in CAPI v1beta2 form: extra arguments are ``[{name, value}]`` lists.
+
+The control plane gets a bounded remediation retry (:data:`CONTROL_PLANE_REMEDIATION`): without ``maxRetry``,
+KCP replaces a control-plane machine that keeps failing forever. A worker pool's Node labels join the class's
+``node-labels`` kubelet flag (neither loses the other); those the kubelet refuses but CAPI copies from the
+Machine (:mod:`fleetc.schema.node_labels`) are left to :func:`machine_labels`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fleetc.core.keys import Manifest
+from fleetc.schema import node_labels
 from fleetc.schema.cluster_class import ClusterClassSpec, WorkerPool
+
+CONTROL_PLANE_REMEDIATION: Manifest = {"maxRetry": 3, "retryPeriodSeconds": 300}
+"""KCP tries a failing control-plane machine's replacement three times, five minutes apart, then stops
+(``CannotBeRemediated``) until ``minHealthyPeriodSeconds`` (CAPI's default, 1 h) has passed."""
 
 
 def extra_args(args: dict[str, str]) -> list[dict[str, str]]:
@@ -38,14 +49,21 @@ def control_plane_template_spec(shape: ClusterClassSpec, kubelet: dict[str, str]
             "joinConfiguration": registration,
         }
     }
-    return pruned(spec) or {"kubeadmConfigSpec": {}}
+    return {"kubeadmConfigSpec": {}, **pruned(spec), "remediation": dict(CONTROL_PLANE_REMEDIATION)}
 
 
 def worker_bootstrap_spec(shape: ClusterClassSpec, pool: WorkerPool, kubelet: dict[str, str]) -> Manifest:
     """``spec.template.spec`` of a worker pool's KubeadmConfigTemplate."""
     args = {**kubelet, **shape.kubeadm.kubelet.extra_args}
-    if pool.node_labels:
-        args["node-labels"] = ",".join(f"{k}={v}" for k, v in sorted(pool.node_labels.items()))
+    labels = node_labels.parse(args.get(node_labels.NODE_LABELS_ARG, ""))
+    labels |= {k: v for k, v in pool.node_labels.items() if node_labels.placement(k) == "kubelet"}
+    if labels:
+        args[node_labels.NODE_LABELS_ARG] = node_labels.joined(labels)
     taints = [t.model_dump(by_alias=True, exclude_defaults=False) for t in pool.taints]
     registration = {"kubeletExtraArgs": extra_args(args), "taints": taints}
     return pruned({"joinConfiguration": {"nodeRegistration": registration}}) or {}
+
+
+def machine_labels(pool: WorkerPool) -> dict[str, str]:
+    """The pool's Node labels that CAPI copies from each Machine to its Node (the kubelet refuses them)."""
+    return {k: v for k, v in sorted(pool.node_labels.items()) if node_labels.placement(k) == "machine"}

@@ -6,6 +6,7 @@
     namespaces/                   the management namespaces
     addons/addons.yaml            add-ons: a ConfigMap and a ClusterResourceSet each (included by classes/)
     classes/<revision>/class.yaml a ClusterClass revision and its templates (includes ../namespaces)
+    revisions/                    the class revisions alone (what Flux prunes after the last wave)
     clusters/<name>/cluster.yaml  one CAPI Cluster
     waves/<wave>/                 the clusters of one rollout wave (what each Flux Kustomization applies)
     flux/                         one Flux Kustomization per wave, chained by dependsOn
@@ -70,6 +71,7 @@ def tree_files(rendered: RenderedSet, flux: list[Manifest]) -> dict[str, bytes]:
     addons = ["../addons"] if "addons" in folders else []
     files[f"classes/{KUSTOMIZATION}"] = kustomization(["../namespaces", *addons, *classes])
     files[f"clusters/{KUSTOMIZATION}"] = kustomization(clusters)
+    files[f"revisions/{KUSTOMIZATION}"] = kustomization(f"../classes/{c}" for c in classes)
     for wave in rendered.waves:
         files[f"waves/{wave.wave.name}/{KUSTOMIZATION}"] = kustomization(f"../../clusters/{c}" for c in wave.clusters)
     files[KUSTOMIZATION] = kustomization(["classes", "clusters"])

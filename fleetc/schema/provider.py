@@ -62,12 +62,28 @@ class DevInMemorySpec(ProviderSpecBase):
 class AwsSettings(SpecModel):
     """Amazon Web Services (CAPA) settings."""
 
-    ssh_key_name: str | None = Field(default=None, description="EC2 key pair on every machine (and the bastion).")
+    ssh_key_name: str | None = Field(
+        default=None,
+        description="EC2 key pair on every machine (and the bastion); none by default (CAPA would otherwise "
+        "use a key pair named 'default').",
+    )
     ami_id: str | None = Field(
         default=None,
         alias="amiID",
-        description="Pin one AMI for every machine and version; by default CAPA looks up its published AMI "
-        "for each Kubernetes version, which is what version upgrades need.",
+        description="Pin one AMI for every machine; only for a fleet whose catalogue has a single Kubernetes "
+        "version (an AMI carries one version's kubelet). By default CAPA looks up an AMI for each machine's "
+        "Kubernetes version (see imageLookupFormat).",
+    )
+    image_lookup_format: str | None = Field(
+        default=None,
+        description="CAPA's AMI name pattern, looked up for each machine's Kubernetes version "
+        "('{{.BaseOS}}' and '{{.K8sVersion}}' are CAPA's substitutions); CAPA's published AMIs by default.",
+    )
+    image_lookup_org: str | None = Field(
+        default=None, description="AWS account (owner ID) the AMIs are looked up in; CAPA's by default."
+    )
+    image_lookup_base_os: str | None = Field(
+        default=None, alias="imageLookupBaseOS", description="The base OS of the AMI lookup ({{.BaseOS}})."
     )
     additional_tags: dict[str, str] = Field(default_factory=dict, description="Tags on every AWS resource.")
     control_plane_iam_instance_profile: str = Field(
@@ -272,6 +288,14 @@ class OpenStackSpec(ProviderSpecBase):
     settings: OpenStackSettings
 
 
+class MachineCapacity(SpecModel):
+    """What one machine of a type offers the scheduler (the cluster autoscaler's scale-from-zero capacity)."""
+
+    cpu: int = Field(ge=1, description="Virtual CPUs.")
+    memory_mib: int = Field(alias="memoryMiB", ge=1, description="Memory in MiB.")
+    gpus: int = Field(default=0, ge=0, description="GPUs (nvidia.com/gpu).")
+
+
 class GcpSettings(SpecModel):
     """Google Cloud (CAPG) settings."""
 
@@ -279,8 +303,14 @@ class GcpSettings(SpecModel):
     network: str = "default"
     image: str | None = Field(
         default=None,
-        description="Pin one image for every machine and version; by default CAPG picks its published image "
-        "for each Kubernetes version.",
+        description="The Compute Engine image machines boot (required: CAPG's default is an image family in "
+        "the cluster's own project that exists only if you built it); '{version}' in it becomes the machine's "
+        "Kubernetes version with dashes (v1.35.0 → v1-35-0), as image names allow no dots.",
+    )
+    machine_capacities: dict[str, MachineCapacity] = Field(
+        default_factory=dict,
+        description="CPU and memory of the machine types autoscaled pools use: the cluster autoscaler needs "
+        "them to scale a pool up from zero, and CAPG publishes none.",
     )
 
 

@@ -19,7 +19,7 @@ from fleetc.core.diagnostics import Diagnostic, SourceLocation, has_errors, sort
 from fleetc.load.loader import collector_paused, fleet_files, read_file, read_files
 from fleetc.load.origins import Origin
 from fleetc.load.sources import FLEET_FILE, SourceTree, display_path
-from fleetc.schema import admission, generators, limits, rules
+from fleetc.schema import admission, generators, kubeadm_rules, limits, provisioning, rules
 from fleetc.schema.addons import read_addons
 from fleetc.schema.base import Addon
 from fleetc.schema.cluster import ClusterDocument, ClusterSetDocument
@@ -95,6 +95,7 @@ def _validate(tree: SourceTree, now: datetime | None) -> ValidationResult:
     fleet = dataclasses.replace(fleet, addon_files=addons.texts)
     scope = rules.Scope(fleet, frozenset(collected.broken), now)
     found = [*rules.check(scope), *limits.check(fleet), *admission.check(fleet), *addons.diagnostics]
+    found += [*provisioning.check(fleet), *kubeadm_rules.check(fleet)]
     diagnostics = folded([*collected.diagnostics, *found])
     return ValidationResult(fleet, sorted_diagnostics(diagnostics), len(paths) + 1)
 

@@ -201,7 +201,12 @@ PROVIDERS: tuple[ProviderPlan, ...] = (
                 "gpu": "a2-highgpu-1g",
             },
             "failureDomains": ["europe-west4-a", "europe-west4-b", "europe-west4-c"],
-            "settings": {"project": "acme-fleet", "network": "fleet"},
+            "settings": {
+                "project": "acme-fleet",
+                "network": "fleet",
+                "image": "projects/acme-fleet/global/images/ubuntu-2404-kube-{version}",
+                "machineCapacities": {"a2-highgpu-1g": {"cpu": 12, "memoryMiB": 87040, "gpus": 1}},
+            },
         },
     ),
     ProviderPlan(

@@ -41,14 +41,40 @@ def _assert_usage_error(result: Result, fragment: str) -> None:
         pytest.param(("--flux-source", "flux-system"), "expected KIND/NAME", id="no-kind"),
         pytest.param(("--flux-source", "GitRepository/a/b"), "expected KIND/NAME", id="name-with-slash"),
         pytest.param(("--cluster", "nope"), "no cluster nope in the fleet", id="unknown-cluster"),
+        pytest.param(
+            ("--flux-interval", "ten minutes"),
+            "Invalid value for --flux-interval: Flux interval 'ten minutes' is not a duration",
+            id="interval",
+        ),
+        pytest.param(
+            ("--flux-retry-interval", "2"),
+            "Invalid value for --flux-retry-interval: Flux retry interval '2' is not a duration",
+            id="retry-interval",
+        ),
+        pytest.param(
+            ("--flux-namespace", "Flux_System"),
+            "Invalid value for --flux-namespace: Flux namespace 'Flux_System' is not a namespace name",
+            id="namespace",
+        ),
     ],
 )
 def test_build_option_errors(
     fleetc: RunFleetc, fleet: Path, tmp_path: Path, args: tuple[str, ...], fragment: str
 ) -> None:
-    result = fleetc("build", str(fleet), "--out-dir", str(tmp_path / "out"), *args)
+    result = fleetc("build", str(fleet), "--out-dir", str(tmp_path / "out"), "--flux-path", "./out", *args)
     _assert_usage_error(result, fragment)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("out", ["srv/x", ".out"])
+def test_build_outside_a_git_repository_needs_the_flux_path(
+    fleetc: RunFleetc, fleet: Path, tmp_path: Path, out: str
+) -> None:
+    result = fleetc("build", str(fleet), "--out-dir", out, cwd=tmp_path)
+
+    _assert_usage_error(result, f"{out} is not inside a git repository")
+    assert "--flux-path" in result.stderr
+    assert not (tmp_path / out).exists()
 
 
 @pytest.mark.parametrize("speed", ["-1", "nan", "inf"])
@@ -94,7 +120,7 @@ def test_a_crds_folder_without_crds(fleetc: RunFleetc, tmp_path: Path) -> None:
 
 def test_a_folder_outside_any_fleet(fleetc: RunFleetc, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    result = fleetc("build", "empty", "--out-dir", "out", cwd=tmp_path)
+    result = fleetc("build", "empty", "--out-dir", "out", "--flux-path", "./out", cwd=tmp_path)
     _assert_usage_error(result, "fleetc: error: empty: no fleet.yaml here or in any folder above")
 
 
@@ -111,11 +137,11 @@ def test_a_state_without_a_rollout(fleetc: RunFleetc, tmp_path: Path) -> None:
             ("validate", "{fleet}", "-o", "xml"), "Invalid value for '-o' / '--output' / '--format'", id="validate-o"
         ),
         pytest.param(
-            ("build", "{fleet}", "--out-dir", "{out}", "-o", "json5"),
+            ("build", "{fleet}", "--out-dir", "{out}", "--out-dir", "json5"),
             "Invalid value for '-o' / '--output': 'json5' is not one",
             id="build-o",
         ),
-        pytest.param(("build", "{fleet}", "-o", "yaml"), "Missing option '--out-dir'.", id="build-no-dir"),
+        pytest.param(("build", "{fleet}", "--out-dir", "yaml"), "Missing option '--out-dir'.", id="build-no-dir"),
         pytest.param(("simulate", "{fleet}", "-o", "table"), "Invalid value for '-o'", id="simulate-o"),
         pytest.param(("simulate", "{fleet}", "--seed", "abc"), "Invalid value for '--seed'", id="simulate-seed"),
         pytest.param(("apply", "{fleet}", "--local", "--speed", "fast"), "Invalid value for '--speed'", id="speed"),

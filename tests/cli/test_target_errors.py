@@ -39,7 +39,9 @@ def _assert_target_error(result: Result, path: Path, what: str) -> None:
 
 def test_build_into_an_unwritable_folder_exits_4(fleetc: RunFleetc, fleet: Path, blocker: Path) -> None:
     out = blocker / "out"
-    _assert_target_error(fleetc("build", str(fleet), "--out-dir", str(out)), out, "output folder")
+    _assert_target_error(
+        fleetc("build", str(fleet), "--out-dir", str(out), "--flux-path", "./out"), out, "output folder"
+    )
     assert blocker.read_text() == "not a folder\n"
     assert sorted(p.name for p in blocker.parent.iterdir()) == ["blocker", "fleet"]  # no staging folder left
 
@@ -50,6 +52,6 @@ def test_apply_with_an_unwritable_state_file_exits_4(fleetc: RunFleetc, fleet: P
 
 
 def test_debug_shows_the_target_error(fleetc: RunFleetc, fleet: Path, blocker: Path) -> None:
-    result = fleetc("--debug", "build", str(fleet), "--out-dir", str(blocker / "out"))
+    result = fleetc("--debug", "build", str(fleet), "--out-dir", str(blocker / "out"), "--flux-path", "./out")
     assert isinstance(result.exception, TargetWriteError)
     assert isinstance(result.exception.__cause__, OSError)

@@ -63,7 +63,7 @@ def _(tmp: Path) -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         staging = _write(tmp / f".out.fleetc-new-{sleeper.pid}" / "half-written.yaml", "a: 1\n").parent
-        run = fleetc(tmp, "build", "fleet", "-o", "out")
+        run = fleetc(tmp, "build", "fleet", "--out-dir", "out", "--flux-path", "./out")
         assert run.code == 0, run.output
         assert (staging / "half-written.yaml").read_text() == "a: 1\n"
     finally:
@@ -75,12 +75,12 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     fleet = example(tmp)
     _write(fleet / "clusters" / "stores.yaml", store_matrix(400))
-    reference = fleetc(tmp, "build", "fleet", "-o", "ref", "--flux-path", "./out")
+    reference = fleetc(tmp, "build", "fleet", "--out-dir", "ref", "--flux-path", "./out")
     assert reference.code == 0, reference.output
     expected = tree_bytes(tmp / "ref")
     for _ in range(2):
         shutil.rmtree(tmp / "out", ignore_errors=True)
-        command = [sys.executable, "-m", "fleetc", "build", "fleet", "-o", "out", "--flux-path", "./out"]
+        command = [sys.executable, "-m", "fleetc", "build", "fleet", "--out-dir", "out", "--flux-path", "./out"]
         builds = [subprocess.Popen(command, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
         outcomes = [(b.communicate(timeout=3 * SECONDS)[1].decode(), b.returncode) for b in builds]
         for stderr, code in outcomes:
@@ -96,10 +96,10 @@ def _(tmp: Path) -> None:
     import fcntl
 
     example(tmp)
-    reference = fleetc(tmp, "build", "fleet", "-o", "ref", "--flux-path", "./out")
+    reference = fleetc(tmp, "build", "fleet", "--out-dir", "ref", "--flux-path", "./out")
     assert reference.code == 0, reference.output
     expected = tree_bytes(tmp / "ref")
-    command = [sys.executable, "-m", "fleetc", "build", "fleet", "-o", "out", "--flux-path", "./out"]
+    command = [sys.executable, "-m", "fleetc", "build", "fleet", "--out-dir", "out", "--flux-path", "./out"]
     holder = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(holder, fcntl.LOCK_EX)
     try:
@@ -120,7 +120,7 @@ def _(tmp: Path) -> None:
     example(tmp)
     old = _write(tmp / ".other.fleetc-old-1" / "keep.yaml", "keep: me\n")
     new = _write(tmp / ".other.fleetc-new-1" / "keep.yaml", "keep: me\n")
-    run = fleetc(tmp, "build", "fleet", "-o", "*")
+    run = fleetc(tmp, "build", "fleet", "--out-dir", "*", "--flux-path", "./out")
     assert run.code == 0, run.output
     assert old.read_text() == new.read_text() == "keep: me\n"
     assert (tmp / "*" / ".fleetc-output").is_file()
@@ -130,7 +130,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     example(tmp)
     old = _write(tmp / ".out.fleetc-old-1" / "keep.yaml", "keep: me\n")
-    run = fleetc(tmp, "build", "fleet", "-o", "ou[t]")
+    run = fleetc(tmp, "build", "fleet", "--out-dir", "ou[t]", "--flux-path", "./out")
     assert run.code == 0, run.output
     assert old.read_text() == "keep: me\n"
     assert not (tmp / "ou[t]" / "keep.yaml").exists()
@@ -165,10 +165,10 @@ main()
 @case("data-loss/sigkill-at-every-step-of-the-swap")
 def _(tmp: Path) -> None:
     fleet = example(tmp)
-    assert fleetc(tmp, "build", "fleet", "-o", "v1", "--flux-path", "./out").code == 0
+    assert fleetc(tmp, "build", "fleet", "--out-dir", "v1", "--flux-path", "./out").code == 0
     prod = fleet / "clusters" / "prod.yaml"
     prod.write_text(prod.read_text().replace("replicas: 5", "replicas: 3"))
-    assert fleetc(tmp, "build", "fleet", "-o", "v2", "--flux-path", "./out").code == 0
+    assert fleetc(tmp, "build", "fleet", "--out-dir", "v2", "--flux-path", "./out").code == 0
     old, new = tree_bytes(tmp / "v1"), tree_bytes(tmp / "v2")
     assert old != new
     killed = 0
@@ -176,7 +176,7 @@ def _(tmp: Path) -> None:
         shutil.rmtree(tmp / "out", ignore_errors=True)
         shutil.copytree(tmp / "v1", tmp / "out")
         done = subprocess.run(
-            [sys.executable, "-c", _KILLER, str(step), "build", "fleet", "-o", "out"],
+            [sys.executable, "-c", _KILLER, str(step), "build", "fleet", "--out-dir", "out", "--flux-path", "./out"],
             cwd=tmp,
             capture_output=True,
             timeout=SECONDS,
@@ -188,7 +188,7 @@ def _(tmp: Path) -> None:
             assert done.returncode == 0, done.stderr.decode()
             break
         killed += 1
-        recovered = fleetc(tmp, "build", "fleet", "-o", "out")
+        recovered = fleetc(tmp, "build", "fleet", "--out-dir", "out", "--flux-path", "./out")
         assert recovered.code == 0, recovered.output
         assert tree_bytes(tmp / "out") == new and _no_hidden_leftovers(tmp) == []
     assert killed >= 2
@@ -197,7 +197,7 @@ def _(tmp: Path) -> None:
 @case("data-loss/output-inside-the-fleet-is-refused")
 def _(tmp: Path) -> None:
     example(tmp)
-    run = fleetc(tmp, "build", "fleet", "-o", "fleet/out")
+    run = fleetc(tmp, "build", "fleet", "--out-dir", "fleet/out", "--flux-path", "./out")
     assert run.clean and run.code != 0, run.output
     assert not (tmp / "fleet" / "out").exists()
     assert fleetc(tmp, "validate", "fleet").code == 0
@@ -211,7 +211,7 @@ def _(tmp: Path) -> None:
     for replicas in ("5", "3"):
         prod = fleet / "clusters" / "prod.yaml"
         prod.write_text(re.sub(r"replicas: \d", f"replicas: {replicas}", prod.read_text(), count=1))
-        run = fleetc(tmp, "build", "fleet", "-o", "link")
+        run = fleetc(tmp, "build", "fleet", "--out-dir", "link", "--flux-path", "./out")
         assert run.code == 0, run.output
         assert (tmp / "link").is_symlink() and os.readlink(tmp / "link") == "real"
         assert (tmp / "real" / ".fleetc-output").is_file()
@@ -439,7 +439,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     example(tmp)
     (tmp / "locked").mkdir(mode=0o555)
-    run = fleetc(tmp, "build", "fleet", "-o", "locked/out", modes_bite=True)
+    run = fleetc(tmp, "build", "fleet", "--out-dir", "locked/out", "--flux-path", "./out", modes_bite=True)
     assert run.clean and run.code not in (0, 2), run.output
     assert "locked/out" in run.output
 
@@ -448,7 +448,7 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     example(tmp)
     _write(tmp / "file", "x\n")
-    run = fleetc(tmp, "build", "fleet", "-o", "file/out")
+    run = fleetc(tmp, "build", "fleet", "--out-dir", "file/out", "--flux-path", "./out")
     assert run.clean and run.code not in (0, 2), run.output
     assert "file/out" in run.output
 
@@ -457,7 +457,7 @@ for _system in ("/proc/fleetc-out", "/sys/fleetc-out", "/proc/self/fleetc-out"):
 
     def _system_case(tmp: Path, out: str = _system) -> None:
         example(tmp)
-        run = fleetc(tmp, "build", "fleet", "-o", out)
+        run = fleetc(tmp, "build", "fleet", "--out-dir", out, "--flux-path", "./out")
         assert run.clean and run.code != 0, run.output
         assert out in run.output
 
@@ -467,7 +467,7 @@ for _system in ("/proc/fleetc-out", "/sys/fleetc-out", "/proc/self/fleetc-out"):
 @case("tracebacks/output-name-too-long")
 def _(tmp: Path) -> None:
     example(tmp)
-    run = fleetc(tmp, "build", "fleet", "-o", "o" * 300)
+    run = fleetc(tmp, "build", "fleet", "--out-dir", "o" * 300, "--flux-path", "./out")
     assert run.clean and run.code != 0, run.output
 
 
@@ -536,7 +536,7 @@ def _(tmp: Path) -> None:
 
 
 def _reads_back(tmp: Path) -> None:
-    built = fleetc(tmp, "build", "fleet", "-o", "out")
+    built = fleetc(tmp, "build", "fleet", "--out-dir", "out", "--flux-path", "./out")
     assert built.code == 0, built.output
     same = fleetc(tmp, "diff", "out", "out", "--exit-code")
     assert same.clean and same.code == 0, same.output

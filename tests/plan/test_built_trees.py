@@ -16,7 +16,7 @@ from tests.plan.test_formats import scenario
 
 def _build(out: Path) -> None:
     """Build into ``out`` as if it were always committed at the same place (the Flux path does not vary)."""
-    result = run("build", "fleet", "-o", str(out), "--flux-path", "./clusters/test")
+    result = run("build", "fleet", "--out-dir", str(out), "--flux-path", "./clusters/test")
     assert result.exit_code == 0, result.output
 
 

@@ -48,6 +48,7 @@ def test_moving_a_cluster_to_another_provider_type_is_a_policy_error(repo: Fleet
 
 def test_changing_the_aws_region_of_existing_clusters_is_a_policy_error(repo: FleetRepo) -> None:
     repo.builder.set("Provider", "aws-eu", "spec.region", "eu-central-1")
+    repo.builder.set("Provider", "aws-eu", "spec.failureDomains", ["eu-central-1a", "eu-central-1b"])
     repo.write()
 
     findings = _policy()

@@ -93,3 +93,19 @@ def test_plan_exit_codes_follow_diff(repo: FleetRepo) -> None:
     repo.write()
 
     assert run("plan", "fleet", "--base", "HEAD").exit_code == 1
+
+
+def test_plan_for_flux_says_which_gates_flux_cannot_enforce(repo: FleetRepo) -> None:
+    _gated(repo)
+    repo.cluster("eu-3")["spec"]["version"] = "v1.35.0"
+    repo.write()
+
+    for output in ("text", "markdown"):
+        flux = run("plan", "fleet", "--base", "HEAD", "--format", output, "--target", "flux")
+        fleetc = run("plan", "fleet", "--base", "HEAD", "--format", output)
+
+        assert flux.exit_code == fleetc.exit_code == 0, flux.output
+        assert "Target Flux: maxConcurrent, soak and failureBudget are not enforced" in flux.stdout
+        assert "not enforced" not in fleetc.stdout
+    json_flux = run("plan", "fleet", "--base", "HEAD", "--format", "json", "--target", "flux")
+    assert json_flux.stdout == run("plan", "fleet", "--base", "HEAD", "--format", "json").stdout

@@ -19,7 +19,7 @@ CATALOGUE = ["v1.31.0", "v1.32.0", "v1.33.0", "v1.34.0", "v1.35.0"]
 
 
 def _build(out: Path) -> None:
-    result = run("build", "fleet", "-o", str(out), "--flux-path", "./clusters/test")
+    result = run("build", "fleet", "--out-dir", str(out), "--flux-path", "./clusters/test")
     assert result.exit_code == 0, result.output
 
 

@@ -126,7 +126,7 @@ def test_a_variable_a_class_patch_reads_may_replace_machines(repo: FleetRepo) ->
     repo.builder.set("ClusterClass", "standard", "spec.variables", {"imageRepository": {"type": "string"}})
     repo.write()
     for out in ("out-a", "out-b"):
-        assert run("build", "fleet", "-o", out, "--flux-path", "./c").exit_code == 0
+        assert run("build", "fleet", "--out-dir", out, "--flux-path", "./c").exit_code == 0
         [class_file] = (repo.root / out / "classes").glob("standard-local-*/class.yaml")
         documents = list(yaml.safe_load_all(class_file.read_text()))
         patch = {"op": "add", "path": "/spec/x", "valueFrom": {"variable": "imageRepository"}}

@@ -28,9 +28,9 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_two_builds_are_byte_identical_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("build", str(EXAMPLE), "-o", str(tmp_path / "a"), "--flux-path", "./out")[0] == 0
+    assert run("build", str(EXAMPLE), "--out-dir", str(tmp_path / "a"), "--flux-path", "./out")[0] == 0
     monkeypatch.chdir(tmp_path)
-    assert run("build", os.path.relpath(EXAMPLE, tmp_path), "-o", "b", "--flux-path", "./out")[0] == 0
+    assert run("build", os.path.relpath(EXAMPLE, tmp_path), "--out-dir", "b", "--flux-path", "./out")[0] == 0
     assert read_tree(tmp_path / "a") == read_tree(tmp_path / "b")
 
 
@@ -60,7 +60,7 @@ def test_every_object_carries_its_source_line() -> None:
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is installed on the project's machines; CI has it")
 def test_kubectl_kustomize_yields_exactly_the_rendered_objects(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run("build", str(EXAMPLE), "-o", str(out))[0] == 0
+    assert run("build", str(EXAMPLE), "--out-dir", str(out), "--flux-path", "./out")[0] == 0
     built = build_folder(EXAMPLE)
     result = subprocess.run([str(KUBECTL), "kustomize", str(out)], capture_output=True, text=True, check=True)
     objects = {ObjectKey.of(d): d for d in yaml.safe_load_all(result.stdout) if d}
@@ -74,7 +74,7 @@ def test_kubectl_kustomize_yields_exactly_the_rendered_objects(tmp_path: Path) -
 
 def test_the_example_output_matches_its_golden_files(tmp_path: Path, update_golden: bool) -> None:
     out = tmp_path / "out"
-    assert run("build", str(EXAMPLE), "-o", str(out), "--flux-path", "./clusters/acme")[0] == 0
+    assert run("build", str(EXAMPLE), "--out-dir", str(out), "--flux-path", "./clusters/acme")[0] == 0
     actual = {path: data for path, data in read_tree(out).items() if path != ".fleetc-output"}
     if update_golden:
         shutil.rmtree(GOLDEN, ignore_errors=True)
@@ -86,20 +86,23 @@ def test_the_example_output_matches_its_golden_files(tmp_path: Path, update_gold
 
 def test_check_fails_on_a_stale_tree_and_passes_on_a_fresh_one(tmp_path: Path) -> None:
     fleet, out = copy_example(tmp_path), tmp_path / "out"
-    assert run("build", str(fleet), "--out-dir", str(out))[0] == 0
+    assert run("build", str(fleet), "--out-dir", str(out), "--flux-path", "./out")[0] == 0
     files = len(read_tree(out)) - 1  # without the .fleetc-output marker
-    assert run("build", str(fleet), "--out-dir", str(out), "--check") == (0, f"{out}: up to date ({files} files)\n")
+    assert run("build", str(fleet), "--out-dir", str(out), "--check", "--flux-path", "./out") == (
+        0,
+        f"{out}: up to date ({files} files)\n",
+    )
     before = read_tree(out)
     path = fleet / "clusters" / "prod.yaml"
     path.write_text(path.read_text().replace("{min: 6, max: 24}", "{min: 6, max: 30}"))
-    code, output = run("build", str(fleet), "--out-dir", str(out), "--check")
+    code, output = run("build", str(fleet), "--out-dir", str(out), "--check", "--flux-path", "./out")
     assert code == 1 and f"{out}/clusters/eu-prod-1/cluster.yaml: changed" in output
     assert read_tree(out) == before, "--check writes nothing"
 
 
 def test_cluster_option_builds_a_subset_with_its_classes(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run("build", str(EXAMPLE), "-o", str(out), "--cluster", "eu-prod-1")[0] == 0
+    assert run("build", str(EXAMPLE), "--out-dir", str(out), "--cluster", "eu-prod-1", "--flux-path", "./out")[0] == 0
     tree = read_tree(out)
     assert [p for p in tree if p.startswith("clusters/") and p.endswith("cluster.yaml")] == [
         "clusters/eu-prod-1/cluster.yaml"
@@ -107,7 +110,7 @@ def test_cluster_option_builds_a_subset_with_its_classes(tmp_path: Path) -> None
     assert [p.split("/")[1] for p in tree if p.startswith("classes/") and p.endswith("class.yaml")] == [
         next(p.split("/")[1] for p in tree if p.startswith("classes/standard-aws-eu-west-1"))
     ]
-    code, output = run("build", str(EXAMPLE), "-o", str(out), "--cluster", "nope")
+    code, output = run("build", str(EXAMPLE), "--out-dir", str(out), "--cluster", "nope", "--flux-path", "./out")
     assert code == 2 and "no cluster nope" in output
 
 
@@ -116,7 +119,7 @@ def test_an_invalid_fleet_builds_nothing(tmp_path: Path) -> None:
     (fleet / "clusters" / "prod.yaml").write_text(
         (fleet / "clusters" / "prod.yaml").read_text().replace("class: gpu", "class: gpx")
     )
-    code, output = run("build", str(fleet), "-o", str(out))
+    code, output = run("build", str(fleet), "--out-dir", str(out), "--flux-path", "./out")
     assert code == 1 and "spec.class: no ClusterClass 'gpx' (did you mean 'gpu'?)" in output
     assert not out.exists()
 
@@ -126,7 +129,7 @@ def test_a_killed_build_leaves_the_previous_tree(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "fleetc.testing.synthetic", str(fleet), "800"], check=True, capture_output=True
     )
-    command = [sys.executable, "-m", "fleetc", "build", str(fleet), "-o", str(out)]
+    command = [sys.executable, "-m", "fleetc", "build", str(fleet), "--out-dir", str(out), "--flux-path", "./out"]
     subprocess.run(command, check=True, capture_output=True)
     before = read_tree(out)
     (fleet / "fleet.yaml").write_text((fleet / "fleet.yaml").read_text().replace("name: synthetic", "name: other", 1))

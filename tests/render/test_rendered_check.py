@@ -21,14 +21,14 @@ def crd_args() -> list[str]:
 
 def test_the_example_build_passes_the_upstream_crds(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run("build", str(EXAMPLE), "-o", str(out))[0] == 0
+    assert run("build", str(EXAMPLE), "--out-dir", str(out), "--flux-path", "./out")[0] == 0
     code, output = run("validate", "--rendered", str(out), *crd_args())
     assert code == 0 and "every object passes its CRD schema" in output
 
 
 def test_an_unknown_field_in_a_rendered_object_is_located(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run("build", str(EXAMPLE), "-o", str(out))[0] == 0
+    assert run("build", str(EXAMPLE), "--out-dir", str(out), "--flux-path", "./out")[0] == 0
     cluster = out / "clusters" / "eu-prod-1" / "cluster.yaml"
     text = cluster.read_text()
     cluster.write_text(text.replace("  topology:\n", "  topolgy: {}\n  topology:\n", 1))

@@ -60,7 +60,8 @@ def _spread(fleet: FleetBuilder, domains: list[str], pool: str = "general") -> F
 
 
 def test_failure_domains_differing_only_in_case_or_underscore_get_distinct_names() -> None:
-    fleet = _spread(FleetBuilder.minimal(), ["Zone_A", "zone-a", "zone_a"])
+    fleet = FleetBuilder.minimal().set("Provider", "aws-eu", "spec", {"type": "dev-docker"})  # AWS zones are lower-case
+    fleet = _spread(fleet, ["Zone_A", "zone-a", "zone_a"])
 
     names = _deployment_names(fleet, "eu-1")
 

@@ -11,6 +11,8 @@ are CAPZ's default: its published image for each Kubernetes version.
 
 from __future__ import annotations
 
+import json
+
 from fleetc.contract.vocabulary import BOOTSTRAP_API as BOOTSTRAP
 from fleetc.contract.vocabulary import CONTROL_PLANE_API as CONTROL_PLANE
 from fleetc.contract.vocabulary import infrastructure_api
@@ -32,6 +34,8 @@ _AZURE_JSON = """- contentFrom:
   permissions: "0644"
 """
 """The azure.json file entry; CAPZ names the Secret after the machine's AzureMachineTemplate."""
+SUBNETS = "/spec/template/spec/networkSpec/subnets"
+_NAT_GATEWAY = "{{ .builtin.cluster.name }}-node-natgw"
 
 
 class Azure:
@@ -51,12 +55,7 @@ class Azure:
             "location": spec.region,
             "subscriptionID": spec.settings.subscription_id,
             "identityRef": identity,
-            "networkSpec": {
-                "subnets": [
-                    {"name": "control-plane-subnet", "role": "control-plane"},
-                    {"name": "node-subnet", "role": "node", "natGateway": {"name": "node-natgateway"}},
-                ]
-            },
+            "networkSpec": {"subnets": _subnets("node-natgw")},
         }
         if spec.failure_domains:
             cluster["failureDomains"] = {zone: {"controlPlane": True} for zone in spec.failure_domains}
@@ -75,6 +74,7 @@ class Azure:
         patches = [
             node_name_patch("azureNodeName", "Name each Node after its VM, as CAPZ's templates do.", NODE_NAME),
             _azure_json_patch(),
+            _nat_gateway_patch(),
         ]
         if spec.settings.resource_group is not None:
             patches.append(_resource_group_patch(spec.settings.resource_group))
@@ -118,6 +118,33 @@ def _azure_json_patch() -> Manifest:
                 ]
             ),
             _workers([{"op": "add", "path": "/spec/template/spec/files", "valueFrom": {"template": worker}}]),
+        ],
+    }
+
+
+def _subnets(nat_gateway: str) -> list[Manifest]:
+    """CAPZ's example subnets: one for the control plane, one for the nodes behind a NAT gateway."""
+    return [
+        {"name": "control-plane-subnet", "role": "control-plane"},
+        {"name": "node-subnet", "role": "node", "natGateway": {"name": nat_gateway}},
+    ]
+
+
+def _nat_gateway_patch() -> Manifest:
+    """The node subnet's NAT gateway named after the cluster (a list index may not be patched: the subnets whole)."""
+    subnets = json.dumps(_subnets(_NAT_GATEWAY))
+    return {
+        "name": "azureNatGateway",
+        "description": "Name each cluster's node NAT gateway after the cluster.",
+        "definitions": [
+            {
+                "selector": {
+                    "apiVersion": API_VERSION,
+                    "kind": "AzureClusterTemplate",
+                    "matchResources": {"infrastructureCluster": True},
+                },
+                "jsonPatches": [{"op": "replace", "path": SUBNETS, "valueFrom": {"template": subnets}}],
+            }
         ],
     }
 

@@ -5,11 +5,18 @@ the machine type on each machine template, Nodes named after the instance's shor
 values are written into the templates (each class revision is rendered for one Provider) rather than taken
 from ClusterClass variables; and kubelets use ``cloud-provider: external`` instead of the example's ``gce``,
 since the in-tree GCE provider is gone from the Kubernetes versions fleetc deploys (v1.31 removed the last
-in-tree cloud providers), so the GCP cloud controller manager must run in the workload cluster. Without
-``settings.image``, CAPG picks its published image for each Kubernetes version.
+in-tree cloud providers), so the GCP cloud controller manager must run in the workload cluster.
+
+``settings.image`` is required (validation): without one, CAPG boots the image family
+``projects/<project>/global/images/family/capi-ubuntu-1804-k8s-v1-NN`` of the cluster's own project, which exists
+only if the team built it there. With ``{version}`` in it, each machine boots the image of its own Kubernetes
+version, written with dashes (``v1.35.0`` → ``v1-35-0``: Compute Engine names allow no dots), through a
+ClusterClass patch as for OpenStack and vSphere.
 """
 
 from __future__ import annotations
+
+import json
 
 from fleetc.contract.vocabulary import infrastructure_api
 from fleetc.core.errors import CompileError
@@ -20,6 +27,7 @@ from fleetc.schema.provider import GcpSpec, ProviderDocument
 
 API_VERSION = infrastructure_api("v1beta1")
 NODE_NAME = '{{ ds.meta_data.local_hostname.split(".")[0] }}'
+VERSION_PLACEHOLDER = "{version}"
 
 
 class Gcp:
@@ -63,6 +71,8 @@ class Gcp:
         ]
         if spec.credentials_ref is not None and spec.credentials_ref.namespace is None:
             patches.append(_credentials_patch(spec.credentials_ref.name))
+        if spec.settings.image is not None and VERSION_PLACEHOLDER in spec.settings.image:
+            patches.append(_image_version_patch(spec.settings.image))
         return ClassExtras(kubelet_args={"cloud-provider": "external"}, patches=patches)
 
     def cluster_variables(self, provider: ProviderDocument, cluster: ClusterDocument) -> list[Manifest]:
@@ -87,6 +97,29 @@ def _credentials_patch(secret: str) -> Manifest:
                     {"op": "add", "path": "/spec/template/spec/credentialsRef", "valueFrom": {"template": template}}
                 ],
             }
+        ],
+    }
+
+
+def _image_version_patch(image: str) -> Manifest:
+    """Boot each machine from the image of its own Kubernetes version, dots turned into dashes."""
+
+    def boot_from(version: str) -> Manifest:
+        dashed = f'{{{{ .{version} | replace "." "-" }}}}'
+        return {
+            "op": "replace",
+            "path": "/spec/template/spec/image",
+            "valueFrom": {"template": json.dumps(image).replace(VERSION_PLACEHOLDER, dashed)},
+        }
+
+    control_plane = _selector(API_VERSION, "GCPMachineTemplate", {"controlPlane": True})
+    workers = _selector(API_VERSION, "GCPMachineTemplate", {"machineDeploymentClass": {"names": ["*"]}})
+    return {
+        "name": "gcpImageVersion",
+        "description": "The image built for the machine's Kubernetes version.",
+        "definitions": [
+            {"selector": control_plane, "jsonPatches": [boot_from("builtin.controlPlane.version")]},
+            {"selector": workers, "jsonPatches": [boot_from("builtin.machineDeployment.version")]},
         ],
     }
 

@@ -32,6 +32,8 @@ ENDPOINT_VARIABLE = "controlPlaneEndpoint"
 VERSION_PLACEHOLDER = "{version}"
 KUBEADM = "/spec/template/spec/kubeadmConfigSpec"
 NODE_NAME = "{{ local_hostname }}"
+DEPLOYMENT_ZONE_LABEL = "fleetc.io/deployment-zone"
+"""The label each listed VSphereDeploymentZone carries, valued with its own name (see ``docs/spec.md``)."""
 
 PRE_KUBEADM_COMMANDS = (
     'hostnamectl set-hostname "{{ ds.meta_data.hostname }}"',
@@ -165,8 +167,9 @@ class VSphere:
     def cluster_template_spec(self, provider: ProviderDocument) -> Manifest:
         """vCenter, its thumbprint and the identity; the endpoint is patched in per cluster.
 
-        With failure domains listed, every VSphereDeploymentZone becomes a candidate for control-plane machines
-        (an empty selector); the listed names must be deployment zones on the management cluster.
+        With failure domains listed, control-plane machines go to those VSphereDeploymentZones only: the
+        selector matches zones labelled ``fleetc.io/deployment-zone: <their name>`` with a listed name (CAPV
+        selects zones by label, and an empty selector would take every zone of the management cluster).
         """
         spec = spec_of(provider, VSphereSpec)
         cluster: Manifest = {
@@ -176,7 +179,10 @@ class VSphere:
         if spec.settings.thumbprint is not None:
             cluster["thumbprint"] = spec.settings.thumbprint
         if spec.failure_domains:
-            cluster["failureDomainSelector"] = {}
+            zones = sorted(spec.failure_domains)
+            cluster["failureDomainSelector"] = {
+                "matchExpressions": [{"key": DEPLOYMENT_ZONE_LABEL, "operator": "In", "values": zones}]
+            }
         return cluster
 
     def machine_template_spec(self, provider: ProviderDocument, machine: MachineRequest) -> Manifest:

@@ -83,6 +83,9 @@ def test_the_never_initialising_control_plane_is_only_caught_by_time() -> None:
 
 # --- constructed Cluster statuses ---------------------------------------------------------------------------------
 
+CP = "eu-1-7fvxk"
+"""The cluster's KubeadmControlPlane (``spec.controlPlaneRef``); its machines are named ``<CP>-<suffix>``."""
+
 HEALTHY_CONDITIONS: dict[str, tuple[str, str]] = {
     "Available": ("True", "Available"),
     "RemoteConnectionProbe": ("True", "ProbeSucceeded"),
@@ -128,12 +131,13 @@ def capi_cluster(
         "kind": "Cluster",
         "metadata": {"name": "eu-1", "namespace": "fleet", "generation": generation},
         "spec": {
+            "controlPlaneRef": {"apiGroup": "controlplane.cluster.x-k8s.io", "kind": "KubeadmControlPlane", "name": CP},
             "topology": {
                 "classRef": {"name": "standard-local-abc123"},
                 "version": version,
                 "controlPlane": {"replicas": 3},
                 "workers": {"machineDeployments": [{"class": "general", "name": "general", "replicas": 3}]},
-            }
+            },
         },
         "status": {
             "observedGeneration": generation,
@@ -182,13 +186,36 @@ def test_an_upgrading_cluster_is_in_progress() -> None:
     assert outcome(cluster) == "inProgress"
 
 
-def test_a_cluster_whose_machines_cannot_be_remediated_has_failed() -> None:
-    cluster = capi_cluster(
-        control_plane={"v1.34.2": 3, "v1.35.0": 1},
-        workers={"v1.34.2": 3},
-        conditions={**UPGRADING, "Remediating": ("True", "Remediating")},
-    )
-    assert outcome(cluster) == "failed"
+def remediating(cluster: dict[str, Any], message: str | None) -> dict[str, Any]:
+    """``cluster`` with ``Remediating=True`` and that message (None: no message at all)."""
+    return set_condition(cluster, "Remediating", status="True", reason="Remediating", message=message)
+
+
+CP_MACHINE = f"* Machine {CP}-zr6gm: Machine is deleting"
+WORKER_MACHINE = "* Machine eu-1-general-bvx5q-sg6pl-7kd2x: Machine is deleting"
+
+
+def test_a_cluster_whose_control_plane_machine_cannot_be_remediated_has_failed() -> None:
+    cluster = capi_cluster(control_plane={"v1.34.2": 3, "v1.35.0": 1}, workers={"v1.34.2": 3}, conditions=UPGRADING)
+    assert outcome(remediating(cluster, CP_MACHINE)) == "failed"
+
+
+def test_a_control_plane_machine_among_several_remediated_ones_fails_the_cluster() -> None:
+    message = f"* Machines eu-1-general-bvx5q-sg6pl-7kd2x, {CP}-zr6gm: Machine is deleting"
+    assert outcome(remediating(capi_cluster(), message)) == "failed"
+
+
+def test_a_routine_worker_remediation_does_not_fail_the_cluster() -> None:
+    upgrading = capi_cluster(workers={"v1.34.2": 1, "v1.35.0": 2}, conditions=UPGRADING)
+    assert outcome(remediating(upgrading, WORKER_MACHINE)) == "inProgress"
+    assert outcome(remediating(capi_cluster(), WORKER_MACHINE)) == "current"
+
+
+def test_a_remediation_that_cannot_be_placed_counts_as_failed() -> None:
+    without_ref = capi_cluster()
+    del without_ref["spec"]["controlPlaneRef"]
+    assert outcome(remediating(without_ref, WORKER_MACHINE)) == "failed"
+    assert outcome(remediating(capi_cluster(), None)) == "failed"
 
 
 def test_a_failed_topology_reconcile_has_failed() -> None:
@@ -196,8 +223,8 @@ def test_a_failed_topology_reconcile_has_failed() -> None:
     assert outcome(cluster) == "failed"
 
 
-def test_remediation_fails_even_a_cluster_that_otherwise_looks_healthy() -> None:
-    cluster = capi_cluster(conditions={"Remediating": ("True", "Remediating")})
+def test_control_plane_remediation_fails_even_a_cluster_that_otherwise_looks_healthy() -> None:
+    cluster = remediating(capi_cluster(), CP_MACHINE)
     assert outcomes(cluster) == {"current": False, "failed": True, "inProgress": False}
 
 

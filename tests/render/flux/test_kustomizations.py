@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -62,6 +63,7 @@ def test_one_kustomization_for_the_classes_then_one_per_wave_in_order() -> None:
         "prod-wave-canary",
         "prod-wave-early",
         "prod-wave-broad",
+        "prod-revisions",
     ]
     assert {(o["apiVersion"], o["kind"]) for o in objects} == {("kustomize.toolkit.fluxcd.io/v1", "Kustomization")}
     assert {o["metadata"]["namespace"] for o in objects} == {"flux-system"}
@@ -81,6 +83,7 @@ def test_paths_point_into_the_build_output() -> None:
         "./clusters/out/waves/canary",
         "./clusters/out/waves/early",
         "./clusters/out/waves/broad",
+        "./clusters/out/revisions",
     ]
 
 
@@ -93,12 +96,33 @@ def test_paths_join_without_doubled_slashes(path: str, expected: str) -> None:
     assert objects[0]["spec"]["path"] == expected
 
 
-def test_class_revisions_are_never_pruned_and_waves_are() -> None:
+def test_class_revisions_are_pruned_only_after_the_last_wave_and_waves_prune() -> None:
     # Old class revisions stay while clusters of later waves still use them. Waves prune so that a cluster marked for
     # decommissioning is deleted when its entry goes; every other Cluster opts out (tests/render/flux/test_removal.py).
-    classes, *waves = flux_objects(THREE_WAVES, OPTIONS)
+    classes, *waves, revisions = flux_objects(THREE_WAVES, OPTIONS)
     assert classes["spec"]["prune"] is False
     assert {w["spec"]["prune"] for w in waves} == {True}
+    assert revisions["spec"]["prune"] is True
+    assert revisions["spec"]["dependsOn"] == [{"name": waves[-1]["metadata"]["name"]}]
+
+
+def test_the_classes_kustomization_creates_revisions_but_never_reapplies_them() -> None:
+    (patch,) = flux_objects(THREE_WAVES, OPTIONS)[0]["spec"]["patches"]
+    assert patch["target"] == {"kind": "ClusterClass|.*Template"}
+    assert json.loads(patch["patch"]) == [
+        {"op": "add", "path": "/metadata/annotations/kustomize.toolkit.fluxcd.io~1ssa", "value": "IfNotPresent"}
+    ]
+
+
+def test_a_build_of_some_clusters_prunes_no_revision() -> None:
+    objects = flux_objects(THREE_WAVES, OPTIONS, prune_revisions=False)
+    assert "prod-revisions" not in [o["metadata"]["name"] for o in objects]
+
+
+def test_a_retry_interval_reaches_every_kustomization() -> None:
+    objects = flux_objects(THREE_WAVES, FluxOptions(path="./out", retry_interval="2m"))
+    assert {o["spec"]["retryInterval"] for o in objects} == {"2m"}
+    assert all("retryInterval" not in o["spec"] for o in flux_objects(THREE_WAVES, OPTIONS))
 
 
 def test_waves_health_check_exactly_their_clusters_with_the_cel_expressions() -> None:
@@ -131,6 +155,7 @@ def test_the_timeout_is_the_waves_control_plane_deadline() -> None:
         "prod-wave-canary": "20m",
         "prod-wave-early": "30m",  # the default deadline
         "prod-wave-broad": "1h30m",
+        "prod-revisions": None,
     }
 
 
@@ -219,7 +244,12 @@ def test_a_compiled_fleet_gets_valid_kustomizations_for_its_waves(flux_schemas: 
     assert_valid(result)
     assert result.fleet is not None
     objects = flux_objects(compile_fleet(result.fleet), OPTIONS)
-    assert [o["metadata"]["name"] for o in objects] == ["test-classes", "test-wave-canary", "test-wave-broad"]
+    assert [o["metadata"]["name"] for o in objects] == [
+        "test-classes",
+        "test-wave-canary",
+        "test-wave-broad",
+        "test-revisions",
+    ]
     canary = objects[1]["spec"]
     assert canary["timeout"] == "15m"
     assert canary["healthChecks"] == [

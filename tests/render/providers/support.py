@@ -4,7 +4,8 @@ A fleet here is one Fleet, one class (a control plane and two worker pools), one
 test and its clusters, validated and compiled in memory. :func:`apply_patches` does what CAPI's topology
 controller does with a ClusterClass's inline patches for one cluster (selectors, ``value``/``valueFrom``,
 ``add``/``replace`` on JSON pointers, variables defaulted from the class's schemas as CAPI's webhook does), with a
-Go-template renderer that knows only ``{{ .dotted.path }}`` and, for ``enabledIf``, ``{{ ne .dotted.path "" }}``,
+Go-template renderer that knows only ``{{ .dotted.path }}`` (optionally piped through sprig's
+``replace "old" "new"``, which CAPI's templates offer) and, for ``enabledIf``, ``{{ ne .dotted.path "" }}``,
 which is all fleetc emits; anything else fails the test rather than pass unrendered.
 """
 
@@ -118,7 +119,12 @@ PROVIDERS: dict[str, dict[str, Any]] = {
         "credentialsRef": {"kind": "Secret", "name": "gcp-credentials"},
         "sizes": {"medium": "n2-standard-4", "large": "n2-standard-8", "gpu": "g2-standard-8"},
         "failureDomains": ["europe-west4-a", "europe-west4-b"],
-        "settings": {"project": "acme-fleet", "network": "fleet"},
+        "settings": {
+            "project": "acme-fleet",
+            "network": "fleet",
+            "image": "projects/acme-fleet/global/images/capi-ubuntu-2404-k8s-{version}",
+            "machineCapacities": {"g2-standard-8": {"cpu": 8, "memoryMiB": 32768, "gpus": 1}},
+        },
     },
 }
 
@@ -220,7 +226,7 @@ def patch_named(cluster_class: Manifest, name: str) -> Manifest:
 # --- CAPI's inline patch engine, for one cluster -------------------------------------------------------------
 
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
-_FIELD = re.compile(r"^\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)$")
+_FIELD = re.compile(r'^\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)(?: \| replace "([^"]*)" "([^"]*)")?$')
 
 
 def _lookup(variables: dict[str, Any], dotted: str) -> Any:
@@ -236,8 +242,9 @@ def _render(template: str, variables: dict[str, Any]) -> Any:
 
     def substitute(match: re.Match[str]) -> str:
         field = _FIELD.match(match.group(1))
-        assert field, f"the test renderer only knows {{{{ .path }}}}, not {match.group(0)!r}"
-        return str(_lookup(variables, field.group(1)))
+        assert field, f"the test renderer only knows {{{{ .path }}}} and sprig's replace, not {match.group(0)!r}"
+        value = str(_lookup(variables, field.group(1)))
+        return value if field.group(2) is None else value.replace(field.group(2), field.group(3))
 
     return yaml.safe_load(_ACTION.sub(substitute, template))
 

@@ -31,13 +31,20 @@ def test_sizes_become_instance_types_with_the_roles_iam_instance_profile() -> No
     assert "ami" not in general
 
 
-def test_settings_override_the_instance_profiles_and_pin_an_ami() -> None:
-    settings = {"amiID": "ami-0123456789abcdef0", "nodesIAMInstanceProfile": "fleet-nodes"}
+def test_settings_override_the_instance_profiles_and_the_ami_lookup() -> None:
+    settings = {
+        "nodesIAMInstanceProfile": "fleet-nodes",
+        "imageLookupFormat": "acme-{{.BaseOS}}-k8s-{{.K8sVersion}}-*",
+        "imageLookupOrg": "123456789012",
+        "imageLookupBaseOS": "ubuntu-24.04",
+    }
 
     general = template_spec(one(render(provider("aws", settings=settings)), "AWSMachineTemplate", "-general"))
 
-    assert general["ami"] == {"id": "ami-0123456789abcdef0"}
     assert general["iamInstanceProfile"] == "fleet-nodes"
+    assert general["imageLookupFormat"] == "acme-{{.BaseOS}}-k8s-{{.K8sVersion}}-*"
+    assert (general["imageLookupOrg"], general["imageLookupBaseOS"]) == ("123456789012", "ubuntu-24.04")
+    assert "ami" not in general
 
 
 @pytest.mark.parametrize(
