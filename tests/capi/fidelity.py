@@ -2,10 +2,10 @@
 
 What must agree: the order of wave and cluster events (which cluster started, succeeded or failed, in which wave,
 when a wave completed or the rollout halted), the final phase, and what happens to Machines: in which order they
-are created, start deleting and are gone, per cluster and role. Times, messages and machine names differ by nature;
-``docs/simulation.md`` ("Compared with real CAPI v1.14") records the differences measured.
-Machines are watched on the real API server with ``kubectl get --watch`` (:class:`MachineWatch`) and in the
-simulation through the store's watch (:func:`simulate`), into the same :class:`MachineLog`.
+are created, flagged by a health check, start deleting and are gone, per cluster and role. Times, messages and
+machine names differ by nature; ``docs/simulation.md`` ("Compared with real CAPI v1.14") records the differences
+measured. Machines are watched on the real API server with ``kubectl get --watch`` (:class:`MachineWatch`) and in
+the simulation through the store's watch (:func:`simulate`), into the same :class:`MachineLog`.
 Used by ``tests/capi/test_lifecycle.py`` and ``tests/capi/test_halt.py``.
 """
 
