@@ -1,6 +1,8 @@
 """Completion checks: everything the control plane, then the workers and the topology, must show to be done.
 
-Each check yields findings, most telling first; the first one is why a cluster is still progressing.
+Each check yields findings, most telling first; the first one is why a cluster is still progressing, except that a
+stale status (an ``observedGeneration`` behind) gives way to a reported condition further on
+(:func:`~fleetc.rollout.gate_objects.telling`).
 Caller: :func:`fleetc.rollout.gates.evaluate`.
 """
 
@@ -13,15 +15,15 @@ from fleetc.contract.vocabulary import DEPLOYMENT_NAME_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.rollout.gate_objects import (
     ClusterObjects,
+    Evidence,
     Finding,
     Target,
+    condition_fact,
     condition_finding,
     counter_finding,
-    describe,
     generation_finding,
     machine_version,
     subject_of,
-    text,
     version_finding,
 )
 
@@ -73,9 +75,9 @@ def _cluster_spec_checks(cluster: Manifest, target: Target) -> Iterator[Finding]
     generation = cluster["metadata"].get("generation")
     if reconciled is not None and reconciled.get("observedGeneration", generation) != generation:
         message = f"observedGeneration {reconciled.get('observedGeneration')}, generation is {generation}"
-        yield Finding(subject_of(cluster), "TopologyReconciled", message)
+        yield Finding(subject_of(cluster), "TopologyReconciled", message, Evidence.STALE)
     if reconciled is not None and reconciled.get("reason") == "ClusterClassNotReconciled":
-        yield Finding(subject_of(cluster), describe(reconciled), text(reconciled.get("message", "")))
+        yield condition_fact(subject_of(cluster), reconciled)
 
 
 def _kcp_status_checks(control_plane: Manifest, target: Target) -> Iterator[Finding]:
@@ -84,7 +86,7 @@ def _kcp_status_checks(control_plane: Manifest, target: Target) -> Iterator[Find
         yield from filter(None, [condition_finding(subject, control_plane, condition_type, wanted)])
     etcd = get_condition(control_plane, "EtcdClusterHealthy")  # absent with external etcd
     if etcd is not None and etcd.get("status") != "True":
-        yield Finding(subject, describe(etcd), text(etcd.get("message", "")))
+        yield condition_fact(subject, etcd)
     replicas = control_plane.get("spec", {}).get("replicas")
     status = control_plane.get("status", {})
     if status.get("versions") is None and replicas is not None and status.get("version") != target.version:
@@ -103,7 +105,7 @@ def _unhealthy_machines(machines: list[Manifest], target: Target) -> Iterator[Fi
             yield Finding(subject_of(machine), "metadata.deletionTimestamp", "being deleted")
         check = get_condition(machine, "HealthCheckSucceeded")
         if check is not None and check.get("status") == "False":  # flagged: its owner is replacing it
-            yield Finding(subject_of(machine), describe(check), text(check.get("message", "")))
+            yield condition_fact(subject_of(machine), check)
         finding = condition_finding(subject_of(machine), machine, "NodeHealthy", "True")
         if finding is not None:
             yield finding
@@ -122,7 +124,7 @@ def _settled_machines(machines: list[Manifest], target: Target) -> Iterator[Find
             yield Finding(subject, "metadata.deletionTimestamp", "being deleted")
         up_to_date = get_condition(machine, "UpToDate")
         if up_to_date is not None and up_to_date.get("status") == "False":
-            yield Finding(subject, describe(up_to_date), text(up_to_date.get("message", "")))
+            yield condition_fact(subject, up_to_date)
 
 
 # --- workers ---------------------------------------------------------------------------------------------------------

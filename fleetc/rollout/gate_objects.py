@@ -9,7 +9,7 @@ Callers: :mod:`fleetc.rollout.gates` (the verdict), :mod:`fleetc.rollout.gate_fa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +50,17 @@ class Target:
     worker_remediations: int | None = None
 
 
+class Evidence(StrEnum):
+    """What a finding rests on; a reason prefers a reported condition over a stale status (see :func:`telling`)."""
+
+    FIELD = "field"
+    """A spec or status field, or a condition not reported yet."""
+    CONDITION = "condition"
+    """A CAPI condition as reported, with its status and reason: CAPI's own explanation."""
+    STALE = "stale"
+    """A status (or condition) not observed for the object's current generation yet."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """The object and the condition (or field) a verdict rests on."""
@@ -59,6 +70,7 @@ class Finding:
     condition: str
     """``HealthCheckSucceeded=False (NodeStartupTimeout)``, or a field such as ``status.versions``."""
     message: str = ""
+    evidence: Evidence = field(default=Evidence.FIELD, compare=False)
 
     def __str__(self) -> str:
         text = f"{self.subject}: {self.condition}"
@@ -190,13 +202,33 @@ def describe(condition: dict[str, Any]) -> str:
     return f"{condition.get('type')}={condition.get('status')} ({condition.get('reason', '')})"
 
 
+def condition_fact(subject: str, condition: dict[str, Any]) -> Finding:
+    """A finding that is a reported condition: ``Type=Status (Reason): message``."""
+    return Finding(subject, describe(condition), text(condition.get("message", "")), Evidence.CONDITION)
+
+
+def telling(findings: Iterable[Finding]) -> Finding | None:
+    """The finding a reason names: the first one, unless it is a stale status and a reported condition follows
+    (on real CAPI a controller may not have observed a new object yet while another object's condition already
+    says why it is not ready); staleness is named only when no condition explains the state."""
+    first: Finding | None = None
+    for finding in findings:
+        if first is None:
+            first = finding
+            if finding.evidence is not Evidence.STALE:
+                return finding
+        elif finding.evidence is Evidence.CONDITION:
+            return finding
+    return first
+
+
 def condition_finding(subject: str, obj: Manifest, condition_type: str, wanted: str) -> Finding | None:
     """A finding when the condition is missing or not ``wanted``."""
     condition = get_condition(obj, condition_type)
     if condition is None:
         return Finding(subject, condition_type, "not reported yet")
     if condition.get("status") != wanted:
-        return Finding(subject, describe(condition), text(condition.get("message", "")))
+        return condition_fact(subject, condition)
     return None
 
 
@@ -220,7 +252,8 @@ def generation_finding(obj: Manifest) -> Finding | None:
     generation = obj["metadata"].get("generation")
     observed = obj.get("status", {}).get("observedGeneration")
     if generation is not None and observed != generation:
-        return Finding(subject_of(obj), "status.observedGeneration", f"{observed}, generation is {generation}")
+        message = f"{observed}, generation is {generation}"
+        return Finding(subject_of(obj), "status.observedGeneration", message, Evidence.STALE)
     return None
 
 

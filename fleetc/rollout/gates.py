@@ -15,7 +15,9 @@ The rules follow ``shared/capi/v1.14.0/status-fixtures/README.md`` §3–4 and t
 - **healthy** when every completion check holds (spec propagated and observed, ``status.versions`` a single entry
   at the target, replica counters equal, the KCP and Cluster conditions, every Machine at the target with a healthy
   Node, and for the whole cluster the MachineDeployments, no upgrade plan and ``TopologyReconciled=True``);
-- **progressing** otherwise, naming the first thing still missing.
+- **progressing** otherwise, naming the first thing still missing — a reported condition rather than a status
+  not yet observed for the current generation, when both hold (real CAPI is often a step behind on one object
+  while another's condition already says why).
 Time never enters a verdict: a control plane that never comes up and shows no failure signal (no
 MachineHealthCheck) stays progressing, and the rollout controller fails it at the wave's deadline.
 Conditions are matched on type/status/reason, never on message text; ``TopologyReconciled=False/ClusterUpgrading``,
@@ -28,8 +30,6 @@ signals), :mod:`~fleetc.rollout.gate_completion` (completion checks).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fleetc.rollout.gate_completion import control_plane_checks, worker_checks
 from fleetc.rollout.gate_failures import failure
 from fleetc.rollout.gate_objects import (
@@ -38,6 +38,7 @@ from fleetc.rollout.gate_objects import (
     Health,
     Target,
     Verdict,
+    telling,
     text,
 )
 
@@ -56,18 +57,14 @@ def evaluate(objects: ClusterObjects, target: Target) -> Verdict:
     """The verdict for one cluster at ``target``."""
     name = objects.name
     failed = failure(objects, target)
-    control_plane = _first(control_plane_checks(objects, target))
+    control_plane = telling(control_plane_checks(objects, target))
     cp_health = Health.HEALTHY if control_plane is None else Health.PROGRESSING
     if failed is not None:
         finding, on_control_plane = failed
         return Verdict(name, Health.FAILED, Health.FAILED if on_control_plane else cp_health, finding)
     if control_plane is not None:
         return Verdict(name, Health.PROGRESSING, Health.PROGRESSING, control_plane)
-    workers = _first(worker_checks(objects, target))
+    workers = telling(worker_checks(objects, target))
     if workers is not None:
         return Verdict(name, Health.PROGRESSING, Health.HEALTHY, workers)
     return Verdict(name, Health.HEALTHY, Health.HEALTHY)
-
-
-def _first(findings: Iterator[Finding]) -> Finding | None:
-    return next(findings, None)

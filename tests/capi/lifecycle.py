@@ -1,60 +1,32 @@
-"""Driving fleetc's rollout controller over a KubeStore while real CAPI builds and upgrades the clusters.
+"""Running the real ``fleetc`` CLI against the test API server while real CAPI builds and upgrades the clusters.
 
-Until ``fleetc apply --kubeconfig`` exists, tests compose what the Kubernetes engine will: a
-:class:`~fleetc.runtime.kube.KubeStore` on the test API server, a :class:`~fleetc.runtime.manager.Manager` on a real
-clock, and the :class:`~fleetc.rollout.controller.RolloutController` applying through the store (the same
-composition as ``tests/kube/test_deletion.py``). CAPI v1.14's managers (the ``capi`` fixture) do the rest.
-Used by ``tests/capi/test_lifecycle.py``.
+Tests write a dev-inmemory fleet to disk and run ``fleetc apply ROOT --kubeconfig K``, ``fleetc rollout
+status|resume`` and ``fleetc status CLUSTER`` as subprocesses (the process a CI job runs); CAPI v1.14's managers (the
+``capi`` fixture) do the rest. What fleetc has no setting for (an in-memory VM that boots slowly) is injected into
+the DevMachines as they appear (:class:`SlowBoot`), the way another actor on the management cluster could.
+Used by ``tests/capi/test_lifecycle.py`` and ``tests/capi/test_halt.py``.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from fleetc import rollout
-from fleetc.core.keys import ObjectKey
 from fleetc.render.compile import compile_fleet
-from fleetc.rollout import RolloutPlan, RolloutView
-from fleetc.rollout.controller import RolloutController
-from fleetc.rollout.model import GROUP
-from fleetc.runtime.clock import RealClock
-from fleetc.runtime.describe import describe
-from fleetc.runtime.kube import KubeStore, connect
-from fleetc.runtime.manager import Manager
+from fleetc.rollout import RolloutPlan
 from fleetc.schema.model import Fleet
 from tests.builders import API, FleetBuilder, cluster_doc
+from tests.capi.watching import KubectlWatch
 from tests.upstream.apiserver import KubeApi
 
-KINDS = (("FleetRollout", "fleetrollouts"), ("ClusterRollout", "clusterrollouts"), ("FleetRevision", "fleetrevisions"))
-
-
-def install_rollout_crds(api: KubeApi) -> None:
-    """Schemaless CRDs for fleetc's rollout kinds unless the server has them (``fleetc install`` has real ones)."""
-    for kind, plural in KINDS:
-        if api.kubectl("get", "crd", f"{plural}.{GROUP}", check=False).returncode == 0:
-            continue
-        version = {
-            "name": "v1alpha1",
-            "served": True,
-            "storage": True,
-            "subresources": {"status": {}},
-            "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-        }
-        names = {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"}
-        crd = {
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": {"name": f"{plural}.{GROUP}"},
-            "spec": {"group": GROUP, "scope": "Namespaced", "names": names, "versions": [version]},
-        }
-        api.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(crd))
-        api.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{plural}.{GROUP}")
+DEV_MACHINES = "devmachines.infrastructure.cluster.x-k8s.io"
+CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
+CP_LABEL = "cluster.x-k8s.io/control-plane"
 
 
 def small_fleet(namespace: str, clusters: dict[str, str], *, deadline: str = "5m") -> FleetBuilder:
@@ -79,81 +51,73 @@ def valid(fleet: FleetBuilder) -> Fleet:
 
 
 def plan_of(fleet: Fleet) -> RolloutPlan:
-    """The rollout plan of a fleet's compiled revision."""
+    """The rollout plan of a fleet's compiled revision (what ``fleetc apply`` submits; the simulation's input)."""
     return rollout.plan_rollout(compile_fleet(fleet))
 
 
-def slow_control_plane(plan: RolloutPlan, provider: str, startup: str) -> RolloutPlan:
-    """The plan with the in-memory VMs of ``provider``'s control-plane template taking ``startup`` to boot
-    (fault injection: fleetc has no setting for it, the DevMachineTemplate does)."""
-    prerequisites = []
-    for original in plan.prerequisites:
-        name, manifest = original["metadata"]["name"], copy.deepcopy(original)
-        if manifest["kind"] == "DevMachineTemplate" and f"-{provider}-" in name and name.endswith("-control-plane"):
-            vm = manifest["spec"]["template"]["spec"]["backend"]["inMemory"]["vm"]
-            vm["provisioning"] = {"startupDuration": startup, "startupJitter": "0"}
-        prerequisites.append(manifest)
-    assert prerequisites != list(plan.prerequisites), f"no control-plane DevMachineTemplate of provider {provider}"
-    return dataclasses.replace(plan, prerequisites=tuple(prerequisites))
+def fleetc(api: KubeApi, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``fleetc ARGS --kubeconfig K`` as a subprocess; its exit code and output."""
+    command = [sys.executable, "-m", "fleetc", *args, "--kubeconfig", str(api.kubeconfig)]
+    env = {**os.environ, **api.env}
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 
-@dataclass
-class Driver:
-    """fleetc's rollout controller on a real API server."""
+def start_fleetc(api: KubeApi, *args: str) -> subprocess.Popen[str]:
+    """``fleetc ARGS --kubeconfig K`` started in the background (``communicate()`` collects it)."""
+    command = [sys.executable, "-m", "fleetc", *args, "--kubeconfig", str(api.kubeconfig)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **api.env})  # fmt: skip
 
-    store: KubeStore
-    clock: RealClock = field(default_factory=RealClock)
-    manager: Manager = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.manager = Manager(self.store, self.clock)
-        controller = RolloutController(
-            self.store,
-            self.clock,
-            rollout.store_applier(self.store),
-            enqueue=lambda key: self.manager.enqueue(rollout.NAME, key),
-        )
-        self.manager.add(controller)
+def status_json(api: KubeApi, namespace: str) -> dict[str, Any]:
+    """``fleetc rollout status --format json`` of the namespace's rollout."""
+    result = fleetc(api, "rollout", "status", "-n", namespace, "--format", "json", timeout=120)
+    assert result.returncode in (0, 3), result.stdout + result.stderr
+    [view] = json.loads(result.stdout)["rollouts"]
+    assert isinstance(view, dict)
+    return view
 
-    @classmethod
-    def on(cls, api: KubeApi, namespace: str) -> Driver:
-        """A driver whose informers watch one namespace."""
-        return cls(connect(api.kubeconfig, api.context, namespace=namespace))
 
-    def roll_out(self, fleet: Fleet, timeout: float, during: Callable[[], None] = lambda: None) -> RolloutView:
-        """Submit the fleet's compiled revision and reconcile until the rollout completes or halts."""
-        return self.run(self.submit(plan_of(fleet)), timeout, during)
+class SlowBoot:
+    """While the ``with`` block runs, every new in-memory DevMachine of ``cluster`` with ``role`` (``control-plane``
+    or ``worker``) is patched to boot in ``startup`` as soon as it appears, before its VM's start-up time (10 s)
+    has passed. fleetc has no setting for it and renders the start-up times itself, so the fault goes to the
+    DevMachines (as another actor on the management cluster would) rather than to fleetc's templates."""
 
-    def submit(self, plan: RolloutPlan) -> ObjectKey:
-        """Submit a rollout plan; its FleetRollout's key."""
-        return rollout.submit(self.store, plan)
+    def __init__(self, api: KubeApi, namespace: str, cluster: str, role: str, startup: str = "1h") -> None:
+        self.api, self.namespace, self.cluster, self.role, self.startup = api, namespace, cluster, role, startup
+        self.patched: list[str] = []
+        self._watch = KubectlWatch(api, namespace, DEV_MACHINES, self._patch)
 
-    def run(self, key: ObjectKey, timeout: float, during: Callable[[], None] = lambda: None) -> RolloutView:
-        """Reconcile until the rollout settles (``during`` runs between steps); its view."""
+    def _patch(self, kind: str, machine: dict[str, Any]) -> None:
+        meta = machine["metadata"]
+        labels = meta.get("labels", {})
+        role = "control-plane" if CP_LABEL in labels else "worker"
+        if kind == "DELETED" or labels.get(CLUSTER_LABEL) != self.cluster or role != self.role:
+            return
+        if meta["name"] in self.patched or meta.get("deletionTimestamp"):
+            return
+        boot(self.api, self.namespace, meta["name"], self.startup)
+        self.patched.append(meta["name"])
 
-        def settled() -> bool:
-            during()
-            return rollout.settled(self.store, key)
+    def __enter__(self) -> SlowBoot:
+        self._watch.__enter__()
+        return self
 
-        started = time.monotonic()
-        assert self.manager.run(settled, deadline=self.clock.now() + timeout), (
-            f"rollout not settled after {time.monotonic() - started:.0f} s: {rollout.read_rollout(self.store, key)}"
-        )
-        view = rollout.read_rollout(self.store, key)
-        assert view is not None
-        return view
+    def __exit__(self, *exc: object) -> None:
+        self._watch.__exit__(*exc)
 
-    def tree(self, namespace: str, cluster: str) -> str:
-        """``fleetc status CLUSTER``'s tree of one cluster's real CAPI objects, as text."""
-        found = rollout.cluster_objects(self.store, namespace, cluster)
-        objects = [*([found.cluster] if found.cluster else []), *found.control_planes,
-                   *found.machine_deployments, *found.machines]  # fmt: skip
-        rows = describe(objects, self.clock.now())
-        return "\n".join(" | ".join((r.name, r.replicas, r.available, r.status, r.reason)) for r in rows)
 
-    def close(self) -> None:
-        """Stop the store's informers."""
-        self.store.close()
+def boot(api: KubeApi, namespace: str, dev_machine: str, startup: str) -> None:
+    """Set how long one in-memory DevMachine's VM takes to boot (counted from its creation)."""
+    patch = {"spec": {"backend": {"inMemory": {"vm": {"provisioning": {"startupDuration": startup,
+                                                                        "startupJitter": "0"}}}}}}  # fmt: skip
+    api.kubectl("patch", DEV_MACHINES, dev_machine, "-n", namespace, "--type=merge", "-p", json.dumps(patch))
+
+
+def write(fleet: FleetBuilder, root: Path) -> str:
+    """The fleet written under ``root``; the path to pass to ``fleetc apply``."""
+    return str(fleet.write(root))
 
 
 def live(api: KubeApi, kind: str, namespace: str) -> list[dict[str, Any]]:

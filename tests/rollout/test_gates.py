@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from fleetc.contract.timestamps import parse_timestamp
+from fleetc.rollout.gate_objects import Evidence, Finding, telling
 from fleetc.rollout.gates import ClusterObjects, Health, Target, evaluate, text
 from tests.rollout.support import FIXTURES, NEW, OLD, find, fixture, fixture_objects
 
@@ -45,8 +46,34 @@ EXPECTED: dict[str, tuple[str, Health, Health, str | None, str | None]] = {
 }
 
 
+# captured from real CAPI v1.14.0 (fixture README §3.8): scenario → (target, class, verdict, control plane, why)
+REAL: dict[str, tuple[str, str, Health, Health, str, str]] = {
+    "real-create-cp-never-boots": (
+        OLD,
+        "standard-slow-6fa140",
+        PROGRESSING,
+        PROGRESSING,
+        "Cluster h-canary",
+        "ControlPlaneInitialized=False (NotInitialized)",
+    ),
+}
+
+
 def test_every_fixture_folder_has_an_expected_verdict() -> None:
-    assert sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) == sorted(EXPECTED)
+    assert sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) == sorted([*EXPECTED, *REAL])
+
+
+@pytest.mark.parametrize("scenario", sorted(REAL))
+def test_real_capi_status_is_explained_by_its_condition_not_by_a_status_not_yet_observed(scenario: str) -> None:
+    """On real CAPI v1.14 a KubeadmControlPlane whose first machine is still booting has reported no
+    ``status.observedGeneration`` yet; the reason names the Cluster's condition that says why instead."""
+    version, class_ref, health, control_plane, subject, condition = REAL[scenario]
+    objects = fixture_objects(scenario)
+    assert objects.control_plane is not None and "observedGeneration" not in objects.control_plane["status"]
+    verdict = evaluate(objects, Target(version, class_ref, parse_timestamp("2026-12-06T06:26:00Z")))
+    assert (verdict.health, verdict.control_plane) == (health, control_plane), verdict.reason
+    assert verdict.finding is not None and verdict.finding.evidence is Evidence.CONDITION, verdict.reason
+    assert (verdict.finding.subject, verdict.finding.condition) == (subject, condition), verdict.reason
 
 
 @pytest.mark.parametrize("since", [None, "start"])
@@ -125,6 +152,17 @@ def test_stale_observed_generation_on_the_control_plane_is_progressing() -> None
     assert verdict.finding is not None
     assert verdict.finding.subject == "KubeadmControlPlane eu-prod-1-7fvxk"
     assert verdict.finding.condition == "status.observedGeneration"
+
+
+def test_a_stale_status_gives_way_to_a_reported_condition_and_is_named_only_without_one() -> None:
+    stale = Finding("KubeadmControlPlane k", "status.observedGeneration", "None, generation is 1", Evidence.STALE)
+    missing = Finding("Machine m", "NodeHealthy", "not reported yet")
+    condition = Finding("Cluster c", "ControlPlaneInitialized=False (NotInitialized)", "", Evidence.CONDITION)
+    field = Finding("KubeadmControlPlane k", "spec.version", "v1.34.2, want v1.35.0")
+    assert telling(iter([stale, missing, condition])) is condition
+    assert telling(iter([stale, missing])) is stale
+    assert telling(iter([field, condition])) is field  # a spec not yet propagated is not a stale status
+    assert telling(iter([])) is None
 
 
 def test_a_cluster_spec_not_yet_observed_is_progressing() -> None:
