@@ -137,11 +137,11 @@ def test_a_state_without_a_rollout(fleetc: RunFleetc, tmp_path: Path) -> None:
             ("validate", "{fleet}", "-o", "xml"), "Invalid value for '-o' / '--output' / '--format'", id="validate-o"
         ),
         pytest.param(
-            ("build", "{fleet}", "--out-dir", "{out}", "--out-dir", "json5"),
+            ("build", "{fleet}", "--out-dir", "{out}", "-o", "json5"),
             "Invalid value for '-o' / '--output': 'json5' is not one",
             id="build-o",
         ),
-        pytest.param(("build", "{fleet}", "--out-dir", "yaml"), "Missing option '--out-dir'.", id="build-no-dir"),
+        pytest.param(("build", "{fleet}", "-o", "yaml"), "Missing option '--out-dir'.", id="build-no-dir"),
         pytest.param(("simulate", "{fleet}", "-o", "table"), "Invalid value for '-o'", id="simulate-o"),
         pytest.param(("simulate", "{fleet}", "--seed", "abc"), "Invalid value for '--seed'", id="simulate-seed"),
         pytest.param(("apply", "{fleet}", "--local", "--speed", "fast"), "Invalid value for '--speed'", id="speed"),
