@@ -50,6 +50,9 @@ def verdict_line(view: RolloutView, label: str) -> str:
         return f"{label}: STOPPED PROGRESSING in phase {view.phase} (wave {view.wave}): nothing left to happen"
     if view.phase is Phase.PAUSED:
         return f"{label}: PAUSED in wave {view.wave}: run fleetc rollout resume to continue"
+    if view.phase is Phase.AWAITING_APPROVAL:
+        wave = view.awaiting_approval or view.wave
+        return f"{label}: WAITING FOR APPROVAL of wave {wave}: run fleetc rollout approve {wave} to start it"
     failed = view.failed_clusters
     if failed:
         within = f"{len(failed)} failed within the failure budget: {', '.join(failed)}"

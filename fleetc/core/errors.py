@@ -186,6 +186,10 @@ class FleetNotFoundError(UsageError):
     """No fleet root was found where one was expected."""
 
 
+class UnknownWaveError(UsageError):
+    """A command names a wave the rollout does not have (``fleetc rollout approve WAVE``)."""
+
+
 class OptionError(UsageError):
     """An option's value is malformed; the message names the option and what it expects."""
 

@@ -22,6 +22,7 @@ from fleetc.rollout.applying import Apply, store_applier
 from fleetc.rollout.control import (
     ClusterView,
     RolloutView,
+    approve,
     cluster_objects,
     cluster_verdict,
     pause,
@@ -51,6 +52,7 @@ __all__ = [
     "Target",
     "Verdict",
     "WaveSpec",
+    "approve",
     "cluster_objects",
     "cluster_verdict",
     "evaluate",

@@ -48,9 +48,7 @@ def check_time_zone(value: str) -> str:
     return value
 
 
-WindowStart = Annotated[
-    str, AfterValidator(check_start), WithJsonSchema({"type": "string", "pattern": _START.pattern})
-]
+WindowStart = Annotated[str, AfterValidator(check_start), WithJsonSchema({"type": "string", "pattern": _START.pattern})]
 TimeZone = Annotated[
     str, AfterValidator(check_time_zone), WithJsonSchema({"type": "string", "description": "An IANA time zone."})
 ]
@@ -99,4 +97,3 @@ class MaintenanceWindow(SpecModel):
         if self.opening(moment) is not None:
             return moment
         return next(opens for opens in self._starts(moment, 0, 8) if opens > moment)
-

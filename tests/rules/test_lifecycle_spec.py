@@ -21,7 +21,9 @@ def test_a_fleet_with_windows_approvals_and_receivers_is_valid() -> None:
     fleet = (
         _wave("window", WINDOW)
         .set("Fleet", None, ["spec", "rollout", "waves", 1, "requireApproval"], True)
-        .set("Fleet", None, "spec.rollout.windows", [{"selector": {"matchLabels": {"ring": "canary"}}, "window": WINDOW}])
+        .set(
+            "Fleet", None, "spec.rollout.windows", [{"selector": {"matchLabels": {"ring": "canary"}}, "window": WINDOW}]
+        )
         .set("Fleet", None, "spec.notifications", {"receivers": [RECEIVER], "timeout": "5s", "retries": 2})
     )
     assert_valid(fleet.validate())
