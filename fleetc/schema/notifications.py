@@ -17,12 +17,12 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from fleetc.schema.base import SpecModel
 from fleetc.schema.types import Duration, Name, shown
 
-NOTIFIED_EVENTS = ("Halted", "WaveCompleted", "ApprovalNeeded", "Completed")
-"""The rollout timeline events a receiver can subscribe to (all of them by default)."""
 MAX_RETRIES = 10
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 NotifiedEvent = Literal["Halted", "WaveCompleted", "ApprovalNeeded", "Completed"]
+NOTIFIED_EVENTS: tuple[NotifiedEvent, ...] = ("Halted", "WaveCompleted", "ApprovalNeeded", "Completed")
+"""The rollout timeline events a receiver can subscribe to (all of them by default)."""
 
 
 def check_env_name(value: str) -> str:

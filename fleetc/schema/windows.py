@@ -25,11 +25,11 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from fleetc.schema.base import SpecModel
 from fleetc.schema.types import Duration, format_duration, shown
 
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_WINDOW_SECONDS = 7 * 86400
 _START = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 Day = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+DAYS: tuple[Day, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def check_start(value: str) -> str:
