@@ -1,4 +1,4 @@
-"""The management-cluster side of ``fleetc apply``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
+"""The management-cluster side of ``fleetc apply``, ``fleetc rollout status|pause|resume|approve``, ``fleetc status``.
 
 Chosen with ``--context`` / ``--kubeconfig`` (kubectl's rules otherwise: ``KUBECONFIG``, in-cluster); the rollout
 runs through :mod:`fleetc.engine.kube`, its state in the management cluster. Callers: the commands in
@@ -8,13 +8,16 @@ paused/resumed), 1 rejected dry run, 2 usage, 3 halted, 4 API server unreachable
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 from rich.console import Console
 
 from fleetc import rollout
@@ -26,6 +29,7 @@ from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.clock import RealClock
 from fleetc.runtime.describe import describe
 from fleetc.runtime.kube import KubeStore, connect
+from fleetc.runtime.kube.config import kubeconfig_paths, merge_kubeconfigs
 from fleetc.schema.model import Fleet
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -197,6 +201,35 @@ def resume(target: Target, namespace: str | None, fleet: str | None) -> None:
         f"resumed {key.namespace}/{key.name}: the running fleetc apply or the in-cluster controller carries on "
         "(failed clusters of the current wave are retried)"
     )
+
+
+def approve(target: Target, namespace: str | None, fleet: str | None, wave: str, by: Callable[[], str]) -> None:
+    """``fleetc rollout approve WAVE --context C``: record the approval in ``spec.approvals``; the controller starts
+    the wave."""
+    store = target.connect()
+    try:
+        key = _key(store, namespace, fleet)
+        approval = rollout.approve(store, key, wave, by=by(), at=time.time())
+    finally:
+        store.close()
+    click.echo(
+        f"approved wave {wave} of {key.namespace}/{key.name} (revision {approval.revision}) by {approval.by} at "
+        f"{approval.at}: the running fleetc apply or the in-cluster controller starts it"
+    )
+
+
+def kube_user(target: Target) -> str | None:
+    """The user named by the kubeconfig context (as kubectl picks it); None when there is none."""
+    paths = kubeconfig_paths(Path(target.kubeconfig) if target.kubeconfig else None, os.environ, Path.home())
+    try:
+        documents = [(path, yaml.safe_load(path.read_text()) or {}) for path in paths]
+    except (OSError, yaml.YAMLError):
+        return None
+    merged = merge_kubeconfigs(documents)
+    chosen = target.context or merged.get("current-context")
+    context = next((c for c in merged["contexts"] if c.get("name") == chosen), None)
+    user = (context or {}).get("context", {}).get("user")
+    return str(user) if user else None
 
 
 def cluster_status(target: Target, cluster: str | None, namespace: str | None, fleet: str | None) -> None:

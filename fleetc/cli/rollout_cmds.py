@@ -27,7 +27,7 @@ from fleetc.cli import management, rollout_reports
 from fleetc.cli.errors import handle_errors
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError
-from fleetc.engine import local
+from fleetc.engine import local, sim_approvals
 from fleetc.load.sources import SourceTree
 from fleetc.render.compile import compile_fleet
 from fleetc.rollout import RolloutPlan, RolloutView
@@ -249,10 +249,21 @@ def apply(
 @click.option("--base", help="First create the fleet as it is at this git revision, then roll out ROOT's fleet.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulation.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--approve",
+    "approvals",
+    multiple=True,
+    metavar="WAVE[@DELAY]",
+    help="Who approves waves that require approval: WAVE (or * for every wave) DELAY after it asks; 'none': "
+    "nobody (the simulation stops there, exit 5). Default: *@1h.",
+)
 @fault_options
 @handle_errors
-def simulate(root: str | None, base: str | None, seed: int, output: str, **kwargs: Any) -> None:
+def simulate(
+    root: str | None, base: str | None, seed: int, output: str, approvals: tuple[str, ...], **kwargs: Any
+) -> None:
     """Run the whole rollout in virtual time (days in seconds) and print the timeline and results."""
+    approvers = sim_approvals.parse_approvals(approvals or sim_approvals.DEFAULT)
     faults = faults_of(kwargs)
     fleet_root = _root(root)
     cwd = Path.cwd()
@@ -261,7 +272,7 @@ def simulate(root: str | None, base: str | None, seed: int, output: str, **kwarg
         steps.append((f"create at {base}", _plan(open_tree(fleet_root, cwd, base))))
     steps.append(("rollout" if base else "create", _plan(open_tree(fleet_root, cwd, None))))
     local.check_faults(faults, [plan for _, plan in steps])
-    plane = local.open_plane(faults=faults, seed=seed)
+    plane = local.open_plane(faults=faults, seed=seed, approvals=approvers)
     views: list[tuple[str, RolloutView]] = []
     for number, (step, plan) in enumerate(steps, start=1):
         view = local.roll_out(plane, plan, faults=faults if number == len(steps) else Faults())  # the base: no faults

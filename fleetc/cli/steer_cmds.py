@@ -1,4 +1,4 @@
-"""``fleetc rollout status|pause|resume`` and ``fleetc status``: inspect and steer a rollout.
+"""``fleetc rollout status|pause|resume|approve`` and ``fleetc status``: inspect and steer a rollout.
 
 On the embedded plane (the state file of ``fleetc apply --local``) or, with ``--context``/``--kubeconfig``, on a
 management cluster (:mod:`fleetc.cli.management`). ``apply`` and ``simulate`` are in :mod:`fleetc.cli.rollout_cmds`.
@@ -7,13 +7,14 @@ Exit codes as there.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
 from fleetc import rollout
-from fleetc.cli import management, rollout_reports
+from fleetc.cli import identity, management, rollout_reports
 from fleetc.cli.errors import handle_errors
 from fleetc.cli.rollout_cmds import DEFAULT_STATE, F, fault_options, faults_of, finish, speed_option, writable_state
 from fleetc.engine import local
@@ -126,6 +127,36 @@ def rollout_resume(
     view = local.view_of(plane, key, settled)
     rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
     finish([("resume", view)])
+
+
+@rollout_group.command("approve")
+@click.argument("wave")
+@_state_option
+@_remote_options
+@click.option("--as", "as_", metavar="NAME", help="Who approves (default: $USER, git config user.name, the kube user).")
+@handle_errors
+def rollout_approve(
+    wave: str,
+    state: str,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    fleet: str | None,
+    as_: str | None,
+) -> None:
+    """Let WAVE (requireApproval) start; records who and when in the rollout state."""
+    target = management.Target(kubeconfig, context)
+    if target.chosen:
+        by = lambda: identity.approver(as_, os.environ, kube_user=lambda: management.kube_user(target))  # noqa: E731
+        management.approve(target, namespace, fleet, wave, by)
+        return
+    _existing(state)
+    approval, running = local.approve(writable_state(Path(state)), wave, identity.approver(as_, os.environ))
+    click.echo(f"approved wave {wave} (revision {approval.revision}) by {approval.by} at {approval.at}")
+    if running:
+        click.echo("the running fleetc apply --local starts it")
+    else:
+        click.echo("run fleetc rollout resume (or fleetc apply --local again) to carry on")
 
 
 @click.command()

@@ -34,11 +34,12 @@ from fleetc.rollout.control import (
 from fleetc.rollout.controller import NAME, RolloutController, install
 from fleetc.rollout.desired import RolloutPlan, plan_rollout, revision_id, rollout_key
 from fleetc.rollout.gates import ClusterObjects, Finding, Health, Target, Verdict, evaluate
-from fleetc.rollout.model import ClusterState, Event, Phase, WaveSpec
+from fleetc.rollout.model import Approval, ClusterState, Event, Phase, WaveSpec
 
 __all__ = [
     "NAME",
     "Apply",
+    "Approval",
     "ClusterObjects",
     "ClusterState",
     "ClusterView",

@@ -8,6 +8,7 @@ Callers: ``fleetc apply`` / ``fleetc simulate`` (:func:`submit`, then run the ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,13 +137,16 @@ def _edit(store: Store, key: ObjectKey, change: Any) -> None:
                 raise
 
 
-def settled(store: Store, key: ObjectKey, *, wait_when_paused: bool = False) -> bool:
+def settled(
+    store: Store, key: ObjectKey, *, wait_when_paused: bool = False, approving: Callable[[str], bool] | None = None
+) -> bool:
     """True when the rollout has seen its latest spec and resume request and is complete, halted, or paused with no
     cluster in flight, or waiting for an approval (nothing will happen until someone resumes or approves it).
 
     What ``apply`` waits for; after :func:`resume` it is False until the controller has acted on the resume. With
     ``wait_when_paused`` a paused rollout (or one waiting for approval) is never settled: a running ``apply`` that
     others can steer (a management cluster, or ``--local`` in real time) honours a pause by waiting for the resume.
+    ``approving(wave)`` True: someone is sure to approve that wave (a simulation's approver), so waiting is not settled.
     """
     rollout = store.find(key)
     if rollout is None:
@@ -156,6 +160,9 @@ def settled(store: Store, key: ObjectKey, *, wait_when_paused: bool = False) -> 
     )
     if not observed:
         return False
+    waiting = status.get("phase") == Phase.AWAITING_APPROVAL
+    if waiting and approving is not None and approving(str(status.get("awaitingApproval", ""))):
+        return False  # a simulated approver will approve it (fleetc.engine.sim_approvals)
     if status.get("phase") in (Phase.PAUSED, Phase.AWAITING_APPROVAL):
         return not wait_when_paused and not any(wave.get("inFlight", 0) for wave in status.get("waves", []))
     return status.get("phase") in (Phase.COMPLETE, Phase.HALTED)

@@ -17,6 +17,9 @@ from fleetc.rollout.model import WaveSpec
 from fleetc.rollout.scope import Scope
 from fleetc.schema.windows import MaintenanceWindow
 
+NAMED = 5
+"""A ``WaitingForWindow`` event names this many waiting clusters, then counts the rest."""
+
 
 def window_of(entry: ClusterEntry) -> MaintenanceWindow | None:
     """The cluster's maintenance window (None: it may start any time)."""
@@ -45,7 +48,8 @@ def admit(scope: Scope, wave: WaveSpec, pending: Iterable[ClusterEntry], free: i
     stamp = timestamp(opens)
     if run.status.window_wait != stamp:
         run.status.window_wait = stamp
-        names = ", ".join(entry.name for _, entry, _ in waiting)
+        names = ", ".join(entry.name for _, entry, _ in waiting[:NAMED])
+        names += f" and {len(waiting) - NAMED} more" if len(waiting) > NAMED else ""
         message = f"{names}: outside their maintenance window; {first.name}'s ({window.describe()}) opens at {stamp}"
         run.event("WaitingForWindow", message, wave=wave.name)
     return chosen
