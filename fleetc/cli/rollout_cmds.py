@@ -10,9 +10,12 @@ Exit codes: 0 complete (clusters that failed within their waves' failure budgets
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,14 +26,15 @@ from rich.live import Live
 from rich.text import Text
 
 from fleetc import rollout
-from fleetc.cli import management, rollout_reports
+from fleetc.cli import identity, management, rollout_reports
 from fleetc.cli.errors import handle_errors
 from fleetc.cli.targets import open_tree, resolve_targets
-from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError
+from fleetc.contract.timestamps import timestamp
+from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError, UnknownWaveError
 from fleetc.engine import local, sim_approvals
 from fleetc.load.sources import SourceTree
 from fleetc.render.compile import compile_fleet
-from fleetc.rollout import RolloutPlan, RolloutView
+from fleetc.rollout import Approval, RolloutPlan, RolloutView
 from fleetc.schema.model import Fleet
 from fleetc.schema.validate import validate_tree
 from fleetc.sim.faults import Faults, load_faults
@@ -146,6 +150,19 @@ def _printer(plane: local.LocalPlane, plan: RolloutPlan, console: Console) -> Ca
     return progress
 
 
+def approved_in_advance(plan: RolloutPlan, waves: tuple[str, ...], now: float) -> RolloutPlan:
+    """``plan`` with ``apply --approve WAVE`` approvals (by $USER or git's user name, at ``now``)."""
+    names = [w.name for w in plan.waves]
+    unknown = [w for w in waves if w not in names]
+    if unknown:
+        raise UnknownWaveError(f"--approve: the rollout has no wave {unknown[0]!r} (its waves: {', '.join(names)})")
+    if not waves:
+        return plan
+    by = identity.approver(None, os.environ)
+    approvals = [Approval(wave=w, revision=plan.revision, by=by, at=timestamp(now)) for w in dict.fromkeys(waves)]
+    return dataclasses.replace(plan, approvals=tuple(approvals))
+
+
 def finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
         sys.exit(ExitCode.HALTED)
@@ -187,6 +204,13 @@ def finish(views: list[tuple[str, RolloutView]]) -> None:
     help="Simulated seconds per real second; 0 runs in virtual time (as fast as possible, reproducible).",
 )
 @click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
+@click.option(
+    "--approve",
+    "approve_waves",
+    multiple=True,
+    metavar="WAVE",
+    help="Approve this wave (requireApproval) of this revision in advance, as $USER (repeatable).",
+)
 @fault_options
 @handle_errors
 def apply(
@@ -201,6 +225,7 @@ def apply(
     state: str,
     speed: float,
     seed: int | None,
+    approve_waves: tuple[str, ...],
     **kwargs: Any,
 ) -> None:
     """Roll the fleet out wave by wave, halting when a control plane fails to come up.
@@ -217,6 +242,7 @@ def apply(
     fleet_root = _root(root)
     if target.chosen:
         plan, fleet = _compiled(open_tree(fleet_root, Path.cwd(), None))
+        plan = approved_in_advance(plan, approve_waves, time.time())
         management.apply(target, plan, fleet, dry_run=dry_run is not None, detach=detach, force=force_conflicts,
                          label=fleet_root.name, allow_delete=allow_delete)  # fmt: skip
         return
@@ -224,6 +250,7 @@ def apply(
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
     local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
+    plan = approved_in_advance(plan, approve_waves, plane.clock.now())
     console = rollout_reports.console()
     done = local.already_complete(plane, plan)
     if done is not None:  # re-applying a rolled-out revision: say so rather than replay its timeline

@@ -69,11 +69,20 @@ def submit(store: Store, plan: RolloutPlan, *, allow_delete: bool = False) -> Ob
         if ObjectKey.of(stale) not in wanted:
             store.delete(ObjectKey.of(stale))
     spec = {**rollout["spec"], "paused": bool(live["spec"].get("paused", False))}
-    if live["spec"].get("approvals"):
-        spec["approvals"] = live["spec"]["approvals"]  # steering, like the pause: approvals name their revision
+    approvals = _merged(live["spec"].get("approvals", []), rollout["spec"].get("approvals", []), plan.revision)
+    spec.pop("approvals", None)
+    if approvals:
+        spec["approvals"] = approvals  # steering, like the pause (approvals name their revision)
     if live["spec"] != spec:
         store.update({**live, "spec": spec})
     return plan.key
+
+
+def _merged(live: list[Manifest], planned: list[Manifest], revision: str) -> list[Manifest]:
+    """The approvals recorded for ``revision``, then the plan's for waves not approved yet (the first one stands)."""
+    kept = [a for a in live if a.get("revision") == revision]
+    seen = {a.get("wave") for a in kept}
+    return [*kept, *(a for a in planned if a.get("wave") not in seen)]
 
 
 def _put(store: Store, desired: Manifest) -> None:

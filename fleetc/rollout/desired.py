@@ -24,6 +24,7 @@ from fleetc.rollout.model import (
     FLEET_ROLLOUT,
     GROUP,
     ROLLOUT_LABEL,
+    Approval,
     ClusterRef,
     ClusterRollout,
     ClusterRolloutSpec,
@@ -76,6 +77,8 @@ class RolloutPlan:
     """Namespaces and class revisions, in apply order."""
     notifications: NotificationPolicy | None = None
     """The fleet's notification receivers."""
+    approvals: tuple[Approval, ...] = ()
+    """Waves approved in advance (``fleetc apply --approve WAVE``), kept with those already recorded."""
 
     @property
     def key(self) -> ObjectKey:
@@ -157,7 +160,13 @@ def rollout_objects(plan: RolloutPlan, owner_uid: str | None = None) -> tuple[Ma
     labels = {ROLLOUT_LABEL: plan.fleet}
     rollout = FleetRollout(
         metadata=ObjectMeta(name=plan.fleet, namespace=plan.namespace, labels=dict(labels)),
-        spec=RolloutSpec(revision=plan.revision, paused=False, waves=plan.waves, notifications=plan.notifications),
+        spec=RolloutSpec(
+            revision=plan.revision,
+            paused=False,
+            waves=plan.waves,
+            approvals=plan.approvals,
+            notifications=plan.notifications,
+        ),
     )
     revision = FleetRevision(
         metadata=ObjectMeta(name=plan.fleet, namespace=plan.namespace, labels=dict(labels)),
