@@ -114,13 +114,18 @@ def apply(
                 markup=False,
             )
             return
-        plane = engine.open_plane(store, force=force)
+        plane = engine.open_plane(store, force=force, notify=True)
         console.print(f"applying {label} to {store.server} (FleetRollout {plan.namespace}/{plan.fleet})", markup=False)
-        view = engine.roll_out(plane, plan, on_step=_printer(store, plan.key, console), allow_delete=allow_delete)
+        try:
+            view = engine.roll_out(plane, plan, on_step=_printer(store, plan.key, console), allow_delete=allow_delete)
+        finally:
+            sent = plane.notifier.close() if plane.notifier else None
     finally:
         store.close()
     console.print()
     rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    for line in sent.lines() if sent else []:
+        console.print(line, markup=False)
     if view.halted:
         sys.exit(ExitCode.HALTED)
 

@@ -163,6 +163,13 @@ def approved_in_advance(plan: RolloutPlan, waves: tuple[str, ...], now: float) -
     return dataclasses.replace(plan, approvals=tuple(approvals))
 
 
+def notified(console: Console, plane: local.LocalPlane) -> None:
+    """Wait a moment for queued notifications (at most the receivers' timeout), then say what was not delivered."""
+    report = plane.notifier.close() if plane.notifier is not None else None
+    for line in report.lines() if report else []:
+        console.print(line, markup=False)
+
+
 def finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
         sys.exit(ExitCode.HALTED)
@@ -249,7 +256,7 @@ def apply(
     state_path = writable_state(Path(state))
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
     local.check_faults(faults, [plan])
-    plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
+    plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None, notify=True)
     plan = approved_in_advance(plan, approve_waves, plane.clock.now())
     console = rollout_reports.console()
     done = local.already_complete(plane, plan)
@@ -268,6 +275,7 @@ def apply(
             view = local.roll_out(plane, plan, on_step=_printer(plane, plan, console), allow_delete=allow_delete)
     console.print()
     rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    notified(console, plane)
     finish([("apply", view)])
 
 

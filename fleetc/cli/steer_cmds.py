@@ -16,7 +16,16 @@ import click
 from fleetc import rollout
 from fleetc.cli import identity, management, rollout_reports
 from fleetc.cli.errors import handle_errors
-from fleetc.cli.rollout_cmds import DEFAULT_STATE, F, fault_options, faults_of, finish, speed_option, writable_state
+from fleetc.cli.rollout_cmds import (
+    DEFAULT_STATE,
+    F,
+    fault_options,
+    faults_of,
+    finish,
+    notified,
+    speed_option,
+    writable_state,
+)
 from fleetc.engine import local
 from fleetc.runtime.describe import describe
 
@@ -118,14 +127,16 @@ def rollout_resume(
     if local.steer(path, rollout.resume, only_if_running=True):
         click.echo("resumed: the running fleetc apply --local carries on")
         return
-    plane = local.open_plane(state=path, faults=faults_of(kwargs), speed=speed or None)
+    plane = local.open_plane(state=path, faults=faults_of(kwargs), speed=speed or None, notify=True)
     key = local.only_rollout(plane)
     with local.running(plane):
         rollout.resume(plane.store, key)
         settled = local.run_until_settled(plane, key)
         plane.save()
     view = local.view_of(plane, key, settled)
-    rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
+    console = rollout_reports.console()
+    rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    notified(console, plane)
     finish([("resume", view)])
 
 

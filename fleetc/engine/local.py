@@ -31,6 +31,7 @@ from fleetc import rollout
 from fleetc.core.errors import FaultsError, NoRolloutError, TargetWriteError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine import sim_approvals
+from fleetc.engine.notify import Notifier, env_resolver
 from fleetc.engine.sim_approvals import Approvals, SimulatedApprover
 from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
@@ -64,6 +65,8 @@ class LocalPlane:
     """Simulated seconds per real second; None in virtual time."""
     approver: SimulatedApprover | None = None
     """In a simulation: who approves waves that require approval (:mod:`fleetc.engine.sim_approvals`)."""
+    notifier: Notifier | None = None
+    """Sends the rollout's notifications (``apply --local``; receiver URLs from env): :mod:`fleetc.engine.notify`."""
     _written: tuple[int, int] | None = field(default=None, repr=False)
 
     def save(self) -> None:
@@ -205,9 +208,11 @@ def open_plane(
     speed: float | None = None,
     controllers: bool = True,
     approvals: Approvals | None = None,
+    notify: bool = False,
 ) -> LocalPlane:
     """The plane from its state file (or a new one): virtual time, or real time × ``speed``; with ``approvals``, a
-    simulated approver approves waves that require it (``fleetc simulate``)."""
+    simulated approver approves waves that require it (``fleetc simulate``); with ``notify``, the rollout's
+    notifications are sent (``fleetc apply --local``)."""
     payload: dict[str, Any] | None = load_state(state) if state is not None else None
     start = float(payload["clock"]) if payload else EPOCH
     chosen_seed = seed if seed is not None else int(payload["seed"]) if payload else 0
@@ -222,7 +227,8 @@ def open_plane(
         install(manager, provider, seed=chosen_seed)
         rollout.install(manager, lambda manifest: _apply(store, manifest))
     approver = sim_approvals.install(manager, approvals) if controllers and approvals is not None else None
-    return LocalPlane(store, clock, manager, chosen_seed, state, provider, speed, approver)
+    notifier = Notifier(store, env_resolver(), since=clock.now() - 1) if notify else None
+    return LocalPlane(store, clock, manager, chosen_seed, state, provider, speed, approver, notifier)
 
 
 def check_faults(faults: Faults, plans: list[RolloutPlan]) -> None:
