@@ -4,15 +4,16 @@ The rollout controller only writes its timeline; this module, at the edge, turns
 POSTs (``fleet.yaml`` ``spec.notifications``, carried in ``FleetRollout.spec.notifications``):
 
 - :class:`Notifier` watches the store for FleetRollout changes and queues one delivery per (new entry, receiver
-  that subscribed to its type). Entries older than the notifier (``since``) count as already sent, so a rerun or a
-  new controller leader does not repeat them;
+  that subscribed to its type). Entries already there when the notifier starts count as already sent, so a rerun
+  or a new controller leader does not repeat them;
 - :class:`Sender` delivers on a background thread from a bounded queue: each delivery is tried ``1 + retries``
   times with a per-attempt ``timeout`` (a 5xx, 429, refused connection or timeout is retried with backoff; another
   4xx is not). A full queue drops the delivery. Nothing here ever blocks or fails the rollout: failures are logged
   and collected in a :class:`Report` for the command to print.
 
-Bodies: ``webhook`` receivers get :func:`webhook_body` (JSON, ``"version": 1``: documented in docs/spec.md);
-``slack`` receivers get a Slack incoming-webhook body (``{"text": ...}``, :func:`slack_body`).
+Bodies (POSTed with :mod:`http.client`, the stdlib layer under ``urllib.request``, whose error path leaks the socket
+of a timed-out response): ``webhook`` receivers get :func:`webhook_body` (JSON, ``"version": 1``, documented in
+docs/spec.md); ``slack`` receivers get a Slack incoming-webhook body (``{"text": ...}``, :func:`slack_body`).
 Receiver URLs are secrets: they come from an environment variable or a Kubernetes Secret (read when sending, by the
 sender thread), never appear in a log line or a report (messages pass through :func:`fleetc.core.redact.redact`,
 and the URL is never formatted into one). Callers: :mod:`fleetc.engine.local` and :mod:`fleetc.engine.kube`
@@ -23,14 +24,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.client
 import json
 import logging
 import os
 import queue
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,19 +178,30 @@ class Report:
 
 
 def post(url: str, body: bytes, timeout: float) -> None:
-    """POST ``body`` as JSON; :class:`NotDelivered` on anything but a 2xx (never naming the URL)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+    """POST ``body`` as JSON; :class:`NotDelivered` on anything but a 2xx (never naming the URL). The connection is
+    closed on every path (a timed-out response left to the garbage collector would leak its socket)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NotDelivered("the URL is not a valid http(s) URL", retry=False)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        raise NotDelivered(f"HTTP {exc.code}", retry=exc.code >= 500 or exc.code in RETRIED_STATUSES) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        text = "timed out" if isinstance(reason, TimeoutError) else str(reason)
-        raise NotDelivered(f"not reachable: {text}", retry=True) from None
+        connection = kind(parts.hostname, parts.port, timeout=timeout)
     except ValueError:
         raise NotDelivered("the URL is not a valid http(s) URL", retry=False) from None
+    try:
+        connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        with connection.getresponse() as response:
+            response.read()
+            status = response.status
+    except TimeoutError:
+        raise NotDelivered("not reachable: timed out", retry=True) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise NotDelivered(f"not reachable: {type(exc).__name__}: {exc}", retry=True) from None
+    finally:
+        connection.close()
+    if not 200 <= status < 300:
+        raise NotDelivered(f"HTTP {status}", retry=status >= 500 or status in RETRIED_STATUSES)
 
 
 class Sender:
@@ -271,9 +283,18 @@ class Notifier:
     """Watches FleetRollouts in a store and hands new timeline entries to a :class:`Sender` per rollout policy."""
 
     def __init__(self, store: Store, resolve: UrlResolver, since: float, **sender: Any) -> None:
+        """Entries already in the store's FleetRollouts count as sent; when they cannot be listed (no CRD yet),
+        entries stamped before ``since`` do."""
         self._resolve, self._since, self._sender_options = resolve, since, sender
         self._seen: dict[ObjectKey, int] = {}
+        self._baseline = False
         self.senders: dict[ObjectKey, Sender] = {}
+        try:
+            for rollout in store.list(GROUP, FLEET_ROLLOUT):
+                self._seen[ObjectKey.of(rollout)] = _last_seq(rollout)
+            self._baseline = True
+        except FleetcError as exc:
+            log.info("notifications: no rollouts listed yet (%s); entries before now count as sent", exc)
         store.watch_shared(self._on_event)
 
     def _on_event(self, event: Event) -> None:
@@ -284,7 +305,9 @@ class Notifier:
         status = event.object.get("status") or {}
         entries = status.get("timeline") or []
         last = self._seen.get(key)
-        self._seen[key] = max([int(e.get("seq", 0)) for e in entries], default=last or 0)
+        if last is None and self._baseline:
+            last = 0  # created after this notifier started: every entry is new
+        self._seen[key] = max(_last_seq(event.object), last or 0)
         if not spec.get("notifications"):
             return
         policy = NotificationPolicy.model_validate(spec["notifications"])
@@ -329,6 +352,11 @@ def _notification(rollout: Manifest, entry: Manifest) -> Notification:
         time=str(entry.get("time", "")),
         seq=int(entry.get("seq", 0)),
     )
+
+
+def _last_seq(rollout: Manifest) -> int:
+    entries = (rollout.get("status") or {}).get("timeline") or []
+    return max([int(e.get("seq", 0)) for e in entries], default=0)
 
 
 def _seconds(stamp: Any) -> float:
