@@ -7,6 +7,8 @@ control-plane deadline, failure budget) come from the head revision's ``fleet.ya
 from __future__ import annotations
 
 import sys
+import time
+from datetime import UTC, datetime
 
 import click
 
@@ -14,16 +16,38 @@ from fleetc.cli.diff_cmd import compare_options, emit, exit_code, load_sides
 from fleetc.cli.errors import handle_errors
 
 
+def start_option(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``--start 2026-03-02`` or ``2026-03-02T22:00`` (UTC unless an offset is given) → POSIX seconds."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date such as 2026-03-02 or 2026-03-02T22:00", ctx, param
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 @click.command()
 @compare_options
+@click.option(
+    "--start",
+    callback=start_option,
+    metavar="DATE",
+    help="Estimate when each wave starts and ends from DATE (UTC unless an offset is given); without it, from now "
+    "when a wave waits for approval or has maintenance windows.",
+)
 @handle_errors
-def plan(paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool) -> None:
+def plan(
+    paths: tuple[str, ...], base: str | None, head: str | None, output: str, exit_code_flag: bool, start: float | None
+) -> None:
     """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
 
     Same arguments as fleetc diff; the gates are read from the head revision's fleet.yaml.
     """
     from fleetc.plan.report import compare
 
-    report = compare(*load_sides(paths, base, head), rollout=True)
+    report = compare(*load_sides(paths, base, head), rollout=True, start=start, now=time.time())
     emit(report, output, "plan")
     sys.exit(exit_code(report, exit_code_flag))

@@ -95,8 +95,11 @@ def _failure_report(base: Side, head: Side) -> DiffReport:
     return DiffReport(base.label, head.label, failures)
 
 
-def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:
-    """The diff from ``base`` to ``head``; with ``rollout``, the rollout order of the head side too."""
+def compare(
+    base: Side, head: Side, *, rollout: bool = False, start: float | None = None, now: float | None = None
+) -> DiffReport:
+    """The diff from ``base`` to ``head``; with ``rollout``, the rollout order of the head side too (and its schedule
+    from ``start``, or from ``now`` when waves wait for approval or windows: :mod:`fleetc.plan.schedule`)."""
     if not isinstance(base, Snapshot) or not isinstance(head, Snapshot):
         return _failure_report(base, head)
     differ = FieldDiffer()
@@ -112,5 +115,5 @@ def compare(base: Side, head: Side, *, rollout: bool = False) -> DiffReport:
         impacts=impacts,
         policy=policy.check(base, head, impacts, revisions),
         wave_order=tuple(dict.fromkeys([*head.wave_order, *base.wave_order])),
-        rollout=rollout_order(head, impacts) if rollout else None,
+        rollout=rollout_order(head, impacts, start=start, now=now) if rollout else None,
     )

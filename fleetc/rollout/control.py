@@ -40,6 +40,7 @@ from fleetc.rollout.model import (
     WaveSpec,
 )
 from fleetc.runtime.store import Store
+from fleetc.schema.notifications import NotificationPolicy
 
 CONFLICT_RETRIES = 5
 
@@ -228,6 +229,8 @@ class RolloutView:
     awaiting_approval: str | None = None
     """The wave waiting for ``fleetc rollout approve``."""
     approvals: tuple[Approval, ...] = ()
+    notifications: NotificationPolicy | None = None
+    """The fleet's receivers (display: which timeline entries notify whom)."""
     stuck: bool = False
     """The run that produced this view ran out of work before the rollout completed, halted or paused."""
 
@@ -300,6 +303,7 @@ def read_rollout(store: Store, key: ObjectKey) -> RolloutView | None:
         timeline=tuple(timeline_of(rollout, entries)),
         awaiting_approval=status.awaiting_approval,
         approvals=tuple(a for a in spec.approvals if a.revision == spec.revision),
+        notifications=spec.notifications,
     )
 
 

@@ -43,7 +43,8 @@ def started(view: dict[str, Any]) -> set[str]:
 def test_a_pause_and_a_resume_from_another_process_steer_a_running_local_apply(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE), "--local", "--state", str(state), "--speed", "1000"],
+        [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", str(state),
+         "--speed", "1000"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -74,7 +75,7 @@ def test_a_pause_and_a_resume_from_another_process_steer_a_running_local_apply(t
 
 def test_a_resume_with_nobody_running_the_state_runs_the_rollout_itself(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    first = fleetc("apply", str(EXAMPLE), "--local", "--state", str(state), "--speed", "0",
+    first = fleetc("apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", str(state), "--speed", "0",
                    "--fail-control-plane", "sim-canary-1", cwd=tmp_path)  # fmt: skip
     assert first.returncode == 3
     resumed = fleetc("rollout", "resume", "--state", str(state), cwd=tmp_path)
