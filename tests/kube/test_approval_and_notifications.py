@@ -28,6 +28,12 @@ RECEIVERS = {
 }
 
 
+def _phase(api: KubeApi, namespace: str) -> str | None:
+    found = get(api, namespace, f"fleetrollouts.{GROUP}", FLEET) or {}
+    phase = (found.get("status") or {}).get("phase")
+    return str(phase) if phase else None
+
+
 def test_a_running_apply_waits_for_approval_and_notifies_through_a_secret_and_an_env_url(
     kube_api: KubeApi, kube_namespace: str, tmp_path: Path
 ) -> None:
@@ -42,14 +48,7 @@ def test_a_running_apply_waits_for_approval_and_notifies_through_a_secret_and_an
         with CapiPlayer(kube_api, kube_namespace) as player:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
             try:
-                phase = lambda: (
-                    (get(kube_api, kube_namespace, f"fleetrollouts.{GROUP}", FLEET) or {})
-                    .get(  # noqa: E731
-                        "status", {}
-                    )
-                    .get("phase")
-                )
-                wait_for(lambda: phase() == "AwaitingApproval", "the rollout to wait for approval")
+                wait_for(lambda: _phase(kube_api, kube_namespace) == "AwaitingApproval", "a wait for approval")
                 assert cluster_names(kube_api, kube_namespace) == {CANARY}
                 assert process.poll() is None  # a steerable apply waits for the approval
                 status = fleetc(kube_api, "rollout", "status", "-n", kube_namespace)
