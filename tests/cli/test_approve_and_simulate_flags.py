@@ -85,7 +85,8 @@ def test_the_kube_user_is_the_user_of_the_chosen_kubeconfig_context(tmp_path: Pa
     config = tmp_path / "kubeconfig"
     config.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
-        "contexts:\n- name: a\n  context: {cluster: c, user: ops-admin}\n- name: b\n  context: {cluster: c, user: dev}\n"
+        "contexts:\n- name: a\n  context: {cluster: c, user: ops-admin}\n"
+        "- name: b\n  context: {cluster: c, user: dev}\n"
         "clusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: ops-admin\n  user: {}\n"
     )
     assert kube_user(Target(str(config), None)) == "ops-admin"
