@@ -9,6 +9,7 @@ what they wait for (``WaitingForWindow``; ``status.windowWait``). Caller: :func:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from fleetc.contract.timestamps import timestamp
@@ -22,9 +23,18 @@ NAMED = 5
 
 
 def window_of(entry: ClusterEntry) -> MaintenanceWindow | None:
-    """The cluster's maintenance window (None: it may start any time)."""
+    """The cluster's maintenance window (None: it may start any time); parsed once per distinct window."""
     found = entry.spec.get("window")
-    return MaintenanceWindow.model_validate(found) if found else None
+    if not found:
+        return None
+    days = found.get("days")
+    return _parsed(tuple(days) if days else None, found["start"], found["duration"], found.get("timeZone"))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(days: tuple[str, ...] | None, start: str, duration: str, zone: str | None) -> MaintenanceWindow:
+    fields = {"start": start, "duration": duration, **({"days": list(days)} if days else {})}
+    return MaintenanceWindow.model_validate({**fields, **({"timeZone": zone} if zone else {})})
 
 
 def admit(scope: Scope, wave: WaveSpec, pending: Iterable[ClusterEntry], free: int) -> list[ClusterEntry]:
