@@ -58,6 +58,10 @@ def test_a_wave_that_requires_approval_waits_for_it_then_records_who_approved() 
     }
     needed = [e for e in view.timeline if e.type == "ApprovalNeeded"]
     assert [(e.wave, e.message) for e in needed] == [("broad", "run fleetc rollout approve broad")]
+    stored = harness.store.get(key)["status"]
+    progressing = next(c for c in stored["conditions"] if c["type"] == "Progressing")
+    assert (progressing["status"], progressing["reason"]) == ("False", "AwaitingApproval")
+    assert progressing["message"] == "waiting for approval of wave broad"
     harness.clock.wait_until(harness.clock.now() + 3600)
     assert harness.run(key).phase is Phase.AWAITING_APPROVAL  # an hour later: still waiting, announced once
     assert [e.type for e in harness.run(key).timeline].count("ApprovalNeeded") == 1
