@@ -29,10 +29,10 @@ def status(state: Path) -> dict[str, Any]:
     return found
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
+def wait_for(condition: Callable[[], bool], what: str, seen: list[str] | None = None) -> None:
     deadline = time.monotonic() + TIMEOUT
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what.format(seen=sorted(set(seen or [])))}"
         time.sleep(0.2)
 
 
@@ -51,7 +51,9 @@ def test_a_pause_and_a_resume_from_another_process_steer_a_running_local_apply(t
         wait_for(lambda: state.exists() and started(status(state)) != set(), "the first cluster to start")
         paused = fleetc("rollout", "pause", "--state", str(state), cwd=tmp_path)
         assert paused.returncode == 0, paused.stdout + paused.stderr
-        wait_for(lambda: status(state)["phase"] == "Paused", "the running apply to take the pause over")
+        seen: list[str] = []
+        wait_for(lambda: seen.append(status(state)["phase"]) or seen[-1] == "Paused",
+                 "the running apply to take the pause over (phases seen: {seen})", seen)  # fmt: skip
         before = started(status(state))
         time.sleep(4)  # 4,000 simulated seconds: more than the canary soak; an apply that lost the pause moves on
         view = status(state)
