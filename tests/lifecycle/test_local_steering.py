@@ -52,8 +52,12 @@ def test_a_pause_and_a_resume_from_another_process_steer_a_running_local_apply(t
         paused = fleetc("rollout", "pause", "--state", str(state), cwd=tmp_path)
         assert paused.returncode == 0, paused.stdout + paused.stderr
         seen: list[str] = []
-        wait_for(lambda: seen.append(status(state)["phase"]) or seen[-1] == "Paused",
-                 "the running apply to take the pause over (phases seen: {seen})", seen)  # fmt: skip
+
+        def pause_taken() -> bool:
+            seen.append(status(state)["phase"])
+            return seen[-1] == "Paused"
+
+        wait_for(pause_taken, "the running apply to take the pause over (phases seen: {seen})", seen)
         before = started(status(state))
         time.sleep(4)  # 4,000 simulated seconds: more than the canary soak; an apply that lost the pause moves on
         view = status(state)
