@@ -1,4 +1,4 @@
-"""The management-cluster side of ``fleetc apply``, ``fleetc rollout status|pause|resume`` and ``fleetc status``.
+"""The management-cluster side of ``fleetc apply``, ``fleetc rollout status|pause|resume|approve``, ``fleetc status``.
 
 Chosen with ``--context`` / ``--kubeconfig`` (kubectl's rules otherwise: ``KUBECONFIG``, in-cluster); the rollout
 runs through :mod:`fleetc.engine.kube`, its state in the management cluster. Callers: the commands in
@@ -9,13 +9,16 @@ runs through :mod:`fleetc.engine.kube`, its state in the management cluster. Cal
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 from rich.console import Console
 
 from fleetc import rollout
@@ -26,6 +29,7 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine import kube as engine
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.kube import KubeStore, connect
+from fleetc.runtime.kube.config import kubeconfig_paths, merge_kubeconfigs
 from fleetc.schema.model import Fleet
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,9 +117,12 @@ def apply(
             if machine(output):
                 emit(rollout_reports.result_payload([("submit", view)], 0), output, sort_keys=True)
             return
-        plane = engine.open_plane(store, force=force)
+        plane = engine.open_plane(store, force=force, notify=True)
         console.print(f"applying {label} to {store.server} (FleetRollout {plan.namespace}/{plan.fleet})", markup=False)
-        view = engine.roll_out(plane, plan, on_step=_printer(store, plan.key, console), allow_delete=allow_delete)
+        try:
+            view = engine.roll_out(plane, plan, on_step=_printer(store, plan.key, console), allow_delete=allow_delete)
+        finally:
+            sent = plane.notifier.close() if plane.notifier else None
     finally:
         store.close()
     if machine(output):
@@ -123,6 +130,8 @@ def apply(
     else:
         console.print()
         rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    for line in sent.lines() if sent else []:
+        console.print(line, markup=False)
     exit_for(view)
 
 
@@ -242,3 +251,32 @@ def resume(target: Target, namespace: str | None, fleet: str | None, output: str
 def rollout_view(store: KubeStore, namespace: str | None, fleet: str | None) -> RolloutView:
     """The rollout ``fleetc status --context C`` shows (``--namespace``/``--fleet``, default: the only one)."""
     return engine.view_of(store, _key(store, namespace, fleet))
+
+
+def approve(target: Target, namespace: str | None, fleet: str | None, wave: str, by: Callable[[], str]) -> None:
+    """``fleetc rollout approve WAVE --context C``: record the approval in ``spec.approvals``; the controller starts
+    the wave."""
+    store = target.connect()
+    try:
+        key = _key(store, namespace, fleet)
+        approval = rollout.approve(store, key, wave, by=by(), at=time.time())
+    finally:
+        store.close()
+    click.echo(
+        f"approved wave {wave} of {key.namespace}/{key.name} (revision {approval.revision}) by {approval.by} at "
+        f"{approval.at}: the running fleetc apply or the in-cluster controller starts it"
+    )
+
+
+def kube_user(target: Target) -> str | None:
+    """The user named by the kubeconfig context (as kubectl picks it); None when there is none."""
+    paths = kubeconfig_paths(Path(target.kubeconfig) if target.kubeconfig else None, os.environ, Path.home())
+    try:
+        documents = [(path, yaml.safe_load(path.read_text()) or {}) for path in paths]
+    except (OSError, yaml.YAMLError):
+        return None
+    merged = merge_kubeconfigs(documents)
+    chosen = target.context or merged.get("current-context")
+    context = next((c for c in merged["contexts"] if c.get("name") == chosen), None)
+    user = (context or {}).get("context", {}).get("user")
+    return str(user) if user else None

@@ -11,13 +11,26 @@ report, whose schema is published, is unchanged).
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 
 from fleetc.cli.diff_cmd import compare_options, emit, exit_code, load_sides
 from fleetc.cli.errors import handle_errors
 from fleetc.cli.now_option import now_option
+
+
+def start_option(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``--start 2026-03-02`` or ``2026-03-02T22:00`` (UTC unless an offset is given) → POSIX seconds."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date such as 2026-03-02 or 2026-03-02T22:00", ctx, param
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 @click.command()
@@ -31,6 +44,13 @@ from fleetc.cli.now_option import now_option
     help="What rolls the change out: fleetc apply, or the Flux Kustomizations of fleetc build (which cannot "
     "enforce maxConcurrent, soak or failureBudget; text and markdown say so).",
 )
+@click.option(
+    "--start",
+    callback=start_option,
+    metavar="DATE",
+    help="Estimate when each wave starts and ends from DATE (UTC unless an offset is given); without it, from --now "
+    "when a wave waits for approval or has maintenance windows.",
+)
 @handle_errors
 def plan(
     paths: tuple[str, ...],
@@ -41,6 +61,7 @@ def plan(
     fail_on: tuple[str, ...],
     now: datetime,
     target: str,
+    start: float | None,
 ) -> None:
     """Show the diff and the rollout order: which waves and clusters change, in order, with their gates.
 
@@ -49,7 +70,7 @@ def plan(
     from fleetc.plan.report import compare
     from fleetc.render.flux import FLUX_GATES
 
-    report = compare(*load_sides(paths, base, head, now=now), rollout=True, now=now)
+    report = compare(*load_sides(paths, base, head, now=now), rollout=True, now=now, start=start)
     emit(report, output, "plan")
     if target == "flux" and output != "json":
         click.echo(f"\n> {FLUX_GATES}" if output == "markdown" else f"\n{FLUX_GATES}")

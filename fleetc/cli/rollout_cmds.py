@@ -10,9 +10,12 @@ Exit codes: 0 complete (clusters that failed within their waves' failure budgets
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,15 +26,16 @@ from rich.live import Live
 from rich.text import Text
 
 from fleetc import rollout
-from fleetc.cli import management, rollout_reports, state_file
+from fleetc.cli import identity, management, rollout_reports, state_file
 from fleetc.cli.errors import INTERRUPTED, handle_errors
 from fleetc.cli.output import emit, machine, output_option
 from fleetc.cli.targets import open_tree, resolve_targets
-from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError
-from fleetc.engine import local
+from fleetc.contract.timestamps import timestamp
+from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError, UnknownWaveError
+from fleetc.engine import local, sim_approvals
 from fleetc.load.sources import SourceTree
 from fleetc.render.compile import compile_fleet
-from fleetc.rollout import RolloutPlan, RolloutView
+from fleetc.rollout import Approval, RolloutPlan, RolloutView
 from fleetc.schema.model import Fleet
 from fleetc.schema.validate import validate_tree
 from fleetc.sim.faults import Faults, load_faults
@@ -150,6 +154,26 @@ def _printer(plane: local.LocalPlane, plan: RolloutPlan, console: Console) -> Ca
     return progress
 
 
+def approved_in_advance(plan: RolloutPlan, waves: tuple[str, ...], now: float) -> RolloutPlan:
+    """``plan`` with ``apply --approve WAVE`` approvals (by $USER or git's user name, at ``now``)."""
+    names = [w.name for w in plan.waves]
+    unknown = [w for w in waves if w not in names]
+    if unknown:
+        raise UnknownWaveError(f"--approve: the rollout has no wave {unknown[0]!r} (its waves: {', '.join(names)})")
+    if not waves:
+        return plan
+    by = identity.approver(None, os.environ)
+    approvals = [Approval(wave=w, revision=plan.revision, by=by, at=timestamp(now)) for w in dict.fromkeys(waves)]
+    return dataclasses.replace(plan, approvals=tuple(approvals))
+
+
+def notified(console: Console, plane: local.LocalPlane) -> None:
+    """Wait a moment for queued notifications (at most the receivers' timeout), then say what was not delivered."""
+    report = plane.notifier.close() if plane.notifier is not None else None
+    for line in report.lines() if report else []:
+        console.print(line, markup=False)
+
+
 def finish(views: list[tuple[str, RolloutView]]) -> None:
     if any(view.halted for _, view in views):
         sys.exit(ExitCode.HALTED)
@@ -186,6 +210,13 @@ def finish(views: list[tuple[str, RolloutView]]) -> None:
 )
 @click.option("--seed", type=int, help="Seed of the simulation (default: the state's, or 0).")
 @output_option()
+@click.option(
+    "--approve",
+    "approve_waves",
+    multiple=True,
+    metavar="WAVE",
+    help="Approve this wave (requireApproval) of this revision in advance, as $USER (repeatable).",
+)
 @fault_options
 @handle_errors
 def apply(
@@ -201,6 +232,7 @@ def apply(
     speed: float,
     seed: int | None,
     output: str,
+    approve_waves: tuple[str, ...],
     **kwargs: Any,
 ) -> None:
     """Roll the fleet out wave by wave, halting when a control plane fails to come up.
@@ -217,13 +249,15 @@ def apply(
     fleet_root = _root(root)
     if target.chosen:
         plan, fleet = _compiled(open_tree(fleet_root, Path.cwd(), None))
+        plan = approved_in_advance(plan, approve_waves, time.time())
         management.apply(target, plan, fleet, dry_run=dry_run is not None, detach=detach, force=force_conflicts,
                          label=fleet_root.name, allow_delete=allow_delete, output=output)  # fmt: skip
         return
     state_path = writable_state(Path(state) if state else state_file.default_state(fleet_root))
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
     local.check_faults(faults, [plan])
-    plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None)
+    plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None, notify=True)
+    plan = approved_in_advance(plan, approve_waves, plane.clock.now())
     console = rollout_reports.console(stderr=machine(output))
     done = local.already_complete(plane, plan)
     if done is not None:  # re-applying a rolled-out revision: say so rather than replay its timeline
@@ -247,6 +281,7 @@ def apply(
     else:
         console.print()
         rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    notified(console, plane)
     finish([("apply", view)])
 
 
@@ -266,10 +301,21 @@ def _run_local(plane: local.LocalPlane, plan: RolloutPlan, console: Console, all
 @click.option("--base", help="First create the fleet as it is at this git revision, then roll out ROOT's fleet.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulation.")
 @output_option("--format")
+@click.option(
+    "--approve",
+    "approvals",
+    multiple=True,
+    metavar="WAVE[@DELAY]",
+    help="Who approves waves that require approval: WAVE (or * for every wave) DELAY after it asks; 'none': "
+    "nobody (the simulation stops there, exit 5). Default: *@1h.",
+)
 @fault_options
 @handle_errors
-def simulate(root: str | None, base: str | None, seed: int, output: str, **kwargs: Any) -> None:
+def simulate(
+    root: str | None, base: str | None, seed: int, output: str, approvals: tuple[str, ...], **kwargs: Any
+) -> None:
     """Run the whole rollout in virtual time (days in seconds) and print the timeline and results."""
+    approvers = sim_approvals.parse_approvals(approvals or sim_approvals.DEFAULT)
     faults = faults_of(kwargs)
     fleet_root = _root(root)
     cwd = Path.cwd()
@@ -278,7 +324,7 @@ def simulate(root: str | None, base: str | None, seed: int, output: str, **kwarg
         steps.append((f"create at {base}", _plan(open_tree(fleet_root, cwd, base))))
     steps.append(("rollout" if base else "create", _plan(open_tree(fleet_root, cwd, None))))
     local.check_faults(faults, [plan for _, plan in steps])
-    plane = local.open_plane(faults=faults, seed=seed)
+    plane = local.open_plane(faults=faults, seed=seed, approvals=approvers)
     views: list[tuple[str, RolloutView]] = []
     for number, (step, plan) in enumerate(steps, start=1):
         view = local.roll_out(plane, plan, faults=faults if number == len(steps) else Faults())  # the base: no faults

@@ -33,12 +33,15 @@ def elapsed(start: str | None, moment: str) -> str:
 
 
 def timeline_lines(view: RolloutView, events: Iterable[Event]) -> list[str]:
-    """One line per event: offset, what, where."""
+    """One line per event: offset, what, where; ``→ notify NAMES`` when the fleet's receivers hear of it."""
+    receivers = view.notifications.receivers if view.notifications else []
     lines = []
     for event in events:
         where = "/".join(part for part in (event.wave, event.cluster) if part)
         text = f"{elapsed(view.started_at, event.time):>9}  {event.type:<18} {where}"
-        lines.append(f"{text}  {event.message}".rstrip())
+        notified = [r.name for r in receivers if event.type in r.events and not event.cluster]
+        told = f"  → notify {', '.join(notified)}" if notified else ""
+        lines.append(f"{text}  {event.message}".rstrip() + told)
     return lines
 
 
@@ -51,6 +54,9 @@ def verdict_line(view: RolloutView, label: str) -> str:
         return f"{label}: STOPPED PROGRESSING in phase {view.phase} (wave {view.wave}): nothing left to happen"
     if view.phase is Phase.PAUSED:
         return f"{label}: PAUSED in wave {view.wave}: run fleetc rollout resume to continue"
+    if view.phase is Phase.AWAITING_APPROVAL:
+        wave = view.awaiting_approval or view.wave
+        return f"{label}: WAITING FOR APPROVAL of wave {wave}: run fleetc rollout approve {wave} to start it"
     failed = view.failed_clusters
     if failed:
         within = f"{len(failed)} failed within the failure budget: {', '.join(failed)}"

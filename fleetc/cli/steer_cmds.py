@@ -1,4 +1,4 @@
-"""``fleetc rollout status|pause|resume``: inspect and steer a rollout
+"""``fleetc rollout status|pause|resume|approve``: inspect and steer a rollout
 (``fleetc status``: :mod:`fleetc.cli.status_cmd`).
 
 On the embedded plane (the state file of ``fleetc apply --local``, found as :mod:`fleetc.cli.state_file` says) or,
@@ -9,6 +9,7 @@ rollout halted (and, with ``--watch``, 5 when it ends paused or with nobody runn
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,19 @@ from typing import Any
 import click
 
 from fleetc import rollout
-from fleetc.cli import management, rollout_reports
+from fleetc.cli import identity, management, rollout_reports
 from fleetc.cli.errors import handle_errors
 from fleetc.cli.output import emit, machine, output_option
-from fleetc.cli.rollout_cmds import STATE_HELP, F, fault_options, faults_of, finish, speed_option, writable_state
+from fleetc.cli.rollout_cmds import (
+    STATE_HELP,
+    F,
+    fault_options,
+    faults_of,
+    finish,
+    notified,
+    speed_option,
+    writable_state,
+)
 from fleetc.cli.state_file import find_state
 from fleetc.cli.watch import watch_local, watch_remote
 from fleetc.core.errors import ExitCode
@@ -144,7 +154,7 @@ def rollout_resume(
             emit(rollout_reports.result_payload([("resume", local.view_of(*_plane_and_key(path)))], 0), output,
                  sort_keys=True)  # fmt: skip
         return
-    plane = local.open_plane(state=path, faults=faults_of(kwargs), speed=speed or None)
+    plane = local.open_plane(state=path, faults=faults_of(kwargs), speed=speed or None, notify=True)
     key = local.only_rollout(plane)
     with local.running(plane):
         rollout.resume(plane.store, key)
@@ -154,10 +164,41 @@ def rollout_resume(
     if machine(output):
         emit(rollout_reports.result_payload([("resume", view)], plane.seed), output, sort_keys=True)
     else:
-        rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}", timeline=False)
+        console = rollout_reports.console()
+        rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+        notified(console, plane)
     finish([("resume", view)])
 
 
 def _plane_and_key(path: Path) -> tuple[local.LocalPlane, ObjectKey]:
     plane = local.open_plane(state=path, controllers=False)
     return plane, local.only_rollout(plane)
+
+
+@rollout_group.command("approve")
+@click.argument("wave")
+@_state_option
+@_remote_options
+@click.option("--as", "as_", metavar="NAME", help="Who approves (default: $USER, git config user.name, the kube user).")
+@handle_errors
+def rollout_approve(
+    wave: str,
+    state: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    fleet: str | None,
+    as_: str | None,
+) -> None:
+    """Let WAVE (requireApproval) start; records who and when in the rollout state."""
+    target = management.Target(kubeconfig, context)
+    if target.chosen:
+        by = lambda: identity.approver(as_, os.environ, kube_user=lambda: management.kube_user(target))  # noqa: E731
+        management.approve(target, namespace, fleet, wave, by)
+        return
+    approval, running = local.approve(writable_state(_existing(state)), wave, identity.approver(as_, os.environ))
+    click.echo(f"approved wave {wave} (revision {approval.revision}) by {approval.by} at {approval.at}")
+    if running:
+        click.echo("the running fleetc apply --local starts it")
+    else:
+        click.echo("run fleetc rollout resume (or fleetc apply --local again) to carry on")

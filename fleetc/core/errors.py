@@ -27,6 +27,7 @@ unfinished: paused, or stopped progressing) are results, not errors: no class ca
     │   ├── SourceError          2  a source tree cannot be read (missing folder, unknown git revision)
     │   │   └── UnreadableError  2  a listed file cannot be read (permissions, a partial clone's missing object)
     │   ├── FleetNotFoundError   2  no fleet root (a folder with fleet.yaml) where one was asked for
+    │   ├── UnknownWaveError     2  a command names a wave the rollout does not have (``rollout approve WAVE``)
     │   ├── OptionError          2  an option's value is malformed (``--flux-source``, ``--speed``…)
     │   │   └── FaultsError      2  a fault flag or fault file of the simulated provider is malformed
     │   ├── OutputError          2  OUT is not a folder fleetc may replace (not written by fleetc, the fleet…)
@@ -184,6 +185,10 @@ class UnreadableError(SourceError):
 
 class FleetNotFoundError(UsageError):
     """No fleet root was found where one was expected."""
+
+
+class UnknownWaveError(UsageError):
+    """A command names a wave the rollout does not have (``fleetc rollout approve WAVE``)."""
 
 
 class OptionError(UsageError):

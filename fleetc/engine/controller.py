@@ -13,7 +13,9 @@ a server-side apply as field manager ``fleetc``. Around it, what a controller in
 - Kubernetes Events for every entry of a rollout's timeline and of its clusters' events (:class:`EventRecorder`),
   on the FleetRollout or the ClusterRollout, with the reason as the event reason and a message naming the cluster
   (a halt's names the object and condition too); the FleetRollout's conditions are written by the controller itself
-  (:mod:`fleetc.rollout.conditions`).
+  (:mod:`fleetc.rollout.conditions`);
+- the fleet's notifications (halt, wave complete, approval needed, complete) to its receivers, from a background
+  sender (:mod:`fleetc.engine.notify`; URLs from the controller's env or Secrets in the rollout's namespace).
 Caller: :mod:`fleetc.cli.controller_cmd`; tests run it as a subprocess.
 """
 
@@ -37,7 +39,9 @@ from fleetc import rollout
 from fleetc.contract.timestamps import parse_timestamp
 from fleetc.core.errors import AlreadyExists, FleetcError, StoreError, TerminalError
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.engine.kube import secret_reader
 from fleetc.engine.leader import ElectionConfig, LeaderElector, ServerReads
+from fleetc.engine.notify import Notifier, secret_resolver
 from fleetc.rollout.applying import Apply
 from fleetc.rollout.controller import VERDICT_KIND
 from fleetc.rollout.model import API_VERSION, CLUSTER_ROLLOUT, FLEET_ROLLOUT, GROUP
@@ -310,6 +314,7 @@ class ControllerRun:
     store: KubeStore | None = None
     manager: Manager | None = None
     recorder: EventRecorder | None = None
+    notifier: Notifier | None = None
 
 
 def run_controller(options: ControllerOptions, stop: threading.Event | None = None) -> int:
@@ -351,7 +356,9 @@ def _lead(run: ControllerRun) -> int:
     api = connect(options.kubeconfig, options.context, impersonate=options.impersonate).api
     store = run.store = ControllerStore(api)
     manager = run.manager = Manager(store, clock)
-    run.recorder = recorder = EventRecorder(store, elector.config.identity, clock.now() - 2 * options.lease_duration)
+    since = clock.now() - 2 * options.lease_duration
+    run.recorder = recorder = EventRecorder(store, elector.config.identity, since)
+    run.notifier = notifier = Notifier(store, secret_resolver(secret_reader(store)), since)
     try:
         rollout.install(manager, kube_applier(store))
         run.health.synced = True
@@ -369,4 +376,5 @@ def _lead(run: ControllerRun) -> int:
         elector.release()
         return 0
     finally:
+        notifier.close(wait=1.0)
         store.close()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fleetc import rollout
 from fleetc.core.errors import NoRolloutError, NotFound, Rejected, TerminalError
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.engine.notify import Notifier, secret_resolver
 from fleetc.rollout import Apply, RolloutPlan, RolloutView, crds
 from fleetc.rollout.desired import rollout_objects
 from fleetc.rollout.model import FLEET_ROLLOUT, GROUP
@@ -43,6 +44,8 @@ class KubePlane:
     store: KubeStore
     clock: Clock
     manager: Manager
+    notifier: Notifier | None = None
+    """Sends the rollout's notifications (:mod:`fleetc.engine.notify`) while this process runs it."""
 
 
 def applier(store: KubeStore, *, force: bool = False) -> Apply:
@@ -58,13 +61,27 @@ def applier(store: KubeStore, *, force: bool = False) -> Apply:
     return apply
 
 
-def open_plane(store: KubeStore, *, controllers: bool = True, force: bool = False) -> KubePlane:
-    """A manager over ``store`` with a real clock and, with ``controllers``, the rollout controller on it."""
+def open_plane(store: KubeStore, *, controllers: bool = True, force: bool = False, notify: bool = False) -> KubePlane:
+    """A manager over ``store`` with a real clock and, with ``controllers``, the rollout controller on it; with
+    ``notify``, the rollout's notifications are sent from here on (receiver URLs from env or Secrets)."""
     clock = RealClock()
     manager = Manager(store, clock)
     if controllers:
         rollout.install(manager, applier(store, force=force))
-    return KubePlane(store, clock, manager)
+    notifier = Notifier(store, secret_resolver(secret_reader(store)), since=clock.now() - 1) if notify else None
+    return KubePlane(store, clock, manager, notifier)
+
+
+def secret_reader(store: KubeStore) -> Callable[[ObjectKey], Manifest | None]:
+    """One GET per read (Secrets are never cached nor watched); None when there is no such object."""
+
+    def read(key: ObjectKey) -> Manifest | None:
+        try:
+            return store.read(key)
+        except NotFound:
+            return None
+
+    return read
 
 
 SIMULATED_KINDS = (

@@ -5,11 +5,12 @@ Callers: ``fleetc apply --local``, ``fleetc simulate``, ``fleetc rollout …`` a
 continues where the last one stopped. Faults are not part of the state: each command says which faults it
 simulates, so "fixing the fault" is running again without it.
 
-Steering a running ``apply --local`` from another process (``fleetc rollout pause|resume``): the state file stays
-the one source of truth, guarded by a lock file (``<state>.lock``, ``flock``). A steering command edits the
+Steering a running ``apply --local`` from another process (``fleetc rollout pause|resume|approve``): the state file
+stays the one source of truth, guarded by a lock file (``<state>.lock``, ``flock``). A steering command edits the
 FleetRollout in the file under the lock (:func:`steer`); the running process, which saves the file every step
 (:meth:`LocalPlane.save`), first re-reads it under the same lock when someone else wrote it and takes over the
-FleetRollout's steering fields (``spec.paused``, the retry annotation) before writing its own state. A second lock
+FleetRollout's steering fields (``spec.paused``, ``spec.approvals``, the retry annotation) before writing its own
+state. A second lock
 (``<state>.run.lock``), held for a running process's whole life (:func:`running`), tells ``resume`` whether to
 hand the work to that process or to run the rollout itself. Why not a control file: a pause must also hold for a
 state nobody is running, and a later run must see it; one file with a lock keeps a single truth for both.
@@ -29,6 +30,9 @@ from typing import IO, Any
 from fleetc import rollout
 from fleetc.core.errors import FaultsError, NoRolloutError, TargetWriteError
 from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.engine import sim_approvals
+from fleetc.engine.notify import Notifier, env_resolver
+from fleetc.engine.sim_approvals import Approvals, SimulatedApprover
 from fleetc.load.loader import collector_paused
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.rollout.model import RETRY_ANNOTATION
@@ -59,6 +63,10 @@ class LocalPlane:
     provider: InMemoryProvider | None = None
     speed: float | None = None
     """Simulated seconds per real second; None in virtual time."""
+    approver: SimulatedApprover | None = None
+    """In a simulation: who approves waves that require approval (:mod:`fleetc.engine.sim_approvals`)."""
+    notifier: Notifier | None = None
+    """Sends the rollout's notifications (``apply --local``; receiver URLs from env): :mod:`fleetc.engine.notify`."""
     _written: tuple[int, int] | None = field(default=None, repr=False)
 
     def save(self) -> None:
@@ -94,16 +102,17 @@ class LocalPlane:
 
 
 def _steered(mine: Manifest, theirs: Manifest) -> Manifest | None:
-    """``mine`` with the steering fields of ``theirs`` (pause, retry token), or None when they agree."""
+    """``mine`` with the steering fields of ``theirs`` (pause, retry token, approvals), or None when they agree."""
     paused = bool(theirs["spec"].get("paused", False))
+    approvals = theirs["spec"].get("approvals") or mine["spec"].get("approvals")
     token = theirs["metadata"].get("annotations", {}).get(RETRY_ANNOTATION)
     annotations = dict(mine["metadata"].get("annotations", {}))
     if token is not None:
         annotations[RETRY_ANNOTATION] = token
-    if bool(mine["spec"].get("paused", False)) == paused and annotations == mine["metadata"].get("annotations", {}):
+    spec = {**mine["spec"], "paused": paused, **({"approvals": approvals} if approvals else {})}
+    if spec == mine["spec"] and annotations == mine["metadata"].get("annotations", {}):
         return None
-    return {**mine, "metadata": {**mine["metadata"], "annotations": annotations}, "spec": {**mine["spec"],
-            "paused": paused}}  # fmt: skip
+    return {**mine, "metadata": {**mine["metadata"], "annotations": annotations}, "spec": spec}
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -175,10 +184,26 @@ def steer(state: Path, change: Callable[[MemoryStore, ObjectKey], None], *, only
                     return False
         plane = open_plane(state=state, controllers=False)
         change(plane.store, only_rollout(plane))
-        payload = {"version": STATE_VERSION, "clock": plane.clock.now(), "seed": plane.seed,
-                   "store": plane.store.snapshot()}  # fmt: skip
-        save_state(state, payload)
+        _write(state, plane)
     return True
+
+
+def approve(state: Path, wave: str, by: str) -> tuple[rollout.Approval, bool]:
+    """Record ``by``'s approval of ``wave`` in the state file, at the state's clock (``fleetc rollout approve``);
+    the approval and whether a process is running the state (it picks the approval up)."""
+    with state_lock(state):
+        with _locked(_lock_path(state, "run.lock"), blocking=False) as free:
+            running = free is None
+        plane = open_plane(state=state, controllers=False)
+        approval = rollout.approve(plane.store, only_rollout(plane), wave, by=by, at=plane.clock.now())
+        _write(state, plane)
+    return approval, running
+
+
+def _write(state: Path, plane: LocalPlane) -> None:
+    payload = {"version": STATE_VERSION, "clock": plane.clock.now(), "seed": plane.seed,
+               "store": plane.store.snapshot()}  # fmt: skip
+    save_state(state, payload)
 
 
 def open_plane(
@@ -188,8 +213,12 @@ def open_plane(
     seed: int | None = None,
     speed: float | None = None,
     controllers: bool = True,
+    approvals: Approvals | None = None,
+    notify: bool = False,
 ) -> LocalPlane:
-    """The plane from its state file (or a new one): virtual time, or real time × ``speed``."""
+    """The plane from its state file (or a new one): virtual time, or real time × ``speed``; with ``approvals``, a
+    simulated approver approves waves that require it (``fleetc simulate``); with ``notify``, the rollout's
+    notifications are sent (``fleetc apply --local``)."""
     payload: dict[str, Any] | None = load_state(state) if state is not None else None
     start = float(payload["clock"]) if payload else EPOCH
     chosen_seed = seed if seed is not None else int(payload["seed"]) if payload else 0
@@ -203,7 +232,9 @@ def open_plane(
         provider = InMemoryProvider(seed=chosen_seed, faults=faults or Faults(), start=start)
         install(manager, provider, seed=chosen_seed)
         rollout.install(manager, lambda manifest: _apply(store, manifest))
-    return LocalPlane(store, clock, manager, chosen_seed, state, provider, speed)
+    approver = sim_approvals.install(manager, approvals) if controllers and approvals is not None else None
+    notifier = Notifier(store, env_resolver(), since=clock.now() - 1) if notify else None
+    return LocalPlane(store, clock, manager, chosen_seed, state, provider, speed, approver, notifier)
 
 
 def check_faults(faults: Faults, plans: list[RolloutPlan]) -> None:
@@ -233,8 +264,15 @@ class _Settled:
     """``rollout.settled`` re-read only after the FleetRollout changed (the manager asks before every reconcile,
     and reading the rollout copies it: that was a quarter of a simulation's time)."""
 
-    def __init__(self, store: MemoryStore, key: ObjectKey, *, wait_when_paused: bool = False) -> None:
-        self.store, self.key, self.wait_when_paused = store, key, wait_when_paused
+    def __init__(
+        self,
+        store: MemoryStore,
+        key: ObjectKey,
+        *,
+        wait_when_paused: bool = False,
+        approving: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.store, self.key, self.wait_when_paused, self.approving = store, key, wait_when_paused, approving
         self.changed, self.value = True, False
         store.watch_shared(self._on_event)
 
@@ -244,7 +282,9 @@ class _Settled:
 
     def __call__(self) -> bool:
         if self.changed:
-            self.value = rollout.settled(self.store, self.key, wait_when_paused=self.wait_when_paused)
+            self.value = rollout.settled(
+                self.store, self.key, wait_when_paused=self.wait_when_paused, approving=self.approving
+            )
             self.changed = False
         return self.value
 
@@ -257,7 +297,10 @@ def run_until_settled(plane: LocalPlane, key: ObjectKey, *, on_step: Callable[[]
     deadline = plane.clock.now() + MAX_VIRTUAL_SECONDS
     done = False
     # A real-time run with a state file can be steered from another process: a pause there is waited out.
-    until = _Settled(plane.store, key, wait_when_paused=plane.speed is not None and plane.state is not None)
+    approving = plane.approver.will_approve if plane.approver is not None else None
+    until = _Settled(
+        plane.store, key, wait_when_paused=plane.speed is not None and plane.state is not None, approving=approving
+    )
     with collector_paused():  # the simulation makes millions of short-lived acyclic dicts; see bench/simulate_bench.py
         while not done:
             step_end = (
@@ -282,8 +325,10 @@ def _run_some(plane: LocalPlane, until: _Settled, deadline: float, on_step: Call
 
 
 def _paused(plane: LocalPlane, key: ObjectKey) -> bool:
+    """Paused, or waiting for an approval: in real time, another process may lift either."""
     found = plane.store.find(key)
-    return bool(found and found["spec"].get("paused"))
+    phase = ((found or {}).get("status") or {}).get("phase")
+    return bool(found and (found["spec"].get("paused") or phase == rollout.Phase.AWAITING_APPROVAL))
 
 
 def roll_out(

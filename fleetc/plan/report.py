@@ -116,9 +116,12 @@ def _failure_report(base: Side, head: Side) -> DiffReport:
     return DiffReport(base.label, head.label, failures, head_contents=contents)
 
 
-def compare(base: Side, head: Side, *, rollout: bool = False, now: datetime | None = None) -> DiffReport:
-    """The diff from ``base`` to ``head``; with ``rollout``, the rollout order of the head side too, and its
-    lifecycle section as on ``now`` (default today, UTC)."""
+def compare(
+    base: Side, head: Side, *, rollout: bool = False, now: datetime | None = None, start: float | None = None
+) -> DiffReport:
+    """The diff from ``base`` to ``head``; with ``rollout``, the rollout order of the head side too, with its
+    schedule from ``start`` (or from ``now`` when waves wait for approval or windows: :mod:`fleetc.plan.schedule`),
+    and its lifecycle section as on ``now`` (default today, UTC)."""
     if not isinstance(base, Snapshot) or not isinstance(head, Snapshot):
         return _failure_report(base, head)
     differ = FieldDiffer()
@@ -126,7 +129,8 @@ def compare(base: Side, head: Side, *, rollout: bool = False, now: datetime | No
     revisions = pair_revisions(base, head, differ)
     by_key = {c.key: c for c in changes}
     impacts = causes.attribute(cluster_impacts(base, head, by_key, revision_index(revisions)), base, head)
-    order = rollout_order(head, impacts) if rollout else None
+    moment = now or today()
+    order = rollout_order(head, impacts, start=start, now=moment.timestamp()) if rollout else None
     return DiffReport(
         base.label,
         head.label,
@@ -136,5 +140,5 @@ def compare(base: Side, head: Side, *, rollout: bool = False, now: datetime | No
         policy=policy.check(base, head, impacts, revisions),
         wave_order=tuple(dict.fromkeys([*head.wave_order, *base.wave_order])),
         rollout=order,
-        lifecycle=lifecycle_report(head, impacts, order, now or today()) if order is not None else None,
+        lifecycle=lifecycle_report(head, impacts, order, moment) if order is not None else None,
     )

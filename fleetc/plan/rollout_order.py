@@ -14,11 +14,13 @@ Caller: :func:`fleetc.plan.report.compare` with ``rollout=True``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fleetc.plan import waves as wave_rules
 from fleetc.plan.impact import ClusterImpact, Effect
+from fleetc.plan.schedule import WaveTimes, schedule
 from fleetc.plan.snapshot import Snapshot, WaveInfo
 
 
@@ -38,6 +40,9 @@ class WaveStep:
     soak_seconds: int | None
     control_plane_deadline_seconds: int | None
     failure_budget: int | None
+    require_approval: bool = False
+    times: WaveTimes | None = None
+    """When the wave starts and ends (``fleetc plan --start``; :mod:`fleetc.plan.schedule`)."""
 
     @property
     def is_touched(self) -> bool:
@@ -67,7 +72,7 @@ class RolloutPlan:
 
 
 def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str], orphaned: list[str]) -> WaveStep:
-    rules = wave_rules.resolve(wave.settings, wave.clusters) if wave.settings else None
+    rules = wave_rules.resolve(wave.settings, wave.clusters, wave.windows) if wave.settings else None
     return WaveStep(
         index=index,
         name=wave.name,
@@ -79,11 +84,15 @@ def _step(index: int, wave: WaveInfo, touched: set[str], deleted: list[str], orp
         soak_seconds=rules.soak_seconds if rules else None,
         control_plane_deadline_seconds=rules.control_plane_deadline_seconds if rules else None,
         failure_budget=rules.failure_budget if rules else None,
+        require_approval=rules.require_approval if rules else False,
     )
 
 
-def rollout_order(head: Snapshot, impacts: Iterable[ClusterImpact]) -> RolloutPlan:
-    """The waves of the head revision in order, with the clusters the change touches in each."""
+def rollout_order(
+    head: Snapshot, impacts: Iterable[ClusterImpact], *, start: float | None = None, now: float | None = None
+) -> RolloutPlan:
+    """The waves of the head revision in order, with the clusters the change touches in each; with ``start`` (or
+    ``now`` when a wave waits for approval or has maintenance windows), when each wave starts and ends."""
     impacts = list(impacts)
     touched = {i.name for i in impacts if i.changed and not i.removed}
     head_waves = [w.name for w in head.waves]
@@ -108,6 +117,12 @@ def rollout_order(head: Snapshot, impacts: Iterable[ClusterImpact]) -> RolloutPl
     )
     in_waves = {c for w in head.waves for c in w.clusters}
     unassigned = tuple(sorted((touched - in_waves) | lost))
+    gated = any(w.windows or (w.settings and w.settings.require_approval) for w in head.waves)
+    start = start if start is not None else now if gated else None
+    if start is not None and all(w.settings for w in head.waves):
+        rules = [wave_rules.resolve(w.settings, w.clusters, w.windows) for w in head.waves if w.settings]
+        times = schedule([(r, s.touched) for r, s in zip(rules, steps, strict=True)], start)
+        steps = tuple(dataclasses.replace(s, times=t) for s, t in zip(steps, times, strict=True))
     return RolloutPlan(steps, unassigned)
 
 

@@ -26,6 +26,7 @@ from fleetc.render.names import HASH_LENGTH, WAVE_LABEL
 from fleetc.render.rendered import RenderedSet
 from fleetc.schema.fleet import Wave
 from fleetc.schema.model import Fleet
+from fleetc.schema.windows import MaintenanceWindow
 
 FLUX_KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io"
 
@@ -37,6 +38,8 @@ class WaveInfo:
     name: str
     clusters: tuple[str, ...]
     settings: Wave | None = None
+    windows: Mapping[str, MaintenanceWindow] = field(default_factory=dict)
+    """Each cluster's maintenance window (clusters without one are left out)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def contents_of(snapshot: Snapshot) -> SideContents:
 def from_rendered_set(label: str, rendered: RenderedSet, fleet: Fleet | None = None) -> Snapshot:
     """The snapshot of a compiled fleet."""
     objects = {key: obj.manifest for key, obj in rendered.objects.items()}
-    waves = tuple(WaveInfo(w.wave.name, w.clusters, w.wave) for w in rendered.waves)
+    waves = tuple(WaveInfo(w.wave.name, w.clusters, w.wave, w.windows) for w in rendered.waves)
     return Snapshot(label, objects, waves, fleet)
 
 

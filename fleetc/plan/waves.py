@@ -12,11 +12,12 @@ does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from fleetc.render.rendered import WaveClusters
 from fleetc.schema.fleet import Wave
+from fleetc.schema.windows import MaintenanceWindow
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class WaveRules:
     soak_seconds: int
     control_plane_deadline_seconds: int
     failure_budget: int
+    require_approval: bool = False
+    windows: tuple[MaintenanceWindow | None, ...] = ()
+    """Each cluster's maintenance window, in ``clusters`` order (None: any time); empty: none has one."""
 
     @property
     def size(self) -> int:
@@ -36,9 +40,10 @@ class WaveRules:
         return len(self.clusters)
 
 
-def resolve(wave: Wave, clusters: Sequence[str]) -> WaveRules:
-    """The rules of ``wave`` for ``clusters`` (in rollout order)."""
+def resolve(wave: Wave, clusters: Sequence[str], windows: Mapping[str, MaintenanceWindow] | None = None) -> WaveRules:
+    """The rules of ``wave`` for ``clusters`` (in rollout order), with each cluster's maintenance window."""
     size = len(clusters)
+    windows = windows or {}
     return WaveRules(
         name=wave.name,
         clusters=tuple(clusters),
@@ -46,9 +51,11 @@ def resolve(wave: Wave, clusters: Sequence[str]) -> WaveRules:
         soak_seconds=int(wave.soak),
         control_plane_deadline_seconds=int(wave.control_plane_deadline),
         failure_budget=wave.failure_budget.of(size),
+        require_approval=wave.require_approval,
+        windows=tuple(windows.get(c) for c in clusters) if windows else (),
     )
 
 
 def resolve_all(waves: Iterable[WaveClusters]) -> tuple[WaveRules, ...]:
     """Every compiled wave resolved, in rollout order."""
-    return tuple(resolve(w.wave, w.clusters) for w in waves)
+    return tuple(resolve(w.wave, w.clusters, w.windows) for w in waves)

@@ -31,9 +31,11 @@ from fleetc.render.providers.registry import provider_for
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.dates import rfc3339
+from fleetc.schema.fleet import Wave
 from fleetc.schema.model import Entry, Fleet
 from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.shape import ClusterShape, shape_of
+from fleetc.schema.windows import MaintenanceWindow
 
 
 @dataclass
@@ -87,7 +89,8 @@ def compile_fleet(fleet: Fleet, *, only: Collection[str] | None = None) -> Rende
     ):
         manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
         builder.add(manifest, "namespaces", source_annotation(fleet.settings.origin.source(), fleet.root))
-    return RenderedSet(fleet.name, fleet.settings.document.spec.namespace, builder.objects, _waves(fleet, selected))
+    spec = fleet.settings.document.spec
+    return RenderedSet(fleet.name, spec.namespace, builder.objects, _waves(fleet, selected), spec.notifications)
 
 
 def _add_addons(builder: _Builder, selected: Iterable[Entry[ClusterDocument]]) -> None:
@@ -165,6 +168,14 @@ def _waves(fleet: Fleet, entries: Iterable[Entry[ClusterDocument]]) -> tuple[Wav
             wave,
             tuple(sorted(c.metadata.name for c in members[wave.name])),
             {c.metadata.name: fleet.namespace_of(c) for c in members[wave.name]},
+            _windows(fleet, wave, members[wave.name]),
         )
         for wave in fleet.settings.document.spec.rollout.waves
     )
+
+
+def _windows(fleet: Fleet, wave: Wave, members: Iterable[ClusterDocument]) -> dict[str, MaintenanceWindow]:
+    """Each cluster's maintenance window: the first label window that selects it, else its wave's."""
+    policy = fleet.settings.document.spec.rollout
+    found = {c.metadata.name: policy.window_of(wave, fleet.labels_of(c)) for c in members}
+    return {name: window for name, window in found.items() if window is not None}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.schema.fleet import Wave
+from fleetc.schema.notifications import NotificationPolicy
+from fleetc.schema.windows import MaintenanceWindow
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class WaveClusters:
     wave: Wave
     clusters: tuple[str, ...]
     namespaces: Mapping[str, str]
+    windows: Mapping[str, MaintenanceWindow] = field(default_factory=dict)
+    """Each cluster's maintenance window (by label, else the wave's); clusters without one are left out."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class RenderedSet:
     namespace: str
     objects: Mapping[ObjectKey, RenderedObject]
     waves: tuple[WaveClusters, ...]
+    notifications: NotificationPolicy | None = None
+    """The fleet's notification receivers (``spec.notifications``), carried to the rollout."""
 
     def __iter__(self) -> Iterator[ObjectKey]:
         return iter(sorted(self.objects))

@@ -22,6 +22,7 @@ from fleetc.rollout.applying import Apply, store_applier
 from fleetc.rollout.control import (
     ClusterView,
     RolloutView,
+    approve,
     cluster_objects,
     cluster_verdict,
     pause,
@@ -33,11 +34,12 @@ from fleetc.rollout.control import (
 from fleetc.rollout.controller import NAME, RolloutController, install
 from fleetc.rollout.desired import RolloutPlan, plan_rollout, revision_id, rollout_key
 from fleetc.rollout.gates import ClusterObjects, Finding, Health, Target, Verdict, evaluate
-from fleetc.rollout.model import ClusterState, Event, Phase, WaveSpec
+from fleetc.rollout.model import Approval, ClusterState, Event, Phase, WaveSpec
 
 __all__ = [
     "NAME",
     "Apply",
+    "Approval",
     "ClusterObjects",
     "ClusterState",
     "ClusterView",
@@ -51,6 +53,7 @@ __all__ = [
     "Target",
     "Verdict",
     "WaveSpec",
+    "approve",
     "cluster_objects",
     "cluster_verdict",
     "evaluate",

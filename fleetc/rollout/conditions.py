@@ -60,6 +60,8 @@ def _progressing(status: RolloutStatus) -> tuple[str, str, str]:
         return "True", "Soaking", f"{_progress(status)}; soaking until {status.soak_until}"
     if phase is Phase.PAUSED:
         return "False", "Paused", f"paused: {_progress(status)}"
+    if phase is Phase.AWAITING_APPROVAL:
+        return "False", "AwaitingApproval", f"waiting for approval of wave {status.awaiting_approval}"
     if phase is Phase.HALTED:
         return "False", "Halted", f"halted: {_progress(status)}"
     return "False", "Completed", _progress(status)

@@ -1,18 +1,20 @@
 """What the CLI does with rollouts: submit a compiled revision, pause, resume, and read the state for display.
 
 Callers: ``fleetc apply`` / ``fleetc simulate`` (:func:`submit`, then run the manager until :func:`settled`),
-``fleetc rollout status|pause|resume`` and ``fleetc status`` (:func:`read_rollout`, :func:`pause`, :func:`resume`,
-:func:`cluster_verdict`). Every function takes a :class:`~fleetc.runtime.store.Store`, so the same calls work on
-the embedded store and on a real management cluster.
+``fleetc rollout status|pause|resume|approve`` and ``fleetc status`` (:func:`read_rollout`, :func:`pause`,
+:func:`resume`, :func:`approve`, :func:`cluster_verdict`). Every function takes a
+:class:`~fleetc.runtime.store.Store`, so the same calls work on the embedded store and on a real management cluster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc.contract.timestamps import timestamp
 from fleetc.contract.vocabulary import CLUSTER_NAME_LABEL, WORKLOAD_KINDS
-from fleetc.core.errors import Conflict
+from fleetc.core.errors import Conflict, UnknownWaveError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout import removal
 from fleetc.rollout.desired import RolloutPlan, rollout_objects
@@ -28,6 +30,7 @@ from fleetc.rollout.model import (
     GROUP,
     RETRY_ANNOTATION,
     ROLLOUT_LABEL,
+    Approval,
     ClusterState,
     Event,
     Phase,
@@ -37,6 +40,7 @@ from fleetc.rollout.model import (
     WaveSpec,
 )
 from fleetc.runtime.store import Store
+from fleetc.schema.notifications import NotificationPolicy
 
 CONFLICT_RETRIES = 5
 
@@ -66,9 +70,20 @@ def submit(store: Store, plan: RolloutPlan, *, allow_delete: bool = False) -> Ob
         if ObjectKey.of(stale) not in wanted:
             store.delete(ObjectKey.of(stale))
     spec = {**rollout["spec"], "paused": bool(live["spec"].get("paused", False))}
+    approvals = _merged(live["spec"].get("approvals", []), rollout["spec"].get("approvals", []), plan.revision)
+    spec.pop("approvals", None)
+    if approvals:
+        spec["approvals"] = approvals  # steering, like the pause (approvals name their revision)
     if live["spec"] != spec:
         store.update({**live, "spec": spec})
     return plan.key
+
+
+def _merged(live: list[Manifest], planned: list[Manifest], revision: str) -> list[Manifest]:
+    """The approvals recorded for ``revision``, then the plan's for waves not approved yet (the first one stands)."""
+    kept = [a for a in live if a.get("revision") == revision]
+    seen = {a.get("wave") for a in kept}
+    return [*kept, *(a for a in planned if a.get("wave") not in seen)]
 
 
 def _put(store: Store, desired: Manifest) -> None:
@@ -97,6 +112,29 @@ def resume(store: Store, key: ObjectKey) -> None:
     _edit(store, key, edit)
 
 
+def approve(store: Store, key: ObjectKey, wave: str, *, by: str, at: float) -> Approval:
+    """Record that ``by`` approved ``wave`` of the rollout's current revision at ``at`` (idempotent: a wave approved
+    already keeps its first approval); :class:`UnknownWaveError` when the rollout has no such wave."""
+    recorded: list[Approval] = []
+
+    def edit(rollout: Manifest) -> None:
+        spec = RolloutSpec.model_validate(rollout["spec"])
+        names = [w.name for w in spec.waves]
+        if wave not in names:
+            raise UnknownWaveError(f"rollout {key.name} has no wave {wave!r} (its waves: {', '.join(names)})")
+        existing = spec.approval(wave)
+        if existing is not None:
+            recorded[:] = [existing]
+            return
+        approval = Approval(wave=wave, revision=spec.revision, by=by, at=timestamp(at))
+        kept = [a for a in rollout["spec"].get("approvals", []) if a.get("revision") == spec.revision]
+        rollout["spec"]["approvals"] = [*kept, approval.dump()]
+        recorded[:] = [approval]
+
+    _edit(store, key, edit)
+    return recorded[0]
+
+
 def _edit(store: Store, key: ObjectKey, change: Any) -> None:
     for attempt in range(CONFLICT_RETRIES):
         rollout = store.get(key)
@@ -109,13 +147,16 @@ def _edit(store: Store, key: ObjectKey, change: Any) -> None:
                 raise
 
 
-def settled(store: Store, key: ObjectKey, *, wait_when_paused: bool = False) -> bool:
+def settled(
+    store: Store, key: ObjectKey, *, wait_when_paused: bool = False, approving: Callable[[str], bool] | None = None
+) -> bool:
     """True when the rollout has seen its latest spec and resume request and is complete, halted, or paused with no
-    cluster in flight (nothing will happen until someone resumes it).
+    cluster in flight, or waiting for an approval (nothing will happen until someone resumes or approves it).
 
     What ``apply`` waits for; after :func:`resume` it is False until the controller has acted on the resume. With
-    ``wait_when_paused`` a paused rollout is never settled: a running ``apply`` that others can steer (a management
-    cluster, or ``--local`` in real time) honours a pause by waiting for the resume.
+    ``wait_when_paused`` a paused rollout (or one waiting for approval) is never settled: a running ``apply`` that
+    others can steer (a management cluster, or ``--local`` in real time) honours a pause by waiting for the resume.
+    ``approving(wave)`` True: someone is sure to approve that wave (a simulation's approver), so waiting is not settled.
     """
     rollout = store.find(key)
     if rollout is None:
@@ -129,7 +170,10 @@ def settled(store: Store, key: ObjectKey, *, wait_when_paused: bool = False) -> 
     )
     if not observed:
         return False
-    if status.get("phase") == Phase.PAUSED:
+    waiting = status.get("phase") == Phase.AWAITING_APPROVAL
+    if waiting and approving is not None and approving(str(status.get("awaitingApproval", ""))):
+        return False  # a simulated approver will approve it (fleetc.engine.sim_approvals)
+    if status.get("phase") in (Phase.PAUSED, Phase.AWAITING_APPROVAL):
         return not wait_when_paused and not any(wave.get("inFlight", 0) for wave in status.get("waves", []))
     return status.get("phase") in (Phase.COMPLETE, Phase.HALTED)
 
@@ -182,6 +226,11 @@ class RolloutView:
     waves: tuple[tuple[WaveSpec, WaveCounts], ...]
     clusters: tuple[ClusterView, ...]
     timeline: tuple[Event, ...]
+    awaiting_approval: str | None = None
+    """The wave waiting for ``fleetc rollout approve``."""
+    approvals: tuple[Approval, ...] = ()
+    notifications: NotificationPolicy | None = None
+    """The fleet's receivers (display: which timeline entries notify whom)."""
     stuck: bool = False
     """The run that produced this view ran out of work before the rollout completed, halted or paused."""
 
@@ -193,7 +242,7 @@ class RolloutView:
     @property
     def unfinished(self) -> bool:
         """True when the rollout neither completed nor halted: paused, or stuck (exit code 5)."""
-        return self.stuck or (self.phase is Phase.PAUSED)
+        return self.stuck or self.phase in (Phase.PAUSED, Phase.AWAITING_APPROVAL)
 
     @property
     def failed_clusters(self) -> tuple[str, ...]:
@@ -211,6 +260,8 @@ class RolloutView:
             "wave": self.wave,
             "haltReason": self.halt_reason,
             "soakUntil": self.soak_until,
+            **({"awaitingApproval": self.awaiting_approval} if self.awaiting_approval else {}),
+            **({"approvals": [a.dump() for a in self.approvals]} if self.approvals else {}),
             "startedAt": self.started_at,
             "completedAt": self.completed_at,
             "waves": [{**spec.dump(), **counts.dump()} for spec, counts in self.waves],
@@ -250,6 +301,9 @@ def read_rollout(store: Store, key: ObjectKey) -> RolloutView | None:
         waves=tuple((w, counts.get(w.name, WaveCounts(name=w.name, pending=w.size))) for w in spec.waves),
         clusters=tuple(_cluster_view(e) for e in entries),
         timeline=tuple(timeline_of(rollout, entries)),
+        awaiting_approval=status.awaiting_approval,
+        approvals=tuple(a for a in spec.approvals if a.revision == spec.revision),
+        notifications=spec.notifications,
     )
 
 

@@ -131,8 +131,8 @@ def _structural(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
             out[key] = {name: _resolve(child, defs) for name, child in value.items()}
         else:
             out[key] = _resolve(value, defs)
-    if out.get("additionalProperties") is True:
-        del out["additionalProperties"]
+    if out.get("additionalProperties") is True or (out.get("additionalProperties") is False and "properties" in out):
+        del out["additionalProperties"]  # a structural schema has properties or additionalProperties, not both
     if out.get("type") == "object" and "properties" not in out and "additionalProperties" not in out:
         out["x-kubernetes-preserve-unknown-fields"] = True
     return out

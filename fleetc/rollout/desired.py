@@ -24,6 +24,7 @@ from fleetc.rollout.model import (
     FLEET_ROLLOUT,
     GROUP,
     ROLLOUT_LABEL,
+    Approval,
     ClusterRef,
     ClusterRollout,
     ClusterRolloutSpec,
@@ -36,6 +37,8 @@ from fleetc.rollout.model import (
     RolloutSpec,
     WaveSpec,
 )
+from fleetc.schema.notifications import NotificationPolicy
+from fleetc.schema.windows import MaintenanceWindow
 
 _FIRST_KINDS = ("Namespace",)
 _LAST_KINDS = ("ClusterClass",)
@@ -57,6 +60,8 @@ class ClusterPlan:
     """``Delete`` or ``Orphan`` for a cluster that left the spec (:mod:`fleetc.rollout.removal`); None: apply."""
     machines: str | None = None
     """For a removal: the machines of the live Cluster, as events name them."""
+    window: MaintenanceWindow | None = None
+    """The cluster starts only inside this maintenance window (None: any time)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class RolloutPlan:
     clusters: tuple[ClusterPlan, ...]
     prerequisites: tuple[Manifest, ...]
     """Namespaces and class revisions, in apply order."""
+    notifications: NotificationPolicy | None = None
+    """The fleet's notification receivers."""
+    approvals: tuple[Approval, ...] = ()
+    """Waves approved in advance (``fleetc apply --approve WAVE``), kept with those already recorded."""
 
     @property
     def key(self) -> ObjectKey:
@@ -106,7 +115,7 @@ def plan_rollout(rendered: RenderedSet, *, revision: str | None = None) -> Rollo
             prerequisites.append((_apply_rank(key.kind), key, item.manifest))
     rules = wave_rules.resolve_all(rendered.waves)
     clusters = [
-        _cluster_plan(name, wave.name, order, per_cluster.get(name, []))
+        _cluster_plan(name, wave.name, order, per_cluster.get(name, []), wave.windows[order] if wave.windows else None)
         for wave in rules
         for order, name in enumerate(wave.clusters)
     ]
@@ -117,6 +126,7 @@ def plan_rollout(rendered: RenderedSet, *, revision: str | None = None) -> Rollo
         waves=tuple(WaveSpec.of_rules(wave) for wave in rules),
         clusters=tuple(clusters),
         prerequisites=tuple(manifest for _, _, manifest in sorted(prerequisites, key=lambda t: (t[0], t[1]))),
+        notifications=rendered.notifications,
     )
 
 
@@ -124,7 +134,9 @@ def _apply_rank(kind: str) -> int:
     return 0 if kind in _FIRST_KINDS else 2 if kind in _LAST_KINDS else 1
 
 
-def _cluster_plan(name: str, wave: str, order: int, objects: list[Manifest]) -> ClusterPlan:
+def _cluster_plan(
+    name: str, wave: str, order: int, objects: list[Manifest], window: MaintenanceWindow | None = None
+) -> ClusterPlan:
     capi = [m for m in objects if is_capi_cluster(m)]
     if len(capi) != 1:
         raise ValueError(f"cluster {name}: expected one CAPI Cluster object, found {len(capi)}")
@@ -139,6 +151,7 @@ def _cluster_plan(name: str, wave: str, order: int, objects: list[Manifest]) -> 
         version=topology["version"],
         class_ref=topology.get("classRef", {}).get("name"),
         objects=(*others, cluster),
+        window=window,
     )
 
 
@@ -147,7 +160,13 @@ def rollout_objects(plan: RolloutPlan, owner_uid: str | None = None) -> tuple[Ma
     labels = {ROLLOUT_LABEL: plan.fleet}
     rollout = FleetRollout(
         metadata=ObjectMeta(name=plan.fleet, namespace=plan.namespace, labels=dict(labels)),
-        spec=RolloutSpec(revision=plan.revision, paused=False, waves=plan.waves),
+        spec=RolloutSpec(
+            revision=plan.revision,
+            paused=False,
+            waves=plan.waves,
+            approvals=plan.approvals,
+            notifications=plan.notifications,
+        ),
     )
     revision = FleetRevision(
         metadata=ObjectMeta(name=plan.fleet, namespace=plan.namespace, labels=dict(labels)),
@@ -179,5 +198,6 @@ def _cluster_rollout(
         objects=list(cluster.objects),
         action=cluster.action,
         machines=cluster.machines,
+        window=cluster.window,
     )
     return ClusterRollout(metadata=metadata, spec=spec)

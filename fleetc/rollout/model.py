@@ -28,6 +28,8 @@ from pydantic.alias_generators import to_camel
 
 from fleetc.core.keys import Manifest
 from fleetc.plan.waves import WaveRules
+from fleetc.schema.notifications import NotificationPolicy
+from fleetc.schema.windows import MaintenanceWindow
 
 GROUP: Final = "fleetc.io"
 API_VERSION: Final = "fleetc.io/v1alpha1"
@@ -46,6 +48,7 @@ class Phase(StrEnum):
     SOAKING = "Soaking"
     HALTED = "Halted"
     PAUSED = "Paused"
+    AWAITING_APPROVAL = "AwaitingApproval"
     COMPLETE = "Complete"
 
 
@@ -68,7 +71,7 @@ class ApiModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _empty(value: str) -> bool:
+def _empty(value: object) -> bool:
     return not value
 
 
@@ -86,6 +89,8 @@ class WaveSpec(ApiModel):
     soak_seconds: int
     control_plane_deadline_seconds: int
     failure_budget: int
+    require_approval: bool = Field(default=False, exclude_if=_empty)
+    windowed: bool = Field(default=False, exclude_if=_empty, description="Some clusters have a maintenance window.")
 
     @classmethod
     def of_rules(cls, rules: WaveRules) -> WaveSpec:
@@ -97,6 +102,8 @@ class WaveSpec(ApiModel):
             soak_seconds=rules.soak_seconds,
             control_plane_deadline_seconds=rules.control_plane_deadline_seconds,
             failure_budget=rules.failure_budget,
+            require_approval=rules.require_approval,
+            windowed=any(w is not None for w in rules.windows),
         )
 
 
@@ -108,6 +115,25 @@ class RolloutSpec(ApiModel):
     revision: str
     paused: bool = False
     waves: tuple[WaveSpec, ...]
+    approvals: tuple[Approval, ...] = Field(
+        default=(), exclude_if=_empty, description="Who approved which wave of which revision, and when."
+    )
+    notifications: NotificationPolicy | None = Field(default=None, description="The fleet's receivers.")
+
+    def approval(self, wave: str) -> Approval | None:
+        """The approval of ``wave`` for this spec's revision, if any."""
+        return next((a for a in self.approvals if a.wave == wave and a.revision == self.revision), None)
+
+
+class Approval(ApiModel):
+    """``fleetc rollout approve WAVE``: who let a wave of a revision start, and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    wave: str
+    revision: str
+    by: str
+    at: str
 
 
 class Event(ApiModel):
@@ -145,6 +171,10 @@ class RolloutStatus(ApiModel):
     waves: list[WaveCounts] = Field(default_factory=list)
     timeline: list[Event] = Field(default_factory=list)
     soak_until: str | None = None
+    awaiting_approval: str | None = Field(default=None, description="The wave waiting for fleetc rollout approve.")
+    window_wait: str | None = Field(
+        default=None, description="When the next maintenance window opens that pending clusters wait for."
+    )
     halt_reason: str | None = None
     retried: str | None = None
     prerequisites: str | None = None
@@ -222,6 +252,9 @@ class ClusterRolloutSpec(ApiModel):
         description="Unset: apply the objects. Delete or Orphan: the cluster left the spec (fleetc.rollout.removal).",
     )
     machines: str | None = Field(default=None, description="For a removal: the machines the live Cluster had.")
+    window: MaintenanceWindow | None = Field(
+        default=None, description="The cluster starts only inside this maintenance window (unset: any time)."
+    )
 
 
 class ClusterRolloutStatus(ApiModel):
@@ -274,3 +307,4 @@ class FleetRevision(ApiModel):
 
 
 ObjectMeta.model_rebuild()
+RolloutSpec.model_rebuild()

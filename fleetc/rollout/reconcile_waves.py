@@ -7,7 +7,8 @@ Each consults the wave gates (:data:`fleetc.rollout.wavegates.GATES`) rather tha
 - :func:`advance`: a wave whose clusters are all done waits while a gate ``hold``s it (the soak), then the next wave
   starts (the last completes the rollout); a paused rollout does not move on;
 - :func:`start`: while neither halted, paused nor complete, pending clusters of the current wave start, in order,
-  as many as every gate leaves ``free`` (``maxConcurrent``; none while soaking). Clusters not started are never
+  as many as every gate leaves ``free`` (``maxConcurrent``; none while soaking or before a required approval),
+  only inside their maintenance window (:mod:`fleetc.rollout.wavegates.window`). Clusters not started are never
   touched.
 :func:`save` writes the status (phase, per-wave counts) when it changed.
 Caller: :class:`fleetc.rollout.controller.RolloutController`.
@@ -20,6 +21,7 @@ from fleetc.rollout.conditions import rollout_conditions
 from fleetc.rollout.model import ClusterState, Phase, RolloutSpec, RolloutStatus, WaveSpec
 from fleetc.rollout.reconcile_clusters import start_cluster
 from fleetc.rollout.scope import Scope
+from fleetc.rollout.wavegates import window
 from fleetc.rollout.wavegates.soak import completed_text
 from fleetc.schema.types import format_duration
 
@@ -79,8 +81,15 @@ def start(scope: Scope) -> None:
     limits = [limit for limit in (gate.free(scope, wave) for gate in wavegates.GATES) if limit is not None]
     free = min(limits, default=wave.size)
     index = scope.informer.rollouts
-    for name in index.next_pending(run.rid, wave.name, free):
-        start_cluster(scope, index.entry(run.rid, name))
+    if not wave.windowed:
+        for name in index.next_pending(run.rid, wave.name, free):
+            start_cluster(scope, index.entry(run.rid, name))
+        return
+    if free <= 0:
+        return
+    pending = (index.entry(run.rid, name) for name in index.next_pending(run.rid, wave.name, wave.size))
+    for entry in window.admit(scope, wave, pending, free):
+        start_cluster(scope, entry)
 
 
 def save(scope: Scope) -> None:
@@ -111,6 +120,8 @@ def _phase(status: RolloutStatus, spec: RolloutSpec) -> Phase:
         return Phase.COMPLETE
     if spec.paused:
         return Phase.PAUSED
+    if status.awaiting_approval is not None:
+        return Phase.AWAITING_APPROVAL
     return Phase.SOAKING if status.soak_until is not None else Phase.PROGRESSING
 
 

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
 from fleetc.schema.dates import Moment
+from fleetc.schema.notifications import NotificationPolicy
 from fleetc.schema.rotation import MachineRotation
 from fleetc.schema.types import (
     Amount,
@@ -19,6 +20,7 @@ from fleetc.schema.types import (
     LabelValue,
     Name,
 )
+from fleetc.schema.windows import MaintenanceWindow
 
 Classification = Literal["preview", "supported", "deprecated"]
 
@@ -111,12 +113,33 @@ class Wave(SpecModel):
     failure_budget: AmountField = Field(
         default=Amount(0), description="Failed clusters tolerated before the rollout halts."
     )
+    window: MaintenanceWindow | None = Field(
+        default=None, description="Clusters of this wave start only inside this maintenance window."
+    )
+    require_approval: bool = Field(
+        default=False, description="The wave starts no cluster until someone runs fleetc rollout approve WAVE."
+    )
+
+
+class LabelWindow(SpecModel):
+    """A maintenance window for the clusters a selector picks, whatever their wave (it wins over the wave's)."""
+
+    selector: LabelSelector = Field(description="The clusters this window applies to.")
+    window: MaintenanceWindow
 
 
 class RolloutPolicy(SpecModel):
     """Ordered waves; every cluster falls in exactly one."""
 
     waves: list[Wave] = Field(min_length=1)
+    windows: list[LabelWindow] = Field(
+        default_factory=list,
+        description="Maintenance windows by cluster label; the first that selects a cluster wins over its wave's.",
+    )
+
+    def window_of(self, wave: Wave, labels: dict[str, str]) -> MaintenanceWindow | None:
+        """The maintenance window of a cluster with ``labels`` in ``wave``: by label first, else the wave's."""
+        return next((w.window for w in self.windows if w.selector.matches(labels)), wave.window)
 
 
 class FleetDefaults(SpecModel):
@@ -135,6 +158,9 @@ class FleetSpec(SpecModel):
     defaults: FleetDefaults = Field(default_factory=FleetDefaults)
     machine_rotation: MachineRotation | None = Field(
         default=None, description="Machine rotation and certificate renewal for every cluster (a class may override)."
+    )
+    notifications: NotificationPolicy | None = Field(
+        default=None, description="Who hears about halts, finished waves, approvals needed and completion."
     )
     exclude: list[str] = Field(
         default_factory=list,

@@ -21,8 +21,9 @@ def _doc(kind: str, name: str, spec: dict[str, Any], labels: dict[str, str] | No
 
 
 def write_fleet(root: Path, namespace: str, *, soak: str = "1s", deadline: str = "10m",
-                cluster_labels: dict[str, str] | None = None) -> Path:  # fmt: skip
-    """The fleet's files under ``root``; ``root``."""
+                cluster_labels: dict[str, str] | None = None, approve_broad: bool = False,
+                notifications: dict[str, Any] | None = None) -> Path:  # fmt: skip
+    """The fleet's files under ``root``; ``root``. ``approve_broad``: wave broad requires approval."""
     wave = {"soak": soak, "controlPlaneDeadline": deadline, "maxConcurrent": 1, "failureBudget": 0}
     fleet = _doc("Fleet", FLEET, {
         "namespace": namespace,
@@ -30,8 +31,10 @@ def write_fleet(root: Path, namespace: str, *, soak: str = "1s", deadline: str =
         "defaults": {"channel": "rapid"},
         "rollout": {"waves": [
             {"name": "canary", "selector": {"matchLabels": {"ring": "canary"}}, **wave},
-            {"name": "broad", "selector": {"matchLabels": {"ring": "broad"}}, **wave},
+            {"name": "broad", "selector": {"matchLabels": {"ring": "broad"}}, **wave,
+             **({"requireApproval": True} if approve_broad else {})},
         ]},
+        **({"notifications": notifications} if notifications else {}),
     })  # fmt: skip
     shape = _doc("ClusterClass", "standard", {
         "controlPlane": {"replicas": 3, "size": "medium"},

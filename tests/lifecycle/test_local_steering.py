@@ -29,10 +29,10 @@ def status(state: Path) -> dict[str, Any]:
     return found
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
+def wait_for(condition: Callable[[], bool], what: str, seen: list[str] | None = None) -> None:
     deadline = time.monotonic() + TIMEOUT
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what.format(seen=sorted(set(seen or [])))}"
         time.sleep(0.2)
 
 
@@ -43,14 +43,21 @@ def started(view: dict[str, Any]) -> set[str]:
 def test_a_pause_and_a_resume_from_another_process_steer_a_running_local_apply(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE), "--local", "--state", str(state), "--speed", "1000"],
+        [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", str(state),
+         "--speed", "1000"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
         wait_for(lambda: state.exists() and started(status(state)) != set(), "the first cluster to start")
         paused = fleetc("rollout", "pause", "--state", str(state), cwd=tmp_path)
         assert paused.returncode == 0, paused.stdout + paused.stderr
-        wait_for(lambda: status(state)["phase"] == "Paused", "the running apply to take the pause over")
+        seen: list[str] = []
+
+        def pause_taken() -> bool:
+            seen.append(status(state)["phase"])
+            return seen[-1] == "Paused"
+
+        wait_for(pause_taken, "the running apply to take the pause over (phases seen: {seen})", seen)
         before = started(status(state))
         time.sleep(4)  # 4,000 simulated seconds: more than the canary soak; an apply that lost the pause moves on
         view = status(state)
@@ -74,7 +81,7 @@ def test_a_pause_and_a_resume_from_another_process_steer_a_running_local_apply(t
 
 def test_a_resume_with_nobody_running_the_state_runs_the_rollout_itself(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    first = fleetc("apply", str(EXAMPLE), "--local", "--state", str(state), "--speed", "0",
+    first = fleetc("apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", str(state), "--speed", "0",
                    "--fail-control-plane", "sim-canary-1", cwd=tmp_path)  # fmt: skip
     assert first.returncode == 3
     resumed = fleetc("rollout", "resume", "--state", str(state), cwd=tmp_path)

@@ -21,7 +21,7 @@ def run(*args: str) -> Result:
 def created_then_bumped(tmp_path: Path) -> tuple[str, Path]:
     """A state holding the example fleet, and a copy of the fleet whose stable channel moved to v1.35.0."""
     state, bumped = str(tmp_path / "state.json"), tmp_path / "bumped"
-    assert run("apply", str(EXAMPLE), "--local", "--state", state, "--speed", "0").exit_code == 0
+    assert run("apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", state, "--speed", "0").exit_code == 0
     shutil.copytree(EXAMPLE, bumped)
     fleet_file = bumped / "fleet.yaml"
     fleet_file.write_text(fleet_file.read_text().replace("stable: v1.34.2", "stable: v1.35.0"))
@@ -36,7 +36,7 @@ def status(state: str) -> dict[str, Any]:
 def test_a_wave_with_nothing_to_do_does_not_soak(tmp_path: Path) -> None:
     """The canary clusters follow rapid (already v1.35.0): the early wave starts at once."""
     state, bumped = created_then_bumped(tmp_path)
-    assert run("apply", str(bumped), "--local", "--state", state, "--speed", "0").exit_code == 0
+    assert run("apply", str(bumped), "--local", "--approve", "broad", "--state", state, "--speed", "0").exit_code == 0
     timeline = status(state)["timeline"]
     kinds = [(e["type"], e.get("wave", "")) for e in timeline]
     assert ("SoakStarted", "canary") not in kinds and ("SoakStarted", "early") in kinds
@@ -48,9 +48,9 @@ def test_a_wave_with_nothing_to_do_does_not_soak(tmp_path: Path) -> None:
 
 def test_re_applying_a_rolled_out_revision_says_nothing_to_do(tmp_path: Path) -> None:
     state = str(tmp_path / "state.json")
-    assert run("apply", str(EXAMPLE), "--local", "--state", state, "--speed", "0").exit_code == 0
+    assert run("apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", state, "--speed", "0").exit_code == 0
     before = status(state)
-    again = run("apply", str(EXAMPLE), "--local", "--state", state, "--speed", "0")
+    again = run("apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", state, "--speed", "0")
     assert again.exit_code == 0
     assert "nothing to do: rollout acme already completed revision" in again.output
     assert "ClusterStarted" not in again.output and "RolloutStarted" not in again.output

@@ -62,9 +62,19 @@ def test_resume_after_fixing_a_control_plane_fault_completes_at_the_first_try(tm
     """KCP remediates a machine of the halted attempt after the resume: history, not a failure of the retry."""
     base, bumped = upgraded_fleets(tmp_path)
     state = str(tmp_path / "state.json")
-    assert run("apply", str(base), "--local", "--state", state, "--speed", "0").exit_code == 0
+    assert run("apply", str(base), "--local", "--approve", "broad", "--state", state, "--speed", "0").exit_code == 0
     halted = run(
-        "apply", str(bumped), "--local", "--state", state, "--speed", "0", "--fail-control-plane", "eu-prod-1@v1.35.0"
+        "apply",
+        str(bumped),
+        "--local",
+        "--approve",
+        "broad",
+        "--state",
+        state,
+        "--speed",
+        "0",
+        "--fail-control-plane",
+        "eu-prod-1@v1.35.0",
     )
     assert halted.exit_code == 3 and "cluster eu-prod-1:" in halted.output
     resumed = run("rollout", "resume", "--state", state)
@@ -94,9 +104,9 @@ def test_a_cluster_that_failed_within_the_budget_is_named_when_the_rollout_compl
 def test_apply_on_a_paused_rollout_says_so_at_once_and_how_to_resume(tmp_path: Path) -> None:
     base, bumped = upgraded_fleets(tmp_path)
     state = str(tmp_path / "state.json")
-    assert run("apply", str(base), "--local", "--state", state, "--speed", "0").exit_code == 0
+    assert run("apply", str(base), "--local", "--approve", "broad", "--state", state, "--speed", "0").exit_code == 0
     assert run("rollout", "pause", "--state", state).exit_code == 0
-    paused = run("apply", str(bumped), "--local", "--state", state, "--speed", "0")
+    paused = run("apply", str(bumped), "--local", "--approve", "broad", "--state", state, "--speed", "0")
     assert paused.exit_code == 5, paused.output
     assert "PAUSED in wave canary: run fleetc rollout resume to continue" in paused.output
     [view] = json.loads(run("rollout", "status", "--state", state, "--format", "json").output)["rollouts"]

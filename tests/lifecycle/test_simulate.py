@@ -59,7 +59,17 @@ def test_a_canary_control_plane_that_never_comes_up_halts_before_later_waves() -
 def test_later_waves_are_never_applied_to_the_plane(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     result = run(
-        "apply", str(EXAMPLE), "--local", "--state", str(state), "--speed", "0", "--fail-control-plane", CANARY
+        "apply",
+        str(EXAMPLE),
+        "--local",
+        "--approve",
+        "broad",
+        "--state",
+        str(state),
+        "--speed",
+        "0",
+        "--fail-control-plane",
+        CANARY,
     )
     assert result.exit_code == 3
     plane = local.open_plane(state=state, controllers=False)
@@ -108,12 +118,16 @@ def test_an_upgrade_that_fails_in_the_canary_wave_halts_and_resume_after_the_fix
     state = tmp_path / "state.json"
     base_tree = tmp_path / "base"
     subprocess.run(["git", "worktree", "add", "-q", str(base_tree), "HEAD"], cwd=bumped_repo.parent, check=True)
-    created = run("apply", str(base_tree / "fleet"), "--local", "--state", str(state), "--speed", "0")
+    created = run(
+        "apply", str(base_tree / "fleet"), "--local", "--approve", "broad", "--state", str(state), "--speed", "0"
+    )
     assert created.exit_code == 0, created.output
     halted = run(
         "apply",
         str(bumped_repo),
         "--local",
+        "--approve",
+        "broad",
         "--state",
         str(state),
         "--speed",
@@ -132,7 +146,10 @@ def test_an_upgrade_that_fails_in_the_canary_wave_halts_and_resume_after_the_fix
 
 def test_status_shows_a_cluster_as_a_tree(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    assert run("apply", str(EXAMPLE), "--local", "--state", str(state), "--speed", "0").exit_code == 0
+    assert (
+        run("apply", str(EXAMPLE), "--local", "--approve", "broad", "--state", str(state), "--speed", "0").exit_code
+        == 0
+    )
     tree = run("status", "eu-prod-1", "--state", str(state)).output
     assert "Cluster/eu-prod-1" in tree and "ControlPlane - KubeadmControlPlane/eu-prod-1-" in tree
     assert tree.count("Machine/eu-prod-1-") >= 5 + 6
@@ -140,7 +157,20 @@ def test_status_shows_a_cluster_as_a_tree(tmp_path: Path) -> None:
 
 def test_a_killed_apply_resumes_from_its_state_with_nothing_created_twice(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    command = [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE), "--local", "--speed", "0", "--state", str(state)]
+    command = [
+        sys.executable,
+        "-m",
+        "fleetc",
+        "apply",
+        str(EXAMPLE),
+        "--local",
+        "--approve",
+        "broad",
+        "--speed",
+        "0",
+        "--state",
+        str(state),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not state.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -152,10 +182,15 @@ def test_a_killed_apply_resumes_from_its_state_with_nothing_created_twice(tmp_pa
     view = local.view_of(interrupted, local.only_rollout(interrupted))
     assert view.phase != "Complete", "killed mid-rollout"
 
-    resumed = run("apply", str(EXAMPLE), "--local", "--speed", "0", "--state", str(state))
+    resumed = run("apply", str(EXAMPLE), "--local", "--approve", "broad", "--speed", "0", "--state", str(state))
     assert resumed.exit_code == 0, resumed.output
     uninterrupted = tmp_path / "uninterrupted.json"
-    assert run("apply", str(EXAMPLE), "--local", "--speed", "0", "--state", str(uninterrupted)).exit_code == 0
+    assert (
+        run(
+            "apply", str(EXAMPLE), "--local", "--approve", "broad", "--speed", "0", "--state", str(uninterrupted)
+        ).exit_code
+        == 0
+    )
     assert object_counts(state) == object_counts(uninterrupted)
 
 

@@ -8,6 +8,7 @@ and the waves and cluster order the controller runs (:func:`fleetc.rollout.plan_
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -83,11 +84,12 @@ def test_both_take_the_rules_from_the_one_resolve(
     before = _plan_order(rendered)
     real = waves.resolve
 
-    def odd(wave: Wave, clusters: tuple[str, ...]) -> waves.WaveRules:
-        rules = real(wave, clusters)
+    def odd(wave: Wave, clusters: tuple[str, ...], windows: Any = None) -> waves.WaveRules:
+        rules = real(wave, clusters, windows)
         return dataclasses.replace(
             rules,
             clusters=tuple(reversed(rules.clusters)),
+            windows=tuple(reversed(rules.windows)),
             max_concurrent=rules.max_concurrent + 7,
             failure_budget=rules.failure_budget + 3,
         )

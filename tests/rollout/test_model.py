@@ -7,7 +7,7 @@ from typing import Any
 from fleetc.core.keys import ObjectKey
 from fleetc.render.compile import compile_fleet
 from fleetc.render.rendered import RenderedObject, RenderedSet, WaveClusters
-from fleetc.rollout import ClusterState, Phase, plan_rollout, read_rollout, submit
+from fleetc.rollout import ClusterState, Phase, approve, plan_rollout, read_rollout, submit
 from fleetc.rollout.desired import rollout_objects
 from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterRollout, FleetRevision, FleetRollout
@@ -72,13 +72,28 @@ def test_a_ten_percent_budget_of_twenty_clusters_tolerates_two_failures() -> Non
 def test_creating_the_example_fleet_completes_wave_by_wave() -> None:
     plan = example_plan()
     harness = Harness.start()
-    view = harness.run(submit(harness.store, plan), hours=24)
+    key = submit(harness.store, plan)
+    assert harness.run(key, hours=24).phase is Phase.AWAITING_APPROVAL  # the example's broad wave asks first
+    approve(harness.store, key, "broad", by="test", at=harness.clock.now())
+    view = harness.run(key, hours=24)
     assert view.phase is Phase.COMPLETE
     assert {c.state for c in view.clusters} == {ClusterState.SUCCEEDED}
     assert harness.in_flight_peaks == {"canary": 1, "early": 2, "broad": 2}
     first_cluster = next(i for i, (_, kind, _) in enumerate(harness.applied) if kind == "Cluster")
     assert {kind for _, kind, _ in harness.applied[:first_cluster]} >= {"Namespace", "ClusterClass"}
     assert harness.cluster_applies() == [c.name for c in plan.clusters]
+
+
+def test_the_example_plan_carries_approvals_windows_and_receivers() -> None:
+    plan = example_plan()
+    assert [w.name for w in plan.waves if w.require_approval] == ["broad"]
+    windows = {c.name: c.window.time_zone if c.window else None for c in plan.clusters}
+    assert windows["sim-canary-1"] is None and windows["us-qa-1"] is None  # label window: production only
+    assert windows["us-prod-1"] == "America/New_York" and windows["eu-ml-1"] == "Europe/Berlin"
+    assert plan.notifications is not None and [r.name for r in plan.notifications.receivers] == [
+        "platform-team",
+        "change-log",
+    ]
 
 
 def test_submit_is_idempotent_and_drops_clusters_that_left_the_fleet() -> None:

@@ -50,13 +50,14 @@ def _run(hours: float = 12) -> tuple[Harness, dict[str, ClusterState], Phase, st
     return harness, {c.name: c.state for c in view.clusters}, view.phase, view.halt_reason
 
 
-def test_the_built_in_gates_are_the_five_wave_rules() -> None:
+def test_the_built_in_gates_are_the_six_wave_rules() -> None:
     assert [g.name for g in wavegates.GATES] == [
         "concurrency",
         "control-plane-deadline",
         "progress-deadline",
         "failure-budget",
         "soak",
+        "approval",
     ]
 
 

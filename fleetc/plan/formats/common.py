@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from fleetc.contract.topology import NO_MACHINES, MachineRange
@@ -19,6 +20,7 @@ from fleetc.plan.impact import Cause, ClusterImpact, Effect
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.rollout_order import WaveStep
+from fleetc.plan.schedule import WaveTimes
 from fleetc.plan.snapshot import SideContents
 from fleetc.schema.types import format_duration
 
@@ -241,3 +243,15 @@ def fold(names: Sequence[str], limit: int) -> str:
     """``a, b, c … and 12 more``."""
     shown = ", ".join(names[:limit])
     return f"{shown} … and {len(names) - limit:,} more" if len(names) > limit else shown
+
+
+def schedule(times: WaveTimes) -> str:
+    """``Mon 2026-03-02 22:00 UTC → Tue 2026-03-03 04:30 UTC (waits for approval)``: a wave's estimated times."""
+    flags = (("waits for approval", times.waits_for_approval), ("maintenance windows", times.windowed))
+    notes = [note for note, on in flags if on]
+    text = f"{_moment(times.starts)} → {_moment(times.ends)}"
+    return f"{text} ({', '.join(notes)})" if notes else text
+
+
+def _moment(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%a %Y-%m-%d %H:%M UTC")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fleetc.contract.timestamps import timestamp
 from fleetc.contract.topology import MachineRange
 from fleetc.core.diagnostic_json import DIAGNOSTIC_SCHEMA, diagnostic_json
 from fleetc.plan.diff import FieldChange, ObjectChange, Op
@@ -27,6 +28,7 @@ from fleetc.plan.lifecycle import LifecycleReport
 from fleetc.plan.report import DiffReport
 from fleetc.plan.revisions import RevisionChange, TemplateChange
 from fleetc.plan.rollout_order import RolloutPlan, WaveStep
+from fleetc.plan.schedule import WaveTimes
 from fleetc.plan.snapshot import SideContents, SideFailure
 
 JSON_VERSION = 3
@@ -324,6 +326,16 @@ def _wave(step: WaveStep) -> dict[str, Any]:
         "controlPlaneDeadlineSeconds": step.control_plane_deadline_seconds,
         "failureBudget": step.failure_budget,
         "batches": step.batches,
+        **({"schedule": _times(step.times)} if step.times else {}),
+    }
+
+
+def _times(times: WaveTimes) -> dict[str, Any]:
+    return {
+        "starts": timestamp(times.starts),
+        "ends": timestamp(times.ends),
+        "waitsForApproval": times.waits_for_approval,
+        "windowed": times.windowed,
     }
 
 

@@ -168,6 +168,8 @@ def _rollout(plan: RolloutPlan) -> Iterator[Line]:
         )
         if step.touched:
             yield from _wrapped("     in order: ", common.fold(list(step.touched), NAMES_SHOWN))
+        if step.times is not None:
+            yield Line(f"     schedule: {common.schedule(step.times)}")
         if step.deleted:
             yield Line(f"     deleted (needs --allow-delete): {common.fold(list(step.deleted), NAMES_SHOWN)}", "red")
         if step.orphaned:
