@@ -23,8 +23,8 @@ def fleetc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def start_apply(state: Path, speed: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE_FLEET), "--local", "--state", str(state),
-               "--speed", speed]  # fmt: skip
+    command = [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE_FLEET), "--local", "--approve", "broad",
+               "--state", str(state), "--speed", speed]  # fmt: skip
     return subprocess.Popen(command, cwd=state.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -20,7 +20,7 @@ from tests.cli.conftest import EXAMPLE_FLEET, RunFleetc
 def state(fleetc: RunFleetc, tmp_path: Path) -> Path:
     """The example fleet rolled out on the embedded plane (virtual time)."""
     path = tmp_path / "state.json"
-    result = fleetc("apply", str(EXAMPLE_FLEET), "--local", "--state", str(path), "--speed", "0")
+    result = fleetc("apply", str(EXAMPLE_FLEET), "--local", "--approve", "broad", "--state", str(path), "--speed", "0")
     assert result.exit_code == 0, result.output
     return path
 
@@ -38,7 +38,7 @@ def _documents(fleetc: RunFleetc, *args: str, code: int = 0) -> dict[str, Any]:
 
 def test_validate(fleetc: RunFleetc) -> None:
     document = _documents(fleetc, "validate", str(EXAMPLE_FLEET))
-    assert (document["kind"], document["version"], document["valid"]) == ("ValidationReport", 1, True)
+    assert (document["kind"], document["version"], document["valid"]) == ("ValidationReport", 2, True)
     assert (
         fleetc("validate", str(EXAMPLE_FLEET), "--format", "json").stdout
         == fleetc("validate", str(EXAMPLE_FLEET), "-o", "json").stdout
@@ -47,14 +47,16 @@ def test_validate(fleetc: RunFleetc) -> None:
 
 def test_build_and_build_check(fleetc: RunFleetc, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    document = _documents(fleetc, "build", str(EXAMPLE_FLEET), "--out-dir", str(out))
+    document = _documents(fleetc, "build", str(EXAMPLE_FLEET), "--out-dir", str(out), "--flux-path", "./out")
     assert (document["kind"], document["version"], document["outDir"]) == ("BuildReport", 1, str(out))
     written = [p for p in out.rglob("*") if p.is_file() and p.name != ".fleetc-output"]
     assert document["files"] == len(written) and document["objects"]["Cluster"] == 15
-    checked = _documents(fleetc, "build", str(EXAMPLE_FLEET), "--out-dir", str(out), "--check")
+    checked = _documents(fleetc, "build", str(EXAMPLE_FLEET), "--out-dir", str(out), "--flux-path", "./out", "--check")
     assert checked["check"] == {"stale": False, "missing": [], "changed": [], "extra": []}
     (out / "extra.yaml").write_text("{}\n")
-    stale = _documents(fleetc, "build", str(EXAMPLE_FLEET), "--out-dir", str(out), "--check", code=1)
+    stale = _documents(
+        fleetc, "build", str(EXAMPLE_FLEET), "--out-dir", str(out), "--flux-path", "./out", "--check", code=1
+    )
     assert stale["check"]["stale"] and stale["check"]["extra"] == ["extra.yaml"]
 
 
@@ -67,12 +69,36 @@ def test_simulate_accepts_o_and_format_alike(fleetc: RunFleetc) -> None:
 
 def test_apply_prints_only_the_document_on_stdout(fleetc: RunFleetc, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    result = fleetc("apply", str(EXAMPLE_FLEET), "--local", "--state", str(state), "--speed", "0", "-o", "json")
+    result = fleetc(
+        "apply",
+        str(EXAMPLE_FLEET),
+        "--local",
+        "--approve",
+        "broad",
+        "--state",
+        str(state),
+        "--speed",
+        "0",
+        "-o",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["kind"] == "RolloutReport" and document["rollouts"][0]["phase"] == "Complete"
     assert "applying fleet on the embedded plane" in result.stderr and "ClusterSucceeded" in result.stderr
-    again = fleetc("apply", str(EXAMPLE_FLEET), "--local", "--state", str(state), "--speed", "0", "-o", "yaml")
+    again = fleetc(
+        "apply",
+        str(EXAMPLE_FLEET),
+        "--local",
+        "--approve",
+        "broad",
+        "--state",
+        str(state),
+        "--speed",
+        "0",
+        "-o",
+        "yaml",
+    )
     assert yaml.safe_load(again.stdout)["rollouts"][0]["revision"] == document["rollouts"][0]["revision"]
     assert "nothing to do" in again.stderr
 
@@ -102,7 +128,7 @@ def test_version(fleetc: RunFleetc) -> None:
 
 
 def test_build_o_dir_still_works_with_a_deprecation_warning(fleetc: RunFleetc, tmp_path: Path) -> None:
-    result = fleetc("build", str(EXAMPLE_FLEET), "-o", str(tmp_path / "out"))
+    result = fleetc("build", str(EXAMPLE_FLEET), "-o", str(tmp_path / "out"), "--flux-path", "./out")
     assert result.exit_code == 0, result.output
     assert "-o " in result.stderr and "is deprecated for the output folder: use --out-dir" in result.stderr
     assert (tmp_path / "out" / "flux").is_dir() and result.stdout.startswith(f"{tmp_path / 'out'}: wrote ")

@@ -28,7 +28,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_apply_keeps_the_state_at_the_top_of_the_repository_and_git_ignores_it(fleetc: RunFleetc, repo: Path) -> None:
-    first = fleetc("apply", "acme", "--local", "--speed", "0", cwd=repo / "fleets")
+    first = fleetc("apply", "acme", "--local", "--approve", "broad", "--speed", "0", cwd=repo / "fleets")
     assert first.exit_code == 0, first.output
     state = repo / ".fleetc" / "state.json"
     assert state.is_file() and not (repo / "fleets" / ".fleetc").exists()
@@ -37,7 +37,7 @@ def test_apply_keeps_the_state_at_the_top_of_the_repository_and_git_ignores_it(f
     assert git("status", "--porcelain", "--untracked-files=all", cwd=repo).splitlines() != []
     assert not [line for line in git("status", "--porcelain", "--untracked-files=all", cwd=repo).splitlines()
                 if ".fleetc" in line]  # fmt: skip
-    again = fleetc("apply", "fleets/acme", "--local", "--speed", "0", cwd=repo)
+    again = fleetc("apply", "fleets/acme", "--local", "--approve", "broad", "--speed", "0", cwd=repo)
     assert again.exit_code == 0 and "keeping the embedded plane's state" not in again.stderr  # said once
 
 
@@ -45,7 +45,7 @@ def test_apply_keeps_the_state_at_the_top_of_the_repository_and_git_ignores_it(f
 def test_rollout_and_status_find_the_state_from_any_folder_in_the_repository(
     fleetc: RunFleetc, repo: Path, where: str
 ) -> None:
-    assert fleetc("apply", "fleets/acme", "--local", "--speed", "0", cwd=repo).exit_code == 0
+    assert fleetc("apply", "fleets/acme", "--local", "--approve", "broad", "--speed", "0", cwd=repo).exit_code == 0
     status = fleetc("rollout", "status", "-o", "json", cwd=repo / where)
     assert status.exit_code == 0, status.output
     assert json.loads(status.stdout)["rollouts"][0]["phase"] == "Complete"
@@ -55,7 +55,7 @@ def test_rollout_and_status_find_the_state_from_any_folder_in_the_repository(
 def test_outside_git_the_state_is_in_the_fleet_folder(fleetc: RunFleetc, tmp_path: Path) -> None:
     fleet = tmp_path / "acme"
     shutil.copytree(EXAMPLE_FLEET, fleet)
-    assert fleetc("apply", str(fleet), "--local", "--speed", "0", cwd=tmp_path).exit_code == 0
+    assert fleetc("apply", str(fleet), "--local", "--approve", "broad", "--speed", "0", cwd=tmp_path).exit_code == 0
     assert (fleet / ".fleetc" / "state.json").is_file()
     assert fleetc("rollout", "status", cwd=fleet / "clusters").exit_code == 0
     assert fleetc("validate", cwd=fleet).exit_code == 0  # the state is not read as part of the fleet
@@ -70,5 +70,10 @@ def test_no_state_here_or_above_is_a_usage_error_that_says_what_to_do(fleetc: Ru
 
 def test_an_explicit_state_file_gets_no_gitignore(fleetc: RunFleetc, repo: Path) -> None:
     state = repo / "elsewhere" / "s.json"
-    assert fleetc("apply", "fleets/acme", "--local", "--speed", "0", "--state", str(state), cwd=repo).exit_code == 0
+    assert (
+        fleetc(
+            "apply", "fleets/acme", "--local", "--approve", "broad", "--speed", "0", "--state", str(state), cwd=repo
+        ).exit_code
+        == 0
+    )
     assert state.is_file() and not (state.parent / ".gitignore").exists() and not (repo / ".fleetc").exists()

@@ -21,7 +21,7 @@ EARLIER = "2026-01-01T00:00:00Z"
 @pytest.fixture
 def halted(fleetc: RunFleetc, tmp_path: Path) -> Path:
     path = tmp_path / "state.json"
-    result = fleetc("apply", str(EXAMPLE_FLEET), "--local", "--state", str(path), "--speed", "0",
+    result = fleetc("apply", str(EXAMPLE_FLEET), "--local", "--approve", "broad", "--state", str(path), "--speed", "0",
                     "--fail-control-plane", "sim-canary-1")  # fmt: skip
     assert result.exit_code == 3, result.output
     return path

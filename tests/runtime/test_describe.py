@@ -22,10 +22,11 @@ def test_a_healthy_cluster_reads_as_a_tree_of_available_objects() -> None:
     rows = describe(fixture("healthy-v1.34.2"), parse_timestamp("2026-08-11T10:00:00Z"))
     names = [r.name for r in rows]
     assert names[0] == "Cluster/eu-prod-1"
-    assert names[1].startswith("├─ControlPlane - KubeadmControlPlane/eu-prod-1-")
+    assert names[1].startswith("├─ClusterInfrastructure - DevCluster/eu-prod-1-")
+    assert names[2].startswith("├─ControlPlane - KubeadmControlPlane/eu-prod-1-")
     assert sum(n.startswith("│ ") and "Machine/" in n for n in names) == 3
     assert "└─Workers" in names and sum(n.startswith("    ") for n in names) == 3
-    kcp = rows[1]
+    kcp = rows[2]
     assert (kcp.replicas, kcp.available, kcp.ready, kcp.up_to_date, kcp.status) == ("3/3", "3", "3", "3", "True")
 
 
