@@ -46,7 +46,7 @@ from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.kcp_status import kcp_status
 from fleetc.sim.machine import infrastructure_provisioned
 from fleetc.sim.machines import has_node_ref, infrastructure_kind, kubeadm_config_hash, owner_view
-from fleetc.sim.status import FALSE, Cond, build, conditions_of
+from fleetc.sim.status import FALSE, TRUE, Cond, build, conditions_of, find
 
 READINESS_GATES = (
     "NodeKubeadmLabelsAndTaintsSet",
@@ -163,11 +163,17 @@ class SimulatedKubeadmControlPlaneReconciler:
             self.ctx.delete(victim)
 
     def _lift_pre_terminate_hooks(self, cp: ControlPlane) -> None:
-        """The etcd member of a deleting Machine is removed; its ``kcp-cleanup`` hook goes."""
-        for machine in cp.deleting:
-            if PRE_TERMINATE_KCP in annotations_of(machine):
-                kept = {k: v for k, v in annotations_of(machine).items() if k != PRE_TERMINATE_KCP}
-                self.ctx.write(machine, metadata=with_metadata(machine, annotations=kept))
+        """The etcd member of the deleting Machine deleted first is removed once the Machine waits for its
+        ``kcp-cleanup`` hook (drain done); the hook goes (``reconcilePreTerminateHook``)."""
+        waiting = [m for m in cp.deleting if PRE_TERMINATE_KCP in annotations_of(m)]
+        if len(waiting) != len(cp.deleting) or not waiting:
+            return
+        machine = min(waiting, key=lambda m: (m["metadata"]["deletionTimestamp"], name_of(m)))
+        deleting = find(conditions_of(machine), "Deleting")
+        if deleting is None or deleting["status"] != TRUE or deleting["reason"] != "WaitingForPreTerminateHook":
+            return
+        kept = {k: v for k, v in annotations_of(machine).items() if k != PRE_TERMINATE_KCP}
+        self.ctx.write(machine, metadata=with_metadata(machine, annotations=kept))
 
     # creating Machines
 

@@ -10,7 +10,8 @@ import pytest
 
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.sim import Faults, FaultsError, load_faults, parse_faults
-from fleetc.sim.faults import FailingPool, ProviderErrors, SlowBoot, control_plane_flag
+from fleetc.sim.fault_flags import control_plane_flag
+from fleetc.sim.faults import FailingPool, ProviderErrors, SlowBoot
 from tests.sim.support import (
     Plane,
     condition,
