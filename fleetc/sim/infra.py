@@ -98,6 +98,11 @@ class InfrastructureProvider(Protocol):
     Machine again."""
 
     @property
+    def asks_upgrade(self) -> bool:
+        """False when no answer depends on :attr:`MachineRequest.upgrade` (callers may leave it False)."""
+        ...
+
+    @property
     def checks_nodes(self) -> bool:
         """False when :meth:`node_fault` would answer None for every machine (callers skip asking)."""
         ...

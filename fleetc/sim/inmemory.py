@@ -24,7 +24,7 @@ from typing import Any
 
 from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest
-from fleetc.sim.faults import CONTROL_PLANE_POOL, Faults
+from fleetc.sim.faults import CONTROL_PLANE_POOL, FAULT_LISTS, Faults
 from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest, NodeFault
 
 ENDPOINT_HOST = "10.244.2.17"
@@ -89,6 +89,7 @@ class InMemoryProvider:
     ) -> None:
         self.seed = seed
         self._faults = faults or Faults()
+        self._asks_upgrade = _asks_upgrade(self._faults)
         self.start = start
         """When the simulation started: ``providerErrors`` windows count from here (default: set by
         :func:`~fleetc.sim.plane.install`, else the time of the first call)."""
@@ -103,6 +104,11 @@ class InMemoryProvider:
         """Bumped when the faults change."""
 
     @property
+    def asks_upgrade(self) -> bool:
+        """True when some fault is limited to creations or to upgrades."""
+        return self._asks_upgrade
+
+    @property
     def checks_nodes(self) -> bool:
         """True when some fault makes joined Nodes go bad."""
         return bool(self._faults.node_failures)
@@ -115,6 +121,7 @@ class InMemoryProvider:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self._faults = faults
+        self._asks_upgrade = _asks_upgrade(faults)
         self.epoch += 1
         self._failed.clear()
         self._node_faults.clear()
@@ -222,6 +229,14 @@ class InMemoryProvider:
 
 def _pool_matches(pattern: str, pool: str, request: MachineRequest) -> bool:
     return fnmatchcase(pool, pattern) or bool(request.pool_class and fnmatchcase(request.pool_class, pattern))
+
+
+def _asks_upgrade(faults: Faults) -> bool:
+    return any(
+        getattr(entry, "on_create", False) or getattr(entry, "on_upgrade", False)
+        for name in FAULT_LISTS
+        for entry in getattr(faults, name)
+    )
 
 
 def _fits(fault: Any, request: MachineRequest) -> bool:

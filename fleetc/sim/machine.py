@@ -214,7 +214,7 @@ class SimulatedMachineReconciler:
             class_revision=topology.get("classRef", {}).get("name", ""),
             control_plane_initialized=control_plane_initialized(cluster),
             template=template["spec"].get("template", {}).get("spec") if template else None,
-            upgrade=self._owner_rolling_out(machine),
+            upgrade=self.ctx.provider.asks_upgrade and self._owner_rolling_out(machine),
         )
 
     def _owner_rolling_out(self, machine: Manifest) -> bool:
@@ -238,8 +238,10 @@ class SimulatedMachineReconciler:
 
     def _node_fault(self, machine: Manifest, cluster: Manifest | None) -> str | None:
         """``NotReady`` or ``Deleted`` once the provider's Node of a joined Machine went bad, else None."""
+        if not self.ctx.provider.checks_nodes:
+            return None
         up_at = node_ready_at(machine)
-        if not self.ctx.provider.checks_nodes or up_at is None or not has_node_ref(machine):
+        if up_at is None or not has_node_ref(machine):
             return None
         fault = self.ctx.provider.node_fault(self._request(machine, cluster), up_at)
         return fault.state if fault is not None and fault.at <= self.ctx.now() else None
@@ -287,8 +289,8 @@ class SimulatedMachineReconciler:
     def _next_wakeup(self, machine: Manifest, cluster: Manifest | None) -> Result:
         now = self.ctx.now()
         due = [at for at in (vm_ready_at(machine), node_ready_at(machine)) if at is not None and at > now]
-        up_at = node_ready_at(machine)
-        if self.ctx.provider.checks_nodes and up_at is not None and has_node_ref(machine):
+        up_at = node_ready_at(machine) if self.ctx.provider.checks_nodes else None
+        if up_at is not None and has_node_ref(machine):
             fault = self.ctx.provider.node_fault(self._request(machine, cluster), up_at)
             if fault is not None and fault.at > now:
                 due.append(fault.at)

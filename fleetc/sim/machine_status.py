@@ -163,16 +163,16 @@ def _waiting_for_node(facts: MachineFacts) -> str:
 
 
 def _node(facts: MachineFacts, name: str) -> list[Cond]:
-    if facts.node_ref and facts.node_fault == "Deleted":
-        gone = f"Node {name} has been deleted" + ("" if facts.deleting else " while the Machine still exists")
-        return [Cond("NodeHealthy", FALSE, "NodeDeleted", gone), Cond("NodeReady", FALSE, "NodeDeleted", gone)]
-    if facts.node_ref and facts.node_fault == "NotReady":
+    if facts.node_ref:
+        if facts.node_fault is None:
+            return [Cond("NodeHealthy", TRUE, "NodeHealthy"), Cond("NodeReady", TRUE, "NodeReady")]
+        if facts.node_fault == "Deleted":
+            gone = f"Node {name} has been deleted" + ("" if facts.deleting else " while the Machine still exists")
+            return [Cond("NodeHealthy", FALSE, "NodeDeleted", gone), Cond("NodeReady", FALSE, "NodeDeleted", gone)]
         return [
             Cond("NodeHealthy", UNKNOWN, "NodeHealthUnknown", f"* Node.AllConditions: {KUBELET_STOPPED}"),
             Cond("NodeReady", UNKNOWN, "NodeReadyUnknown", f"* Node.Ready: {KUBELET_STOPPED}"),
         ]
-    if facts.node_ref:
-        return [Cond("NodeHealthy", TRUE, "NodeHealthy"), Cond("NodeReady", TRUE, "NodeReady")]
     if facts.deleting and facts.cluster_initialized and facts.provider_id is not None:
         gone = "Node does not exist"
         return [
@@ -187,7 +187,7 @@ def _node(facts: MachineFacts, name: str) -> list[Cond]:
 
 
 def _gates(facts: MachineFacts) -> list[Cond]:
-    if facts.node_up and facts.node_fault is not None:
+    if facts.node_fault is not None and facts.node_up:
         return [Cond(gate, UNKNOWN, "InspectionFailed", "Node is unreachable") for gate in GATES]
     if facts.node_up:
         return [Cond(gate, TRUE, _TRUE_REASON.get(gate, "Running")) for gate in GATES]

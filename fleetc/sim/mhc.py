@@ -114,13 +114,8 @@ class SimulatedMachineHealthCheckReconciler:
         ``cluster.x-k8s.io/skip-remediation`` annotation (``getTargetsFromMHC``, ``shouldSkipRemediation``)."""
         namespace = check["metadata"]["namespace"]
         machines = self.ctx.cache.of_cluster(MACHINE, namespace, check["spec"]["clusterName"])
-        return [
-            m
-            for m in machines
-            if selector_matches(check["spec"].get("selector", {}), m)
-            and PAUSED_ANNOTATION not in annotations_of(m)
-            and SKIP_REMEDIATION_ANNOTATION not in annotations_of(m)
-        ]
+        selector = check["spec"].get("selector", {})
+        return [m for m in machines if selector_matches(selector, m) and not _skipped(m)]
 
     def _judge(self, check: Manifest, cluster: Manifest | None, machine: Manifest) -> Verdict:
         if cluster is None or not infrastructure_provisioned(cluster):
@@ -274,6 +269,11 @@ def _verdict(failures: list[tuple[str, str]], recheck: float | None, *, healthy:
     reasons = [reason for reason, _ in failures]
     reason = "UnhealthyMachine" if "UnhealthyMachine" in reasons else reasons[0]
     return Verdict(unhealthy=(reason, "\n".join(f"  * {line}" for _, line in failures)))
+
+
+def _skipped(machine: Manifest) -> bool:
+    notes = machine["metadata"].get("annotations")
+    return bool(notes) and (PAUSED_ANNOTATION in notes or SKIP_REMEDIATION_ANNOTATION in notes)
 
 
 def _node_deleted(machine: Manifest) -> bool:
