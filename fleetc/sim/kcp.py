@@ -9,8 +9,11 @@ Follows ``controlplane/kubeadm/reconcilers/kubeadmcontrolplane/`` at CAPI v1.14:
 - ``preflight.go``: every scale operation waits while a Machine is deleting or any other Machine lacks a Node or
   healthy components / etcd member; there is no KCP timeout, so a new Machine that never gets a Node stalls
   the rollout until a MachineHealthCheck flags it;
-- ``scale.go``: the victim is an outdated Machine with unhealthy components first, then the oldest; etcd
-  membership is removed through the ``kcp-cleanup`` pre-terminate hook, which KCP lifts on a deleting Machine;
+- ``scale.go`` selectMachineForInPlaceUpdateOrScaleDown: the victim is a Machine with the
+  ``cluster.x-k8s.io/delete-machine`` annotation, else an outdated Machine with unhealthy components, else an
+  outdated one, the oldest in the failure domain with the most of them; etcd membership is removed through the
+  ``kcp-cleanup`` pre-terminate hook, which KCP lifts (reconcilePreTerminateHook) from the first deleted Machine
+  once that Machine waits for it (drained: ``Deleting`` reason ``WaitingForPreTerminateHook``);
 - ``remediation.go``: one remediation at a time, tracked by the ``remediation-in-progress`` annotation and carried
   to the replacement as ``remediation-for``; retry limits ``maxRetry`` (unset: unlimited), ``retryPeriodSeconds``
   (default 0) and ``minHealthyPeriodSeconds`` (default 3600) as in ``checkRetryLimits`` L484-575; when initialised,

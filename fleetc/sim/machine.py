@@ -3,9 +3,11 @@
 Follows ``core/reconcilers/machine/machine_controller.go``: a Machine gets its bootstrap data (a join waits for
 the Cluster's ``ControlPlaneInitialized``, as the KubeadmConfig controller does), then its infrastructure is
 provisioned (``spec.providerID`` once the VM is up), then the Node is found (``status.nodeRef``, only once the
-workload cluster answers); deletion waits for pre-terminate hooks (``machine_controller.go`` L596-616), tears the
-infrastructure down and drops the finalizer. A Machine has no start-up timeout of its own: only a
-MachineHealthCheck turns "never got a Node" into remediation.
+workload cluster answers); deletion goes through CAPI's stages — drain, pre-terminate hooks, infrastructure
+deletion (:mod:`fleetc.sim.machine_delete`) — and then drops the finalizer. A Machine has no start-up timeout of
+its own: only a MachineHealthCheck turns "never got a Node" into remediation. A joined Node may go bad when a
+fault says so (:meth:`~fleetc.sim.infra.InfrastructureProvider.node_fault`): ``NodeReady``/``NodeHealthy`` then
+report it (``machine_controller_status.go`` L300-400).
 
 Simulation: no KubeadmConfig or DevMachine objects are created. The bootstrap step is immediate once allowed;
 the infrastructure is one :meth:`~fleetc.sim.infra.InfrastructureProvider.provision_machine` call

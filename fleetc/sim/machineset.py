@@ -1,13 +1,14 @@
 """The simulated MachineSet controller: keep ``spec.replicas`` Machines, remediate flagged ones, report status.
 
 Follows ``core/reconcilers/machineset/machineset_controller.go``: syncReplicas creates the missing Machines
-(named ``<machineset>-<random>``, L1225; labels from ``machineLabelsFromMachineSet`` L1338) or deletes the
-surplus, deleting Machines first (they still count as replicas until gone); Machines a MachineHealthCheck
-flagged (``HealthCheckSucceeded=False`` + ``OwnerRemediated=False``) are deleted and replaced
-(reconcileUnhealthyMachines); ``machineset.cluster.x-k8s.io/disable-machine-create: "true"`` stops creation.
-Status follows ``machineset_controller_status.go`` (counters, ``versions``, ScalingUp/ScalingDown, MachinesReady,
-MachinesUpToDate, Remediating). Deletion order: deleting, then not Ready, then oldest (CAPI's default is
-``Random``, with the same priorities before the random pick).
+(named ``<machineset>-<random>``, L1225; labels from ``machineLabelsFromMachineSet`` L1338) once the preflight
+checks pass, or deletes the surplus in CAPI's deletion order (deleting Machines still count as replicas until
+gone); Machines a MachineHealthCheck flagged (``HealthCheckSucceeded=False`` + ``OwnerRemediated=False``) are
+deleted and replaced by the current MachineSet only, newest first, within ``maxInFlight``
+(reconcileUnhealthyMachines); the rules are in :mod:`fleetc.sim.machineset_rules`.
+``machineset.cluster.x-k8s.io/disable-machine-create: "true"`` stops creation. Status follows
+``machineset_controller_status.go`` (counters, ``versions``, ScalingUp — with the preflight checks that hold it —
+ScalingDown, MachinesReady, MachinesUpToDate, Remediating).
 """
 
 from __future__ import annotations
