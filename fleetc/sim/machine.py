@@ -157,6 +157,7 @@ class SimulatedMachineReconciler:
         inputs = DeletionInputs(
             now=now,
             node_deleted=fault == "Deleted",
+            cluster_deleting=cluster is None or is_deleting(cluster),
             owner_alive=self._owner_alive(machine, KCP),
             infrastructure_kind=machine["spec"]["infrastructureRef"]["kind"],
             drain_blocked_until=lambda started: self.ctx.provider.drain_blocked_until(

@@ -5,7 +5,8 @@ time: while a stage is not done the Machine keeps its finalizer and reports it i
 and ``status.deletion``; the finalizer goes once every stage is done.
 
 - **Drain** (``DrainingNode``), only when the Machine has a Node (``status.nodeRef``; a deleted Node is not
-  drained), no ``machine.cluster.x-k8s.io/exclude-node-draining`` annotation and no pre-terminate wait started yet
+  drained), its Cluster is not being deleted (``isDeleteNodeAllowed``), no
+  ``machine.cluster.x-k8s.io/exclude-node-draining`` annotation and no pre-terminate wait started yet
   (``isNodeDrainAllowed`` L682-700): ``status.deletion.nodeDrainStartTime`` is set when it starts. The simulation
   has no Pods, so a drain finishes at once unless a PodDisruptionBudget fault refuses the evictions
   (:meth:`~fleetc.sim.infra.InfrastructureProvider.drain_blocked_until`); then CAPI waits — for ever, unless
@@ -53,6 +54,7 @@ class DeletionInputs:
 
     now: float
     node_deleted: bool
+    cluster_deleting: bool
     owner_alive: bool
     infrastructure_kind: str
     drain_blocked_until: Callable[[float], float | None]
@@ -79,6 +81,7 @@ def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
     drain_allowed = (
         has_node_ref(machine)
         and not inputs.node_deleted
+        and not inputs.cluster_deleting
         and EXCLUDE_DRAIN_ANNOTATION not in notes
         and "waitForPreTerminateHookStartTime" not in deletion
     )
