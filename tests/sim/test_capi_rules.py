@@ -116,6 +116,7 @@ def test_preflight_checks_hold_a_scale_up_while_the_control_plane_upgrades() -> 
     assert f'* {ref} is upgrading ("ControlPlaneIsStable" preflight check failed)' in messages[0]
     assert '"KubeadmVersionSkew" preflight check failed' in messages[0]
     assert len(_workers(plane)) == 3  # no Machine created while the control plane upgrades
+    assert not plane.crd_violations()
     assert plane.run(plane.settled("eu-1"), hours=3)
     assert len(_workers(plane)) == 4
 

@@ -115,6 +115,7 @@ def test_a_blocked_drain_holds_the_deletion_for_ever_without_a_drain_timeout() -
     assert (status, reason) == ("True", "DrainingNode")
     assert message.startswith(f"Drain not completed yet (started at {started}):\n* Pod ") and PDB_MESSAGE in message
     assert stuck["status"]["phase"] == "Deleting" and stuck["metadata"]["finalizers"]
+    assert not plane.crd_violations()  # status.deletion and the rest as CAPI's CRDs define them
     plane.run(hours=6)
     assert stuck["metadata"]["name"] in {m["metadata"]["name"] for m in _workers(plane)}  # still there
     assert not plane.healthy("eu-1")
