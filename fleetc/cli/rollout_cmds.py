@@ -38,6 +38,7 @@ from fleetc.render.compile import compile_fleet
 from fleetc.rollout import Approval, RolloutPlan, RolloutView
 from fleetc.schema.model import Fleet
 from fleetc.schema.validate import validate_tree
+from fleetc.sim.fault_flags import SYNTAX
 from fleetc.sim.faults import Faults, load_faults
 
 STATE_HELP = (
@@ -48,48 +49,41 @@ LIVE_EVENTS = 8
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+FAULT_FLAGS = {
+    "fail_control_plane": "This cluster's control plane never gets a Node (repeatable).",
+    "fail_pool": "This pool (its first N machines) never gets Nodes.",
+    "slow_boot": "Slower boots.",
+    "provider_errors": "Provider API errors for a while, e.g. 10m+30m.",
+    "fail_node": "Nodes (the first N) stop reporting AFTER joining (UnhealthyNode).",
+    "delete_node": "Nodes (the first N) are deleted AFTER joining (NodeDeleted).",
+    "block_drain": "A PodDisruptionBudget blocks draining these Nodes (for FOR).",
+    "slow_delete": "Deleting these machines' infrastructure takes DURATION.",
+}
+"""Fault flags and their help; the syntax (``@create|@upgrade|@vX.Y.Z|@REVISION`` qualifiers) is
+:data:`fleetc.sim.fault_flags.SYNTAX`."""
+
+
 def fault_options(command: F) -> F:
     """``--faults FILE`` and the fault flags of the simulated in-memory provider."""
-    for option in reversed(
-        [
-            click.option(
-                "--faults",
-                "faults_file",
-                type=click.Path(exists=True, dir_okay=False),
-                help="Fault file for the simulated provider (see docs/simulation.md).",
-            ),
-            click.option(
-                "--fail-control-plane",
-                multiple=True,
-                metavar="CLUSTER[@create|@vX.Y.Z|@REVISION]",
-                help="This cluster's control plane never gets a Node (repeatable).",
-            ),
-            click.option(
-                "--fail-pool",
-                multiple=True,
-                metavar="CLUSTER/POOL[=N]",
-                help="This pool (its first N machines) never gets Nodes.",
-            ),
-            click.option("--slow-boot", multiple=True, metavar="CLUSTER[/POOL]=FACTORx|DURATION", help="Slower boots."),
-            click.option(
-                "--provider-errors",
-                multiple=True,
-                metavar="FROM+FOR[@CLUSTER]",
-                help="Provider API errors for a while, e.g. 10m+30m.",
-            ),
-        ]
-    ):
+    options = [
+        click.option(
+            "--faults",
+            "faults_file",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Fault file for the simulated provider (see docs/simulation.md).",
+        ),
+        *(
+            click.option("--" + flag.replace("_", "-"), flag, multiple=True, metavar=SYNTAX[flag], help=text)
+            for flag, text in FAULT_FLAGS.items()
+        ),
+    ]
+    for option in reversed(options):
         command = option(command)
     return command
 
 
 def faults_of(kwargs: dict[str, Any]) -> Faults:
-    flags = Faults.from_flags(
-        fail_control_plane=kwargs.pop("fail_control_plane"),
-        fail_pool=kwargs.pop("fail_pool"),
-        slow_boot=kwargs.pop("slow_boot"),
-        provider_errors=kwargs.pop("provider_errors"),
-    )
+    flags = Faults.from_flags(**{flag: kwargs.pop(flag) for flag in FAULT_FLAGS})
     path = kwargs.pop("faults_file")
     return load_faults(Path(path)).merged(flags) if path else flags
 
@@ -255,8 +249,8 @@ def apply(
         return
     state_path = writable_state(Path(state) if state else state_file.default_state(fleet_root))
     plan = _plan(open_tree(fleet_root, Path.cwd(), None))
-    local.check_faults(faults, [plan])
     plane = local.open_plane(state=state_path, faults=faults, seed=seed, speed=speed or None, notify=True)
+    local.check_faults(faults, [plan], plane)
     plan = approved_in_advance(plan, approve_waves, plane.clock.now())
     console = rollout_reports.console(stderr=machine(output))
     done = local.already_complete(plane, plan)

@@ -42,7 +42,7 @@ from fleetc.runtime.memory import MemoryStore, load_state, save_state
 from fleetc.runtime.store import Event
 from fleetc.sim.faults import Faults, FleetShape, unmatched_faults
 from fleetc.sim.inmemory import InMemoryProvider
-from fleetc.sim.plane import apply_objects, install
+from fleetc.sim.plane import apply_objects, install, use_faults
 
 STATE_VERSION = 1
 MAX_VIRTUAL_SECONDS = 90 * 86400
@@ -237,9 +237,17 @@ def open_plane(
     return LocalPlane(store, clock, manager, chosen_seed, state, provider, speed, approver, notifier)
 
 
-def check_faults(faults: Faults, plans: list[RolloutPlan]) -> None:
-    """Raise :class:`FaultsError` (a usage error) when a fault can never fire on the clusters of ``plans``."""
+def check_faults(faults: Faults, plans: list[RolloutPlan], plane: LocalPlane | None = None) -> None:
+    """Raise :class:`FaultsError` (a usage error) when a fault can never fire on the clusters of ``plans`` (or, with
+    ``plane``, on the Clusters and Machine versions already in its state: an old machine failing mid-upgrade)."""
     shapes = [_shape(cluster.objects[-1]) for plan in plans for cluster in plan.clusters]
+    if plane is not None:
+        machines = plane.store.list("cluster.x-k8s.io", "Machine")
+        for cluster in plane.store.list("cluster.x-k8s.io", "Cluster"):
+            name = cluster["metadata"]["name"]
+            versions = {m["spec"].get("version", "") for m in machines if m["spec"].get("clusterName") == name}
+            shape = _shape(cluster)
+            shapes.append(dataclasses.replace(shape, versions=shape.versions | versions))
     problems = unmatched_faults(faults, shapes)
     if problems:
         raise FaultsError("; ".join(problems))
@@ -348,7 +356,7 @@ def roll_out(
     if plane.provider is not None:
         plane.provider.start = plane.clock.now()
         if faults is not None:
-            plane.provider.faults = faults
+            use_faults(plane.manager, plane.provider, faults)
     key = rollout.submit(plane.store, plan, allow_delete=allow_delete)
     settled = run_until_settled(plane, key, on_step=on_step)
     plane.save()

@@ -10,10 +10,12 @@ status fields and conditions a real management cluster shows (the shapes of
   MachineDeployments, MachineHealthChecks; upgrade sequencing; ClusterClass rebase; Cluster status;
 - :mod:`~fleetc.sim.kcp` — KubeadmControlPlane: init/join, rolling update, preflight, remediation;
 - :mod:`~fleetc.sim.machinedeployment` / :mod:`~fleetc.sim.machineset` — rolling update;
+  :mod:`~fleetc.sim.machineset_rules` — MachineSet preflight checks, remediation and deletion order;
 - :mod:`~fleetc.sim.machine` — Machine lifecycle (bootstrap → infrastructure → Node) and status;
+  :mod:`~fleetc.sim.machine_delete` — the stages of a Machine's deletion (drain, hooks, infrastructure);
 - :mod:`~fleetc.sim.mhc` — MachineHealthCheck (node start-up timeout, unhealthy conditions);
 - :mod:`~fleetc.sim.infra` / :mod:`~fleetc.sim.inmemory` / :mod:`~fleetc.sim.faults` — the infrastructure provider
-  interface and the bundled in-memory provider with fault injection;
+  interface and the bundled in-memory provider with fault injection (flags: :mod:`~fleetc.sim.fault_flags`);
 - :mod:`~fleetc.sim.plane` — :func:`install` and :func:`apply_objects`.
 
 Everything is deterministic for a given seed on a virtual clock.

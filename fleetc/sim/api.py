@@ -30,6 +30,16 @@ SIM_VM_READY = f"{SIM}/vm-ready-at"
 SIM_NODE_READY = f"{SIM}/node-ready-at"
 """When the simulated Node is (or was) up, or ``never``."""
 NEVER = "never"
+SIM_INFRA_DELETED = f"{SIM}/infrastructure-deleted-at"
+"""When the provider finishes deleting the machine's infrastructure (set once the deletion was asked for)."""
+
+# CAPI's Machine annotations the simulated controllers honour (``api/core/v1beta2/common_types.go``).
+PAUSED_ANNOTATION = "cluster.x-k8s.io/paused"
+SKIP_REMEDIATION_ANNOTATION = "cluster.x-k8s.io/skip-remediation"
+REMEDIATE_MACHINE_ANNOTATION = "cluster.x-k8s.io/remediate-machine"
+DELETE_MACHINE_ANNOTATION = "cluster.x-k8s.io/delete-machine"
+EXCLUDE_DRAIN_ANNOTATION = "machine.cluster.x-k8s.io/exclude-node-draining"
+SKIP_PREFLIGHT_ANNOTATION = "machineset.cluster.x-k8s.io/skip-preflight-checks"
 
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 SUFFIX_LENGTH = 5

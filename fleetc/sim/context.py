@@ -120,6 +120,10 @@ class SettledFilter:
             self._settled[(key.namespace, key.name)] = current["metadata"]["resourceVersion"]
         return result
 
+    def reset(self) -> None:
+        """Nothing is settled any more (an input no watch sees changed, such as the provider's faults)."""
+        self._settled.clear()
+
     def waking(self, mapper: Mapper) -> Mapper:
         """A watch mapper whose keys are unsettled (they must really run)."""
 

@@ -1,7 +1,8 @@
-"""Fault injection for the simulated ``inmemory`` provider: fault files, command-line flags, and matching.
+"""Fault injection for the simulated ``inmemory`` provider: fault files, their models, and checking them.
 
 Parsed here, consulted by :class:`fleetc.sim.inmemory.InMemoryProvider`; the CLI checks with
-:func:`unmatched_faults` that every fault names something in the fleet.
+:func:`unmatched_faults` that every fault names something in the fleet. Command-line flags are parsed by
+:mod:`fleetc.sim.fault_flags`.
 
 Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs such as ``eu-*``)::
 
@@ -9,35 +10,46 @@ Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs suc
     kind: SimulationFaults              # optional
     controlPlaneNeverReady:             # control-plane machines whose Node never appears
       - cluster: sim-canary-1
-        onCreate: true                  # optional: only while the control plane was never initialized
+        onUpgrade: true                 # optional: only machines made to roll out a change (or onCreate: true)
         version: v1.35.0                # optional: only machines of this Kubernetes version
         classRevision: standard-local-sim-cd2777  # optional: only while the Cluster uses this class revision
     failingPools:                       # worker pools whose machines never get a Node
       - cluster: us-prod-1
         pool: general                   # topology name or class of the MachineDeployment
         machines: 1                     # optional: only the first N machines of the pool (default: all)
+        version: v1.35.0                # optional qualifiers, as above
     slowBoots:                          # machines that take longer to come up
       - cluster: "eu-*"                 # default "*"
         pool: control-plane             # "control-plane", a worker pool, or "*" (default)
         factor: 3                       # boot time × 3 ...
         # duration: 20m                 # ... or a fixed boot time (exactly one of factor, duration)
+    nodeFailures:                       # Nodes that go bad after joining
+      - cluster: eu-1
+        pool: control-plane             # default "*"
+        version: v1.34.2                # e.g. an old control-plane machine ...
+        after: 2m                       # ... 2 minutes into the rollout (a new Node: after it came up)
+        state: NotReady                 # NotReady (kubelet stops reporting; default) or Deleted (Node deleted)
+        machines: 1                     # optional: only the first N machines that match
+    blockedDrains:                      # a PodDisruptionBudget blocks draining these machines' Nodes
+      - cluster: eu-1
+        pool: general
+        for: 30m                        # optional, from the drain's start (default: as long as the command runs)
+    slowDeletions:                      # deleting the infrastructure takes this long
+      - cluster: eu-1
+        duration: 10m
     providerErrors:                     # every provider API call fails for a period
       - from: 10m                       # after the rollout started (simulate --base: the rollout, not the base)
         for: 30m
         cluster: "*"                    # default "*"
         message: 503 Service Unavailable  # optional
 
-Qualifiers of one ``controlPlaneNeverReady`` entry must all hold; several entries add up. Durations are
-Kubernetes-style strings (``90s``, ``10m``, ``1h30m``) or whole seconds.
-
-Command-line flags (see :meth:`Faults.from_flags`): ``--fail-control-plane CLUSTER[@create|@vX.Y.Z|@REVISION]``,
-``--fail-pool CLUSTER/POOL[=N]``, ``--slow-boot CLUSTER[/POOL]=FACTORx|DURATION``,
-``--provider-errors FROM+FOR[@CLUSTER]``.
+Qualifiers (``onCreate``/``onUpgrade``, ``version``, ``classRevision``; see :class:`Scope`) fit every kind but
+``providerErrors``; those of one entry must all hold; several entries add up. Durations are Kubernetes-style
+strings (``90s``, ``10m``, ``1h30m``) or whole seconds.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -70,16 +82,43 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, alias_generator=to_camel, populate_by_name=True)
 
 
-class ControlPlaneNeverReady(_Model):
-    """Control-plane machines of a cluster never get a Node."""
+class Scope(_Model):
+    """Qualifiers that limit a fault to part of a rollout; all given ones must hold.
 
-    cluster: str
+    ``onCreate``/``onUpgrade``: only machines made (or, for drains and deletions, removed) while their owner —
+    the KubeadmControlPlane or the MachineDeployment — is *not* / *is* rolling out a change, i.e. while it has
+    no / some Machines of another version, template or kubeadm configuration. ``version``: only machines of this
+    Kubernetes version. ``classRevision``: only while the Cluster uses this ClusterClass revision.
+    """
+
     on_create: bool = False
+    on_upgrade: bool = False
     version: KubernetesVersion | None = None
     class_revision: str | None = None
 
+    @model_validator(mode="after")
+    def _create_or_upgrade(self) -> Scope:
+        if self.on_create and self.on_upgrade:
+            raise ValueError("give at most one of onCreate and onUpgrade")
+        return self
 
-class FailingPool(_Model):
+    def holds(self, *, upgrade: bool, version: str, class_revision: str) -> bool:
+        """True when every qualifier holds for a machine."""
+        return (
+            not (self.on_create and upgrade)
+            and not (self.on_upgrade and not upgrade)
+            and (self.version is None or self.version == version)
+            and (self.class_revision is None or self.class_revision == class_revision)
+        )
+
+
+class ControlPlaneNeverReady(Scope):
+    """Control-plane machines of a cluster never get a Node."""
+
+    cluster: str
+
+
+class FailingPool(Scope):
     """Machines of a worker pool never get a Node (only the first ``machines`` of them, when given)."""
 
     cluster: str
@@ -87,7 +126,7 @@ class FailingPool(_Model):
     machines: int | None = Field(default=None, ge=1)
 
 
-class SlowBoot(_Model):
+class SlowBoot(Scope):
     """Machines boot slower: a factor on their boot time, or a fixed boot time."""
 
     cluster: str = "*"
@@ -100,6 +139,37 @@ class SlowBoot(_Model):
         if (self.factor is None) == (self.duration is None):
             raise ValueError("give exactly one of factor and duration")
         return self
+
+
+class NodeFailure(Scope):
+    """A Node that joined goes bad ``after`` a while: its kubelet stops reporting (``NotReady``: the Node's
+    conditions turn Unknown) or the Node object is deleted (``Deleted``). Counted from when the Node came up, or
+    from the start of the rollout for a Node that was already up then (an old machine failing mid-upgrade)."""
+
+    cluster: str
+    pool: str = "*"
+    after: Seconds = 0
+    state: Literal["NotReady", "Deleted"] = "NotReady"
+    machines: int | None = Field(default=None, ge=1)
+
+
+class BlockedDrain(Scope):
+    """A PodDisruptionBudget refuses every eviction from these machines' Nodes, for ``for`` (default: as long as the
+    command runs) from the start of the drain. CAPI waits for the drain unless the Machine's
+    ``spec.deletion.nodeDrainTimeoutSeconds`` runs out first."""
+
+    cluster: str
+    pool: str = "*"
+    length: Seconds | None = Field(default=None, alias="for")
+    machines: int | None = Field(default=None, ge=1)
+
+
+class SlowDeletion(Scope):
+    """Deleting these machines' infrastructure takes ``duration`` (the Machine stays, deleting, until then)."""
+
+    cluster: str
+    pool: str = "*"
+    duration: Seconds
 
 
 class ProviderErrors(_Model):
@@ -120,32 +190,33 @@ class Faults(_Model):
     failing_pools: list[FailingPool] = Field(default_factory=list)
     slow_boots: list[SlowBoot] = Field(default_factory=list)
     provider_errors: list[ProviderErrors] = Field(default_factory=list)
+    node_failures: list[NodeFailure] = Field(default_factory=list)
+    blocked_drains: list[BlockedDrain] = Field(default_factory=list)
+    slow_deletions: list[SlowDeletion] = Field(default_factory=list)
 
     def merged(self, other: Faults) -> Faults:
         """Both sets of faults."""
-        return Faults(
-            control_plane_never_ready=[*self.control_plane_never_ready, *other.control_plane_never_ready],
-            failing_pools=[*self.failing_pools, *other.failing_pools],
-            slow_boots=[*self.slow_boots, *other.slow_boots],
-            provider_errors=[*self.provider_errors, *other.provider_errors],
-        )
+        return Faults.model_validate({name: [*getattr(self, name), *getattr(other, name)] for name in FAULT_LISTS})
 
     @classmethod
-    def from_flags(
-        cls,
-        *,
-        fail_control_plane: Sequence[str] = (),
-        fail_pool: Sequence[str] = (),
-        slow_boot: Sequence[str] = (),
-        provider_errors: Sequence[str] = (),
-    ) -> Faults:
-        """Faults from command-line flag values (each flag may repeat)."""
-        return cls(
-            control_plane_never_ready=[control_plane_flag(v) for v in fail_control_plane],
-            failing_pools=[pool_flag(v) for v in fail_pool],
-            slow_boots=[slow_boot_flag(v) for v in slow_boot],
-            provider_errors=[provider_errors_flag(v) for v in provider_errors],
-        )
+    def from_flags(cls, **flags: Sequence[str]) -> Faults:
+        """Faults from command-line flag values (each flag may repeat): keyword ``fail_control_plane``,
+        ``fail_pool``, ``slow_boot``, ``provider_errors``, ``fail_node``, ``delete_node``, ``block_drain``,
+        ``slow_delete`` (see :mod:`fleetc.sim.fault_flags`)."""
+        from fleetc.sim.fault_flags import faults_from_flags
+
+        return cls.model_validate(faults_from_flags(flags))
+
+
+FAULT_LISTS = (
+    "control_plane_never_ready",
+    "failing_pools",
+    "slow_boots",
+    "provider_errors",
+    "node_failures",
+    "blocked_drains",
+    "slow_deletions",
+)
 
 
 def parse_faults(document: Any, source: str = "<faults>") -> Faults:
@@ -170,51 +241,6 @@ def load_faults(path: Path) -> Faults:
     return parse_faults(document, str(path))
 
 
-def control_plane_flag(value: str) -> ControlPlaneNeverReady:
-    """``CLUSTER``, ``CLUSTER@create``, ``CLUSTER@v1.35.0`` or ``CLUSTER@<class revision>``."""
-    cluster, _, qualifier = value.partition("@")
-    if not cluster:
-        raise FaultsError(f"--fail-control-plane {value!r}: expected CLUSTER[@create|@vX.Y.Z|@REVISION]")
-    if not qualifier:
-        return ControlPlaneNeverReady(cluster=cluster)
-    if qualifier == "create":
-        return ControlPlaneNeverReady(cluster=cluster, on_create=True)
-    if re.fullmatch(r"v\d+\.\d+\.\d+", qualifier):
-        return ControlPlaneNeverReady(cluster=cluster, version=qualifier)
-    return ControlPlaneNeverReady(cluster=cluster, class_revision=qualifier)
-
-
-def pool_flag(value: str) -> FailingPool:
-    """``CLUSTER/POOL`` or ``CLUSTER/POOL=N`` (only the first N machines of the pool fail)."""
-    target, _, count = value.partition("=")
-    cluster, _, pool = target.partition("/")
-    if not cluster or not pool or (count and not count.isdigit()) or count == "0":
-        raise FaultsError(f"--fail-pool {value!r}: expected CLUSTER/POOL[=N]")
-    return FailingPool(cluster=cluster, pool=pool, machines=int(count) if count else None)
-
-
-def slow_boot_flag(value: str) -> SlowBoot:
-    """``CLUSTER[/POOL]=3x`` (a factor) or ``CLUSTER[/POOL]=20m`` (a fixed boot time)."""
-    target, _, amount = value.partition("=")
-    cluster, _, pool = target.partition("/")
-    try:
-        if amount.endswith("x"):
-            return SlowBoot(cluster=cluster or "*", pool=pool or "*", factor=float(amount[:-1]))
-        return SlowBoot(cluster=cluster or "*", pool=pool or "*", duration=parse_duration(amount))
-    except (ValueError, ValidationError) as exc:
-        raise FaultsError(f"--slow-boot {value!r}: expected CLUSTER[/POOL]=FACTORx|DURATION ({exc})") from None
-
-
-def provider_errors_flag(value: str) -> ProviderErrors:
-    """``FROM+FOR`` or ``FROM+FOR@CLUSTER`` (``10m+30m``: failing from 10 minutes in, for 30 minutes)."""
-    window, _, cluster = value.partition("@")
-    start, _, length = window.partition("+")
-    try:
-        return ProviderErrors(start=parse_duration(start), length=parse_duration(length), cluster=cluster or "*")
-    except ValueError as exc:
-        raise FaultsError(f"--provider-errors {value!r}: expected FROM+FOR[@CLUSTER] ({exc})") from None
-
-
 @dataclass(frozen=True)
 class FleetShape:
     """What a fault may name in one cluster: its pools (topology names and classes), versions and class revisions."""
@@ -231,10 +257,13 @@ def unmatched_faults(faults: Faults, shapes: Sequence[FleetShape]) -> list[str]:
     A fault that matches nothing would make a green run that tested nothing; callers turn the list into a usage error.
     """
     checks: list[tuple[str, Sequence[Any], Callable[[Any, FleetShape], bool], str]] = [
-        ("controlPlaneNeverReady", faults.control_plane_never_ready, _control_plane_in, "cluster"),
-        ("failingPools", faults.failing_pools, lambda e, s: _pool_in(e.pool, s), "worker pool"),
-        ("slowBoots", faults.slow_boots, _slow_boot_in, "cluster or pool"),
+        ("controlPlaneNeverReady", faults.control_plane_never_ready, _scope_in, "cluster"),
+        ("failingPools", faults.failing_pools, lambda e, s: _pool_in(e.pool, s) and _scope_in(e, s), "worker pool"),
+        ("slowBoots", faults.slow_boots, _any_pool_in, "cluster or pool"),
         ("providerErrors", faults.provider_errors, lambda e, s: True, "cluster"),
+        ("nodeFailures", faults.node_failures, _any_pool_in, "cluster or pool"),
+        ("blockedDrains", faults.blocked_drains, _any_pool_in, "cluster or pool"),
+        ("slowDeletions", faults.slow_deletions, _any_pool_in, "cluster or pool"),
     ]
     return [
         f"{field} {_describe(entry)}: matches no {what} of the fleet"
@@ -244,14 +273,15 @@ def unmatched_faults(faults: Faults, shapes: Sequence[FleetShape]) -> list[str]:
     ]
 
 
-def _control_plane_in(entry: ControlPlaneNeverReady, shape: FleetShape) -> bool:
+def _scope_in(entry: Scope, shape: FleetShape) -> bool:
     return (entry.version is None or entry.version in shape.versions) and (
         entry.class_revision is None or entry.class_revision in shape.class_revisions
     )
 
 
-def _slow_boot_in(entry: SlowBoot, shape: FleetShape) -> bool:
-    return entry.pool in ("*", CONTROL_PLANE_POOL) or _pool_in(entry.pool, shape)
+def _any_pool_in(entry: Any, shape: FleetShape) -> bool:
+    pool_fits = entry.pool in ("*", CONTROL_PLANE_POOL) or _pool_in(entry.pool, shape)
+    return bool(pool_fits and _scope_in(entry, shape))
 
 
 def _pool_in(pattern: str, shape: FleetShape) -> bool:
@@ -260,4 +290,6 @@ def _pool_in(pattern: str, shape: FleetShape) -> bool:
 
 def _describe(entry: _Model) -> str:
     fields = entry.model_dump(by_alias=True, exclude_defaults=True, mode="json")
-    return ", ".join(f"{k}={v}" for k, v in fields.items())
+    scope = {"onCreate", "onUpgrade", "version", "classRevision"}
+    ordered = [k for k in fields if k not in scope] + [k for k in fields if k in scope]
+    return ", ".join(f"{k}={fields[k]}" for k in ordered)

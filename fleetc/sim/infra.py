@@ -9,7 +9,10 @@ that into calls the simulated Machine and topology controllers make:
   the control-plane endpoint;
 - :meth:`InfrastructureProvider.provision_machine` — start a machine; returns when its VM and its Node will be
   up (the Node possibly never), so a run in virtual time jumps straight there;
-- :meth:`InfrastructureProvider.delete_machine` — tear it down.
+- :meth:`InfrastructureProvider.delete_machine` — tear it down; returns when the machine is gone;
+- :meth:`InfrastructureProvider.node_fault` — whether (and when) a joined Node goes bad;
+- :meth:`InfrastructureProvider.drain_blocked_until` — whether (and until when) a PodDisruptionBudget refuses
+  evictions from the Node of a machine being drained (the simulation has no Pods).
 
 Any of them may raise :class:`~fleetc.core.errors.ProviderAPIError` (a cloud API refusing or timing out), which
 the runtime retries with per-key backoff, as controller-runtime does for a provider controller's reconcile error.
@@ -62,6 +65,20 @@ class MachineRequest:
     control_plane_initialized: bool
     template: Manifest | None
     """``spec.template.spec`` of the infrastructure machine template, when it still exists."""
+    upgrade: bool = False
+    """The machine's owner (KubeadmControlPlane or MachineDeployment) is rolling out a change: it still has
+    Machines of another version, template or kubeadm configuration."""
+
+
+NodeState = Literal["NotReady", "Deleted"]
+
+
+@dataclass(frozen=True)
+class NodeFault:
+    """A joined Node that goes bad at ``at``: ``NotReady`` (its kubelet stops reporting) or ``Deleted``."""
+
+    at: float
+    state: NodeState
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,19 @@ class InfrastructureProvider(Protocol):
     """A simulated infrastructure provider."""
 
     name: str
+    epoch: int
+    """Changes whenever the provider's behaviour changes (new faults): the Machine controller then looks at every
+    Machine again."""
+
+    @property
+    def asks_upgrade(self) -> bool:
+        """False when no answer depends on :attr:`MachineRequest.upgrade` (callers may leave it False)."""
+        ...
+
+    @property
+    def checks_nodes(self) -> bool:
+        """False when :meth:`node_fault` would answer None for every machine (callers skip asking)."""
+        ...
 
     def provider_id(self, request: MachineRequest) -> str:
         """The ``spec.providerID`` of a machine (``in-memory://<machine>``)."""
@@ -89,6 +119,15 @@ class InfrastructureProvider(Protocol):
         """Start a machine; :class:`~fleetc.core.errors.ProviderAPIError` when the API fails."""
         ...
 
-    def delete_machine(self, request: MachineRequest, now: float) -> None:
-        """Delete a machine; :class:`~fleetc.core.errors.ProviderAPIError` when the API fails."""
+    def delete_machine(self, request: MachineRequest, now: float) -> float:
+        """Delete a machine; returns when it is gone (``now``: at once); :class:`~fleetc.core.errors.ProviderAPIError`
+        when the API fails."""
+        ...
+
+    def node_fault(self, request: MachineRequest, node_up_at: float) -> NodeFault | None:
+        """When and how the joined Node of a machine goes bad (None: it stays healthy)."""
+        ...
+
+    def drain_blocked_until(self, request: MachineRequest, drain_started: float) -> float | None:
+        """Until when evictions from the machine's Node are refused (``math.inf``: for ever; None: not blocked)."""
         ...

@@ -20,11 +20,12 @@ import random
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Any
 
 from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest
-from fleetc.sim.faults import CONTROL_PLANE_POOL, ControlPlaneNeverReady, Faults
-from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest
+from fleetc.sim.faults import CONTROL_PLANE_POOL, FAULT_LISTS, Faults
+from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest, NodeFault
 
 ENDPOINT_HOST = "10.244.2.17"
 MIN_PORT, PORT_RANGE = 20000, 10000
@@ -87,14 +88,44 @@ class InMemoryProvider:
         default_boot: BootProfile | None = None,
     ) -> None:
         self.seed = seed
-        self.faults = faults or Faults()
+        self._faults = faults or Faults()
+        self._asks_upgrade = _asks_upgrade(self._faults)
         self.start = start
         """When the simulation started: ``providerErrors`` windows count from here (default: set by
         :func:`~fleetc.sim.plane.install`, else the time of the first call)."""
         self.default_boot = default_boot or BootProfile()
         self.calls = 0
-        self._failed: dict[tuple[int, str, str, str], set[str]] = {}
-        """Machines a counted ``failingPools`` entry failed, by (entry, namespace, cluster, pool)."""
+        self._failed: dict[tuple[str, int, str, str, str], set[str]] = {}
+        """Machines a counted entry (``failingPools``, ``nodeFailures``, ``blockedDrains``) picked, by (list, entry,
+        namespace, cluster, pool)."""
+        self._node_faults: dict[tuple[str, str], NodeFault | None] = {}
+        self._drains: dict[tuple[str, str], float | None] = {}
+        self.epoch = 0
+        """Bumped when the faults change."""
+
+    @property
+    def asks_upgrade(self) -> bool:
+        """True when some fault is limited to creations or to upgrades."""
+        return self._asks_upgrade
+
+    @property
+    def checks_nodes(self) -> bool:
+        """True when some fault makes joined Nodes go bad."""
+        return bool(self._faults.node_failures)
+
+    @property
+    def faults(self) -> Faults:
+        """The faults this provider simulates; setting new ones forgets which machines the old ones picked."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._faults = faults
+        self._asks_upgrade = _asks_upgrade(faults)
+        self.epoch += 1
+        self._failed.clear()
+        self._node_faults.clear()
+        self._drains.clear()
 
     def provider_id(self, request: MachineRequest) -> str:
         return f"in-memory://{request.machine}"
@@ -119,22 +150,63 @@ class InMemoryProvider:
         node_at = None if self._never_ready(request) else math.ceil(vm_at + node)
         return MachineBoot(float(vm_at), None if node_at is None else float(node_at))
 
-    def delete_machine(self, request: MachineRequest, now: float) -> None:
+    def delete_machine(self, request: MachineRequest, now: float) -> float:
         self._call(request.cluster, now)
+        slow = [f.duration for f in self._faults.slow_deletions if _fits(f, request) and f.holds(**_scope(request))]
+        return now + max(slow, default=0)
+
+    def node_fault(self, request: MachineRequest, node_up_at: float) -> NodeFault | None:
+        if not self._faults.node_failures:
+            return None
+        key = (request.namespace, request.machine)
+        if key not in self._node_faults:
+            self._node_faults[key] = None
+            for index, fault in enumerate(self._faults.node_failures):
+                if self._picked("nodeFailures", index, fault, fault.machines, request):
+                    since = max(node_up_at, self.start if self.start is not None else node_up_at)
+                    self._node_faults[key] = NodeFault(since + fault.after, fault.state)
+                    break
+        return self._node_faults[key]
+
+    def drain_blocked_until(self, request: MachineRequest, drain_started: float) -> float | None:
+        if not self._faults.blocked_drains:
+            return None
+        key = (request.namespace, request.machine)
+        if key not in self._drains:
+            self._drains[key] = None
+            for index, fault in enumerate(self._faults.blocked_drains):
+                if self._picked("blockedDrains", index, fault, fault.machines, request):
+                    self._drains[key] = math.inf if fault.length is None else drain_started + fault.length
+                    break
+        return self._drains[key]
+
+    def _picked(self, field: str, index: int, fault: Any, count: int | None, request: MachineRequest) -> bool:
+        """The entry matches the machine, and (when it counts machines) picked it among its first ``count``."""
+        if not (_fits(fault, request) and fault.holds(**_scope(request))):
+            return False
+        if count is None:
+            return True
+        picked = self._failed.setdefault((field, index, request.namespace, request.cluster, request.pool), set())
+        if request.machine in picked or len(picked) < count:
+            picked.add(request.machine)
+            return True
+        return False
 
     def _call(self, cluster: str, now: float) -> None:
         self.calls += 1
         if self.start is None:
             self.start = now
-        for window in self.faults.provider_errors:
+        for window in self._faults.provider_errors:
             begins = self.start + window.start
             if begins <= now < begins + window.length and fnmatchcase(cluster, window.cluster):
                 raise ProviderAPIError(f"simulated provider API error: {window.message}")
 
     def _slowed(self, request: MachineRequest, vm: float, node: float) -> tuple[float, float]:
         pool = CONTROL_PLANE_POOL if request.role == CONTROL_PLANE_POOL else request.pool
-        for slow in self.faults.slow_boots:
+        for slow in self._faults.slow_boots:
             if not fnmatchcase(request.cluster, slow.cluster) or not _pool_matches(slow.pool, pool, request):
+                continue
+            if not slow.holds(**_scope(request)):
                 continue
             if slow.factor is not None:
                 vm, node = vm * slow.factor, node * slow.factor
@@ -145,27 +217,34 @@ class InMemoryProvider:
 
     def _never_ready(self, request: MachineRequest) -> bool:
         if request.role == CONTROL_PLANE_POOL:
-            return any(_control_plane_fails(fault, request) for fault in self.faults.control_plane_never_ready)
-        for index, fault in enumerate(self.faults.failing_pools):
-            if not (fnmatchcase(request.cluster, fault.cluster) and _pool_matches(fault.pool, request.pool, request)):
-                continue
-            if fault.machines is None:
-                return True
-            failed = self._failed.setdefault((index, request.namespace, request.cluster, request.pool), set())
-            if request.machine in failed or len(failed) < fault.machines:
-                failed.add(request.machine)
-                return True
-        return False
+            return any(
+                fnmatchcase(request.cluster, fault.cluster) and fault.holds(**_scope(request))
+                for fault in self._faults.control_plane_never_ready
+            )
+        return any(
+            self._picked("failingPools", index, fault, fault.machines, request)
+            for index, fault in enumerate(self._faults.failing_pools)
+        )
 
 
 def _pool_matches(pattern: str, pool: str, request: MachineRequest) -> bool:
     return fnmatchcase(pool, pattern) or bool(request.pool_class and fnmatchcase(request.pool_class, pattern))
 
 
-def _control_plane_fails(fault: ControlPlaneNeverReady, request: MachineRequest) -> bool:
-    return (
-        fnmatchcase(request.cluster, fault.cluster)
-        and not (fault.on_create and request.control_plane_initialized)
-        and (fault.version is None or fault.version == request.version)
-        and (fault.class_revision is None or fault.class_revision == request.class_revision)
+def _asks_upgrade(faults: Faults) -> bool:
+    return any(
+        getattr(entry, "on_create", False) or getattr(entry, "on_upgrade", False)
+        for name in FAULT_LISTS
+        for entry in getattr(faults, name)
     )
+
+
+def _fits(fault: Any, request: MachineRequest) -> bool:
+    """The fault's cluster and pool (``control-plane``, a worker pool or its class, ``*``) name the machine."""
+    pool = CONTROL_PLANE_POOL if request.role == CONTROL_PLANE_POOL else request.pool
+    return fnmatchcase(request.cluster, fault.cluster) and _pool_matches(fault.pool, pool, request)
+
+
+def _scope(request: MachineRequest) -> dict[str, Any]:
+    """What :meth:`fleetc.sim.faults.Scope.holds` asks of a machine."""
+    return {"upgrade": request.upgrade, "version": request.version, "class_revision": request.class_revision}

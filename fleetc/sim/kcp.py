@@ -9,8 +9,11 @@ Follows ``controlplane/kubeadm/reconcilers/kubeadmcontrolplane/`` at CAPI v1.14:
 - ``preflight.go``: every scale operation waits while a Machine is deleting or any other Machine lacks a Node or
   healthy components / etcd member; there is no KCP timeout, so a new Machine that never gets a Node stalls
   the rollout until a MachineHealthCheck flags it;
-- ``scale.go``: the victim is an outdated Machine with unhealthy components first, then the oldest; etcd
-  membership is removed through the ``kcp-cleanup`` pre-terminate hook, which KCP lifts on a deleting Machine;
+- ``scale.go`` selectMachineForInPlaceUpdateOrScaleDown: the victim is a Machine with the
+  ``cluster.x-k8s.io/delete-machine`` annotation, else an outdated Machine with unhealthy components, else an
+  outdated one, the oldest in the failure domain with the most of them; etcd membership is removed through the
+  ``kcp-cleanup`` pre-terminate hook, which KCP lifts (reconcilePreTerminateHook) from the first deleted Machine
+  once that Machine waits for it (drained: ``Deleting`` reason ``WaitingForPreTerminateHook``);
 - ``remediation.go``: one remediation at a time, tracked by the ``remediation-in-progress`` annotation and carried
   to the replacement as ``remediation-for``; retry limits ``maxRetry`` (unset: unlimited), ``retryPeriodSeconds``
   (default 0) and ``minHealthyPeriodSeconds`` (default 3600) as in ``checkRetryLimits`` L484-575; when initialised,
@@ -46,7 +49,7 @@ from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.kcp_status import kcp_status
 from fleetc.sim.machine import infrastructure_provisioned
 from fleetc.sim.machines import has_node_ref, infrastructure_kind, kubeadm_config_hash, owner_view
-from fleetc.sim.status import FALSE, Cond, build, conditions_of
+from fleetc.sim.status import FALSE, TRUE, Cond, build, conditions_of, find
 
 READINESS_GATES = (
     "NodeKubeadmLabelsAndTaintsSet",
@@ -163,11 +166,17 @@ class SimulatedKubeadmControlPlaneReconciler:
             self.ctx.delete(victim)
 
     def _lift_pre_terminate_hooks(self, cp: ControlPlane) -> None:
-        """The etcd member of a deleting Machine is removed; its ``kcp-cleanup`` hook goes."""
-        for machine in cp.deleting:
-            if PRE_TERMINATE_KCP in annotations_of(machine):
-                kept = {k: v for k, v in annotations_of(machine).items() if k != PRE_TERMINATE_KCP}
-                self.ctx.write(machine, metadata=with_metadata(machine, annotations=kept))
+        """The etcd member of the deleting Machine deleted first is removed once the Machine waits for its
+        ``kcp-cleanup`` hook (drain done); the hook goes (``reconcilePreTerminateHook``)."""
+        waiting = [m for m in cp.deleting if PRE_TERMINATE_KCP in annotations_of(m)]
+        if len(waiting) != len(cp.deleting) or not waiting:
+            return
+        machine = min(waiting, key=lambda m: (m["metadata"]["deletionTimestamp"], name_of(m)))
+        deleting = find(conditions_of(machine), "Deleting")
+        if deleting is None or deleting["status"] != TRUE or deleting["reason"] != "WaitingForPreTerminateHook":
+            return
+        kept = {k: v for k, v in annotations_of(machine).items() if k != PRE_TERMINATE_KCP}
+        self.ctx.write(machine, metadata=with_metadata(machine, annotations=kept))
 
     # creating Machines
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from fleetc.contract.objects import is_deleting
+from fleetc.contract.objects import annotations_of, is_deleting
 from fleetc.core.keys import Manifest
+from fleetc.sim.api import DELETE_MACHINE_ANNOTATION
 from fleetc.sim.machines import (
     has_node_ref,
+    is_true,
     kcp_outdated_reasons,
     needs_remediation,
     node_up,
@@ -100,8 +102,8 @@ class ControlPlane:
         return [m for m in self.machines if node_up(m, self.now) and not is_deleting(m) and m is not excluding]
 
     def healthy(self, machine: Manifest) -> bool:
-        """Node reported and control-plane components (and etcd member) healthy."""
-        return has_node_ref(machine) and not is_deleting(machine)
+        """Node reported and healthy (so its control-plane components and etcd member are), not deleting."""
+        return has_node_ref(machine) and not is_deleting(machine) and is_true(machine, "NodeHealthy")
 
     def preflight(self, direction: str, excluding: Manifest | None = None) -> bool:
         """Run the preflight checks; False (and :attr:`blocked` set) when the operation must wait."""
@@ -117,9 +119,22 @@ class ControlPlane:
         return True
 
     def scale_down_victim(self, candidates: list[Manifest]) -> Manifest:
-        """Outdated Machines with unhealthy components first, then the oldest (``selectMachineForScaleDown``)."""
-        unhealthy = [m for m in candidates if not self.healthy(m)]
-        return (unhealthy or candidates)[0]
+        """The Machine to delete (``selectMachineForInPlaceUpdateOrScaleDown``): among the candidates (the outdated
+        Machines in a rolling update) those with the ``cluster.x-k8s.io/delete-machine`` annotation, else any Machine
+        with it, else candidates with unhealthy components, else the candidates; then the oldest in the failure
+        domain with the most of them (``MachineInFailureDomainWithMostMachines``)."""
+        live = [m for m in self.machines if not is_deleting(m)]
+        eligible = (
+            [m for m in candidates if DELETE_MACHINE_ANNOTATION in annotations_of(m)]
+            or [m for m in live if DELETE_MACHINE_ANNOTATION in annotations_of(m)]
+            or [m for m in candidates if not self.healthy(m)]
+            or candidates
+        )
+        domains = sorted(
+            {_domain(m) for m in eligible},
+            key=lambda d: (sum(_domain(m) == d for m in eligible), sum(_domain(m) == d for m in live), d),
+        )
+        return next(m for m in eligible if _domain(m) == domains[-1])
 
     def can_safely_remove_etcd_member(self, machine: Manifest) -> bool:
         """Removing the Machine keeps etcd quorum among the remaining healthy members."""
@@ -127,3 +142,8 @@ class ControlPlane:
         remaining = len(members) - (1 if any(m is machine for m in members) else 0)
         healthy = sum(1 for m in members if m is not machine and self.healthy(m))
         return healthy >= remaining // 2 + 1
+
+
+def _domain(machine: Manifest) -> str:
+    domain: str = machine["spec"].get("failureDomain", "")
+    return domain

@@ -3,9 +3,11 @@
 Follows ``core/reconcilers/machine/machine_controller.go``: a Machine gets its bootstrap data (a join waits for
 the Cluster's ``ControlPlaneInitialized``, as the KubeadmConfig controller does), then its infrastructure is
 provisioned (``spec.providerID`` once the VM is up), then the Node is found (``status.nodeRef``, only once the
-workload cluster answers); deletion waits for pre-terminate hooks (``machine_controller.go`` L596-616), tears the
-infrastructure down and drops the finalizer. A Machine has no start-up timeout of its own: only a
-MachineHealthCheck turns "never got a Node" into remediation.
+workload cluster answers); deletion goes through CAPI's stages — drain, pre-terminate hooks, infrastructure
+deletion (:mod:`fleetc.sim.machine_delete`) — and then drops the finalizer. A Machine has no start-up timeout of
+its own: only a MachineHealthCheck turns "never got a Node" into remediation. A joined Node may go bad when a
+fault says so (:meth:`~fleetc.sim.infra.InfrastructureProvider.node_fault`): ``NodeReady``/``NodeHealthy`` then
+report it (``machine_controller_status.go`` L300-400).
 
 Simulation: no KubeadmConfig or DevMachine objects are created. The bootstrap step is immediate once allowed;
 the infrastructure is one :meth:`~fleetc.sim.infra.InfrastructureProvider.provision_machine` call
@@ -26,7 +28,7 @@ from fleetc.contract.vocabulary import (
     MACHINE_DEPLOYMENT,
     MACHINE_FINALIZER,
     MACHINE_SET,
-    PRE_TERMINATE_KCP,
+    SET_NAME_LABEL,
     TOPOLOGY_DEPLOYMENT_LABEL,
 )
 from fleetc.core.errors import ProviderAPIError
@@ -34,6 +36,7 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
 from fleetc.sim.api import (
     NEVER,
+    SIM_INFRA_DELETED,
     SIM_INFRA_TEMPLATE,
     SIM_KUBEADM_CONFIG,
     SIM_NODE_READY,
@@ -44,6 +47,7 @@ from fleetc.sim.api import (
 )
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
 from fleetc.sim.infra import MachineRequest
+from fleetc.sim.machine_delete import DeletionInputs, deletion_stage
 from fleetc.sim.machine_status import MachineFacts, machine_status
 from fleetc.sim.machines import (
     bullets,
@@ -88,6 +92,7 @@ class SimulatedMachineReconciler:
         self.ctx = ctx
         self.gate = SettledFilter(ctx.cache)
         self._generations: dict[ObjectKey, int] = {}
+        self._epoch = ctx.provider.epoch
 
     def watches(self) -> list[Watch]:
         """Cluster changes wake Machines waiting on it; an owner's spec change recomputes UpToDate."""
@@ -99,6 +104,9 @@ class SimulatedMachineReconciler:
 
     def reconcile(self, request: Request) -> Result:
         """One pass: deletion, or bootstrap → infrastructure → provider ID → status."""
+        if self.ctx.provider.epoch != self._epoch:  # new faults: every Machine must be looked at again
+            self._epoch = self.ctx.provider.epoch
+            self.gate.reset()
         machine = self.ctx.cache.find(request.key)
         if self.gate.settled(request.key, machine) or machine is None:
             return DONE
@@ -107,8 +115,10 @@ class SimulatedMachineReconciler:
             return self._reconcile_delete(request.key, machine, cluster)
         self._reconcile_bootstrap_and_infrastructure(machine, cluster)
         machine = self._reconcile_provider_id(self._current(request.key))
-        self.ctx.write_status(machine, machine_status(machine, self._facts(machine, cluster), self.ctx.now()))
-        return self.gate.settle(request.key, self._next_wakeup(self._current(request.key)))
+        fault = self._node_fault(machine, cluster)
+        facts = self._facts(machine, cluster, node_fault=fault)
+        self.ctx.write_status(machine, machine_status(machine, facts, self.ctx.now()))
+        return self.gate.settle(request.key, self._next_wakeup(self._current(request.key), cluster))
 
     # stages
 
@@ -142,13 +152,34 @@ class SimulatedMachineReconciler:
         return self._current(ObjectKey.of(machine))
 
     def _reconcile_delete(self, machine_key: ObjectKey, machine: Manifest, cluster: Manifest | None) -> Result:
-        facts = self._facts(machine, cluster)
-        self.ctx.write_status(machine, machine_status(machine, facts, self.ctx.now()))
-        if PRE_TERMINATE_KCP in annotations_of(machine) and self._owner_alive(machine, KCP):
-            return DONE
+        now = self.ctx.now()
+        fault = self._node_fault(machine, cluster)
+        inputs = DeletionInputs(
+            now=now,
+            node_deleted=fault == "Deleted",
+            cluster_deleting=cluster is None or is_deleting(cluster),
+            owner_alive=self._owner_alive(machine, KCP),
+            infrastructure_kind=machine["spec"]["infrastructureRef"]["kind"],
+            drain_blocked_until=lambda started: self.ctx.provider.drain_blocked_until(
+                self._request(machine, cluster), started
+            ),
+            delete_infrastructure=lambda: self.ctx.provider.delete_machine(self._request(machine, cluster), now),
+        )
+        stage = deletion_stage(machine, inputs)
+        if stage.gone_at is not None and stage.reason is not None:
+            notes = {**annotations_of(machine), SIM_INFRA_DELETED: stamp(stage.gone_at)}
+            self.ctx.write(machine, metadata=with_metadata(machine, annotations=notes))
+            machine = self._current(machine_key)
+        facts = self._facts(machine, cluster, node_fault=fault)._replace(
+            deleting_stage=(stage.reason, stage.message) if stage.reason else None
+        )
+        status = machine_status(machine, facts, now)
+        if stage.deletion:
+            status["deletion"] = stage.deletion
+        self.ctx.write_status(machine, status)
+        if stage.reason is not None:
+            return Result(requeue_after=stage.due - now) if stage.due is not None else DONE
         machine = self._current(machine_key)
-        if vm_ready_at(machine) is not None:
-            self.ctx.provider.delete_machine(self._request(machine, cluster), self.ctx.now())
         finalizers = [f for f in machine["metadata"].get("finalizers", []) if f != MACHINE_FINALIZER]
         self.ctx.write(machine, metadata=with_metadata(machine, finalizers=finalizers or None))
         return DONE
@@ -186,9 +217,39 @@ class SimulatedMachineReconciler:
             class_revision=topology.get("classRef", {}).get("name", ""),
             control_plane_initialized=control_plane_initialized(cluster),
             template=template["spec"].get("template", {}).get("spec") if template else None,
+            upgrade=self.ctx.provider.asks_upgrade and self._owner_rolling_out(machine),
         )
 
-    def _facts(self, machine: Manifest, cluster: Manifest | None) -> MachineFacts:
+    def _owner_rolling_out(self, machine: Manifest) -> bool:
+        """The Machine's owner still has Machines of another spec: another MachineSet of its MachineDeployment, or
+        control-plane Machines of another version, template or kubeadm configuration."""
+        namespace, mine = machine["metadata"]["namespace"], labels(machine)
+        siblings = [
+            m
+            for m in self.ctx.cache.of_cluster(MACHINE, namespace, machine["spec"]["clusterName"])
+            if name_of(m) != name_of(machine)
+        ]
+        if is_control_plane(machine):
+            made = _made_of(machine)
+            return any(is_control_plane(m) and _made_of(m) != made for m in siblings)
+        deployment = mine.get(DEPLOYMENT_NAME_LABEL)
+        return any(
+            labels(m).get(DEPLOYMENT_NAME_LABEL) == deployment
+            and labels(m).get(SET_NAME_LABEL) != mine.get(SET_NAME_LABEL)
+            for m in siblings
+        )
+
+    def _node_fault(self, machine: Manifest, cluster: Manifest | None) -> str | None:
+        """``NotReady`` or ``Deleted`` once the provider's Node of a joined Machine went bad, else None."""
+        if not self.ctx.provider.checks_nodes:
+            return None
+        up_at = node_ready_at(machine)
+        if up_at is None or not has_node_ref(machine):
+            return None
+        fault = self.ctx.provider.node_fault(self._request(machine, cluster), up_at)
+        return fault.state if fault is not None and fault.at <= self.ctx.now() else None
+
+    def _facts(self, machine: Manifest, cluster: Manifest | None, node_fault: str | None = None) -> MachineFacts:
         now = self.ctx.now()
         vm_at = vm_ready_at(machine)
         min_ready = machine["spec"].get("minReadySeconds", 0)
@@ -204,6 +265,7 @@ class SimulatedMachineReconciler:
             deleting=is_deleting(machine),
             up_to_date=self._up_to_date(machine),
             min_ready_seconds=min_ready,
+            node_fault=node_fault,
         )
 
     def _up_to_date(self, machine: Manifest) -> tuple[bool, str]:
@@ -227,9 +289,14 @@ class SimulatedMachineReconciler:
         found = self.ctx.cache.get(group_kind, machine["metadata"]["namespace"], name) if name else None
         return found is not None and not is_deleting(found)
 
-    def _next_wakeup(self, machine: Manifest) -> Result:
+    def _next_wakeup(self, machine: Manifest, cluster: Manifest | None) -> Result:
         now = self.ctx.now()
         due = [at for at in (vm_ready_at(machine), node_ready_at(machine)) if at is not None and at > now]
+        up_at = node_ready_at(machine) if self.ctx.provider.checks_nodes else None
+        if up_at is not None and has_node_ref(machine):
+            fault = self.ctx.provider.node_fault(self._request(machine, cluster), up_at)
+            if fault is not None and fault.at > now:
+                due.append(fault.at)
         available = _available_at(machine)
         if available is not None and available > now:
             due.append(available)
@@ -261,6 +328,13 @@ class SimulatedMachineReconciler:
             return [key(MACHINE, namespace, name_of(m)) for m in machines if _belongs(m, owner_object, owner_name)]
 
         return mapper
+
+
+def _made_of(machine: Manifest) -> tuple[str, str, str]:
+    """What a control-plane Machine was made from: version, infrastructure template, kubeadm configuration."""
+    notes = annotations_of(machine)
+    config = notes.get(SIM_KUBEADM_CONFIG, "").partition("/")[2]
+    return machine["spec"].get("version", ""), notes.get(SIM_INFRA_TEMPLATE, ""), config
 
 
 def _belongs(machine: Manifest, owner_object: Manifest, owner_name: str) -> bool:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from fleetc.contract.vocabulary import PRE_TERMINATE_KCP
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import moment, stamp
 from fleetc.sim.status import FALSE, TRUE, UNKNOWN, Cond, build, conditions_of, find, summary
@@ -29,6 +28,7 @@ _TRUE_REASON = {"NodeKubeadmLabelsAndTaintsSet": "Set", "EtcdMemberHealthy": "He
 _POD_GATES = ("APIServerPodHealthy", "ControllerManagerPodHealthy", "SchedulerPodHealthy", "EtcdPodHealthy")
 COMPONENTS_LABEL = "Control plane components"
 WAITING_FOR_INIT = "Waiting for Cluster control plane to be initialized"
+KUBELET_STOPPED = "Kubelet stopped posting node status."
 NODE_INFO_FIELDS = (
     "architecture",
     "bootID",
@@ -58,6 +58,11 @@ class MachineFacts(NamedTuple):
     up_to_date: tuple[bool, str]
     """(up to date, why not) as the owner judges it."""
     min_ready_seconds: int = 0
+    node_fault: str | None = None
+    """``NotReady`` (the kubelet stopped reporting) or ``Deleted`` once the joined Node went bad."""
+    deleting_stage: tuple[str, str] | None = None
+    """The deletion stage (``Deleting`` reason and message) a deleting Machine waits in
+    (:mod:`fleetc.sim.machine_delete`)."""
 
     @property
     def node_ref(self) -> bool:
@@ -82,9 +87,6 @@ def machine_status(machine: Manifest, facts: MachineFacts, now: float) -> dict[s
         status["nodeRef"] = {"name": machine["metadata"]["name"]}
         status["nodeInfo"] = {**dict.fromkeys(NODE_INFO_FIELDS, ""), "kubeletVersion": machine["spec"]["version"]}
     status["lastUpdated"] = previous["lastUpdated"] if previous.get("phase") == status["phase"] else stamp(now)
-    if facts.deleting and PRE_TERMINATE_KCP in machine["metadata"].get("annotations", {}):
-        started = previous.get("deletion", {}).get("waitForPreTerminateHookStartTime", stamp(now))
-        status["deletion"] = {"waitForPreTerminateHookStartTime": started}
     return status
 
 
@@ -101,7 +103,7 @@ def _phase(facts: MachineFacts) -> str:
 def _conditions(machine: Manifest, facts: MachineFacts, now: float) -> list[Cond | dict[str, Any]]:
     previous = conditions_of(machine)
     bootstrap, infrastructure = _bootstrap(facts), _infrastructure(facts)
-    node = _node(facts)
+    node = _node(facts, machine["metadata"]["name"])
     gates = _gates(facts) if facts.control_plane else []
     carried = [c for c in (find(previous, t) for t in ("HealthCheckSucceeded", "OwnerRemediated")) if c is not None]
     deleting = _deleting(machine, facts)
@@ -160,9 +162,17 @@ def _waiting_for_node(facts: MachineFacts) -> str:
     return f"Waiting for a Node with spec.providerID {facts.provider_id} to exist"
 
 
-def _node(facts: MachineFacts) -> list[Cond]:
+def _node(facts: MachineFacts, name: str) -> list[Cond]:
     if facts.node_ref:
-        return [Cond("NodeHealthy", TRUE, "NodeHealthy"), Cond("NodeReady", TRUE, "NodeReady")]
+        if facts.node_fault is None:
+            return [Cond("NodeHealthy", TRUE, "NodeHealthy"), Cond("NodeReady", TRUE, "NodeReady")]
+        if facts.node_fault == "Deleted":
+            gone = f"Node {name} has been deleted" + ("" if facts.deleting else " while the Machine still exists")
+            return [Cond("NodeHealthy", FALSE, "NodeDeleted", gone), Cond("NodeReady", FALSE, "NodeDeleted", gone)]
+        return [
+            Cond("NodeHealthy", UNKNOWN, "NodeHealthUnknown", f"* Node.AllConditions: {KUBELET_STOPPED}"),
+            Cond("NodeReady", UNKNOWN, "NodeReadyUnknown", f"* Node.Ready: {KUBELET_STOPPED}"),
+        ]
     if facts.deleting and facts.cluster_initialized and facts.provider_id is not None:
         gone = "Node does not exist"
         return [
@@ -177,6 +187,8 @@ def _node(facts: MachineFacts) -> list[Cond]:
 
 
 def _gates(facts: MachineFacts) -> list[Cond]:
+    if facts.node_fault is not None and facts.node_up:
+        return [Cond(gate, UNKNOWN, "InspectionFailed", "Node is unreachable") for gate in GATES]
     if facts.node_up:
         return [Cond(gate, TRUE, _TRUE_REASON.get(gate, "Running")) for gate in GATES]
     message = _waiting_for_node(facts)
@@ -186,10 +198,9 @@ def _gates(facts: MachineFacts) -> list[Cond]:
 def _deleting(machine: Manifest, facts: MachineFacts) -> Cond:
     if not facts.deleting:
         return Cond("Deleting", FALSE, "NotDeleting")
-    if PRE_TERMINATE_KCP in machine["metadata"].get("annotations", {}):
-        message = f"Waiting for pre-terminate hooks to succeed (hooks: {PRE_TERMINATE_KCP})"
-        return Cond("Deleting", TRUE, "WaitingForPreTerminateHook", message)
-    return Cond("Deleting", TRUE, "WaitingForInfrastructureDeletion", "Waiting for the infrastructure to be deleted")
+    if facts.deleting_stage is not None:
+        return Cond("Deleting", TRUE, *facts.deleting_stage)
+    return Cond("Deleting", TRUE, "Deleting", "Deletion started")
 
 
 def _ready(facts: MachineFacts, parts: list[Cond | dict[str, Any]]) -> Cond:

@@ -171,6 +171,7 @@ class SimulatedMachineDeploymentReconciler:
                     "ownerReferences": [owner_reference(deployment)],
                 },
                 "spec": {
+                    **({"deletion": deployment["spec"]["deletion"]} if "deletion" in deployment["spec"] else {}),
                     "clusterName": deployment["spec"]["clusterName"],
                     "replicas": replicas,
                     "selector": {"matchLabels": dict(sorted(selector.items()))},

@@ -17,10 +17,13 @@ from fleetc.contract.vocabulary import CONTROL_PLANE_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import (
     NEVER,
+    PAUSED_ANNOTATION,
+    REMEDIATE_MACHINE_ANNOTATION,
     SIM_INFRA_TEMPLATE,
     SIM_KUBEADM_CONFIG,
     SIM_NODE_READY,
     SIM_VM_READY,
+    SKIP_REMEDIATION_ANNOTATION,
     content_hash,
     moment,
 )
@@ -179,9 +182,13 @@ def owner_view(machine: Manifest) -> tuple[object, ...]:
 
 
 def health_view(machine: Manifest) -> tuple[object, ...]:
-    """What a MachineHealthCheck reads of a Machine: labels, the Node, conditions without their messages."""
+    """What a MachineHealthCheck reads of a Machine: labels, its annotations, the Node, conditions without messages."""
     metadata, status = machine["metadata"], machine.get("status", {})
     conditions = tuple(
         (c["type"], c["status"], c["reason"], c["lastTransitionTime"]) for c in status.get("conditions", [])
     )
-    return (metadata.get("finalizers"), metadata.get("labels"), "nodeRef" in status, conditions)
+    notes = metadata.get("annotations", {})
+    marks = tuple(
+        k for k in (PAUSED_ANNOTATION, SKIP_REMEDIATION_ANNOTATION, REMEDIATE_MACHINE_ANNOTATION) if k in notes
+    )
+    return (metadata.get("finalizers"), metadata.get("labels"), marks, "nodeRef" in status, conditions)

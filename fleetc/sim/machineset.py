@@ -1,13 +1,14 @@
 """The simulated MachineSet controller: keep ``spec.replicas`` Machines, remediate flagged ones, report status.
 
 Follows ``core/reconcilers/machineset/machineset_controller.go``: syncReplicas creates the missing Machines
-(named ``<machineset>-<random>``, L1225; labels from ``machineLabelsFromMachineSet`` L1338) or deletes the
-surplus, deleting Machines first (they still count as replicas until gone); Machines a MachineHealthCheck
-flagged (``HealthCheckSucceeded=False`` + ``OwnerRemediated=False``) are deleted and replaced
-(reconcileUnhealthyMachines); ``machineset.cluster.x-k8s.io/disable-machine-create: "true"`` stops creation.
-Status follows ``machineset_controller_status.go`` (counters, ``versions``, ScalingUp/ScalingDown, MachinesReady,
-MachinesUpToDate, Remediating). Deletion order: deleting, then not Ready, then oldest (CAPI's default is
-``Random``, with the same priorities before the random pick).
+(named ``<machineset>-<random>``, L1225; labels from ``machineLabelsFromMachineSet`` L1338) once the preflight
+checks pass, or deletes the surplus in CAPI's deletion order (deleting Machines still count as replicas until
+gone); Machines a MachineHealthCheck flagged (``HealthCheckSucceeded=False`` + ``OwnerRemediated=False``) are
+deleted and replaced by the current MachineSet only, newest first, within ``maxInFlight``
+(reconcileUnhealthyMachines); the rules are in :mod:`fleetc.sim.machineset_rules`.
+``machineset.cluster.x-k8s.io/disable-machine-create: "true"`` stops creation. Status follows
+``machineset_controller_status.go`` (counters, ``versions``, ScalingUp — with the preflight checks that hold it —
+ScalingDown, MachinesReady, MachinesUpToDate, Remediating).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from fleetc.contract.vocabulary import (
     BOOTSTRAP_GROUP,
     CAPI_API,
     CAPI_GROUP,
+    CLUSTER,
     DEPLOYMENT_NAME_LABEL,
+    KCP,
     MACHINE,
+    MACHINE_DEPLOYMENT,
     MACHINE_FINALIZER,
     MS_DISABLE_CREATE,
     SET_NAME_LABEL,
@@ -29,15 +33,16 @@ from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, owner_reference
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext
+from fleetc.sim.machine import owner
 from fleetc.sim.machines import (
     Counters,
     infrastructure_kind,
-    is_true,
     needs_remediation,
     oldest_first,
     owner_view,
     versions,
 )
+from fleetc.sim.machineset_rules import PREFLIGHT_REQUEUE, deletion_order, preflight_messages, remediation_plan
 from fleetc.sim.status import FALSE, TRUE, Cond, aggregate, build, conditions_of, find
 
 
@@ -46,10 +51,12 @@ def selector_text(selector: Manifest) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(selector.get("matchLabels", {}).items()))
 
 
-def scaling(current: int, desired: int) -> list[Cond]:
-    """``ScalingDown`` and ``ScalingUp`` from the current and desired number of Machines."""
+def scaling(current: int, desired: int, blocked: list[str] | None = None) -> list[Cond]:
+    """``ScalingDown`` and ``ScalingUp`` from the current and desired number of Machines (and the preflight checks
+    that block a scale-up, ``setScalingUpCondition``)."""
     down = Cond("ScalingDown", TRUE, "ScalingDown", f"Scaling down from {current} to {desired} replicas")
-    up = Cond("ScalingUp", TRUE, "ScalingUp", f"Scaling up from {current} to {desired} replicas")
+    because = " is blocked because:\n" + "\n".join(f"* {line}" for line in blocked) if blocked else ""
+    up = Cond("ScalingUp", TRUE, "ScalingUp", f"Scaling up from {current} to {desired} replicas{because}")
     return [
         down if current > desired else Cond("ScalingDown", FALSE, "NotScalingDown"),
         up if current < desired else Cond("ScalingUp", FALSE, "NotScalingUp"),
@@ -90,6 +97,31 @@ def remediating(machines: list[Manifest]) -> Cond:
     return Cond("Remediating", TRUE, "Remediating", aggregate("Machine", issues))
 
 
+class _Preflight:
+    """The MachineSet preflight checks, run at most once per reconcile and only when something asks."""
+
+    def __init__(self, ctx: SimContext, machine_set: Manifest) -> None:
+        self.ctx, self.machine_set = ctx, machine_set
+        self._found: list[str] | None = None
+        self.blocking: list[str] = []
+        """Messages of the checks that held back a scale-up this pass (for ``ScalingUp``)."""
+        self.held = False
+
+    def messages(self, action: str) -> list[str]:
+        """Why ``action`` must wait (empty: it may go on)."""
+        if self._found is None:
+            namespace = self.machine_set["metadata"]["namespace"]
+            cluster = self.ctx.cache.get(CLUSTER, namespace, self.machine_set["spec"]["clusterName"])
+            ref = (cluster or {}).get("spec", {}).get("controlPlaneRef", {})
+            control_plane = self.ctx.cache.get(KCP, namespace, ref["name"]) if ref.get("kind") == KCP[1] else None
+            self._found = preflight_messages(cluster, control_plane, self.machine_set)
+        if self._found:
+            self.held = True
+            if action == "scale up":
+                self.blocking = self._found
+        return self._found
+
+
 class SimulatedMachineSetReconciler:
     """Simulated CAPI MachineSet controller."""
 
@@ -110,43 +142,54 @@ class SimulatedMachineSetReconciler:
         machine_set = self.ctx.cache.find(request.key)
         if self.gate.settled(request.key, machine_set) or machine_set is None or is_deleting(machine_set):
             return DONE
-        self._remediate(self._machines(machine_set))
-        self._sync_replicas(machine_set, self._machines(machine_set))
+        preflight = _Preflight(self.ctx, machine_set)
+        self._remediate(machine_set, self._machines(machine_set), preflight)
+        self._sync_replicas(machine_set, self._machines(machine_set), preflight)
         machine_set = self.ctx.cache.find(request.key)
         assert machine_set is not None
-        self.ctx.write_status(machine_set, self._status(machine_set, self._machines(machine_set)))
-        return self.gate.settle(request.key, DONE)
+        self.ctx.write_status(machine_set, self._status(machine_set, self._machines(machine_set), preflight.blocking))
+        result = Result(requeue_after=PREFLIGHT_REQUEUE) if preflight.held else DONE
+        return self.gate.settle(request.key, result)
 
     def _machines(self, machine_set: Manifest) -> list[Manifest]:
         namespace, name = machine_set["metadata"]["namespace"], name_of(machine_set)
         machines = self.ctx.cache.of_cluster(MACHINE, namespace, machine_set["spec"]["clusterName"])
         return oldest_first(m for m in machines if labels(m).get(SET_NAME_LABEL) == name)
 
-    def _remediate(self, machines: list[Manifest]) -> None:
-        for machine in machines:
-            if needs_remediation(machine) and not is_deleting(machine):
-                conditions = build(
-                    conditions_of(machine),
-                    [
-                        Cond("OwnerRemediated", FALSE, "MachineDeleting", "Machine is deleting")
-                        if c["type"] == "OwnerRemediated"
-                        else c
-                        for c in conditions_of(machine)
-                    ],
-                    machine["metadata"]["generation"],
-                    self.ctx.now(),
-                )
-                self.ctx.write_status(machine, {**machine["status"], "conditions": conditions})
-                self.ctx.delete(machine)
+    def _remediate(self, machine_set: Manifest, machines: list[Manifest], preflight: _Preflight) -> None:
+        deployment_name = owner(machine_set, "MachineDeployment")
+        namespace = machine_set["metadata"]["namespace"]
+        deployment = self.ctx.cache.get(MACHINE_DEPLOYMENT, namespace, deployment_name) if deployment_name else None
+        plan = remediation_plan(machine_set, deployment, machines)
+        for machine, reason, message in plan.waiting:
+            self._owner_remediated(machine, reason, message)
+        if plan.delete and preflight.messages("remediate"):
+            lines = "\n".join(f"* {line}" for line in preflight.messages("remediate"))
+            for machine in plan.delete:
+                self._owner_remediated(machine, "RemediationDeferred", lines)
+            return
+        for machine in plan.delete:
+            self._owner_remediated(machine, "MachineDeleting", "Machine is deleting")
+            self.ctx.delete(machine)
 
-    def _sync_replicas(self, machine_set: Manifest, machines: list[Manifest]) -> None:
+    def _owner_remediated(self, machine: Manifest, reason: str, message: str) -> None:
+        """Set ``OwnerRemediated=False`` with a reason on a flagged Machine."""
+        wanted = [
+            Cond("OwnerRemediated", FALSE, reason, message) if c["type"] == "OwnerRemediated" else c
+            for c in conditions_of(machine)
+        ]
+        conditions = build(conditions_of(machine), wanted, machine["metadata"]["generation"], self.ctx.now())
+        self.ctx.write_status(machine, {**machine["status"], "conditions": conditions})
+
+    def _sync_replicas(self, machine_set: Manifest, machines: list[Manifest], preflight: _Preflight) -> None:
         desired: int = machine_set["spec"].get("replicas", 1)
         if len(machines) < desired and annotations_of(machine_set).get(MS_DISABLE_CREATE) != "true":
+            if preflight.messages("scale up"):
+                return
             for _ in range(desired - len(machines)):
                 self._create_machine(machine_set)
         elif len(machines) > desired:
-            order = {name_of(m): index for index, m in enumerate(machines)}
-            ranked = sorted(machines, key=lambda m: (not is_deleting(m), is_true(m, "Ready"), order[name_of(m)]))
+            ranked = deletion_order(machine_set, machines, self.ctx.now())
             for machine in ranked[: len(machines) - desired]:
                 if not is_deleting(machine):
                     self.ctx.delete(machine)
@@ -192,12 +235,12 @@ class SimulatedMachineSetReconciler:
             }
         )
 
-    def _status(self, machine_set: Manifest, machines: list[Manifest]) -> dict[str, Any]:
+    def _status(self, machine_set: Manifest, machines: list[Manifest], blocking: list[str]) -> dict[str, Any]:
         counters = Counters.of(machines)
         generation = machine_set["metadata"]["generation"]
         wanted = [
             remediating(machines),
-            *scaling(len(machines), machine_set["spec"].get("replicas", 1)),
+            *scaling(len(machines), machine_set["spec"].get("replicas", 1), blocking),
             *machines_conditions(machines),
             Cond("Paused", FALSE, "NotPaused"),
             Cond("Deleting", FALSE, "NotDeleting"),

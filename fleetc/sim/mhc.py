@@ -2,15 +2,20 @@
 
 Follows ``core/reconcilers/machinehealthcheck/`` at CAPI v1.14:
 
-- targets are the Cluster's Machines matching ``spec.selector`` owned by a MachineSet or KubeadmControlPlane;
-  nothing is judged before the Cluster's infrastructure is ready, and only control-plane Machines before the
-  control plane is initialised (``machinehealthcheck_targets.go`` L93-99);
+- targets are the Cluster's Machines matching ``spec.selector`` — deleting ones and ones no MachineSet or KCP owns
+  included, as v1.14 lists them (``getMachinesFromMHC``) — except those annotated ``cluster.x-k8s.io/paused`` or
+  ``cluster.x-k8s.io/skip-remediation`` (``shouldSkipRemediation``); a deleting Machine is never counted healthy
+  and never asked to be remediated (``OwnerRemediated`` is left alone, L539); nothing is judged before the
+  Cluster's infrastructure is ready, and only control-plane Machines before the control plane is initialised
+  (``machinehealthcheck_targets.go`` L93-99); ``cluster.x-k8s.io/remediate-machine`` fails a Machine at once
+  (``HasRemediateAnnotation``), and so does a Node deleted under a Machine that reported it (``NodeDeleted``);
 - a Machine without a Node fails after ``checks.nodeStartupTimeoutSeconds`` (default 600; 0 disables), counted
   from the latest of its creation, the Cluster's ``InfrastructureReady`` and ``ControlPlaneInitialized`` and its
   own ``InfrastructureReady`` (L222-247): ``HealthCheckSucceeded=False/NodeStartupTimeout`` "Node failed to report
   startup in 10m0s"; a Machine with a Node fails when a Node condition (the simulation's Node ``Ready`` is the
   Machine's ``NodeReady``) or a Machine condition listed in ``checks`` holds longer than its timeout
-  (``UnhealthyNode``/``UnhealthyMachine``); healthy Machines with a Node get ``HealthCheckSucceeded=True``;
+  (``UnhealthyNode``/``UnhealthyMachine``); healthy Machines with a Node and no condition on its way to a timeout
+  get ``HealthCheckSucceeded=True`` (one on its way counts neither healthy nor unhealthy, L398-403);
   ``HealthCheckSucceeded`` is not set on a Machine still waiting for its Node (L385-416);
 - remediation is requested (``OwnerRemediated=False/WaitingForRemediation``, ``machinehealthcheck_controller.go``
   L543-555) only while the unhealthy count (expected − healthy) is within ``remediation.triggerIf``
@@ -23,17 +28,25 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from fleetc.contract.objects import is_deleting, labels, name_of
+from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of
 from fleetc.contract.vocabulary import CAPI_GROUP, CLUSTER, CLUSTER_NAME_LABEL, MACHINE, MACHINE_HEALTH_CHECK
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch
-from fleetc.sim.api import go_duration, key, moment
+from fleetc.sim.api import (
+    PAUSED_ANNOTATION,
+    REMEDIATE_MACHINE_ANNOTATION,
+    SKIP_REMEDIATION_ANNOTATION,
+    go_duration,
+    key,
+    moment,
+)
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext
 from fleetc.sim.machine import control_plane_initialized, infrastructure_provisioned
 from fleetc.sim.machines import has_node_ref, health_view, is_control_plane
 from fleetc.sim.status import FALSE, TRUE, Cond, build, conditions_of, find
 
 DEFAULT_NODE_STARTUP_TIMEOUT = 600
+REMEDIATE_MESSAGE = "Health check failed: marked for remediation via cluster.x-k8s.io/remediate-machine annotation"
 _RANGE = re.compile(r"^\[(\d+)-(\d+)\]$")
 
 
@@ -97,26 +110,28 @@ class SimulatedMachineHealthCheckReconciler:
         return self.gate.settle(request.key, result)
 
     def _targets(self, check: Manifest) -> list[Manifest]:
+        """The Cluster's Machines the selector matches, but those with the ``cluster.x-k8s.io/paused`` or
+        ``cluster.x-k8s.io/skip-remediation`` annotation (``getTargetsFromMHC``, ``shouldSkipRemediation``)."""
         namespace = check["metadata"]["namespace"]
         machines = self.ctx.cache.of_cluster(MACHINE, namespace, check["spec"]["clusterName"])
-        owned = ("MachineSet", "KubeadmControlPlane")
-        return [
-            m
-            for m in machines
-            if not is_deleting(m)
-            and selector_matches(check["spec"].get("selector", {}), m)
-            and any(ref["kind"] in owned for ref in m["metadata"].get("ownerReferences", []))
-        ]
+        selector = check["spec"].get("selector", {})
+        return [m for m in machines if selector_matches(selector, m) and not _skipped(m)]
 
     def _judge(self, check: Manifest, cluster: Manifest | None, machine: Manifest) -> Verdict:
         if cluster is None or not infrastructure_provisioned(cluster):
             return Verdict()
         if not control_plane_initialized(cluster) and not is_control_plane(machine):
             return Verdict()
+        if REMEDIATE_MACHINE_ANNOTATION in annotations_of(machine):
+            return Verdict(unhealthy=("HasRemediateAnnotation", REMEDIATE_MESSAGE))
+        # Nodes are deleted only by injected faults: without them the NodeHealthy lookup is skipped (hot path).
+        if self.ctx.provider.checks_nodes and has_node_ref(machine) and _node_deleted(machine):
+            node = machine["status"]["nodeRef"]["name"]
+            return Verdict(unhealthy=("NodeDeleted", f"  * Node {node} has been deleted"))
         now, checks = self.ctx.now(), check["spec"].get("checks", {})
         failures, recheck = self._condition_failures(machine, checks, now)
         if has_node_ref(machine):
-            return _verdict(failures, recheck, healthy=True)
+            return _verdict(failures, recheck, healthy=recheck is None and not is_deleting(machine))
         timeout = checks.get("nodeStartupTimeoutSeconds", DEFAULT_NODE_STARTUP_TIMEOUT)
         if timeout:
             started = [moment(machine["metadata"]["creationTimestamp"])]
@@ -182,8 +197,10 @@ class SimulatedMachineHealthCheckReconciler:
         drop: set[str] = set()
         if verdict.unhealthy is not None:
             reason, lines = verdict.unhealthy
-            updates.append(Cond("HealthCheckSucceeded", FALSE, reason, f"Health check failed:\n{lines}"))
-            if allowed and find(conditions_of(machine), "OwnerRemediated") is None:
+            message = lines if reason == "HasRemediateAnnotation" else f"Health check failed:\n{lines}"
+            updates.append(Cond("HealthCheckSucceeded", FALSE, reason, message))
+            owner = find(conditions_of(machine), "OwnerRemediated")
+            if allowed and not is_deleting(machine) and (owner is None or owner["status"] == TRUE):
                 updates.append(Cond("OwnerRemediated", FALSE, "WaitingForRemediation", "Waiting for remediation"))
         elif verdict.healthy:
             updates.append(Cond("HealthCheckSucceeded", TRUE, "HealthCheckSucceeded"))
@@ -253,6 +270,17 @@ def _verdict(failures: list[tuple[str, str]], recheck: float | None, *, healthy:
     reasons = [reason for reason, _ in failures]
     reason = "UnhealthyMachine" if "UnhealthyMachine" in reasons else reasons[0]
     return Verdict(unhealthy=(reason, "\n".join(f"  * {line}" for _, line in failures)))
+
+
+def _skipped(machine: Manifest) -> bool:
+    notes = machine["metadata"].get("annotations")
+    return bool(notes) and (PAUSED_ANNOTATION in notes or SKIP_REMEDIATION_ANNOTATION in notes)
+
+
+def _node_deleted(machine: Manifest) -> bool:
+    """The Machine reports its Node deleted while it still exists (CAPI's ``nodeMissing``)."""
+    found = find(conditions_of(machine), "NodeHealthy")
+    return found is not None and found["reason"] == "NodeDeleted"
 
 
 def _type(condition: Cond | dict[str, Any]) -> str:

@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fleetc.contract.vocabulary import CAPI_GROUP
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.manager import Manager
 from fleetc.runtime.store import FIELD_MANAGER, Store
 from fleetc.sim.cache import ObjectCache
 from fleetc.sim.context import SimContext
+from fleetc.sim.faults import Faults
 from fleetc.sim.infra import InfrastructureProvider
 from fleetc.sim.inmemory import InMemoryProvider
 from fleetc.sim.kcp import SimulatedKubeadmControlPlaneReconciler
@@ -77,3 +79,12 @@ def apply_objects(
         for manifest in manifests
         if store.apply(manifest, field_manager=field_manager) != "unchanged"
     ]
+
+
+def use_faults(manager: Manager, provider: InMemoryProvider, faults: Faults) -> None:
+    """Give the provider new faults; when they can make a joined Node go bad, every Machine is looked at again
+    (a Machine whose Node is long up has nothing else to wake it)."""
+    provider.faults = faults
+    if faults.node_failures:
+        for machine in manager.store.list(CAPI_GROUP, "Machine"):
+            manager.enqueue(SimulatedMachineReconciler.name, ObjectKey.of(machine))

@@ -112,11 +112,22 @@ def deployment_spec(
     min_ready = entry.get("minReadySeconds", md_class.get("minReadySeconds"))
     if min_ready:
         template_spec["minReadySeconds"] = min_ready
+    deletion: Manifest = {**md_class.get("deletion", {}), **entry.get("deletion", {})}
+    timeouts = {k: v for k, v in deletion.items() if k != "order"}
+    if timeouts:
+        template_spec["deletion"] = timeouts
     rollout: Manifest = entry.get("rollout") or md_class.get("rollout") or {}
     strategy: Manifest = rollout.get("strategy", {})
     rolling = {"maxSurge": 1, "maxUnavailable": 0, **strategy.get("rollingUpdate", {})}
     selector = deployment_labels(scope, entry)
+    extra: Manifest = {}
+    if "order" in deletion:
+        extra["deletion"] = {"order": deletion["order"]}
+    in_flight = (_health_check(md_class.get("healthCheck"), entry) or {}).get("remediation", {}).get("maxInFlight")
+    if in_flight is not None:
+        extra["remediation"] = {"maxInFlight": in_flight}
     return {
+        **extra,
         "clusterName": scope.name,
         "replicas": _replicas(entry, existing),
         "rollout": {
@@ -148,8 +159,9 @@ def _health_check_object(scope: Topology, name: str, selector: dict[str, str], c
         "clusterName": scope.name,
         "selector": {"matchLabels": selector},
     }
-    if check.get("remediation"):
-        spec["remediation"] = check["remediation"]
+    remediation = {k: v for k, v in check.get("remediation", {}).items() if k != "maxInFlight"}
+    if remediation:  # maxInFlight goes to the MachineDeployment (spec.remediation.maxInFlight)
+        spec["remediation"] = remediation
     return {
         "apiVersion": CAPI_API,
         "kind": "MachineHealthCheck",

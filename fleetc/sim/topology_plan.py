@@ -4,7 +4,7 @@ Follows ``exp/topology/desiredstate/desired_state.go`` (computeControlPlaneVersi
 computeMachineDeploymentVersion, isMachineDeploymentDeferred L1171+) and ``exp/topology/scope/scope.go`` L48-53:
 
 - the control plane takes the next step of the upgrade plan only when it is not provisioning (no
-  ``status.versions`` yet), not upgrading (a reported version differs from ``spec.version``), not scaling, no
+  ``status.versions`` yet), not upgrading (a reported version older than ``spec.version``), not scaling, no
   MachineDeployment is upgrading, and the workers are not required to upgrade first (kubelet skew n-3);
 - MachineDeployments upgrade only once the control plane is stable at the version they need, in
   ``spec.topology.workers.machineDeployments`` order, at most ``topology.cluster.x-k8s.io/upgrade-concurrency``
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from fleetc.contract.upgrades import upgrade_path
-from fleetc.contract.versions import MAX_WORKER_SKEW, minor_of
+from fleetc.contract.versions import MAX_WORKER_SKEW, minor_of, version_order
 from fleetc.contract.vocabulary import DEFER_UPGRADE, HOLD_UPGRADE_SEQUENCE
 from fleetc.core.keys import Manifest
 
@@ -43,7 +43,7 @@ class ControlPlaneState(NamedTuple):
         return cls(
             version=spec["version"],
             provisioning=not reported,
-            upgrading=any(v["version"] != spec["version"] for v in reported),
+            upgrading=any(version_order(spec["version"]) > version_order(v["version"]) for v in reported),
             scaling=any(status.get(c) != replicas for c in counters),
         )
 

@@ -27,6 +27,13 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet"
         ("--fail-control-plane", "eu-prod-1@v1.99.0", "controlPlaneNeverReady cluster=eu-prod-1, version=v1.99.0"),
         ("--slow-boot", "us-*/gpu=3x", "slowBoots cluster=us-*, pool=gpu, factor=3.0: matches no cluster or pool"),
         ("--provider-errors", "1m+5m@nowhere", "providerErrors from=1m, for=5m, cluster=nowhere: matches no cluster"),
+        ("--block-drain", "store-0101/gpu", "blockedDrains cluster=store-0101, pool=gpu: matches no cluster or pool"),
+        (
+            "--fail-pool",
+            "store-*/apps@v1.99.0",
+            "failingPools cluster=store-*, pool=apps, version=v1.99.0: matches no worker pool",
+        ),
+        ("--slow-delete", "store-0101=10m@no-such-revision", "slowDeletions cluster=store-0101, duration=10m, "),
     ],
 )
 def test_a_fault_that_matches_nothing_is_a_usage_error(flag: str, value: str, said: str) -> None:

@@ -114,3 +114,10 @@ def test_apply_on_a_paused_rollout_says_so_at_once_and_how_to_resume(tmp_path: P
     assert {c["state"] for c in view["clusters"]} == {"Pending"}
     resumed = run("rollout", "resume", "--state", state)
     assert resumed.exit_code == 0, resumed.output
+
+
+def test_a_short_provider_outage_at_creation_does_not_halt_a_healthy_rollout() -> None:
+    """4m30s of provider API errors from the start: machines come up late, within every deadline (issue 12)."""
+    code, payload = simulate_json("--provider-errors", "0s+4m30s")
+    assert code == 0 and payload["rollouts"][-1]["phase"] == "Complete"
+    assert {c["state"] for c in clusters(payload).values()} == {"Succeeded"}

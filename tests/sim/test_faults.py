@@ -10,7 +10,8 @@ import pytest
 
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.sim import Faults, FaultsError, load_faults, parse_faults
-from fleetc.sim.faults import FailingPool, ProviderErrors, SlowBoot, control_plane_flag
+from fleetc.sim.fault_flags import control_plane_flag
+from fleetc.sim.faults import FailingPool, ProviderErrors, SlowBoot
 from tests.sim.support import (
     Plane,
     condition,
@@ -300,6 +301,9 @@ def test_a_fault_file_loads(tmp_path: Path) -> None:
         ("providerErrors: [{from: 10 minutes, for: 5m}]", "from"),
         ("controlPlaneNeverReady: [{cluster: a, version: '1.35'}]", "version"),
         ("kind: Other", "kind"),
+        ("nodeFailures: [{cluster: a, state: Gone}]", "state"),
+        ("blockedDrains: [{cluster: a, for: forever}]", "for"),
+        ("failingPools: [{cluster: a, pool: b, onCreate: true, onUpgrade: true}]", "at most one of onCreate"),
     ],
 )
 def test_a_bad_fault_file_is_refused_with_the_field(tmp_path: Path, text: str, fragment: str) -> None:
@@ -328,5 +332,45 @@ def test_fault_flags() -> None:
     assert faults.provider_errors[1].cluster == "eu-*" and faults.provider_errors[0].start == 600
     assert faults.merged(Faults()) == faults
     for bad in (("fail_pool", "nopool"), ("slow_boot", "eu-1=fast"), ("provider_errors", "10m")):
+        with pytest.raises(FaultsError):
+            Faults.from_flags(**{bad[0]: [bad[1]]})
+
+
+def test_qualifier_and_new_fault_flags() -> None:
+    faults = Faults.from_flags(
+        fail_pool=["us-1/general=2@upgrade@v1.35.0"],
+        slow_boot=["eu-1=3x@create"],
+        fail_node=["eu-1/control-plane=1+2m@v1.34.2"],
+        delete_node=["eu-2"],
+        block_drain=["eu-1/apps+20m@upgrade", "eu-2"],
+        slow_delete=["eu-1/apps=10m@standard-aws-abc123"],
+    )
+    pool = faults.failing_pools[0]
+    assert (pool.machines, pool.on_upgrade, pool.version) == (2, True, NEW)
+    assert faults.slow_boots[0].on_create and faults.slow_boots[0].factor == 3.0
+    failing, deleted = faults.node_failures
+    assert (failing.pool, failing.machines, failing.after, failing.state, failing.version) == (
+        "control-plane",
+        1,
+        120,
+        "NotReady",
+        "v1.34.2",
+    )
+    assert (deleted.cluster, deleted.pool, deleted.after, deleted.state, deleted.machines) == (
+        "eu-2",
+        "*",
+        0,
+        "Deleted",
+        None,
+    )
+    assert faults.blocked_drains[0].length == 1200 and faults.blocked_drains[0].on_upgrade
+    assert faults.blocked_drains[1].length is None
+    assert (faults.slow_deletions[0].duration, faults.slow_deletions[0].class_revision) == (600, "standard-aws-abc123")
+    for bad in (
+        ("fail_node", "eu-1/x=0"),
+        ("block_drain", "eu-1+soon"),
+        ("slow_delete", "eu-1"),
+        ("fail_pool", "a/b@"),
+    ):
         with pytest.raises(FaultsError):
             Faults.from_flags(**{bad[0]: [bad[1]]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fleetc.contract.timestamps import timestamp
 from fleetc.core.keys import Manifest
 from fleetc.sim import Faults
-from fleetc.sim.faults import control_plane_flag
+from fleetc.sim.fault_flags import control_plane_flag
 from fleetc.sim.mhc import SimulatedMachineHealthCheckReconciler
 from tests.sim.support import Plane, condition, is_true, manifests, small_fleet
 from tests.sim.test_upgrade import Timeline

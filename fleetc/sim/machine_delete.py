@@ -1,0 +1,121 @@
+"""The stages of a simulated Machine's deletion: drain its Node, wait for pre-terminate hooks, delete its machine.
+
+Follows ``core/reconcilers/machine/machine_controller.go`` reconcileDelete (L465-640) at CAPI v1.14, one pass at a
+time: while a stage is not done the Machine keeps its finalizer and reports it in ``Deleting`` (reason and message)
+and ``status.deletion``; the finalizer goes once every stage is done.
+
+- **Drain** (``DrainingNode``), only when the Machine has a Node (``status.nodeRef``; a deleted Node is not
+  drained), its Cluster is not being deleted (``isDeleteNodeAllowed``), no
+  ``machine.cluster.x-k8s.io/exclude-node-draining`` annotation and no pre-terminate wait started yet
+  (``isNodeDrainAllowed`` L682-700): ``status.deletion.nodeDrainStartTime`` is set when it starts. The simulation
+  has no Pods, so a drain finishes at once unless a PodDisruptionBudget fault refuses the evictions
+  (:meth:`~fleetc.sim.infra.InfrastructureProvider.drain_blocked_until`); then CAPI waits — for ever, unless
+  ``spec.deletion.nodeDrainTimeoutSeconds`` (> 0) has passed since the drain started, after which the drain is
+  skipped (``nodeDrainTimeoutExceeded`` L724-738). Message: ``Drain not completed yet (started at …):`` and the Pod
+  that cannot be evicted (``drain.go`` ``ConditionMessage``). Volume detach follows the drain and is immediate (no
+  volumes), recorded as ``waitForNodeVolumeDetachStartTime``.
+- **Pre-terminate hooks** (``WaitingForPreTerminateHook``): KCP's ``kcp-cleanup`` hook, while the owning
+  KubeadmControlPlane exists; KCP lifts it once the Machine waits here (:mod:`fleetc.sim.kcp`).
+- **Infrastructure** (``WaitingForInfrastructureDeletion``, ``Waiting for <Kind> to be deleted``): the provider's
+  :meth:`~fleetc.sim.infra.InfrastructureProvider.delete_machine` answers when the machine is gone (a slow-deletion
+  fault delays it); the time is recorded on the Machine (``sim.fleetc.io/infrastructure-deleted-at``).
+
+Caller: :class:`fleetc.sim.machine.SimulatedMachineReconciler`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleetc.contract.objects import annotations_of
+from fleetc.contract.vocabulary import PRE_TERMINATE_KCP
+from fleetc.core.keys import Manifest
+from fleetc.sim.api import EXCLUDE_DRAIN_ANNOTATION, SIM_INFRA_DELETED, moment, stamp
+from fleetc.sim.machines import has_node_ref, vm_ready_at
+
+DRAINING, PRE_TERMINATE, INFRASTRUCTURE = (
+    "DrainingNode",
+    "WaitingForPreTerminateHook",
+    "WaitingForInfrastructureDeletion",
+)
+PDB_POD = "kube-system/simulated-pdb-guarded"
+PDB_MESSAGE = (
+    "cannot evict pod as it would violate the pod's disruption budget. "
+    "The disruption budget simulated-pdb needs 1 healthy pods and has 1 currently"
+)
+
+
+@dataclass
+class DeletionInputs:
+    """What one deletion pass needs from the Machine controller (the provider calls are bound to the Machine)."""
+
+    now: float
+    node_deleted: bool
+    cluster_deleting: bool
+    owner_alive: bool
+    infrastructure_kind: str
+    drain_blocked_until: Callable[[float], float | None]
+    delete_infrastructure: Callable[[], float]
+
+
+@dataclass
+class DeletionStage:
+    """Where a deleting Machine stands: the stage it waits in (None: done), ``status.deletion``, and when to look
+    again; ``gone_at`` is a newly learned infrastructure deletion time to record."""
+
+    reason: str | None
+    message: str = ""
+    deletion: dict[str, Any] = field(default_factory=dict)
+    due: float | None = None
+    gone_at: float | None = None
+
+
+def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
+    """The stage of a deleting Machine's deletion after this pass."""
+    now = inputs.now
+    deletion: dict[str, Any] = dict(machine.get("status", {}).get("deletion", {}))
+    notes = annotations_of(machine)
+    drain_allowed = (
+        has_node_ref(machine)
+        and not inputs.node_deleted
+        and not inputs.cluster_deleting
+        and EXCLUDE_DRAIN_ANNOTATION not in notes
+        and "waitForPreTerminateHookStartTime" not in deletion
+    )
+    if drain_allowed and not _drain_timed_out(machine, deletion, now):
+        started_text = deletion.setdefault("nodeDrainStartTime", stamp(now))
+        started = moment(started_text)
+        blocked = inputs.drain_blocked_until(started)
+        if blocked is not None and blocked > now:
+            timeout = _drain_timeout(machine)
+            due = min(blocked, started + timeout) if timeout > 0 else blocked
+            message = f"Drain not completed yet (started at {started_text}):\n* Pod {PDB_POD}: {PDB_MESSAGE}"
+            return DeletionStage(DRAINING, message, deletion, None if math.isinf(due) else due)
+        deletion.setdefault("waitForNodeVolumeDetachStartTime", stamp(now))
+    if PRE_TERMINATE_KCP in notes and inputs.owner_alive:
+        deletion.setdefault("waitForPreTerminateHookStartTime", stamp(now))
+        return DeletionStage(PRE_TERMINATE, f"Waiting for pre-terminate hooks to succeed (hooks: {PRE_TERMINATE_KCP})",
+                             deletion)  # fmt: skip
+    if vm_ready_at(machine) is None:
+        return DeletionStage(None, deletion=deletion)
+    recorded = notes.get(SIM_INFRA_DELETED)
+    gone = moment(recorded) if recorded else inputs.delete_infrastructure()
+    learned = None if recorded else gone
+    if gone > now:
+        message = f"Waiting for {inputs.infrastructure_kind} to be deleted"
+        return DeletionStage(INFRASTRUCTURE, message, deletion, gone, learned)
+    return DeletionStage(None, deletion=deletion, gone_at=learned)
+
+
+def _drain_timeout(machine: Manifest) -> int:
+    timeout: int = machine["spec"].get("deletion", {}).get("nodeDrainTimeoutSeconds", 0) or 0
+    return timeout
+
+
+def _drain_timed_out(machine: Manifest, deletion: dict[str, Any], now: float) -> bool:
+    timeout = _drain_timeout(machine)
+    started = deletion.get("nodeDrainStartTime")
+    return timeout > 0 and started is not None and now - moment(started) >= timeout

@@ -1,0 +1,191 @@
+"""Faults after a Node joined, and Machine deletion in stages: what the simulated CAPI does with them.
+
+A Node that stops reporting or is deleted, a drain a PodDisruptionBudget blocks (with and without CAPI's
+``nodeDrainTimeoutSeconds``), a slow infrastructure deletion; fault qualifiers (create vs upgrade, version).
+"""
+
+from __future__ import annotations
+
+from fleetc.core.keys import Manifest
+from fleetc.sim import Faults
+from fleetc.sim.faults import BlockedDrain, FailingPool, NodeFailure, SlowBoot, SlowDeletion
+from fleetc.sim.machine_delete import PDB_MESSAGE
+from fleetc.sim.plane import use_faults
+from tests.sim.support import Plane, condition, is_true, manifests, small_fleet
+
+NEW = "v1.35.0"
+
+
+def _fields(obj: Manifest, condition_type: str) -> tuple[str, str, str]:
+    found = condition(obj, condition_type)
+    assert found is not None, f"{condition_type} not set on {obj['metadata']['name']}"
+    return found["status"], found["reason"], found["message"]
+
+
+def _created(faults: Faults, *, workers: int = 3) -> Plane:
+    plane = Plane(faults=faults)
+    plane.apply(manifests(small_fleet("eu-1", workers={"general": {"size": "large", "replicas": workers}})))
+    return plane
+
+
+def _workers(plane: Plane) -> list[Manifest]:
+    return plane.machines("eu-1", control_plane=False)
+
+
+def test_a_worker_node_that_stops_reporting_is_flagged_after_the_timeout_and_replaced() -> None:
+    plane = _created(Faults(node_failures=[NodeFailure(cluster="eu-1", pool="general", after=1800, machines=1)]))
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    first = {m["metadata"]["name"] for m in _workers(plane)}
+    assert plane.run(lambda: any(_status(m, "NodeReady") == "Unknown" for m in _workers(plane)))
+    failed = next(m for m in _workers(plane) if _status(m, "NodeReady") == "Unknown")
+    broke = plane.elapsed
+    assert _fields(failed, "NodeReady") == (
+        "Unknown",
+        "NodeReadyUnknown",
+        "* Node.Ready: Kubelet stopped posting node status.",
+    )
+    assert _fields(failed, "NodeHealthy")[:2] == ("Unknown", "NodeHealthUnknown")
+    assert _status(failed, "HealthCheckSucceeded") == "True"  # not yet: the timeout runs (300 s)
+    name = failed["metadata"]["name"]
+    assert plane.run(lambda: name not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
+    assert plane.elapsed >= broke + 300
+    assert plane.run(plane.settled("eu-1"), hours=1)  # the MachineSet replaced it with a healthy one
+    assert len({m["metadata"]["name"] for m in _workers(plane)} - first) == 1
+
+
+def test_a_deleted_node_is_remediated_at_once() -> None:
+    plane = _created(
+        Faults(node_failures=[NodeFailure(cluster="eu-1", pool="general", after=600, state="Deleted", machines=1)])
+    )
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    seen: dict[str, tuple[str, str, str]] = {}
+
+    def flagged() -> bool:
+        for machine in _workers(plane):
+            check = condition(machine, "HealthCheckSucceeded")
+            if check is not None and check["status"] == "False":
+                seen[machine["metadata"]["name"]] = _fields(machine, "NodeHealthy")
+                seen["check"] = (check["status"], check["reason"], check["message"])
+                seen["at"] = (str(plane.elapsed), "", "")
+        return "check" in seen
+
+    assert plane.run(flagged, hours=1)
+    name = next(k for k in seen if k not in ("check", "at"))
+    assert seen[name] == ("False", "NodeDeleted", f"Node {name} has been deleted while the Machine still exists")
+    assert seen["check"] == ("False", "NodeDeleted", f"Health check failed:\n  * Node {name} has been deleted")
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    assert name not in {m["metadata"]["name"] for m in _workers(plane)}
+
+
+def test_an_old_control_plane_node_failing_mid_upgrade_is_the_next_one_kcp_replaces() -> None:
+    """KCP's scale-down picks an outdated Machine with unhealthy components before the oldest one: the rolling
+    update rides through the failure without a remediation."""
+    plane = _created(Faults())
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    fault = NodeFailure(cluster="eu-1", pool="control-plane", version="v1.34.2", after=20, machines=1)
+    plane.provider.start = plane.clock.now()
+    use_faults(plane.manager, plane.provider, Faults(node_failures=[fault]))
+    plane.apply(manifests(small_fleet("eu-1", version=NEW)))
+    failed: list[str] = []
+    deleted: list[str] = []
+
+    def watch() -> bool:
+        for machine in plane.machines("eu-1", control_plane=True):
+            name = machine["metadata"]["name"]
+            if (condition(machine, "NodeReady") or {}).get("reason") == "NodeReadyUnknown" and name not in failed:
+                failed.append(name)
+            if "deletionTimestamp" in machine["metadata"] and name not in deleted:
+                deleted.append(name)
+        return plane.healthy("eu-1")
+
+    assert plane.run(watch, hours=4)
+    assert len(failed) == 1 and len(deleted) == 3
+    assert deleted.index(failed[0]) == 1, (failed, deleted)  # it failed while the first old one was going
+    assert "lastRemediation" not in plane.kcp("eu-1")["status"]
+
+
+def test_a_blocked_drain_holds_the_deletion_for_ever_without_a_drain_timeout() -> None:
+    plane = _created(Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general", machines=1)]), workers=2)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers={"general": {"size": "large", "replicas": 2}})))
+    assert plane.run(lambda: any(_draining(m) for m in _workers(plane)), hours=2)
+    stuck = next(m for m in _workers(plane) if _draining(m))
+    started = stuck["status"]["deletion"]["nodeDrainStartTime"]
+    status, reason, message = _fields(stuck, "Deleting")
+    assert (status, reason) == ("True", "DrainingNode")
+    assert message.startswith(f"Drain not completed yet (started at {started}):\n* Pod ") and PDB_MESSAGE in message
+    assert stuck["status"]["phase"] == "Deleting" and stuck["metadata"]["finalizers"]
+    assert not plane.crd_violations()  # status.deletion and the rest as CAPI's CRDs define them
+    plane.run(hours=6)
+    assert stuck["metadata"]["name"] in {m["metadata"]["name"] for m in _workers(plane)}  # still there
+    assert not plane.healthy("eu-1")
+
+
+def test_a_blocked_drain_gives_up_after_node_drain_timeout() -> None:
+    def with_drain_timeout(version: str) -> list[Manifest]:
+        objects = manifests(small_fleet("eu-1", version=version, workers={"general": {"size": "large", "replicas": 2}}))
+        for obj in objects:
+            if obj["kind"] == "ClusterClass":
+                for md_class in obj["spec"]["workers"]["machineDeployments"]:
+                    md_class["deletion"] = {"nodeDrainTimeoutSeconds": 900}
+        return objects
+
+    plane = Plane(faults=Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general")]))
+    plane.apply(with_drain_timeout("v1.34.2"))
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    assert all(m["spec"]["deletion"] == {"nodeDrainTimeoutSeconds": 900} for m in _workers(plane))
+    plane.apply(with_drain_timeout(NEW))
+    assert plane.run(lambda: any(_draining(m) for m in _workers(plane)), hours=2)
+    began = plane.elapsed
+    assert plane.run(plane.settled("eu-1"), hours=3)
+    assert plane.elapsed >= began + 900  # the old machines waited out their drain timeout, then went
+
+
+def test_a_slow_deletion_keeps_the_machine_until_its_infrastructure_is_gone() -> None:
+    plane = _created(Faults(slow_deletions=[SlowDeletion(cluster="eu-1", pool="general", duration=1200)]), workers=1)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers={"general": {"size": "large", "replicas": 1}})))
+    waiting = lambda: [m for m in _workers(plane) if _deleting_reason(m) == "WaitingForInfrastructureDeletion"]  # noqa: E731
+    assert plane.run(lambda: bool(waiting()), hours=2)
+    machine, began = waiting()[0], plane.elapsed
+    assert (
+        _fields(machine, "Deleting")[2] == f"Waiting for {machine['spec']['infrastructureRef']['kind']} to be deleted"
+    )
+    name = machine["metadata"]["name"]
+    assert plane.run(lambda: name not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
+    assert 1200 <= plane.elapsed - began <= 1201
+
+
+def test_qualified_faults_hit_only_the_upgrade() -> None:
+    pool_fault = FailingPool(cluster="eu-1", pool="general", on_upgrade=True)
+    slow = SlowBoot(cluster="eu-1", pool="control-plane", duration=500, version=NEW)  # within the MHC's 600 s
+    plane = _created(Faults(failing_pools=[pool_fault], slow_boots=[slow]))
+    assert plane.run(plane.settled("eu-1"), hours=1)  # creation: neither fault applies
+    created_in = plane.elapsed
+    assert created_in < 500
+    started = plane.clock.now()
+    plane.apply(manifests(small_fleet("eu-1", version=NEW)))
+    assert plane.run(
+        lambda: any(
+            m["spec"]["version"] == NEW and is_true(m, "Ready") for m in plane.machines("eu-1", control_plane=True)
+        )
+    )
+    assert plane.clock.now() - started >= 500  # the new control-plane machine booted slowly
+    assert plane.run(lambda: any(m["spec"]["version"] == NEW for m in _workers(plane)), hours=4)
+    plane.run(hours=0.5)
+    new_workers = [m for m in _workers(plane) if m["spec"]["version"] == NEW]
+    assert new_workers and not any("nodeRef" in m.get("status", {}) for m in new_workers)  # the upgrade's pool fails
+
+
+def _status(machine: Manifest, condition_type: str) -> str:
+    found = condition(machine, condition_type)
+    return found["status"] if found is not None else ""
+
+
+def _draining(machine: Manifest) -> bool:
+    return _deleting_reason(machine) == "DrainingNode"
+
+
+def _deleting_reason(machine: Manifest) -> str:
+    found = condition(machine, "Deleting")
+    return found["reason"] if found is not None and found["status"] == "True" else ""
