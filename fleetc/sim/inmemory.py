@@ -40,6 +40,9 @@ class BootProfile:
     node: float = 30.0
     control_plane: float = 15.0
     """etcd and API server static pods, after the Node (control-plane machines only)."""
+    deletion: float = 3.0
+    """From the start of infrastructure deletion until the machine is gone: a replaced Machine of CAPI v1.14 with
+    the in-memory backend stays 3-6 s with a ``deletionTimestamp`` (tests/capi compares the two)."""
     jitter: float = 0.2
 
 
@@ -153,7 +156,9 @@ class InMemoryProvider:
     def delete_machine(self, request: MachineRequest, now: float) -> float:
         self._call(request.cluster, now)
         slow = [f.duration for f in self._faults.slow_deletions if _fits(f, request) and f.holds(**_scope(request))]
-        return now + max(slow, default=0)
+        rng = random.Random(f"{self.seed}/delete/{request.namespace}/{request.machine}")
+        usual = self.default_boot.deletion * (1 + rng.uniform(0, self.default_boot.jitter))
+        return math.ceil(now + max(slow, default=usual))
 
     def node_fault(self, request: MachineRequest, node_up_at: float) -> NodeFault | None:
         if not self._faults.node_failures:

@@ -8,6 +8,7 @@ one or two workers may not remediate one.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,7 +38,9 @@ def _plans(root: Path) -> tuple[RolloutPlan, RolloutPlan]:
         fleet.write_text(fleet.read_text().replace("stable: v1.34.2", f"stable: {version}"))
         result = validate_tree(DiskTree.open(tree))
         assert result.ok and result.fleet is not None
-        plans.append(rollout.plan_rollout(compile_fleet(result.fleet)))
+        plan = rollout.plan_rollout(compile_fleet(result.fleet))
+        approved = rollout.Approval(wave="broad", revision=plan.revision, by="test", at="2026-01-01T00:00:00Z")
+        plans.append(dataclasses.replace(plan, approvals=(approved,)))  # the example's broad wave asks for one
     return plans[0], plans[1]
 
 
