@@ -82,7 +82,8 @@ def test_an_old_control_plane_node_failing_mid_upgrade_is_the_next_one_kcp_repla
     update rides through the failure without a remediation."""
     plane = _created(Faults())
     assert plane.run(plane.settled("eu-1"), hours=1)
-    fault = NodeFailure(cluster="eu-1", pool="control-plane", version="v1.34.2", after=40, machines=1)
+    # 30 s after the upgrade starts: while the first old control-plane Machine is going
+    fault = NodeFailure(cluster="eu-1", pool="control-plane", version="v1.34.2", after=30, machines=1)
     plane.provider.start = plane.clock.now()
     use_faults(plane.manager, plane.provider, Faults(node_failures=[fault]))
     plane.apply(manifests(small_fleet("eu-1", version=NEW)))
