@@ -115,6 +115,8 @@ class Api:
         self._lock = threading.Lock()
         self.retried = 0
         """How many requests were retried after a 429, 5xx or timeout."""
+        self.sent = 0
+        """How many requests were sent (retries and watches included)."""
 
     # requests
 
@@ -151,6 +153,7 @@ class Api:
     ) -> Any:
         """The response, or None after a timeout worth retrying; :class:`TargetUnreachableError` if unreachable."""
         headers = {"Accept": JSON, "Content-Type": content_type}
+        self.sent += 1
         _, url, headers, _, _ = self.client.param_serialize(
             method, target, header_params=headers, auth_settings=["BearerToken"]
         )

@@ -230,16 +230,18 @@ class KubeStore:
     def apply(
         self, obj: Manifest, *, field_manager: str = FIELD_MANAGER, force: bool = False, dry_run: bool = False
     ) -> ApplyResult:
-        """Server-side apply; what it did is read from the answer: 201 created, a new resourceVersion updated.
+        """Server-side apply in one request; what it did is read from the answer: 201 created; 200 with the
+        resourceVersion the informer cache held before is unchanged, any other updated. An object whose kind is not
+        informed (or not cached yet) cannot be told unchanged: it reads as ``updated`` (no GET before the PATCH).
 
         ``dry_run`` sends ``dryRun=All``: the server validates and admits the object but stores nothing (the caches
-        do not see the answer, and an existing object reads as ``updated``)."""
+        do not see the answer; an existing object reads as ``updated``, a dry run does not say whether it would
+        change)."""
         key = ObjectKey.of(obj)
         resource, call = self._call("patch", key, obj)
-        try:
-            before: str | None = self.read(key)["metadata"]["resourceVersion"]
-        except NotFound:
-            before = None
+        cache = self._caches.get((key.group, key.kind))
+        cached = cache.objects.get((key.namespace, key.name)) if cache is not None else None
+        before = cached["metadata"].get("resourceVersion") if cached is not None else None
         applied = {k: v for k, v in obj.items() if k != "status"}
         applied["metadata"] = {
             k: v for k, v in obj["metadata"].items() if k not in ("managedFields", "resourceVersion")
@@ -249,12 +251,14 @@ class KubeStore:
             query["dryRun"] = "All"
         status, result = self.api.request("PATCH", resource.path(key.namespace, key.name), call,
                                           body=json.dumps(applied), query=query, content_type=APPLY_PATCH)  # fmt: skip
-        if dry_run:
-            return "created" if before is None else "updated"  # a dry run's answer does not say whether it changed
-        self._written(resource, result)
-        if status == 201 or before is None:
+        if status == 201:
+            if not dry_run:
+                self._written(resource, result)
             return "created"
-        return "unchanged" if result["metadata"]["resourceVersion"] == before else "updated"
+        if dry_run:
+            return "updated"
+        self._written(resource, result)
+        return "unchanged" if before is not None and result["metadata"]["resourceVersion"] == before else "updated"
 
     def edit(self, key: ObjectKey, change: Callable[[Manifest], None], *, status: bool = False) -> Manifest:
         """Read (the cache), change, write; a stale resourceVersion re-reads from the server and changes again."""
