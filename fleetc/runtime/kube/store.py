@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fleetc.core.errors import Conflict, NotFound
+from fleetc.core.errors import Conflict, NotFound, StoreError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.informer import Informer, InformerCache, Message, RelistMessage, WatchMessage, trimmed
 from fleetc.runtime.kube.api import APPLY_PATCH, MERGE_PATCH, Api, Call, Resource
@@ -40,6 +40,8 @@ from fleetc.runtime.store import (
 )
 
 GroupKind = tuple[str, str]
+LIST_PAGE = 500
+"""Objects per page of an informer's list (client-go's pager uses the same)."""
 
 
 class KubeStore:
@@ -54,6 +56,8 @@ class KubeStore:
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._handlers: list[Handler] = []
         self._shared_handlers: list[Handler] = []
+        self.list_page = LIST_PAGE
+        """Objects per page when an informer lists its kind."""
         self.conflict_retries = 0
         """How often :meth:`edit` re-read an object after a stale resourceVersion."""
 
@@ -84,11 +88,27 @@ class KubeStore:
         return self._informers[(group, kind)]
 
     def _list(self, resource: Resource) -> tuple[builtins.list[Manifest], str]:
+        """Every object of a kind, trimmed, in pages of :attr:`list_page` (one consistent snapshot, as client-go's
+        pager lists: the whole kind is never one response in memory); a continue token the server has compacted away
+        falls back to one unpaginated list."""
         call = Call("list", resource, self.namespace or "")
-        _, found = self.api.request("GET", resource.path(self.namespace), call)
         api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
-        items = [{"apiVersion": api_version, "kind": resource.kind, **item} for item in found.get("items", [])]
-        return items, str(found["metadata"]["resourceVersion"])
+        items: builtins.list[Manifest] = []
+        query = {"limit": str(self.list_page)}
+        while True:
+            try:
+                _, found = self.api.request("GET", resource.path(self.namespace), call, query=query)
+            except StoreError:
+                if "continue" not in query:
+                    raise
+                _, found = self.api.request("GET", resource.path(self.namespace), call)
+                items.clear()
+            items.extend(trimmed({"apiVersion": api_version, "kind": resource.kind, **item})
+                         for item in found.get("items", []))  # fmt: skip
+            token = found["metadata"].get("continue")
+            if not token:
+                return items, str(found["metadata"]["resourceVersion"])
+            query = {"limit": str(self.list_page), "continue": token}
 
     def _watch(self, resource: Resource, resource_version: str) -> Any:
         return self.api.watch(resource, self.namespace, resource_version)
@@ -175,6 +195,11 @@ class KubeStore:
             for obj in self._caches[(group, kind)].list(namespace)
             if not labels or all(obj["metadata"].get("labels", {}).get(k) == v for k, v in labels.items())
         ]
+
+    def list_shared(self, group: str, kind: str) -> builtins.list[Manifest]:
+        """The informer cache's objects of a kind themselves (not copies; the caller must not modify them)."""
+        self.inform(group, kind)
+        return self._caches[(group, kind)].list()
 
     def read(self, key: ObjectKey) -> Manifest:
         """The object as the server has it now (not the cache); :class:`NotFound` if absent."""
