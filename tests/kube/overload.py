@@ -74,7 +74,7 @@ class AdmissionWebhook:
 
 def _serve(webhook: AdmissionWebhook, certs: apiserver.Certificates) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+        def do_POST(self) -> None:
             review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             status, body = webhook.answer(review)
             data = json.dumps(body).encode()
