@@ -27,7 +27,15 @@ from typing import Any
 
 from fleetc.core.errors import Conflict, NotFound, StoreError
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.informer import Informer, InformerCache, Message, RelistMessage, WatchMessage, trimmed
+from fleetc.runtime.informer import (
+    Informer,
+    InformerCache,
+    Message,
+    RelistMessage,
+    WatchMessage,
+    WatchType,
+    trimmed,
+)
 from fleetc.runtime.kube.api import APPLY_PATCH, MERGE_PATCH, Api, Call, Resource
 from fleetc.runtime.store import (
     CONFLICT_RETRIES,
@@ -79,18 +87,21 @@ class KubeStore:
                             self._inbox.put)  # fmt: skip
         self._informers[(group, kind)] = informer
         if since is None:
-            items, since = self._list(resource)
-            self._deliver(cache.replace(items, since))
+            items, since = self._list(resource, cache.keep)  # this thread owns the cache: compact page by page
+            self._deliver(cache.replace(items, since, kept=True))
         informer.start(since)
 
     def informer(self, group: str, kind: str) -> Informer:
         """The running informer of a kind (for its counters)."""
         return self._informers[(group, kind)]
 
-    def _list(self, resource: Resource) -> tuple[builtins.list[Manifest], str]:
-        """Every object of a kind, trimmed, in pages of :attr:`list_page` (one consistent snapshot, as client-go's
-        pager lists: the whole kind is never one response in memory); a continue token the server has compacted away
-        falls back to one unpaginated list."""
+    def _list(
+        self, resource: Resource, keep: Callable[[Manifest], Manifest] = trimmed
+    ) -> tuple[builtins.list[Manifest], str]:
+        """Every object of a kind in pages of :attr:`list_page` (one consistent snapshot, as client-go's pager
+        lists: the whole kind is never one response in memory), each object through ``keep`` as its page arrives
+        (relists, on an informer's thread, only trim: the cache, owned by the consumer's thread, compacts them). A
+        continue token the server has compacted away falls back to one unpaginated list."""
         call = Call("list", resource, self.namespace or "")
         api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
         items: builtins.list[Manifest] = []
@@ -103,7 +114,7 @@ class KubeStore:
                     raise
                 _, found = self.api.request("GET", resource.path(self.namespace), call)
                 items.clear()
-            items.extend(trimmed({"apiVersion": api_version, "kind": resource.kind, **item})
+            items.extend(keep({"apiVersion": api_version, "kind": resource.kind, **item})
                          for item in found.get("items", []))  # fmt: skip
             token = found["metadata"].get("continue")
             if not token:
@@ -135,9 +146,18 @@ class KubeStore:
         if isinstance(message, RelistMessage):
             return self._deliver(cache.replace(message.items, message.resource_version))
         assert isinstance(message, WatchMessage)
-        obj = trimmed(message.object)
-        kind = cache.observe(message.type, obj)
-        return kind is not None and self._deliver([(kind, obj)])
+        return self._deliver(self._observe(cache, message.type, message.object))
+
+    @staticmethod
+    def _observe(cache: InformerCache, kind: WatchType, obj: Manifest) -> builtins.list[tuple[EventType, Manifest]]:
+        """One change into the cache; the event to deliver, with the object as the cache keeps it (shared, so the
+        rollout cache and the informer hold one copy); a deletion carries the object as the server last had it."""
+        event = cache.observe(kind, obj)
+        if event is None:
+            return []
+        if event == "DELETED":
+            return [(event, trimmed(obj))]
+        return [(event, cache.objects[(obj["metadata"].get("namespace", ""), obj["metadata"]["name"])])]
 
     def _deliver(self, events: builtins.list[tuple[EventType, Manifest]]) -> bool:
         for kind, obj in events:
@@ -154,10 +174,7 @@ class KubeStore:
         key = ObjectKey.of(obj)
         cache = self._caches.get((key.group, key.kind))
         if cache is not None:
-            obj = trimmed(obj)
-            kind = cache.observe("MODIFIED", obj)
-            if kind is not None:
-                self._deliver([(kind, obj)])
+            self._deliver(self._observe(cache, "MODIFIED", obj))
 
     def watch(self, handler: Handler) -> None:
         self._handlers.append(handler)
