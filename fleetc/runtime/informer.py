@@ -8,7 +8,9 @@ What client-go's reflector and informer do, in two parts:
   duplicate events: an event whose resourceVersion is not newer than what the cache holds for that object (or than
   the deletion it already saw) is dropped, so a store may also feed it its own write responses at once
   (read-your-writes) and the watch's copy of the same write later changes nothing. A relist keeps objects newer than
-  the list and emits DELETED for the ones that are gone.
+  the list and emits DELETED for the ones that are gone. It keeps objects compact (:meth:`~InformerCache.keep`):
+  without managedFields, and with equal parts stored once (:class:`Compactor`), since a management cluster's
+  thousands of CAPI objects repeat most of their content.
 - :class:`Informer` (a thread): watches from a resourceVersion, follows bookmarks, resumes after a watch ends, backs
   off after errors, and relists when the server answers 410 Gone (the resourceVersion was compacted away). It only
   reads from the server and hands :class:`WatchMessage` and :class:`RelistMessage` to a sink; applying them to the
