@@ -100,12 +100,12 @@ def test_a_denial_4xx_is_not_retried(kube_api: KubeApi, kube_namespace: str, web
 
 
 def test_a_429_from_priority_and_fairness_waits_as_long_as_retry_after_says(
-    kube_api: KubeApi, kube_namespace: str, webhook: AdmissionWebhook
+    kube_api: KubeApi, kube_namespace: str, tmp_path: Path
 ) -> None:
     user = f"jailed-{kube_namespace}"
-    with jail(kube_api, kube_namespace, user):
+    with jail(kube_api, kube_namespace, user), admission_webhook(kube_api, kube_namespace, tmp_path) as webhook:
         webhook.plan = [HOLD]  # the first request of the user occupies the level's one seat until released
-        holder = connect(kube_api.kubeconfig, kube_api.context, namespace=kube_namespace, impersonate=user)
+        holder = connect(kube_api.kubeconfig, kube_api.context, namespace=kube_namespace, impersonate=user, retries=0)
         store = connect(kube_api.kubeconfig, kube_api.context, namespace=kube_namespace, impersonate=user)
         holding = threading.Thread(target=holder.create, args=(config_map(kube_namespace, "hold"),))
         delays: list[float] = []
