@@ -24,6 +24,7 @@ import json
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,18 +91,32 @@ def audit_counts(log: Path, user: str, namespace: str | None = None) -> collecti
     return counts
 
 
+def seeded(api: apiserver.KubeApi, namespace: str, names: list[str], at: str | None, threads: int = 4) -> CapiPlayer:
+    """A player for ``names``, seeded (at ``at``, default the old version) by ``threads`` players at once."""
+    players = [CapiPlayer(admin_store(api, namespace), namespace, upgrade_seconds=1.0) for _ in range(threads)]
+
+    def seed(player: CapiPlayer, part: list[str]) -> None:
+        for name in part:
+            player.seed(name) if at is None else player.seed(name, at)
+
+    workers = [threading.Thread(target=seed, args=(p, names[i::threads])) for i, p in enumerate(players)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for other in players[1:]:
+        players[0].shown.update(other.shown)
+        other.store.close()
+    return players[0]
+
+
 def run_rollout(api: apiserver.KubeApi, namespace: str, clusters: int, at: str | None, folder: Path,
                 identity: str) -> tuple[float, ControllerProcess]:  # fmt: skip
     """Seed ``clusters`` (at ``at``, default the old version), roll them to NEW; seconds taken and the process."""
     api.kubectl("create", "namespace", namespace)
-    store = admin_store(api, namespace)
-    player = CapiPlayer(store, namespace, upgrade_seconds=1.0)
     desired = plan(namespace, [("all", clusters, 20)])
-    for cluster in desired.clusters:
-        if at is None:
-            player.seed(cluster.name)
-        else:
-            player.seed(cluster.name, at)
+    player = seeded(api, namespace, [cluster.name for cluster in desired.clusters], at)
+    store = player.store
     controller = ControllerProcess.start(api, SYSTEM, identity, folder, lease=15.0,
                                          impersonate=service_account(SYSTEM))  # fmt: skip
     started = time.monotonic()
