@@ -19,7 +19,7 @@ unfinished: paused, or stopped progressing) are results, not errors: no class ca
     │   ├── FieldConflict        1  a server-side apply would take fields another field manager owns
     │   ├── ForbiddenError       1  RBAC denied a request (names verb, resource, namespace and the missing rule)
     │   ├── Rejected             1  the API server refused an object as invalid (CRD schema, CEL rules: ``causes``)
-    │   └── ServerError          1  the API server kept answering 429/5xx after every retry
+    │   └── ServerError          4  the API server kept answering 429/5xx after every retry (unwritable target)
     ├── TerminalError            1  a reconcile failed for good: the runtime does not retry it
     ├── TransientError           1  a reconcile failed for now: the runtime retries it (after ``delay``)
     │   └── ProviderAPIError     1  an infrastructure provider's API refused or timed out
@@ -150,7 +150,9 @@ class Rejected(StoreError):
 
 
 class ServerError(StoreError):
-    """The API server kept answering 429 or 5xx after every retry."""
+    """The API server kept answering 429 or 5xx after every retry: the target cannot be written now (exit 4)."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.TARGET
 
 
 class TerminalError(FleetcError):

@@ -258,18 +258,16 @@ class Informer:
         self._on_workload_change = on_workload_change
         self._kinds = {*WORKLOAD_KINDS}
         self.resync()
-        # Read-only, so it may take the stored objects themselves when the store offers that (no copy per write).
-        watch = getattr(store, "watch_shared", None) or store.watch
-        watch(self._on_event)
+        store.watch_shared(self._on_event)  # read-only: it keeps the stored objects themselves, never copies
 
     def resync(self) -> None:
-        """Rebuild both indexes from a full list (after a store was restored in place)."""
+        """Rebuild both indexes from a full list (after a store was restored in place), sharing the stored objects."""
         self.workloads.clear()
         self.rollouts.clear()
         for group, kind in sorted(self._kinds):
-            for obj in self._store.list(group, kind):
+            for obj in self._store.list_shared(group, kind):
                 self.workloads.put(ObjectKey.of(obj), obj)
-        for obj in self._store.list(GROUP, CLUSTER_ROLLOUT):
+        for obj in self._store.list_shared(GROUP, CLUSTER_ROLLOUT):
             self.rollouts.put(obj)
 
     def _on_event(self, event: Event) -> None:

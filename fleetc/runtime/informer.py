@@ -8,7 +8,9 @@ What client-go's reflector and informer do, in two parts:
   duplicate events: an event whose resourceVersion is not newer than what the cache holds for that object (or than
   the deletion it already saw) is dropped, so a store may also feed it its own write responses at once
   (read-your-writes) and the watch's copy of the same write later changes nothing. A relist keeps objects newer than
-  the list and emits DELETED for the ones that are gone.
+  the list and emits DELETED for the ones that are gone. It keeps objects compact (:meth:`~InformerCache.keep`):
+  without managedFields, and with equal parts stored once (:class:`Compactor`), since a management cluster's
+  thousands of CAPI objects repeat most of their content.
 - :class:`Informer` (a thread): watches from a resourceVersion, follows bookmarks, resumes after a watch ends, backs
   off after errors, and relists when the server answers 410 Gone (the resourceVersion was compacted away). It only
   reads from the server and hands :class:`WatchMessage` and :class:`RelistMessage` to a sink; applying them to the
@@ -24,7 +26,8 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from sys import getrefcount, intern
+from typing import Any, Literal
 
 from fleetc.core.keys import Manifest
 from fleetc.runtime.store import EventType
@@ -53,13 +56,78 @@ def _not_newer(seen: int | None, incoming: int | None) -> bool:
 
 
 def trimmed(obj: Manifest) -> Manifest:
-    """The object as a cache keeps it: without ``metadata.managedFields``, which the API server adds to every object
-    and no reader of a cache uses (controller-runtime's caches drop it the same way, with a transform). On a
-    management cluster it is a third of a CAPI object's size."""
+    """The object without ``metadata.managedFields``, which the API server adds to every object and no reader of a
+    cache uses (controller-runtime's caches drop it the same way, with a transform); on a management cluster it is a
+    third of a CAPI object's size. ``obj`` itself is not changed."""
     metadata = obj.get("metadata")
     if not isinstance(metadata, dict) or "managedFields" not in metadata:
         return obj
     return {**obj, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}
+
+
+class Compactor:
+    """Structural sharing for the objects a cache keeps (they are never modified, so equal parts can be one object).
+
+    Every string is interned, and every dict or list below an object's top level that equals one already kept (same
+    keys, same scalar values of the same types, the very same shared children) is replaced by that one: thousands
+    of CAPI objects repeat the same keys, condition lists, selectors and templates, and JSON decoding makes new
+    ones each time. The pool maps a content hash to its object; parts that only the pool still holds are dropped
+    from it every time it has doubled."""
+
+    def __init__(self) -> None:
+        self._pool: dict[int, Any] = {}
+        self._purge_at = PURGE_MIN
+
+    def __call__(self, obj: Manifest) -> Manifest:
+        """A compact equal of ``obj`` (a new object; ``obj`` is not changed)."""
+        compact: Manifest = self._compact(obj, 0)
+        if len(self._pool) > self._purge_at:
+            self._purge()
+        return compact
+
+    @property
+    def pooled(self) -> int:
+        """How many parts the pool holds."""
+        return len(self._pool)
+
+    def _compact(self, value: Any, depth: int) -> Any:
+        if type(value) is str:
+            return intern(value)
+        if type(value) is dict:
+            made: Any = {intern(k) if type(k) is str else k: self._compact(v, depth + 1) for k, v in value.items()}
+            key = hash(tuple((k, _identity(v)) for k, v in made.items()))
+        elif type(value) is list:
+            made = [self._compact(v, depth + 1) for v in value]
+            key = hash(tuple(_identity(v) for v in made))
+        else:
+            return value
+        if depth == 0:
+            return made
+        found = self._pool.setdefault(key, made)
+        return found if found is made or _same(found, made) else made
+
+    def _purge(self) -> None:
+        for key in list(self._pool):
+            if getrefcount(self._pool[key]) <= 2:  # the pool's reference and the argument's: nobody else uses it
+                del self._pool[key]
+        self._purge_at = max(PURGE_MIN, 2 * len(self._pool))
+
+
+PURGE_MIN = 4096
+
+
+def _identity(value: Any) -> Any:
+    """What makes a part equal to another whose children are already shared: children by identity, scalars by
+    type and value (``1``, ``1.0`` and ``True`` are equal in Python, not in JSON)."""
+    return id(value) if type(value) in (dict, list) else (type(value), value)
+
+
+def _same(kept: Any, made: Any) -> bool:
+    if type(kept) is not type(made) or len(kept) != len(made):
+        return False
+    if type(made) is dict:
+        return all(k in kept and _identity(kept[k]) == _identity(v) for k, v in made.items())
+    return all(_identity(a) == _identity(b) for a, b in zip(kept, made, strict=True))
 
 
 def _name_of(obj: Manifest) -> ObjectName:
@@ -76,10 +144,19 @@ class InformerCache:
     synced: bool = False
     """True once a full list was taken."""
     _deleted: dict[ObjectName, int] = field(default_factory=dict)
+    _compact: Compactor = field(default_factory=Compactor)
 
-    def replace(self, items: Iterable[Manifest], resource_version: str) -> builtins.list[tuple[EventType, Manifest]]:
-        """Take a full list made at ``resource_version``; the events that bring watchers up to date."""
-        listed = {_name_of(obj): trimmed(obj) for obj in items}
+    def keep(self, obj: Manifest) -> Manifest:
+        """The object as this cache keeps it: :func:`trimmed`, then compacted (:class:`Compactor`)."""
+        return self._compact(trimmed(obj))
+
+    def replace(
+        self, items: Iterable[Manifest], resource_version: str, *, kept: bool = False
+    ) -> builtins.list[tuple[EventType, Manifest]]:
+        """Take a full list made at ``resource_version``; the events that bring watchers up to date. ``kept``: the
+        items went through :meth:`keep` already (a lister that compacts page by page never holds a whole kind's
+        decoded JSON at once)."""
+        listed = {_name_of(obj): obj if kept else self.keep(obj) for obj in items}
         at = version({"metadata": {"resourceVersion": resource_version}})
         events: list[tuple[EventType, Manifest]] = []
         for name, old in list(self.objects.items()):
@@ -118,7 +195,7 @@ class InformerCache:
             if incoming is not None:
                 self._deleted[name] = incoming
             return "DELETED" if known is not None else None
-        self.objects[name] = trimmed(obj)
+        self.objects[name] = self.keep(obj)
         self._deleted.pop(name, None)
         return "ADDED" if known is None else "MODIFIED"
 

@@ -80,6 +80,10 @@ class MemoryStore:
             result.append(copy(obj))
         return result
 
+    def list_shared(self, group: str, kind: str) -> builtins.list[Manifest]:
+        """The stored objects of a kind, sorted, not copied (see :meth:`watch_shared` for why they stay valid)."""
+        return [obj for _, obj in sorted(self._objects[(group, kind)].items())]
+
     def kinds(self) -> builtins.list[tuple[str, str]]:
         """Every (group, kind) that has objects."""
         return sorted(k for k, v in self._objects.items() if v)

@@ -55,6 +55,11 @@ class Store(Protocol):
         """Copies of the objects of a kind, sorted by namespace and name, optionally filtered."""
         ...
 
+    def list_shared(self, group: str, kind: str) -> builtins.list[Manifest]:
+        """Like :meth:`list` (every namespace, no filter), but the stored objects themselves, not copies: the caller
+        must not modify them (saves a copy of a whole kind for read-only indexes primed from a list)."""
+        ...
+
     def create(self, obj: Manifest) -> Manifest:
         """Create; :class:`~fleetc.core.errors.AlreadyExists` if the key is taken."""
         ...

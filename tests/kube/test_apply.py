@@ -4,20 +4,55 @@ from __future__ import annotations
 
 import pytest
 
-from fleetc.core.errors import FieldConflict
+from fleetc.core.errors import FieldConflict, NotFound
 from fleetc.core.keys import ObjectKey
 from tests.kube.support import CAPI, KubeApi, cluster, config_map, store_on
 
 
-def test_apply_reports_created_then_unchanged_then_updated(kube_api: KubeApi, kube_namespace: str) -> None:
+def test_apply_reports_created_then_unchanged_then_updated_one_request_each(
+    kube_api: KubeApi, kube_namespace: str
+) -> None:
     store = store_on(kube_api, kube_namespace)
     try:
-        assert store.apply(config_map(kube_namespace, x="1")) == "created"
-        assert store.apply(config_map(kube_namespace, x="1")) == "unchanged"
-        assert store.apply(config_map(kube_namespace, x="2")) == "updated"
+        store.inform("", "ConfigMap")  # unchanged is told from the cached resourceVersion
+        results = []
+        for value in ("1", "1", "2"):
+            sent = store.api.sent
+            results.append(store.apply(config_map(kube_namespace, x=value)))
+            assert store.api.sent == sent + 1  # the PATCH alone: no GET before it
+        assert results == ["created", "unchanged", "updated"]
         live = store.read(ObjectKey("", "ConfigMap", kube_namespace, "a"))
         assert live["data"] == {"x": "2"}
         assert [(e["manager"], e["operation"]) for e in live["metadata"]["managedFields"]] == [("fleetc", "Apply")]
+    finally:
+        store.close()
+
+
+def test_apply_of_a_kind_not_informed_cannot_tell_unchanged_and_reads_updated(
+    kube_api: KubeApi, kube_namespace: str
+) -> None:
+    store = store_on(kube_api, kube_namespace)
+    try:
+        assert store.apply(config_map(kube_namespace, x="1")) == "created"
+        assert store.apply(config_map(kube_namespace, x="1")) == "updated"
+        assert store.kinds() == []  # apply starts no informer
+    finally:
+        store.close()
+
+
+def test_a_dry_run_apply_stores_nothing_and_tells_created_from_updated(kube_api: KubeApi, kube_namespace: str) -> None:
+    store = store_on(kube_api, kube_namespace)
+    key = ObjectKey("", "ConfigMap", kube_namespace, "a")
+    try:
+        store.inform("", "ConfigMap")
+        assert store.apply(config_map(kube_namespace, x="1"), dry_run=True) == "created"
+        assert store.find(key) is None
+        with pytest.raises(NotFound):
+            store.read(key)
+        store.apply(config_map(kube_namespace, x="1"))
+        assert store.apply(config_map(kube_namespace, x="2"), dry_run=True) == "updated"
+        assert store.read(key)["data"] == {"x": "1"}
+        assert store.get(key)["data"] == {"x": "1"}
     finally:
         store.close()
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from fleetc.runtime.informer import InformerCache, backoff
+from fleetc.runtime.informer import PURGE_MIN, Compactor, InformerCache, backoff
 
 
 def cm(name: str, rv: int, **data: str) -> dict[str, Any]:
@@ -69,3 +70,47 @@ def test_the_cache_keeps_objects_without_managed_fields() -> None:
     assert [o["metadata"].get("managedFields") for o in cache.list()] == [None, None]
     assert [o["data"] for o in cache.list()] == [{"v": "1"}, {"v": "2"}]
     assert listed["metadata"]["managedFields"] == managed  # the caller's object is left as it was
+
+
+def _condition(kind: str, status: Any) -> dict[str, Any]:
+    return {"type": kind, "status": status, "reason": "Ready", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+
+
+def _machine(name: str, rv: int, ready: Any = "True") -> dict[str, Any]:
+    machine = cm(name, rv)
+    machine["status"] = {"conditions": [_condition("Ready", ready), _condition("Available", "True")]}
+    return machine
+
+
+def test_the_cache_keeps_equal_parts_of_its_objects_once_and_strings_interned() -> None:
+    cache = InformerCache()
+    first, second = _machine("a", 5), _machine("b", 6)
+    kept_first = cache.replace([first], "5")[0][1]
+    cache.observe("ADDED", second)
+    kept_second = cache.list()[1]
+    assert (kept_first, kept_second) == (first, second)  # equal to what the server sent
+    assert kept_first["status"]["conditions"] is kept_second["status"]["conditions"]
+    assert kept_first["metadata"] is not kept_second["metadata"]  # different names: not shared
+    decoded = "".join(["Rea", "dyX"])  # a string made at run time, as JSON decoding makes them (not interned)
+    assert cache.replace([_machine("c", 7, ready=decoded)], "7")  # lists again: the others are gone
+    kept = cache.list()[0]["status"]["conditions"][0]["status"]
+    assert kept == decoded and kept is sys.intern("".join(["Rea", "dyX"]))
+    assert second["status"]["conditions"] is not kept_second["status"]["conditions"]  # the input is left alone
+
+
+def test_parts_equal_in_python_but_not_in_json_are_not_shared() -> None:
+    cache = InformerCache()
+    for rv, value in enumerate([1, True, 1.0, "1"], start=1):
+        cache.observe("ADDED", _machine(f"m{rv}", rv, ready=value))
+    statuses = [o["status"]["conditions"][0]["status"] for o in cache.list()]
+    assert [(type(s), s) for s in statuses] == [(int, 1), (bool, True), (float, 1.0), (str, "1")]
+
+
+def test_parts_no_cached_object_uses_any_more_leave_the_pool() -> None:
+    compact = Compactor()
+    for n in range(3 * PURGE_MIN):
+        compact({"metadata": {"name": f"o{n}"}, "spec": {"n": n}})  # each result dropped at once
+    assert compact.pooled <= PURGE_MIN + 2
+    kept = [compact({"metadata": {"name": f"k{n}"}, "spec": {"n": n}}) for n in range(2 * PURGE_MIN)]
+    assert compact.pooled >= len(kept)  # parts still in use stay (so later equal parts are shared with them)
+    assert compact({"metadata": {"name": "k0"}, "spec": {"n": 0}})["spec"] is kept[0]["spec"]

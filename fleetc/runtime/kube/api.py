@@ -7,7 +7,8 @@ errors. What it guarantees:
 
 - every request has a timeout (connect, read); a watch's read timeout exceeds the server-side ``timeoutSeconds``;
 - 429 and 5xx (and timeouts) are retried with exponential backoff and full jitter, honouring ``Retry-After``,
-  a bounded number of times, then :class:`~fleetc.core.errors.ServerError`;
+  a bounded number of times, then :class:`~fleetc.core.errors.ServerError` (exit 4, the last answer quoted); any
+  other 4xx is not retried;
 - a server that cannot be reached raises :class:`~fleetc.core.errors.TargetUnreachableError` (exit 4) naming
   its URL; 403 raises :class:`~fleetc.core.errors.ForbiddenError` with the missing RBAC rule; 404, 409 map to
   the store's ``NotFound``, ``AlreadyExists``, ``Conflict`` and ``FieldConflict`` (manager and field named).
@@ -108,13 +109,16 @@ class Api:
     ) -> None:
         self.client, self.server = api_client, server
         self.timeout = (connect_timeout, read_timeout)
-        self.retries, self._sleep = retries, sleep
+        self.retries, self.sleep = retries, sleep
+        """How a retry waits its backoff (``time.sleep``; whoever wants to see the delays wraps it)."""
         self._resources: dict[tuple[str, str], list[Resource]] = {}
         self._preferred: dict[str, str] = {}
         self._open: set[Any] = set()
         self._lock = threading.Lock()
         self.retried = 0
         """How many requests were retried after a 429, 5xx or timeout."""
+        self.sent = 0
+        """How many requests were sent (retries and watches included)."""
 
     # requests
 
@@ -151,6 +155,7 @@ class Api:
     ) -> Any:
         """The response, or None after a timeout worth retrying; :class:`TargetUnreachableError` if unreachable."""
         headers = {"Accept": JSON, "Content-Type": content_type}
+        self.sent += 1
         _, url, headers, _, _ = self.client.param_serialize(
             method, target, header_params=headers, auth_settings=["BearerToken"]
         )
@@ -169,7 +174,7 @@ class Api:
         delay = backoff(attempt + 1, BACKOFF_BASE, BACKOFF_MAX)
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), BACKOFF_MAX))
-        self._sleep(delay)
+        self.sleep(delay)
 
     # discovery
 

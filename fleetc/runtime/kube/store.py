@@ -25,9 +25,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fleetc.core.errors import Conflict, NotFound
+from fleetc.core.errors import Conflict, NotFound, StoreError
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.informer import Informer, InformerCache, Message, RelistMessage, WatchMessage, trimmed
+from fleetc.runtime.informer import (
+    Informer,
+    InformerCache,
+    Message,
+    RelistMessage,
+    WatchMessage,
+    WatchType,
+    trimmed,
+)
 from fleetc.runtime.kube.api import APPLY_PATCH, MERGE_PATCH, Api, Call, Resource
 from fleetc.runtime.store import (
     CONFLICT_RETRIES,
@@ -40,6 +48,8 @@ from fleetc.runtime.store import (
 )
 
 GroupKind = tuple[str, str]
+LIST_PAGE = 500
+"""Objects per page of an informer's list (client-go's pager uses the same)."""
 
 
 class KubeStore:
@@ -54,6 +64,8 @@ class KubeStore:
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._handlers: list[Handler] = []
         self._shared_handlers: list[Handler] = []
+        self.list_page = LIST_PAGE
+        """Objects per page when an informer lists its kind."""
         self.conflict_retries = 0
         """How often :meth:`edit` re-read an object after a stale resourceVersion."""
 
@@ -75,20 +87,39 @@ class KubeStore:
                             self._inbox.put)  # fmt: skip
         self._informers[(group, kind)] = informer
         if since is None:
-            items, since = self._list(resource)
-            self._deliver(cache.replace(items, since))
+            items, since = self._list(resource, cache.keep)  # this thread owns the cache: compact page by page
+            self._deliver(cache.replace(items, since, kept=True))
         informer.start(since)
 
     def informer(self, group: str, kind: str) -> Informer:
         """The running informer of a kind (for its counters)."""
         return self._informers[(group, kind)]
 
-    def _list(self, resource: Resource) -> tuple[builtins.list[Manifest], str]:
+    def _list(
+        self, resource: Resource, keep: Callable[[Manifest], Manifest] = trimmed
+    ) -> tuple[builtins.list[Manifest], str]:
+        """Every object of a kind in pages of :attr:`list_page` (one consistent snapshot, as client-go's pager
+        lists: the whole kind is never one response in memory), each object through ``keep`` as its page arrives
+        (relists, on an informer's thread, only trim: the cache, owned by the consumer's thread, compacts them). A
+        continue token the server has compacted away falls back to one unpaginated list."""
         call = Call("list", resource, self.namespace or "")
-        _, found = self.api.request("GET", resource.path(self.namespace), call)
         api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
-        items = [{"apiVersion": api_version, "kind": resource.kind, **item} for item in found.get("items", [])]
-        return items, str(found["metadata"]["resourceVersion"])
+        items: builtins.list[Manifest] = []
+        query = {"limit": str(self.list_page)}
+        while True:
+            try:
+                _, found = self.api.request("GET", resource.path(self.namespace), call, query=query)
+            except StoreError:
+                if "continue" not in query:
+                    raise
+                _, found = self.api.request("GET", resource.path(self.namespace), call)
+                items.clear()
+            items.extend(keep({"apiVersion": api_version, "kind": resource.kind, **item})
+                         for item in found.get("items", []))  # fmt: skip
+            token = found["metadata"].get("continue")
+            if not token:
+                return items, str(found["metadata"]["resourceVersion"])
+            query = {"limit": str(self.list_page), "continue": token}
 
     def _watch(self, resource: Resource, resource_version: str) -> Any:
         return self.api.watch(resource, self.namespace, resource_version)
@@ -115,9 +146,18 @@ class KubeStore:
         if isinstance(message, RelistMessage):
             return self._deliver(cache.replace(message.items, message.resource_version))
         assert isinstance(message, WatchMessage)
-        obj = trimmed(message.object)
-        kind = cache.observe(message.type, obj)
-        return kind is not None and self._deliver([(kind, obj)])
+        return self._deliver(self._observe(cache, message.type, message.object))
+
+    @staticmethod
+    def _observe(cache: InformerCache, kind: WatchType, obj: Manifest) -> builtins.list[tuple[EventType, Manifest]]:
+        """One change into the cache; the event to deliver, with the object as the cache keeps it (shared, so the
+        rollout cache and the informer hold one copy); a deletion carries the object as the server last had it."""
+        event = cache.observe(kind, obj)
+        if event is None:
+            return []
+        if event == "DELETED":
+            return [(event, trimmed(obj))]
+        return [(event, cache.objects[(obj["metadata"].get("namespace", ""), obj["metadata"]["name"])])]
 
     def _deliver(self, events: builtins.list[tuple[EventType, Manifest]]) -> bool:
         for kind, obj in events:
@@ -134,10 +174,7 @@ class KubeStore:
         key = ObjectKey.of(obj)
         cache = self._caches.get((key.group, key.kind))
         if cache is not None:
-            obj = trimmed(obj)
-            kind = cache.observe("MODIFIED", obj)
-            if kind is not None:
-                self._deliver([(kind, obj)])
+            self._deliver(self._observe(cache, "MODIFIED", obj))
 
     def watch(self, handler: Handler) -> None:
         self._handlers.append(handler)
@@ -175,6 +212,11 @@ class KubeStore:
             for obj in self._caches[(group, kind)].list(namespace)
             if not labels or all(obj["metadata"].get("labels", {}).get(k) == v for k, v in labels.items())
         ]
+
+    def list_shared(self, group: str, kind: str) -> builtins.list[Manifest]:
+        """The informer cache's objects of a kind themselves (not copies; the caller must not modify them)."""
+        self.inform(group, kind)
+        return self._caches[(group, kind)].list()
 
     def read(self, key: ObjectKey) -> Manifest:
         """The object as the server has it now (not the cache); :class:`NotFound` if absent."""
@@ -230,16 +272,18 @@ class KubeStore:
     def apply(
         self, obj: Manifest, *, field_manager: str = FIELD_MANAGER, force: bool = False, dry_run: bool = False
     ) -> ApplyResult:
-        """Server-side apply; what it did is read from the answer: 201 created, a new resourceVersion updated.
+        """Server-side apply in one request; what it did is read from the answer: 201 created; 200 with the
+        resourceVersion the informer cache held before is unchanged, any other updated. An object whose kind is not
+        informed (or not cached yet) cannot be told unchanged: it reads as ``updated`` (no GET before the PATCH).
 
         ``dry_run`` sends ``dryRun=All``: the server validates and admits the object but stores nothing (the caches
-        do not see the answer, and an existing object reads as ``updated``)."""
+        do not see the answer; an existing object reads as ``updated``, a dry run does not say whether it would
+        change)."""
         key = ObjectKey.of(obj)
         resource, call = self._call("patch", key, obj)
-        try:
-            before: str | None = self.read(key)["metadata"]["resourceVersion"]
-        except NotFound:
-            before = None
+        cache = self._caches.get((key.group, key.kind))
+        cached = cache.objects.get((key.namespace, key.name)) if cache is not None else None
+        before = cached["metadata"].get("resourceVersion") if cached is not None else None
         applied = {k: v for k, v in obj.items() if k != "status"}
         applied["metadata"] = {
             k: v for k, v in obj["metadata"].items() if k not in ("managedFields", "resourceVersion")
@@ -249,12 +293,14 @@ class KubeStore:
             query["dryRun"] = "All"
         status, result = self.api.request("PATCH", resource.path(key.namespace, key.name), call,
                                           body=json.dumps(applied), query=query, content_type=APPLY_PATCH)  # fmt: skip
-        if dry_run:
-            return "created" if before is None else "updated"  # a dry run's answer does not say whether it changed
-        self._written(resource, result)
-        if status == 201 or before is None:
+        if status == 201:
+            if not dry_run:
+                self._written(resource, result)
             return "created"
-        return "unchanged" if result["metadata"]["resourceVersion"] == before else "updated"
+        if dry_run:
+            return "updated"
+        self._written(resource, result)
+        return "unchanged" if before is not None and result["metadata"]["resourceVersion"] == before else "updated"
 
     def edit(self, key: ObjectKey, change: Callable[[Manifest], None], *, status: bool = False) -> Manifest:
         """Read (the cache), change, write; a stale resourceVersion re-reads from the server and changes again."""
