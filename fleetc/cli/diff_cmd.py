@@ -10,6 +10,7 @@ with ``--exit-code``, deletions with ``--fail-on destructive``, a policy error, 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from fleetc.cli.errors import handle_errors
+from fleetc.cli.output import dump
 from fleetc.cli.targets import resolve_targets
 from fleetc.core.errors import ExitCode
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # fleetc.plan is imported when a diff runs: ~45 ms that `flee
     from fleetc.plan.snapshot import Side
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "yaml")
 FAIL_ON = ("destructive",)
 
 
@@ -39,7 +41,16 @@ def compare_options(command: F) -> F:
         ),
         click.option("--base", metavar="REF", help="Git revision to compare against (branch, tag or commit)."),
         click.option("--head", metavar="REF", help="Git revision to compare (default: the files as they are)."),
-        click.option("--format", "output", type=click.Choice(FORMATS), default="text", show_default=True),
+        click.option(
+            "-o",
+            "--output",
+            "--format",
+            "output",
+            type=click.Choice(FORMATS),
+            default="text",
+            show_default=True,
+            help="Report format; json and yaml carry the same versioned document (docs/ci.md).",
+        ),
         click.option(
             "--exit-code",
             "exit_code_flag",
@@ -88,6 +99,8 @@ def emit(report: DiffReport, output: str, kind: str) -> None:
 
     if output == "json":
         click.echo(json_report.render(report, kind=kind), nl=False)
+    elif output == "yaml":
+        click.echo(dump(json.loads(json_report.render(report, kind=kind)), "yaml"))
     elif output == "markdown":
         click.echo(markdown.render(report, title=f"fleetc {kind}"), nl=False)
     else:

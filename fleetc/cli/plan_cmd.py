@@ -72,6 +72,6 @@ def plan(
 
     report = compare(*load_sides(paths, base, head, now=now), rollout=True, now=now, start=start)
     emit(report, output, "plan")
-    if target == "flux" and output != "json":
+    if target == "flux" and output in ("text", "markdown"):
         click.echo(f"\n> {FLUX_GATES}" if output == "markdown" else f"\n{FLUX_GATES}")
     sys.exit(exit_code(report, exit_code_flag, fail_on))

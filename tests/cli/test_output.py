@@ -7,6 +7,7 @@ stdout carries only the document (progress goes to stderr).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from tests.cli.conftest import EXAMPLE_FLEET, RunFleetc
+from tests.loading.support import commit_all
 
 
 @pytest.fixture
@@ -138,3 +140,15 @@ def test_build_o_with_a_format_needs_out_dir(fleetc: RunFleetc) -> None:
     result = fleetc("build", str(EXAMPLE_FLEET), "-o", "json")
     assert result.exit_code == 2
     assert "Missing option '--out-dir'. (-o json names the report format" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["diff", "plan"])
+def test_diff_and_plan_take_o_json_and_yaml_alike(fleetc: RunFleetc, command: str, tmp_path: Path) -> None:
+    fleet = Path(shutil.copytree(EXAMPLE_FLEET, tmp_path / "fleet"))
+    base = commit_all(tmp_path, "base")
+    fleet_file = fleet / "fleet.yaml"
+    fleet_file.write_text(fleet_file.read_text().replace("stable: v1.34.2", "stable: v1.35.0"))
+    document = _documents(fleetc, command, str(fleet), "--base", base)
+    assert document["version"] == 3 and document["head"]["ok"] and document["clusters"]
+    as_format = fleetc(command, str(fleet), "--base", base, "--format", "json")
+    assert json.loads(as_format.stdout) == document
