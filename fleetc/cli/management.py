@@ -230,22 +230,41 @@ def pause(target: Target, namespace: str | None, fleet: str | None) -> None:
     click.echo(f"paused {key.namespace}/{key.name}: no further cluster starts until fleetc rollout resume")
 
 
-def resume(target: Target, namespace: str | None, fleet: str | None, output: str = "text") -> None:
-    """``fleetc rollout resume --context C``: lift a pause or a halt; whoever runs the controller carries on."""
+def resume(
+    target: Target, namespace: str | None, fleet: str | None, output: str = "text", *, detach: bool = False
+) -> None:
+    """``fleetc rollout resume --context C``: lift a pause or a halt, then carry the rollout out here until it
+    completes or halts again, as ``fleetc apply --context`` does (exit codes as there); with ``detach``, only lift
+    it: the in-cluster controller carries on."""
+    console = rollout_reports.console(stderr=machine(output))
     store = target.connect()
     try:
         key = _key(store, namespace, fleet)
         rollout.resume(store, key)
-        view = engine.view_of(store, key)
+        if detach:
+            view = engine.view_of(store, key)
+            console.print(f"resumed {key.namespace}/{key.name}: the in-cluster controller carries on (failed clusters "
+                          "of the current wave are retried)", markup=False)  # fmt: skip
+        else:
+            console.print(f"resumed {key.namespace}/{key.name} on {store.server}: failed clusters of the current wave "
+                          "are retried", markup=False)  # fmt: skip
+            plane = engine.open_plane(store, notify=True)
+            try:
+                engine.run_until_settled(plane, key, on_step=_printer(store, key, console))
+            finally:
+                sent = plane.notifier.close() if plane.notifier else None
+            for line in sent.lines() if sent else []:
+                console.print(line, markup=False)
+            view = engine.view_of(store, key)
     finally:
         store.close()
-    click.echo(
-        f"resumed {key.namespace}/{key.name}: the running fleetc apply or the in-cluster controller carries on "
-        "(failed clusters of the current wave are retried)",
-        err=machine(output),
-    )
     if machine(output):
         emit(rollout_reports.result_payload([("resume", view)], 0), output, sort_keys=True)
+    elif not detach:
+        console.print()
+        rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
+    if not detach:
+        exit_for(view)
 
 
 def rollout_view(store: KubeStore, namespace: str | None, fleet: str | None) -> RolloutView:

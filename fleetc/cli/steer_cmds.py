@@ -129,6 +129,12 @@ def rollout_pause(
     callback=speed_option,
     help="Run in real time × SPEED (default 0: virtual time).",
 )
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Management cluster: only lift the pause or halt, for when a running fleetc apply or the in-cluster "
+    "controller carries the rollout out (without it, this command carries it out, as apply does).",
+)
 @output_option()
 @fault_options
 @handle_errors
@@ -139,13 +145,14 @@ def rollout_resume(
     namespace: str | None,
     fleet: str | None,
     speed: float | None,
+    detach: bool,
     output: str,
     **kwargs: Any,
 ) -> None:
     """Lift a pause or a halt (failed clusters of the current wave are retried) and run to the end."""
     target = management.Target(kubeconfig, context)
     if target.chosen:
-        management.resume(target, namespace, fleet, output)
+        management.resume(target, namespace, fleet, output, detach=detach)
         return
     path = writable_state(_existing(state))
     if local.steer(path, rollout.resume, only_if_running=True):

@@ -177,7 +177,7 @@ def test_a_pause_from_another_process_is_honoured_by_a_running_apply(
             assert process.poll() is None
             status = fleetc(kube_api, "rollout", "status", "-n", kube_namespace)
             assert status.returncode == 0 and "Paused" in status.stdout
-            resumed = fleetc(kube_api, "rollout", "resume", "-n", kube_namespace)
+            resumed = fleetc(kube_api, "rollout", "resume", "-n", kube_namespace, "--detach")  # the apply carries on
             assert resumed.returncode == 0, resumed.stdout + resumed.stderr
             output, _ = process.communicate(timeout=TIMEOUT)
         finally:
