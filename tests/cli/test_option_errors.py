@@ -155,8 +155,8 @@ def test_a_state_without_a_rollout(fleetc: RunFleetc, tmp_path: Path) -> None:
         pytest.param(("version", "-o", "xml"), "Invalid value for '-o'", id="version-o"),
         pytest.param(("completion", "tcsh"), "Invalid value for '{bash|zsh|fish}'", id="completion-shell"),
         pytest.param(("schema", "--kind", "Clusters"), "Invalid value for '--kind'", id="schema-kind"),
-        pytest.param(("diff", "--format", "xml"), "Invalid value for '--format'", id="diff-format"),
-        pytest.param(("plan", "--format", "xml"), "Invalid value for '--format'", id="plan-format"),
+        pytest.param(("diff", "--format", "xml"), "Invalid value for '-o' / '--output' / '--format'", id="diff-format"),
+        pytest.param(("plan", "--format", "xml"), "Invalid value for '-o' / '--output' / '--format'", id="plan-format"),
     ],
 )
 def test_malformed_option_values_exit_2_before_any_work(
