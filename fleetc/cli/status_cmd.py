@@ -95,6 +95,7 @@ def _show(store: Store, view: RolloutView, cluster: str | None, now: float, outp
         raise click.BadParameter(f"no cluster {cluster} in the rollout", param_hint="CLUSTER")
     found = rollout.cluster_objects(store, entry.namespace, cluster)
     objects = [*([found.cluster] if found.cluster else []), *found.control_planes, *found.machine_deployments,
+               *found.machine_pools,
                *found.machines]  # fmt: skip
     rows = describe(objects, now, shown)
     if machine(output):

@@ -1,11 +1,11 @@
 """A workload cluster's CAPI objects as a tree of rows, like ``clusterctl describe cluster`` (v1beta2).
 
-Pure: takes the objects of one cluster (Cluster, KubeadmControlPlane, MachineDeployments, Machines), returns
-rows; ``fleetc status`` prints them (:mod:`fleetc.cli.status_cmd`). Works the same on the simulated plane and on a
-real management cluster. As in clusterctl: the Cluster's infrastructure has its own row (its status is the
-Cluster's ``InfrastructureReady`` condition, which CAPI mirrors from the infrastructure cluster's ``Ready``), a
-multi-line condition message continues on the rows below (nothing is cut), and ``show_conditions`` (kinds,
-``Kind/name`` or ``all``) lists every condition of the chosen objects under them.
+Pure: takes the objects of one cluster (Cluster, KubeadmControlPlane, MachineDeployments, MachinePools,
+Machines), returns rows; ``fleetc status`` prints them (:mod:`fleetc.cli.status_cmd`). Works the same on the
+simulated plane and on a real management cluster. As in clusterctl: the Cluster's infrastructure has its own row
+(its status is the Cluster's ``InfrastructureReady`` condition, which CAPI mirrors from the infrastructure
+cluster's ``Ready``), a multi-line condition message continues on the rows below (nothing is cut), and
+``show_conditions`` (kinds, ``Kind/name`` or ``all``) lists every condition of the chosen objects under them.
 """
 
 from __future__ import annotations
@@ -162,24 +162,28 @@ def describe(objects: Iterable[Manifest], now: float, show_conditions: Collectio
         control_plane = [m for m in machines if CONTROL_PLANE_LABEL in m["metadata"].get("labels", {})]
         deployments = sorted(by_kind.get("MachineDeployment", []), key=_name)
         for kcp in sorted(by_kind.get("KubeadmControlPlane", []), key=_name):
-            last_group = not deployments
+            last_group = not deployments and not by_kind.get("MachinePool")
             branch, stem = ("└─", "  ") if last_group else ("├─", "│ ")
             label = f"{branch}ControlPlane - KubeadmControlPlane/{_name(kcp)}"
             counters = _counters(kcp, kcp["spec"].get("replicas"))
             rows += _object_rows(kcp, label, "Available", stem + "│ ", opts, **counters)
             rows += _children(control_plane, stem, opts)
-        if deployments:
+        pools = sorted(by_kind.get("MachinePool", []), key=_name)
+        workers = [*deployments, *pools]
+        if workers:
             rows.append(Row("└─Workers"))
-            for index, deployment in enumerate(deployments):
-                last = index == len(deployments) - 1
+            for index, group in enumerate(workers):
+                last = index == len(workers) - 1
                 branch, stem = ("  └─", "    ") if last else ("  ├─", "  │ ")
-                counters = _counters(deployment, deployment["spec"].get("replicas"))
-                label = f"{branch}MachineDeployment/{_name(deployment)}"
-                rows += _object_rows(deployment, label, "Available", stem + "│ ", opts, **counters)
+                counters = _counters(group, group["spec"].get("replicas"))
+                label = f"{branch}{group['kind']}/{_name(group)}"
+                # a MachinePool reports no v1beta2 Available condition in CAPI v1.14: its counters tell
+                rows += _object_rows(group, label, "Available", stem + "│ ", opts, **counters)
                 owned = [
                     m
                     for m in machines
-                    if m["metadata"].get("labels", {}).get(DEPLOYMENT_NAME_LABEL) == _name(deployment)
+                    if group["kind"] == "MachineDeployment"
+                    and m["metadata"].get("labels", {}).get(DEPLOYMENT_NAME_LABEL) == _name(group)
                 ]
                 rows += _children(owned, stem, opts)
     return rows

@@ -41,3 +41,21 @@ def test_a_stuck_control_plane_machine_stands_out() -> None:
 @pytest.mark.parametrize(("seconds", "shown"), [(5, "5s"), (75, "1m15s"), (3600, "1h"), (90000, "1d1h"), (-3, "0s")])
 def test_ages_read_like_kubectl(seconds: float, shown: str) -> None:
     assert age(seconds) == shown
+
+
+def test_a_machine_pool_is_a_worker_row_with_its_counters() -> None:
+    objects = fixture("healthy-v1.34.2")
+    cluster = next(o for o in objects if o["kind"] == "Cluster")
+    pool = {
+        "apiVersion": "cluster.x-k8s.io/v1beta2",
+        "kind": "MachinePool",
+        "metadata": {"name": "eu-prod-1-burst-x7k2p", "namespace": cluster["metadata"]["namespace"]},
+        "spec": {"replicas": 4},
+        "status": {"replicas": 4, "readyReplicas": 3, "availableReplicas": 3, "upToDateReplicas": 4},
+    }
+    rows = describe([*objects, pool], parse_timestamp("2026-08-11T10:00:00Z"))
+    names = [r.name for r in rows]
+    assert names[-1] == "  └─MachinePool/eu-prod-1-burst-x7k2p"  # the last worker group: after the deployments
+    row = rows[-1]
+    assert (row.replicas, row.ready, row.available, row.up_to_date) == ("4/4", "3", "3", "4")
+    assert any(n.startswith("  ├─MachineDeployment/") for n in names)
