@@ -140,7 +140,7 @@ def test_a_shallow_clone_without_the_base_commit_says_how_to_fetch_it(
         (["diff"], "give --base REF"),
         (["diff", "--head", "HEAD"], "--head needs --base"),
         (["diff", "fleet", "fleet", "--base", "HEAD"], "at most one fleet ROOT"),
-        (["diff", "--base", "HEAD", "--format", "yaml"], "Invalid value for '--format'"),
+        (["diff", "--base", "HEAD", "--format", "xml"], "Invalid value for '-o' / '--output' / '--format'"),
     ],
 )
 def test_usage_errors_exit_2(repo: FleetRepo, args: list[str], message: str) -> None:

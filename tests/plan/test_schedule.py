@@ -86,6 +86,12 @@ def test_plan_start_shows_when_each_wave_of_the_example_starts_and_ends(
         "schedule: Thu 2026-03-05 14:00 UTC → Fri 2026-03-06 06:45 UTC (waits for approval, maintenance windows)"
         in (text)
     )
+    comment = CliRunner().invoke(cli, [*args[:-2], "--format", "markdown"], catch_exceptions=False).output
+    assert "| estimated schedule |" in comment
+    broad = next(line for line in comment.splitlines() if line.startswith("| 3 | broad |"))
+    assert broad.endswith(
+        "| Thu 2026-03-05 14:00 UTC → Fri 2026-03-06 06:45 UTC (waits for approval, maintenance windows) |"
+    )
 
 
 def test_plan_start_rejects_what_is_not_a_date(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

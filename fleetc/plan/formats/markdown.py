@@ -180,10 +180,12 @@ def _table(groups: Sequence[ImpactGroup]) -> str:
 
 
 def _rollout_table(plan: RolloutPlan) -> str:
+    scheduled = any(step.times is not None for step in plan.waves)
+    header = "| # | wave | clusters | changing | max concurrent | soak | control-plane deadline | failure budget |"
     rows = [
         "\n**Rollout order** (class revisions first, then wave by wave; each wave waits for the previous one)\n",
-        "| # | wave | clusters | changing | max concurrent | soak | control-plane deadline | failure budget |",
-        "|--:|---|--:|--:|--:|--:|--:|--:|",
+        header + (" estimated schedule |" if scheduled else ""),
+        "|--:|---|--:|--:|--:|--:|--:|--:|" + ("---|" if scheduled else ""),
     ]
     for step in plan.waves:
         changing = f"**{len(step.touched):,}**" if step.touched else "0"
@@ -196,6 +198,8 @@ def _rollout_table(plan: RolloutPlan) -> str:
             f"{changing}{deleted}",
             *common.gate_values(step),
         ]
+        if scheduled:
+            cells.append(common.schedule(step.times) if step.times is not None else "—")
         rows.append("| " + " | ".join(cells) + " |")
     if plan.unassigned:
         rows.append(f"\nNot in any wave: {common.fold([code(n) for n in plan.unassigned], ALERT_NAMES)}")
