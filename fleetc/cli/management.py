@@ -27,6 +27,7 @@ from fleetc.cli.output import emit, machine
 from fleetc.core.errors import ExitCode
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine import kube as engine
+from fleetc.engine.notify import Report
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.kube import KubeStore, connect
 from fleetc.runtime.kube.config import kubeconfig_paths, merge_kubeconfigs
@@ -117,16 +118,34 @@ def apply(
             if machine(output):
                 emit(rollout_reports.result_payload([("submit", view)], 0), output, sort_keys=True)
             return
-        plane = engine.open_plane(store, force=force, notify=True)
         console.print(f"applying {label} to {store.server} (FleetRollout {plan.namespace}/{plan.fleet})", markup=False)
-        try:
-            view = engine.roll_out(plane, plan, on_step=_printer(store, plan.key, console), allow_delete=allow_delete)
-        finally:
-            sent = plane.notifier.close() if plane.notifier else None
+        progress = _printer(store, plan.key, console)
+
+        def run(plane: engine.KubePlane) -> None:
+            engine.roll_out(plane, plan, on_step=progress, allow_delete=allow_delete)
+
+        view, sent = _carried_out(store, plan.key, force, run)
     finally:
         store.close()
+    _report(console, "apply", view, sent, output)
+
+
+def _carried_out(
+    store: KubeStore, key: ObjectKey, force: bool, run: Callable[[engine.KubePlane], None]
+) -> tuple[RolloutView, Report | None]:
+    """Run the rollout controller here (``run``) with notifications on; the rollout's view and what was sent."""
+    plane = engine.open_plane(store, force=force, notify=True)
+    try:
+        run(plane)
+    finally:
+        sent = plane.notifier.close() if plane.notifier else None
+    return engine.view_of(store, key), sent
+
+
+def _report(console: Console, step: str, view: RolloutView, sent: Report | None, output: str) -> None:
+    """The result of a rollout carried out here (as a document with ``-o json|yaml``), then its exit code."""
     if machine(output):
-        emit(rollout_reports.result_payload([("apply", view)], 0), output, sort_keys=True)
+        emit(rollout_reports.result_payload([(step, view)], 0), output, sort_keys=True)
     else:
         console.print()
         rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
@@ -243,28 +262,22 @@ def resume(
         rollout.resume(store, key)
         if detach:
             view = engine.view_of(store, key)
-            console.print(f"resumed {key.namespace}/{key.name}: the in-cluster controller carries on (failed clusters "
-                          "of the current wave are retried)", markup=False)  # fmt: skip
         else:
             console.print(f"resumed {key.namespace}/{key.name} on {store.server}: failed clusters of the current wave "
                           "are retried", markup=False)  # fmt: skip
-            plane = engine.open_plane(store, notify=True)
-            try:
-                engine.run_until_settled(plane, key, on_step=_printer(store, key, console))
-            finally:
-                sent = plane.notifier.close() if plane.notifier else None
-            for line in sent.lines() if sent else []:
-                console.print(line, markup=False)
-            view = engine.view_of(store, key)
+            progress = _printer(store, key, console)
+            view, sent = _carried_out(
+                store, key, False, lambda plane: engine.run_until_settled(plane, key, on_step=progress)
+            )
     finally:
         store.close()
+    if not detach:
+        _report(console, "resume", view, sent, output)
+        return
+    console.print(f"resumed {key.namespace}/{key.name}: the in-cluster controller carries on (failed clusters of the "
+                  "current wave are retried)", markup=False)  # fmt: skip
     if machine(output):
         emit(rollout_reports.result_payload([("resume", view)], 0), output, sort_keys=True)
-    elif not detach:
-        console.print()
-        rollout_reports.print_result(console, view, f"rollout {view.name}", timeline=False)
-    if not detach:
-        exit_for(view)
 
 
 def rollout_view(store: KubeStore, namespace: str | None, fleet: str | None) -> RolloutView:

@@ -26,7 +26,6 @@ from typing import Any
 from fleetc.contract.objects import annotations_of, is_deleting, labels, ref_group
 from fleetc.contract.timestamps import parse_timestamp
 from fleetc.contract.vocabulary import (
-    AUTOSCALER_MIN,
     BOOTSTRAP_API,
     CAPI_API,
     CAPI_GROUP,
@@ -41,24 +40,13 @@ from fleetc.sim.context import SimContext, with_metadata
 from fleetc.sim.status import FALSE, Cond, build
 from fleetc.sim.topology_current import Topology
 from fleetc.sim.topology_current import template as class_template
-from fleetc.sim.topology_desired import cloned_from, owned_labels
+from fleetc.sim.topology_desired import cloned_from, entry_replicas, owned_labels
 from fleetc.sim.topology_plan import VersionPlan
 
 STEP = 60.0
 """Seconds the simulated provider takes to add, remove or replace one instance of a pool."""
 LAST_STEP = "sim.fleetc.io/last-step"
 """Annotation: when the simulated group last changed an instance (the pace of :data:`STEP`)."""
-
-
-def _replicas(entry: Manifest, existing: Manifest | None) -> int:
-    if "replicas" in entry:
-        replicas: int = entry["replicas"]
-        return replicas
-    if existing is not None:
-        current: int = existing["spec"].get("replicas", 1)
-        return current
-    minimum = entry.get("metadata", {}).get("annotations", {}).get(AUTOSCALER_MIN, "")
-    return int(minimum) if minimum.isdigit() else 1
 
 
 def _made_from(ctx: SimContext, scope: Topology, ref: Manifest, kind: str, prefix: str, owner: str) -> str:
@@ -89,7 +77,7 @@ def _pool_spec(
 ) -> Manifest:
     spec: Manifest = {
         "clusterName": scope.name,
-        "replicas": _replicas(entry, existing),
+        "replicas": entry_replicas(entry, existing),
         "template": {
             "metadata": {"labels": owned_labels(scope.name, **{TOPOLOGY_POOL_LABEL: entry["name"]})},
             "spec": {"clusterName": scope.name, "bootstrap": {"configRef": refs[0]}, "infrastructureRef": refs[1]},

@@ -68,7 +68,8 @@ def deployment_labels(scope: Topology, entry: Manifest) -> dict[str, str]:
     return owned_labels(scope.name, **{TOPOLOGY_DEPLOYMENT_LABEL: entry["name"]})
 
 
-def _replicas(entry: Manifest, existing: Manifest | None) -> int:
+def entry_replicas(entry: Manifest, existing: Manifest | None) -> int:
+    """The replicas of a topology worker entry: its own, else the live object's, else the autoscaler's minimum (1)."""
     if "replicas" in entry:
         replicas: int = entry["replicas"]
         return replicas
@@ -129,7 +130,7 @@ def deployment_spec(
     return {
         **extra,
         "clusterName": scope.name,
-        "replicas": _replicas(entry, existing),
+        "replicas": entry_replicas(entry, existing),
         "rollout": {
             "strategy": {"rollingUpdate": rolling, "type": strategy.get("type", "RollingUpdate")},
             **_after(entry),
