@@ -41,8 +41,11 @@ NAME = "fleetrollout"
 CHECKS = "fleetrollout-verdicts"
 VERDICT_KIND = "ClusterVerdict"
 """The kind of the keys :class:`VerdictChecks` is queued with (no object of this kind exists)."""
-CHECK_DELAY = 0.001
-"""How long after a change a cluster's verdict is checked: every write made at the same instant is in by then."""
+CHECK_DELAY = 0.5
+"""How long after a change a cluster's verdict is checked (seconds). CAPI writes to one cluster in bursts: the
+objects that changed, then half a second later the Cluster's summary of them (the simulated topology controller
+coalesces by the same delay, :data:`fleetc.sim.context.COALESCE_DELAY`); one check after both costs one gate
+evaluation instead of two, and a gate reacts at most half a second later."""
 WAIT_SECONDS = 5.0
 """How long to wait for objects a rollout needs that are not in the store yet (its FleetRevision, ClusterRollouts)."""
 
@@ -51,6 +54,8 @@ class RolloutController:
     """Reconciles ``FleetRollout`` objects (see the module docstring for the stages)."""
 
     name = NAME
+    level = 6
+    """After the verdict checks: a rollout acts on what the clusters' verdicts say at this instant."""
     group = GROUP
     kind = FLEET_ROLLOUT
 
@@ -103,6 +108,8 @@ class VerdictChecks:
     """
 
     name = CHECKS
+    level = 5
+    """After CAPI's controllers (simulated or not) have written what they write at this instant."""
     group = GROUP
     kind = VERDICT_KIND
     queued_only = True

@@ -5,8 +5,12 @@ only a key, so a reconciler always reads the current state and never acts on an 
 Errors are types: :class:`TerminalError` is not retried, :class:`TransientError` (or any other exception
 from a simulated provider) is retried after a per-key exponential backoff.
 
-The manager is single-threaded and deterministic: the next item is the one due earliest (ties in the
-order they were queued), and with a :class:`~fleetc.runtime.clock.VirtualClock` time jumps to it.
+The manager is single-threaded and deterministic: the next item is the one due earliest, and with a
+:class:`~fleetc.runtime.clock.VirtualClock` time jumps to it. Items due at the same instant run lowest
+``level`` first (a reconciler's optional class attribute, default 0), then in the order they were queued: a
+controller of objects lower in the ownership tree (Machines) settles before the ones that summarise them
+(MachineSets, then MachineDeployments, then the Cluster), so an owner reads its children once they are done
+with the instant instead of once per intermediate step. Without levels the order is first queued, first run.
 
 It runs over any :class:`~fleetc.runtime.store.Store` and is driven by the store's watch events: before each
 reconcile it has the store hand over pending events (:meth:`Store.wait`), and when nothing is due yet it waits on
@@ -76,6 +80,12 @@ class Reconciler(Protocol):
         ...
 
 
+def level_of(reconciler: Reconciler) -> int:
+    """The reconciler's ``level`` (items due at one instant run lowest level first); 0 when it declares none."""
+    level: int = getattr(reconciler, "level", 0)
+    return level
+
+
 def owner_of(kind: str) -> Mapper:
     """A mapper from an object to its controller owner of ``kind`` (like ``EnqueueRequestForOwner``)."""
 
@@ -92,25 +102,27 @@ def owner_of(kind: str) -> Mapper:
 
 @dataclass
 class WorkQueue:
-    """Keys due at a time; a key is queued at most once (earliest due wins); failures back off per key."""
+    """Keys due at a time; a key is queued at most once (earliest due wins); failures back off per key.
 
-    _heap: list[tuple[float, int, str, ObjectKey]] = field(default_factory=list)
+    Among keys due at the same time the lowest ``level`` comes first, then the first queued."""
+
+    _heap: list[tuple[float, int, int, str, ObjectKey]] = field(default_factory=list)
     _due: dict[tuple[str, ObjectKey], float] = field(default_factory=dict)
     _failures: dict[tuple[str, ObjectKey], int] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
-    def add(self, controller: str, key: ObjectKey, at: float) -> None:
+    def add(self, controller: str, key: ObjectKey, at: float, level: int = 0) -> None:
         """Queue ``key`` for ``controller`` at time ``at`` (keeps an earlier due time)."""
         slot = (controller, key)
         if slot in self._due and self._due[slot] <= at:
             return
         self._due[slot] = at
-        heapq.heappush(self._heap, (at, next(self._order), controller, key))
+        heapq.heappush(self._heap, (at, level, next(self._order), controller, key))
 
     def next_due(self) -> float | None:
         """When the next item is due, or None when empty."""
         while self._heap:
-            at, _, controller, key = self._heap[0]
+            at, _, _, controller, key = self._heap[0]
             if self._due.get((controller, key)) == at:
                 return at
             heapq.heappop(self._heap)
@@ -118,7 +130,7 @@ class WorkQueue:
 
     def pop(self) -> tuple[str, ObjectKey]:
         """The earliest item (call :meth:`next_due` first)."""
-        _, _, controller, key = heapq.heappop(self._heap)
+        _, _, _, controller, key = heapq.heappop(self._heap)
         del self._due[(controller, key)]
         return controller, key
 
@@ -153,6 +165,7 @@ class Manager:
         self.queue = WorkQueue()
         self.stats = Stats()
         self._reconcilers: dict[str, Reconciler] = {}
+        self._levels: dict[str, int] = {}
         self._routes: dict[tuple[str, str], list[tuple[str, Mapper | None]]] = {}
         self.errors: list[tuple[float, str, ObjectKey, str]] = []
         store.watch_shared(self._on_event)
@@ -161,6 +174,7 @@ class Manager:
         """Register a reconciler and its watches; existing objects of its kind are queued (unless the reconciler
         says ``queued_only = True``: its kind is not stored anywhere, only :meth:`enqueue` feeds it)."""
         self._reconcilers[reconciler.name] = reconciler
+        self._levels[reconciler.name] = level_of(reconciler)
         self._routes.setdefault((reconciler.group, reconciler.kind), []).append((reconciler.name, None))
         for watch in reconciler.watches():
             self._routes.setdefault((watch.group, watch.kind), []).append((reconciler.name, watch.mapper))
@@ -169,18 +183,19 @@ class Manager:
             return  # its keys name no stored kind: only enqueue() feeds it
         self.store.inform(reconciler.group, reconciler.kind)
         for obj in self.store.list(reconciler.group, reconciler.kind):
-            self.queue.add(reconciler.name, ObjectKey.of(obj), self.clock.now())
+            self.enqueue(reconciler.name, ObjectKey.of(obj))
 
     def enqueue(self, controller: str, key: ObjectKey, after: float = 0.0) -> None:
         """Queue a key for a controller ``after`` seconds from now."""
-        self.queue.add(controller, key, self.clock.now() + after)
+        self.queue.add(controller, key, self.clock.now() + after, self._levels.get(controller, 0))
 
     def _on_event(self, event: Event) -> None:
         now = self.clock.now()
         for controller, mapper in self._routes.get((event.key.group, event.key.kind), ()):
             keys = [event.key] if mapper is None else mapper(event.object)
+            level = self._levels[controller]
             for key in keys:
-                self.queue.add(controller, key, now)
+                self.queue.add(controller, key, now, level)
 
     def step(self) -> bool:
         """Run the next due reconcile (waiting for it, or jumping to it); False when nothing is queued.

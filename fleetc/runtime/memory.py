@@ -164,9 +164,8 @@ class MemoryStore:
             raise NotFound(f"{key} not found")
         if current["metadata"].get("finalizers"):
             if "deletionTimestamp" not in current["metadata"]:
-                stored = copy(current)
-                stored["metadata"]["deletionTimestamp"] = timestamp(self._clock.now())
-                self._replace(key, current, stored)
+                metadata = {**current["metadata"], "deletionTimestamp": timestamp(self._clock.now())}
+                self._replace(key, current, {**current, "metadata": metadata})  # stored objects are never edited
             return
         self._remove(key, current)
 

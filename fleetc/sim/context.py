@@ -147,9 +147,12 @@ class ChangedView:
     the previous event's for that object maps to nothing. Deleting objects always map.
     """
 
-    def __init__(self, view: Callable[[Manifest], Any], mapper: Mapper) -> None:
+    def __init__(self, view: Callable[[Manifest], Any], mapper: Mapper, *, map_first: bool = False) -> None:
+        """``map_first``: the mapper is cheaper than the view and often maps to nothing (an owner reference of
+        another kind), so it runs first and the view is computed only for objects that map somewhere."""
         self._view = view
         self._mapper = mapper
+        self._map_first = map_first
         self._last: dict[tuple[str, str], Any] = {}
 
     def __call__(self, obj: Manifest) -> Iterable[ObjectKey]:
@@ -157,11 +160,14 @@ class ChangedView:
         if "deletionTimestamp" in obj["metadata"]:
             self._last.pop(key, None)
             return self._mapper(obj)
+        keys = list(self._mapper(obj)) if self._map_first else None
+        if keys == []:
+            return keys
         seen = self._view(obj)
         if self._last.get(key, _UNSEEN) == seen:
             return []
         self._last[key] = seen
-        return self._mapper(obj)
+        return keys if keys is not None else self._mapper(obj)
 
 
 COALESCE_DELAY = 0.5

@@ -85,6 +85,8 @@ class SimulatedMachineReconciler:
     """Simulated CAPI Machine controller."""
 
     name = "sim-machine"
+    level = 0
+    """Machines settle first at an instant: every other simulated controller summarises them. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
     group = CAPI_GROUP
     kind = "Machine"
 

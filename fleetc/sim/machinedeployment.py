@@ -90,6 +90,8 @@ class SimulatedMachineDeploymentReconciler:
     """Simulated CAPI MachineDeployment controller."""
 
     name = "sim-machinedeployment"
+    level = 2
+    """After its MachineSets. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
     group = CAPI_GROUP
     kind = "MachineDeployment"
 

@@ -221,6 +221,8 @@ class SimulatedMachinePoolReconciler:
     """Simulated CAPI MachinePool controller with a simulated provider group (no MachinePool Machines)."""
 
     name = "sim-machinepool"
+    level = 1
+    """After Machines, before the Cluster. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
     group = CAPI_GROUP
     kind = "MachinePool"
 

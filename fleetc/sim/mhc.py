@@ -64,6 +64,20 @@ def selector_matches(selector: Manifest, obj: Manifest) -> bool:
     return all(have.get(k) == v for k, v in selector.get("matchLabels", {}).items())
 
 
+def _passed(machine: Manifest) -> bool:
+    """The Machine carries ``HealthCheckSucceeded=True`` as this controller writes it, and no ``OwnerRemediated``."""
+    conditions = conditions_of(machine)
+    found = find(conditions, "HealthCheckSucceeded")
+    return (
+        found is not None
+        and found["status"] == TRUE
+        and found["reason"] == "HealthCheckSucceeded"
+        and found.get("message") == ""
+        and found.get("observedGeneration") == machine["metadata"]["generation"]
+        and find(conditions, "OwnerRemediated") is None
+    )
+
+
 def _since(obj: Manifest, condition_type: str) -> float | None:
     found = find(conditions_of(obj), condition_type)
     if found is None or found["status"] != TRUE:
@@ -75,6 +89,8 @@ class SimulatedMachineHealthCheckReconciler:
     """Simulated CAPI MachineHealthCheck controller."""
 
     name = "sim-machinehealthcheck"
+    level = 3
+    """After the owners of the Machines it judges have acted at this instant. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
     group = CAPI_GROUP
     kind = "MachineHealthCheck"
 
@@ -203,6 +219,8 @@ class SimulatedMachineHealthCheckReconciler:
             if allowed and not is_deleting(machine) and (owner is None or owner["status"] == TRUE):
                 updates.append(Cond("OwnerRemediated", FALSE, "WaitingForRemediation", "Waiting for remediation"))
         elif verdict.healthy:
+            if _passed(machine):
+                return  # already marked so (the common case: saves rebuilding conditions to find nothing changed)
             updates.append(Cond("HealthCheckSucceeded", TRUE, "HealthCheckSucceeded"))
             drop.add("OwnerRemediated")
         else:

@@ -57,10 +57,15 @@ def status_of(obj: Manifest, condition_type: str) -> str | None:
     return found["status"] if found is not None else None
 
 
+CONDITION_FIELDS = 6
+"""The fields :func:`build` writes (a condition with other fields is rebuilt, never carried over)."""
+
+
 def build(
     previous: Sequence[Condition], wanted: Iterable[Cond | Condition], generation: int, now: float
 ) -> list[Condition]:
-    """The new condition list, in ``wanted`` order; a plain dict in ``wanted`` is carried over unchanged."""
+    """The new condition list, in ``wanted`` order; a plain dict in ``wanted`` is carried over unchanged, and so is
+    a previous condition that would be rebuilt exactly as it is (the same dict: comparing statuses stays cheap)."""
     by_type = {c["type"]: c for c in previous}
     result: list[Condition] = []
     for item in wanted:
@@ -68,12 +73,19 @@ def build(
             result.append(item)
             continue
         old = by_type.get(item.type)
-        if item.since is not None:
-            since = item.since
-        elif old is not None and old["status"] == item.status:
-            since = old["lastTransitionTime"]
+        if old is None or old["status"] != item.status:
+            since = item.since if item.since is not None else stamp(now)
         else:
-            since = stamp(now)
+            since = item.since if item.since is not None else old["lastTransitionTime"]
+            if (
+                since == old["lastTransitionTime"]
+                and old["reason"] == item.reason
+                and old.get("message") == item.message
+                and old.get("observedGeneration") == generation
+                and len(old) == CONDITION_FIELDS
+            ):
+                result.append(old)
+                continue
         result.append(
             {
                 "lastTransitionTime": since,

@@ -84,6 +84,8 @@ class SimulatedTopologyReconciler:
     """Simulated CAPI topology controller (Cluster with ``spec.topology``)."""
 
     name = "sim-topology"
+    level = 4
+    """Last of CAPI's controllers at an instant: the Cluster summarises everything below it. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
     group = CAPI_GROUP
     kind = "Cluster"
 
