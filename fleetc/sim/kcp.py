@@ -85,7 +85,7 @@ class SimulatedKubeadmControlPlaneReconciler:
 
     name = "sim-kubeadmcontrolplane"
     level = 3
-    """After its Machines, before the Cluster. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
+    """After its Machines, before the Cluster."""
     group = CONTROL_PLANE_GROUP
     kind = "KubeadmControlPlane"
 
@@ -97,7 +97,11 @@ class SimulatedKubeadmControlPlaneReconciler:
     def watches(self) -> list[Watch]:
         """Its Machines, and its Cluster when the Cluster's infrastructure becomes ready."""
         return [
-            Watch(CAPI_GROUP, "Machine", self.gate.waking(ChangedView(owner_view, owner_of("KubeadmControlPlane"), map_first=True))),
+            Watch(
+                CAPI_GROUP,
+                "Machine",
+                self.gate.waking(ChangedView(owner_view, owner_of("KubeadmControlPlane"), map_first=True)),
+            ),
             Watch(CAPI_GROUP, "Cluster", self.gate.waking(self._cluster_infrastructure_changed())),
         ]
 

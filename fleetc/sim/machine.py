@@ -86,7 +86,7 @@ class SimulatedMachineReconciler:
 
     name = "sim-machine"
     level = 0
-    """Machines settle first at an instant: every other simulated controller summarises them. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
+    """Machines settle first at an instant: every other simulated controller summarises them."""
     group = CAPI_GROUP
     kind = "Machine"
 

@@ -91,7 +91,7 @@ class SimulatedMachineDeploymentReconciler:
 
     name = "sim-machinedeployment"
     level = 2
-    """After its MachineSets. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
+    """After its MachineSets."""
     group = CAPI_GROUP
     kind = "MachineDeployment"
 

@@ -222,7 +222,7 @@ class SimulatedMachinePoolReconciler:
 
     name = "sim-machinepool"
     level = 1
-    """After Machines, before the Cluster. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
+    """After Machines, before the Cluster."""
     group = CAPI_GROUP
     kind = "MachinePool"
 

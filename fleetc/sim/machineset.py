@@ -127,7 +127,7 @@ class SimulatedMachineSetReconciler:
 
     name = "sim-machineset"
     level = 1
-    """After its Machines, before the MachineDeployment that summarises it. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
+    """After its Machines, before the MachineDeployment that summarises it."""
     group = CAPI_GROUP
     kind = "MachineSet"
 
@@ -137,7 +137,11 @@ class SimulatedMachineSetReconciler:
 
     def watches(self) -> list[Watch]:
         """Its Machines."""
-        return [Watch(CAPI_GROUP, "Machine", self.gate.waking(ChangedView(owner_view, owner_of("MachineSet"), map_first=True)))]
+        return [
+            Watch(
+                CAPI_GROUP, "Machine", self.gate.waking(ChangedView(owner_view, owner_of("MachineSet"), map_first=True))
+            )
+        ]
 
     def reconcile(self, request: Request) -> Result:
         """Remediate, sync replicas, report."""

@@ -90,7 +90,7 @@ class SimulatedMachineHealthCheckReconciler:
 
     name = "sim-machinehealthcheck"
     level = 3
-    """After the owners of the Machines it judges have acted at this instant. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
+    """After the owners of the Machines it judges have acted at this instant."""
     group = CAPI_GROUP
     kind = "MachineHealthCheck"
 

@@ -85,7 +85,7 @@ class SimulatedTopologyReconciler:
 
     name = "sim-topology"
     level = 4
-    """Last of CAPI's controllers at an instant: the Cluster summarises everything below it. (:mod:`fleetc.runtime.manager`: lowest level first at one instant)"""
+    """Last of CAPI's controllers at an instant: the Cluster summarises everything below it."""
     group = CAPI_GROUP
     kind = "Cluster"
 
