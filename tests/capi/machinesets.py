@@ -32,7 +32,6 @@ from fleetc.runtime.manager import DONE, Request, Result, Watch
 from fleetc.sim.faults import Faults
 from fleetc.sim.plane import apply_objects
 from tests.capi.fidelity import (
-    CLUSTER_LABEL,
     CP_LABEL,
     MachineEvent,
     MachineLog,
@@ -315,11 +314,6 @@ def most_deleting(log: MachineLog, role: str) -> int:
             deleting.discard(e.name)
         most = max(most, len(deleting))
     return most
-
-
-def cluster_of(machine: Manifest) -> str:
-    """The Machine's cluster (its label)."""
-    return str(machine["metadata"].get("labels", {}).get(CLUSTER_LABEL, ""))
 
 
 @dataclass(frozen=True)
