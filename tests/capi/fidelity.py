@@ -6,7 +6,7 @@ are created, flagged by a health check, start deleting and are gone, per cluster
 machine names differ by nature; ``docs/simulation.md`` ("Compared with real CAPI v1.14") records the differences
 measured. Machines are watched on the real API server with ``kubectl get --watch`` (:class:`MachineWatch`) and in
 the simulation through the store's watch (:func:`simulate`), into the same :class:`MachineLog`.
-Used by ``tests/capi/test_lifecycle.py`` and ``tests/capi/test_halt.py``.
+Used by ``tests/capi/test_lifecycle.py``, ``tests/capi/test_halt.py`` and ``tests/capi/machinesets.py``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,10 @@ class MachineLog:
     events: list[MachineEvent] = field(default_factory=list)
     clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The simulation's Clusters as last seen (the real ones are read from the API server)."""
+    owner: list[tuple[str, str, str, float]] = field(default_factory=list)
+    """What the owner said of a flagged Machine: ``(machine, OwnerRemediated reason, message, at)``, each change."""
     _seen: dict[str, set[str]] = field(default_factory=dict)
+    _owner: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def see(self, kind: str, machine: dict[str, Any], at: float) -> None:
         """Record a watch event (``ADDED``, ``MODIFIED``, ``DELETED``) of one Machine."""
@@ -96,6 +99,11 @@ class MachineLog:
             if now and what not in seen:
                 seen.add(what)
                 self.events.append(dataclasses.replace(event, what=what))
+        owner = _condition(machine, "OwnerRemediated")
+        said = (owner["reason"], owner.get("message", "")) if owner is not None and owner["status"] == "False" else None
+        if said is not None and self._owner.get(name) != said:
+            self._owner[name] = said
+            self.owner.append((name, *said, at))
 
     def sequence(self, cluster: str, target: str, *, flags_while_deleting: bool = True) -> list[tuple[str, str, str]]:
         """One cluster's Machine events as ``(what, role, old|new)`` in order (``new``: at the ``target`` version).
@@ -171,10 +179,16 @@ def simulate(
     views = []
     for number, plan in enumerate(plans, start=1):
         if machines is not None and number == len(plans):
-            machines.existing = {m["metadata"]["name"] for m in plane.store.list("cluster.x-k8s.io", "Machine")}
-            plane.store.watch_shared(_recorder(machines, plane.clock.now))
+            record_machines(plane, machines)
         views.append(local.roll_out(plane, plan))
     return views
+
+
+def record_machines(plane: local.LocalPlane, log: MachineLog) -> None:
+    """From now on, record the simulated plane's Machine events (and its Clusters) into ``log`` (times: seconds of
+    virtual time); Machines that exist now count as existing."""
+    log.existing = {m["metadata"]["name"] for m in plane.store.list("cluster.x-k8s.io", "Machine")}
+    plane.store.watch_shared(_recorder(log, plane.clock.now))
 
 
 def _recorder(log: MachineLog, now: Callable[[], float]) -> Callable[[Event], None]:

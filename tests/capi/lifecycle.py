@@ -81,12 +81,17 @@ def status_json(api: KubeApi, namespace: str) -> dict[str, Any]:
 class SlowBoot:
     """While the ``with`` block runs, every new in-memory DevMachine of ``cluster`` with ``role`` (``control-plane``
     or ``worker``) is patched to boot in ``startup`` as soon as it appears, before its VM's start-up time (10 s)
-    has passed. fleetc has no setting for it and renders the start-up times itself, so the fault goes to the
-    DevMachines (as another actor on the management cluster would) rather than to fleetc's templates."""
+    has passed (with ``new_only``, not the DevMachines that exist when the block starts). fleetc has no setting
+    for it and renders the start-up times itself, so the fault goes to the DevMachines (as another actor on the
+    management cluster would) rather than to fleetc's templates."""
 
-    def __init__(self, api: KubeApi, namespace: str, cluster: str, role: str, startup: str = "1h") -> None:
+    def __init__(
+        self, api: KubeApi, namespace: str, cluster: str, role: str, startup: str = "1h", *, new_only: bool = False
+    ) -> None:
         self.api, self.namespace, self.cluster, self.role, self.startup = api, namespace, cluster, role, startup
+        self.new_only = new_only
         self.patched: list[str] = []
+        self._existing: set[str] = set()
         self._watch = KubectlWatch(api, namespace, DEV_MACHINES, self._patch)
 
     def _patch(self, kind: str, machine: dict[str, Any]) -> None:
@@ -95,12 +100,14 @@ class SlowBoot:
         role = "control-plane" if CP_LABEL in labels else "worker"
         if kind == "DELETED" or labels.get(CLUSTER_LABEL) != self.cluster or role != self.role:
             return
-        if meta["name"] in self.patched or meta.get("deletionTimestamp"):
+        if meta["name"] in self.patched or meta["name"] in self._existing or meta.get("deletionTimestamp"):
             return
         boot(self.api, self.namespace, meta["name"], self.startup)
         self.patched.append(meta["name"])
 
     def __enter__(self) -> SlowBoot:
+        if self.new_only:
+            self._existing = {m["metadata"]["name"] for m in live(self.api, DEV_MACHINES, self.namespace)}
         self._watch.__enter__()
         return self
 

@@ -59,4 +59,6 @@ class KubectlWatch:
         self._process.terminate()
         self._process.wait(timeout=10)
         self._reader.join(timeout=10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
         assert not self.errors, self.errors
