@@ -16,6 +16,7 @@ owner's ``OwnerRemediated``, which are carried over untouched).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 from fleetc.core.keys import Manifest
@@ -85,9 +86,16 @@ def machine_status(machine: Manifest, facts: MachineFacts, now: float) -> dict[s
         status["initialization"] = initialization
     if facts.node_ref:
         status["nodeRef"] = {"name": machine["metadata"]["name"]}
-        status["nodeInfo"] = {**dict.fromkeys(NODE_INFO_FIELDS, ""), "kubeletVersion": machine["spec"]["version"]}
+        status["nodeInfo"] = _node_info(machine["spec"]["version"])
     status["lastUpdated"] = previous["lastUpdated"] if previous.get("phase") == status["phase"] else stamp(now)
     return status
+
+
+@functools.lru_cache(maxsize=64)
+def _node_info(kubelet_version: str) -> dict[str, str]:
+    """``status.nodeInfo`` of a simulated Node: one dict per version, shared by every Machine that reports it
+    (stored objects are never edited in place)."""
+    return {**dict.fromkeys(NODE_INFO_FIELDS, ""), "kubeletVersion": kubelet_version}
 
 
 def _phase(facts: MachineFacts) -> str:

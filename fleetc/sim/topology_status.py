@@ -20,12 +20,13 @@ from fleetc.contract.versions import version_order
 from fleetc.contract.vocabulary import TOPOLOGY_DEPLOYMENT_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import moment
-from fleetc.sim.machines import is_control_plane, needs_remediation
+from fleetc.sim.machines import is_control_plane
 from fleetc.sim.status import (
     FALSE,
     TRUE,
     UNKNOWN,
     Cond,
+    Condition,
     aggregate,
     build,
     bullet,
@@ -154,13 +155,14 @@ def _conditions(view: ClusterView, initialized: bool) -> list[Cond]:
         _workers_available(view),
         _topology_reconciled(view),
     ]
-    control_plane = [m for m in view.machines if is_control_plane(m)]
-    workers = [m for m in view.machines if not is_control_plane(m)]
+    machines = [_Indexed(name_of(m), {c["type"]: c for c in conditions_of(m)}, m) for m in view.machines]
+    control_plane = [m for m in machines if is_control_plane(m.machine)]
+    workers = [m for m in machines if not is_control_plane(m.machine)]
     return [
         _available(parts),
         *parts,
         _from_owners(view, "RollingOut", "NotRollingOut"),
-        _remediating(view),
+        _remediating(machines),
         _from_owners(view, "ScalingDown", "NotScalingDown"),
         _from_owners(view, "ScalingUp", "NotScalingUp"),
         _machines(control_plane, "ControlPlaneMachinesReady", "Ready", "Ready", "NotReady", view.now),
@@ -298,27 +300,35 @@ def _from_owners(view: ClusterView, condition_type: str, negative: str) -> Cond:
     return Cond(condition_type, TRUE, condition_type, "\n".join(lines))
 
 
-def _remediating(view: ClusterView) -> Cond:
+class _Indexed(NamedTuple):
+    """A Machine with its conditions by type: the summaries below look several up in each."""
+
+    name: str
+    conditions: dict[str, Condition]
+    machine: Manifest
+
+
+def _remediating(machines: Sequence[_Indexed]) -> Cond:
     issues = []
-    for machine in view.machines:
-        if needs_remediation(machine):
-            owner = find(conditions_of(machine), "OwnerRemediated")
-            issues.append((name_of(machine), owner["message"] if owner else ""))
+    for indexed in machines:
+        check, owner = indexed.conditions.get("HealthCheckSucceeded"), indexed.conditions.get("OwnerRemediated")
+        if check is not None and check["status"] == FALSE and owner is not None and owner["status"] == FALSE:
+            issues.append((indexed.name, owner["message"]))
     if not issues:
         return Cond("Remediating", FALSE, "NotRemediating")
     return Cond("Remediating", TRUE, "Remediating", aggregate("Machine", issues))
 
 
-def _machines(machines: Sequence[Manifest], condition_type: str, source: str, good: str, bad: str, now: float) -> Cond:
+def _machines(machines: Sequence[_Indexed], condition_type: str, source: str, good: str, bad: str, now: float) -> Cond:
     issues = []
-    for machine in machines:
+    for indexed in machines:
         if source == "UpToDate":
-            created = moment(machine["metadata"]["creationTimestamp"])
+            created = moment(indexed.machine["metadata"]["creationTimestamp"])
             if now - created < NEW_MACHINE_GRACE:
                 continue
-        found = find(conditions_of(machine), source)
+        found = indexed.conditions.get(source)
         if found is not None and found["status"] != TRUE:
-            issues.append((name_of(machine), found["message"]))
+            issues.append((indexed.name, found["message"]))
     if not machines:
         return Cond(condition_type, TRUE, "NoReplicas")
     if not issues:

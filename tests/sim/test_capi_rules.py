@@ -72,11 +72,26 @@ def test_remediation_takes_the_newest_first_within_max_in_flight() -> None:
     )
     assert "maxInFlight" not in check["spec"].get("remediation", {})
     first_batch = {m["metadata"]["name"] for m in _workers(plane)}
-    _annotate(plane, _workers(plane)[0], REMEDIATE_MACHINE_ANNOTATION)  # replaced by a newer Machine
-    assert plane.run(lambda: len(first_batch - {m["metadata"]["name"] for m in _workers(plane)}) == 1, hours=1)
-    assert plane.run(plane.settled("eu-1"), hours=1)
-    newer = next(m for m in _workers(plane) if m["metadata"]["name"] not in first_batch)
-    older = min((m for m in _workers(plane) if m is not newer), key=lambda m: m["metadata"]["name"])
+    pairs: list[tuple[Manifest, Manifest]] = []
+    for replaced in range(1, len(first_batch)):  # replace old Machines until a newer one sorts after an older one
+        old = [m for m in _workers(plane) if m["metadata"]["name"] in first_batch]
+        _annotate(plane, max(old, key=lambda m: m["metadata"]["name"]), REMEDIATE_MACHINE_ANNOTATION)  # replaced
+        assert plane.run(
+            lambda n=replaced: len(first_batch - {m["metadata"]["name"] for m in _workers(plane)}) == n, hours=1
+        )
+        assert plane.run(plane.settled("eu-1"), hours=1)
+        workers = _workers(plane)
+        pairs = [
+            (o, n)
+            for n in workers
+            if n["metadata"]["name"] not in first_batch
+            for o in workers
+            if o["metadata"]["name"] in first_batch and o["metadata"]["name"] < n["metadata"]["name"]
+        ]
+        if pairs:
+            break
+    assert pairs, "every replacement sorted before every older Machine: the test cannot tell age from name"
+    older, newer = pairs[0]
     assert older["metadata"]["creationTimestamp"] < newer["metadata"]["creationTimestamp"]
     assert older["metadata"]["name"] < newer["metadata"]["name"]  # by name alone the older one would go first
     for machine in (older, newer):
