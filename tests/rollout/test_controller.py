@@ -291,7 +291,7 @@ def test_a_class_revision_change_rolls_out_like_an_upgrade() -> None:
     for cluster in view.clusters:
         live = harness.store.get(ObjectKey("cluster.x-k8s.io", "Cluster", cluster.namespace, cluster.name))
         assert live["spec"]["topology"]["classRef"] == {"name": "fleet-standard-2"}
-        took = seconds(cluster.finished_at) - seconds(cluster.started_at)  # whole seconds, the check waits half a second
+        took = seconds(cluster.finished_at) - seconds(cluster.started_at)  # whole seconds; checks wait 0.5 s
         assert harness.fake.upgrade_seconds <= took <= harness.fake.upgrade_seconds + 1
 
 
