@@ -27,6 +27,7 @@ from fleetc.contract.timestamps import timestamp
 from fleetc.core.errors import AlreadyExists, Conflict, NotFound, StoreError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
+from fleetc.runtime.informer import Compactor
 from fleetc.runtime.ssa import apply_entry, server_side_apply
 from fleetc.runtime.store import FIELD_MANAGER, ApplyResult, Event, EventType, Handler, copy, edit_with_retries, merge
 
@@ -54,6 +55,7 @@ class MemoryStore:
         self._shared_handlers: list[Handler] = []
         self._version = 0
         self._serial = 0
+        self._compact = Compactor()
 
     # reading
 
@@ -98,8 +100,8 @@ class MemoryStore:
         bucket = self._objects[(key.group, key.kind)]
         if (key.namespace, key.name) in bucket:
             raise AlreadyExists(f"{key} already exists")
-        stored: Manifest = copy(obj)
-        metadata = stored["metadata"]
+        stored: Manifest = self._compact(obj)  # a copy sharing equal parts with objects created before it
+        metadata = stored["metadata"] = dict(stored["metadata"])  # its own: the parts below may be shared
         self._serial += 1
         metadata["uid"] = f"{self._serial:08d}-{key.kind.lower()}"
         metadata["generation"] = 1

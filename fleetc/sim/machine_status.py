@@ -80,8 +80,7 @@ def machine_status(machine: Manifest, facts: MachineFacts, now: float) -> dict[s
         "observedGeneration": machine["metadata"]["generation"],
         "phase": _phase(facts),
     }
-    initialization = {"bootstrapDataSecretCreated": facts.bootstrapped, "infrastructureProvisioned": facts.vm_up}
-    initialization = {k: v for k, v in initialization.items() if v}
+    initialization = _initialization(facts.bootstrapped, facts.vm_up)
     if initialization:
         status["initialization"] = initialization
     if facts.node_ref:
@@ -89,6 +88,13 @@ def machine_status(machine: Manifest, facts: MachineFacts, now: float) -> dict[s
         status["nodeInfo"] = _node_info(machine["spec"]["version"])
     status["lastUpdated"] = previous["lastUpdated"] if previous.get("phase") == status["phase"] else stamp(now)
     return status
+
+
+@functools.lru_cache(maxsize=4)
+def _initialization(bootstrapped: bool, vm_up: bool) -> dict[str, bool]:
+    """``status.initialization``: one dict per combination, shared (stored objects are never edited in place)."""
+    fields = {"bootstrapDataSecretCreated": bootstrapped, "infrastructureProvisioned": vm_up}
+    return {k: v for k, v in fields.items() if v}
 
 
 @functools.lru_cache(maxsize=64)

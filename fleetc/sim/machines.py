@@ -181,8 +181,10 @@ def owner_view(machine: Manifest) -> tuple[object, ...]:
     )
 
 
-def health_view(machine: Manifest) -> tuple[object, ...]:
-    """What a MachineHealthCheck reads of a Machine: labels, its annotations, the Node, conditions without messages."""
+def health_view(machine: Manifest) -> int:
+    """What a MachineHealthCheck reads of a Machine: labels, its annotations, the Node, conditions without messages;
+    as a hash, so remembering it costs an int per Machine (two different views hashing alike would hide one change:
+    a chance of 2**-64 per event)."""
     metadata, status = machine["metadata"], machine.get("status", {})
     conditions = tuple(
         (c["type"], c["status"], c["reason"], c["lastTransitionTime"]) for c in status.get("conditions", [])
@@ -191,4 +193,5 @@ def health_view(machine: Manifest) -> tuple[object, ...]:
     marks = tuple(
         k for k in (PAUSED_ANNOTATION, SKIP_REMEDIATION_ANNOTATION, REMEDIATE_MACHINE_ANNOTATION) if k in notes
     )
-    return (metadata.get("finalizers"), metadata.get("labels"), marks, "nodeRef" in status, conditions)
+    finalizers = tuple(metadata.get("finalizers", ()))
+    return hash((finalizers, tuple(metadata.get("labels", {}).items()), marks, "nodeRef" in status, conditions))
