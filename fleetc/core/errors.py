@@ -135,6 +135,15 @@ class ForbiddenError(StoreError):
         )
 
 
+class NamespaceTerminating(StoreError):
+    """The API server refused to create or change an object because its namespace is being deleted (HTTP 403 with
+    cause ``NamespaceTerminating``): no RBAC rule would help; the namespace and what is in it are going away."""
+
+    def __init__(self, where: str, namespace: str) -> None:
+        self.namespace = namespace
+        super().__init__(f'{where}: namespace "{namespace}" is being deleted: nothing new can be written in it')
+
+
 def policy_rule(verb: str, group: str, resource: str) -> str:
     """A ready-to-paste RBAC PolicyRule (YAML list item) allowing ``verb`` on ``group``/``resource``."""
     return f'- apiGroups: ["{group}"]\n  resources: ["{resource}"]\n  verbs: ["{verb}"]'

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleetc.core.errors import Conflict
+from fleetc.core.errors import Conflict, NamespaceTerminating
 from fleetc.core.keys import ObjectKey
 from fleetc.runtime.kube import ForbiddenError, TargetUnreachableError, connect
 from tests.kube.support import KubeApi, config_map, store_on
+from tests.upstream.plugin import namespace_name
 
 
 def test_a_stale_resource_version_conflicts_and_edit_retries_by_re_reading(
@@ -33,6 +34,29 @@ def test_a_stale_resource_version_conflicts_and_edit_retries_by_re_reading(
         assert store.read(key)["data"] == {"mine": "3", "x": "1", "y": "1"}
     finally:
         store.close()
+
+
+def test_a_write_into_a_namespace_being_deleted_says_so_and_asks_for_no_rbac_rule(kube_api: KubeApi) -> None:
+    namespace = namespace_name("terminating")
+    kube_api.kubectl("create", "namespace", namespace)
+    held = {**config_map(namespace, "held"), "metadata": {"name": "held", "namespace": namespace, "finalizers": [HOLD]}}
+    store = store_on(kube_api, namespace)
+    try:
+        store.create(held)  # keeps the namespace Terminating whoever finalises namespaces
+        kube_api.kubectl("delete", "namespace", namespace, "--wait=false")
+        with pytest.raises(NamespaceTerminating) as raised:
+            store.create(config_map(namespace, "late"))
+        message = str(raised.value)
+        assert f'namespace "{namespace}" is being deleted' in message
+        assert "forbidden" not in message.lower() and "RBAC" not in message
+    finally:
+        store.close()
+        kube_api.kubectl(
+            "patch", "configmap", "held", "-n", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'
+        )
+
+
+HOLD = "fleetc.io/test-hold"
 
 
 def test_a_denied_request_names_verb_resource_namespace_and_the_missing_rule(

@@ -10,7 +10,8 @@ errors. What it guarantees:
   a bounded number of times, then :class:`~fleetc.core.errors.ServerError` (exit 4, the last answer quoted); any
   other 4xx is not retried;
 - a server that cannot be reached raises :class:`~fleetc.core.errors.TargetUnreachableError` (exit 4) naming
-  its URL; 403 raises :class:`~fleetc.core.errors.ForbiddenError` with the missing RBAC rule; 404, 409 map to
+  its URL; 403 raises :class:`~fleetc.core.errors.ForbiddenError` with the missing RBAC rule (or
+  :class:`~fleetc.core.errors.NamespaceTerminating` when the namespace is being deleted); 404, 409 map to
   the store's ``NotFound``, ``AlreadyExists``, ``Conflict`` and ``FieldConflict`` (manager and field named).
 Callers: :mod:`fleetc.runtime.kube.store`.
 """
@@ -35,6 +36,7 @@ from fleetc.core.errors import (
     Conflict,
     FieldConflict,
     ForbiddenError,
+    NamespaceTerminating,
     NotFound,
     Rejected,
     ServerError,
@@ -300,11 +302,26 @@ def _rejected(body: Manifest, where: str, message: str) -> Rejected:
     return Rejected(f"{where}: {message} (HTTP 422)", causes)
 
 
+def _namespace_terminating(body: Manifest) -> bool:
+    """A 403 because the namespace is being deleted (the API server's ``NamespaceTerminating`` cause), not RBAC."""
+    causes = (body.get("details") or {}).get("causes") or []
+    return any(c.get("reason") == "NamespaceTerminating" for c in causes) or "because it is being terminated" in str(
+        body.get("message", "")
+    )
+
+
+def _forbidden(body: Manifest, call: Call, where: str, message: str) -> StoreError:
+    """403: the namespace is being deleted, or RBAC denied the request (with the rule that would allow it)."""
+    if _namespace_terminating(body):
+        return NamespaceTerminating(where, call.namespace)
+    return ForbiddenError(call.verb, call.resource.group, call.resource_name, call.namespace, message)
+
+
 def _error(status: int, body: Manifest, call: Call | None, path: str) -> StoreError:
     message = str(body.get("message") or f"HTTP {status}")
     where = str(call.key) if call is not None and call.key is not None else path
     if status == 403 and call is not None:
-        return ForbiddenError(call.verb, call.resource.group, call.resource_name, call.namespace, message)
+        return _forbidden(body, call, where, message)
     if status == 404:
         return NotFound(f"{where} not found")
     if status == 409:
