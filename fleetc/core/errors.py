@@ -18,6 +18,7 @@ unfinished: paused, or stopped progressing) are results, not errors: no class ca
     │   ├── Conflict             1  update with a stale resourceVersion
     │   ├── FieldConflict        1  a server-side apply would take fields another field manager owns
     │   ├── ForbiddenError       1  RBAC denied a request (names verb, resource, namespace and the missing rule)
+    │   ├── NamespaceTerminating 1  a write into a namespace being deleted (no RBAC rule would help)
     │   ├── Rejected             1  the API server refused an object as invalid (CRD schema, CEL rules: ``causes``)
     │   └── ServerError          4  the API server kept answering 429/5xx after every retry (unwritable target)
     ├── TerminalError            1  a reconcile failed for good: the runtime does not retry it
