@@ -76,9 +76,11 @@ def test_remediation_takes_the_newest_first_within_max_in_flight() -> None:
     for replaced in range(1, len(first_batch)):  # replace old Machines until a newer one sorts after an older one
         old = [m for m in _workers(plane) if m["metadata"]["name"] in first_batch]
         _annotate(plane, max(old, key=lambda m: m["metadata"]["name"]), REMEDIATE_MACHINE_ANNOTATION)  # replaced
-        assert plane.run(
-            lambda n=replaced: len(first_batch - {m["metadata"]["name"] for m in _workers(plane)}) == n, hours=1
-        )
+
+        def replacements_started(count: int = replaced) -> bool:
+            return len(first_batch - {m["metadata"]["name"] for m in _workers(plane)}) == count
+
+        assert plane.run(replacements_started, hours=1)
         assert plane.run(plane.settled("eu-1"), hours=1)
         workers = _workers(plane)
         pairs = [
