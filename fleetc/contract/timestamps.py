@@ -6,26 +6,14 @@ like: the store, conditions, the simulator, the gates, the rollout controller an
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
-from functools import lru_cache
-
-MEMO_SIZE = 65_536
-"""Timestamps remembered both ways. A simulation writes the same few instants into many objects: one string per
-second, shared by every object that carries it, instead of one per write (time and memory)."""
 
 
 def timestamp(moment: float) -> str:
     """Seconds since the epoch as RFC 3339 with a Z, as Kubernetes writes times (``2026-01-01T00:00:05Z``)."""
-    return _second(math.floor(moment))
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@lru_cache(maxsize=MEMO_SIZE)
-def _second(second: int) -> str:
-    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@lru_cache(maxsize=MEMO_SIZE)
 def parse_timestamp(text: str) -> float:
     """The inverse of :func:`timestamp`."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()

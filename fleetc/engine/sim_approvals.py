@@ -87,9 +87,6 @@ class SimulatedApprover:
         delay = self.approvals.delay(wave) if wave else None
         if found is None or wave is None or delay is None:
             return DONE
-        revision = found["spec"].get("revision")
-        if any(a.get("wave") == wave and a.get("revision") == revision for a in found["spec"].get("approvals", [])):
-            return DONE  # approved already; the rollout controller has yet to act on it
         asked = [e for e in status.get("timeline", []) if e.get("type") == "ApprovalNeeded" and e.get("wave") == wave]
         due = (parse_timestamp(asked[-1]["time"]) if asked else self._clock.now()) + delay
         now = self._clock.now()

@@ -27,10 +27,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from sys import getrefcount, intern
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fleetc.core.keys import Manifest
 from fleetc.runtime.store import EventType
+
+T = TypeVar("T")
 
 WatchType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
 ObjectName = tuple[str, str]
@@ -65,24 +67,48 @@ def trimmed(obj: Manifest) -> Manifest:
     return {**obj, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}
 
 
+class SharedPool:
+    """Hash-consing for parts that are never modified: one object per content, found by a hash of it. Parts only
+    the pool still holds are dropped (:meth:`purge_if_grown`) every time it has doubled. Used by :class:`Compactor`
+    and by the simulation's conditions (:mod:`fleetc.sim.status`)."""
+
+    def __init__(self) -> None:
+        self._pool: dict[int, Any] = {}
+        self._purge_at = PURGE_MIN
+
+    def __len__(self) -> int:
+        return len(self._pool)
+
+    def shared(self, key: int, made: T, same: Callable[[T, T], bool]) -> T:
+        """The pooled equal of ``made`` under ``key`` (``made`` itself when it is the first, or on a collision)."""
+        found: T = self._pool.setdefault(key, made)
+        return found if found is made or same(found, made) else made
+
+    def purge_if_grown(self) -> None:
+        """Drop the parts nobody else holds once the pool has doubled since the last purge."""
+        if len(self._pool) <= self._purge_at:
+            return
+        for key in list(self._pool):
+            if getrefcount(self._pool[key]) <= 2:  # the pool's reference and the argument's: nobody else uses it
+                del self._pool[key]
+        self._purge_at = max(PURGE_MIN, 2 * len(self._pool))
+
+
 class Compactor:
     """Structural sharing for the objects a cache keeps (they are never modified, so equal parts can be one object).
 
     Every string is interned, and every dict or list below an object's top level that equals one already kept (same
     keys, same scalar values of the same types, the very same shared children) is replaced by that one: thousands
     of CAPI objects repeat the same keys, condition lists, selectors and templates, and JSON decoding makes new
-    ones each time. The pool maps a content hash to its object; parts that only the pool still holds are dropped
-    from it every time it has doubled."""
+    ones each time. The parts are kept in a :class:`SharedPool` keyed by a content hash."""
 
     def __init__(self) -> None:
-        self._pool: dict[int, Any] = {}
-        self._purge_at = PURGE_MIN
+        self._pool = SharedPool()
 
     def __call__(self, obj: Manifest) -> Manifest:
         """A compact equal of ``obj`` (a new object; ``obj`` is not changed)."""
         compact: Manifest = self._compact(obj, 0)
-        if len(self._pool) > self._purge_at:
-            self._purge()
+        self._pool.purge_if_grown()
         return compact
 
     @property
@@ -103,14 +129,7 @@ class Compactor:
             return value
         if depth == 0:
             return made
-        found = self._pool.setdefault(key, made)
-        return found if found is made or _same(found, made) else made
-
-    def _purge(self) -> None:
-        for key in list(self._pool):
-            if getrefcount(self._pool[key]) <= 2:  # the pool's reference and the argument's: nobody else uses it
-                del self._pool[key]
-        self._purge_at = max(PURGE_MIN, 2 * len(self._pool))
+        return self._pool.shared(key, made, _same)
 
 
 PURGE_MIN = 4096

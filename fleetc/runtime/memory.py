@@ -43,6 +43,18 @@ def _spec_part(obj: Manifest) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in _SPEC_EXEMPT}
 
 
+def _unchanged(stored: Manifest, current: Manifest) -> bool:
+    """A write would store what is stored already (``resourceVersion`` aside): like the API server, the store then
+    writes nothing, bumps no resourceVersion and sends no watch event."""
+    if {k: v for k, v in stored.items() if k != "metadata"} != {k: v for k, v in current.items() if k != "metadata"}:
+        return False
+    return _without_version(stored["metadata"]) == _without_version(current["metadata"])
+
+
+def _without_version(metadata: Manifest) -> Manifest:
+    return {k: v for k, v in metadata.items() if k != "resourceVersion"}
+
+
 class MemoryStore:
     """The embedded store. Single-threaded: the runtime drives it from one loop."""
 
@@ -125,12 +137,16 @@ class MemoryStore:
                 stored["metadata"][immutable] = current["metadata"][immutable]
         generation = current["metadata"]["generation"]
         stored["metadata"]["generation"] = generation + (_spec_part(stored) != _spec_part(current))
+        if _unchanged(stored, current):
+            return _copied(current)
         return _copied(self._replace(key, current, stored))
 
     def update_status(self, obj: Manifest) -> Manifest:
         key, current = self._current_for_write(obj)
         # Stored objects are never changed in place, so the new version may share all but metadata and status.
         stored = {**current, "metadata": dict(current["metadata"]), "status": copy(obj.get("status", {}))}
+        if _unchanged(stored, current):
+            return _copied(current)
         return _copied(self._replace(key, current, stored))
 
     def replace(self, obj: Manifest) -> None:

@@ -101,8 +101,13 @@ def needs_remediation(machine: Manifest) -> bool:
     check = find(conditions, "HealthCheckSucceeded")
     if check is None or check["status"] != "False":
         return False
-    owner = find(conditions, "OwnerRemediated")
-    return owner is not None and owner["status"] == "False"
+    return flagged(check, find(conditions, "OwnerRemediated"))
+
+
+def flagged(check: Manifest | None, owner: Manifest | None) -> bool:
+    """:func:`needs_remediation` from the two conditions: ``HealthCheckSucceeded`` and ``OwnerRemediated`` both
+    ``False``."""
+    return check is not None and check["status"] == "False" and owner is not None and owner["status"] == "False"
 
 
 def oldest_first(machines: Iterable[Manifest]) -> list[Manifest]:

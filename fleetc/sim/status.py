@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
-import sys
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from fleetc.core.keys import Manifest
+from fleetc.runtime.informer import SharedPool
 from fleetc.sim.api import stamp
 
 Condition = dict[str, Any]
@@ -88,7 +89,7 @@ def build(
                 result.append(old)
                 continue
         result.append(
-            _POOL.shared(
+            _shared(
                 {
                     "lastTransitionTime": since,
                     "message": item.message,
@@ -102,48 +103,27 @@ def build(
     return result
 
 
-class ConditionPool:
-    """One dict per distinct condition value, shared by every object that carries it (hash-consing; stored objects
-    are never edited in place). A fleet's Machines, MachineSets and Clusters go through the same states: a
-    simulation holds about four times as many conditions as distinct ones, so sharing them keeps a 10,000-cluster
-    run's memory in bounds. Conditions only the pool still holds are dropped every time it has doubled, as the
-    informer's :class:`~fleetc.runtime.informer.Compactor` does."""
-
-    def __init__(self) -> None:
-        self._pool: dict[int, Condition] = {}
-        self._purge_at = POOL_PURGE_MIN
-
-    def shared(self, condition: Condition) -> Condition:
-        """The pooled equal of ``condition`` (``condition`` itself when it is the first of its value)."""
-        key = hash(
-            (
-                condition["lastTransitionTime"],
-                condition["message"],
-                condition["observedGeneration"],
-                condition["reason"],
-                condition["status"],
-                condition["type"],
-            )
+def _shared(condition: Condition) -> Condition:
+    """One dict per distinct condition value, shared by every object that carries it (stored objects are never
+    edited in place). A fleet's Machines, MachineSets and Clusters go through the same states: a simulation holds
+    about four times as many conditions as distinct ones, so sharing them keeps a 10,000-cluster run's memory in
+    bounds."""
+    key = hash(
+        (
+            condition["lastTransitionTime"],
+            condition["message"],
+            condition["observedGeneration"],
+            condition["reason"],
+            condition["status"],
+            condition["type"],
         )
-        found = self._pool.setdefault(key, condition)
-        if found is not condition and found != condition:
-            return condition  # a hash collision: keep both
-        if len(self._pool) > self._purge_at:
-            self._purge()
-        return found
-
-    def __len__(self) -> int:
-        return len(self._pool)
-
-    def _purge(self) -> None:
-        for key in list(self._pool):
-            if sys.getrefcount(self._pool[key]) <= 2:  # the pool's reference and the argument's: nobody else's
-                del self._pool[key]
-        self._purge_at = max(POOL_PURGE_MIN, 2 * len(self._pool))
+    )
+    found = _POOL.shared(key, condition, operator.eq)
+    _POOL.purge_if_grown()
+    return found
 
 
-POOL_PURGE_MIN = 4096
-_POOL = ConditionPool()
+_POOL = SharedPool()
 
 
 def mirror(source: Condition | None, condition_type: str, missing: Cond) -> Cond:

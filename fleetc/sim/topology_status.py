@@ -20,7 +20,7 @@ from fleetc.contract.versions import version_order
 from fleetc.contract.vocabulary import TOPOLOGY_DEPLOYMENT_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import moment
-from fleetc.sim.machines import is_control_plane
+from fleetc.sim.machines import flagged, is_control_plane
 from fleetc.sim.status import (
     FALSE,
     TRUE,
@@ -311,9 +311,9 @@ class _Indexed(NamedTuple):
 def _remediating(machines: Sequence[_Indexed]) -> Cond:
     issues = []
     for indexed in machines:
-        check, owner = indexed.conditions.get("HealthCheckSucceeded"), indexed.conditions.get("OwnerRemediated")
-        if check is not None and check["status"] == FALSE and owner is not None and owner["status"] == FALSE:
-            issues.append((indexed.name, owner["message"]))
+        owner = indexed.conditions.get("OwnerRemediated")
+        if flagged(indexed.conditions.get("HealthCheckSucceeded"), owner):
+            issues.append((indexed.name, owner["message"] if owner else ""))
     if not issues:
         return Cond("Remediating", FALSE, "NotRemediating")
     return Cond("Remediating", TRUE, "Remediating", aggregate("Machine", issues))

@@ -183,3 +183,13 @@ def test_edit_re_reads_after_a_stale_write(store: MemoryStore) -> None:
     edited = store.edit(key(), change)
     assert len(calls) == 2 and calls[0] != calls[1]
     assert edited["spec"]["paused"] is True and edited["metadata"]["labels"] == {"by": "other"}
+
+
+def test_an_update_that_changes_nothing_writes_nothing_as_the_api_server_does(store: MemoryStore) -> None:
+    created = store.create(cluster())
+    events: list[Event] = []
+    store.watch(events.append)
+    assert store.update(created)["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+    with_status = store.update_status({**created, "status": {"phase": "Provisioned"}})
+    assert store.update_status(with_status)["metadata"]["resourceVersion"] == with_status["metadata"]["resourceVersion"]
+    assert [e.type for e in events] == ["MODIFIED"]  # only the status that changed
