@@ -66,7 +66,9 @@ class WorkloadCache:
             self.remove(key)
         if home is None:
             return None
-        bucket = self._buckets.setdefault(home, _Bucket())
+        bucket = self._buckets.get(home)
+        if bucket is None:
+            bucket = self._buckets[home] = _Bucket()
         bucket.objects[(key.kind, key.name)] = obj
         bucket.view = None
         self._homes[key] = home

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from fleetc.contract.objects import cluster_name
+from fleetc.contract.objects import cluster_name, labels
 from fleetc.contract.vocabulary import GroupKind
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.store import Event, Store
@@ -27,7 +27,12 @@ class ObjectCache:
     def __init__(self, store: Store) -> None:
         self._objects: dict[GroupKind, dict[tuple[str, str], Manifest]] = defaultdict(dict)
         self._by_cluster: dict[ClusterIndex, dict[str, Manifest]] = defaultdict(dict)
-        self._sorted: dict[ClusterIndex, list[Manifest]] = {}
+        self._names: dict[ClusterIndex, tuple[str, ...]] = {}
+        """Sorted member names per index: dropped when a member comes or goes."""
+        self._sorted: dict[ClusterIndex, tuple[Manifest, ...]] = {}
+        """Members in name order per index: dropped on any change of a member."""
+        self._labelled: dict[ClusterIndex, dict[tuple[str, str], tuple[Manifest, ...]]] = {}
+        """Members with a label value, per index and (label, value): dropped on any change of a member."""
         for group, kind in store.kinds():
             for obj in store.list(group, kind):
                 self._put(ObjectKey.of(obj), obj)
@@ -41,16 +46,36 @@ class ObjectCache:
         """The cached object with that key, or None."""
         return self._objects[(key.group, key.kind)].get((key.namespace, key.name))
 
-    def of_cluster(self, group_kind: GroupKind, namespace: str, cluster: str) -> list[Manifest]:
-        """The objects of a kind that belong to a cluster, sorted by name."""
+    def of_cluster(self, group_kind: GroupKind, namespace: str, cluster: str) -> tuple[Manifest, ...]:
+        """The objects of a kind that belong to a cluster, sorted by name (a shared tuple: callers read it, and a
+        controller asks for the same cluster's Machines many times between two changes to them)."""
         index = (*group_kind, namespace, cluster)
         ordered = self._sorted.get(index)
         if ordered is None:
             found = self._by_cluster.get(index)
             if not found:
-                return []
-            ordered = self._sorted[index] = [found[name] for name in sorted(found)]
-        return list(ordered)
+                return ()
+            names = self._names.get(index)
+            if names is None:
+                names = self._names[index] = tuple(sorted(found))
+            ordered = self._sorted[index] = tuple([found[name] for name in names])
+        return ordered
+
+    def labelled(
+        self, group_kind: GroupKind, namespace: str, cluster: str, label: str, value: str
+    ) -> tuple[Manifest, ...]:
+        """The objects of :meth:`of_cluster` whose ``label`` is ``value``, sorted by name (shared, like it): a
+        MachineSet's Machines, a MachineDeployment's MachineSets, a control plane's Machines."""
+        index = (*group_kind, namespace, cluster)
+        by_value = self._labelled.get(index)
+        if by_value is None:
+            by_value = self._labelled[index] = {}
+        found = by_value.get((label, value))
+        if found is None:
+            found = by_value[(label, value)] = tuple(
+                [m for m in self.of_cluster(group_kind, namespace, cluster) if labels(m).get(label) == value]
+            )
+        return found
 
     def all(self, group_kind: GroupKind) -> list[Manifest]:
         """Every cached object of a kind, sorted by namespace and name."""
@@ -72,10 +97,17 @@ class ObjectCache:
             if old is not None and old != cluster:
                 self._by_cluster[(key.group, key.kind, key.namespace, old)].pop(key.name, None)
                 self._sorted.pop((key.group, key.kind, key.namespace, old), None)
+                self._names.pop((key.group, key.kind, key.namespace, old), None)
+                self._labelled.pop((key.group, key.kind, key.namespace, old), None)
         bucket[(key.namespace, key.name)] = obj
         if cluster is not None:
-            self._by_cluster[(key.group, key.kind, key.namespace, cluster)][key.name] = obj
-            self._sorted.pop((key.group, key.kind, key.namespace, cluster), None)
+            index = (key.group, key.kind, key.namespace, cluster)
+            members = self._by_cluster[index]
+            if key.name not in members:
+                self._names.pop(index, None)
+            members[key.name] = obj
+            self._sorted.pop(index, None)
+            self._labelled.pop(index, None)
 
     def _drop(self, key: ObjectKey) -> None:
         previous = self._objects[(key.group, key.kind)].pop((key.namespace, key.name), None)
@@ -85,6 +117,8 @@ class ObjectCache:
         if cluster is not None:
             index = (key.group, key.kind, key.namespace, cluster)
             self._sorted.pop(index, None)
+            self._names.pop(index, None)
+            self._labelled.pop(index, None)
             members = self._by_cluster.get(index)
             if members is not None:
                 members.pop(key.name, None)

@@ -39,6 +39,9 @@ class SimContext:
     seed: int
     enqueue: Callable[[str, ObjectKey, float], None] | None = None
     """The manager's ``enqueue(controller, key, after)``, for watches that coalesce (see :func:`coalesced`)."""
+    writes: int = 0
+    """Writes made through this context (creates, changes and deletions; a write that would change nothing is not
+    made and not counted): a reconciler compares it before and after a step to learn whether the step wrote."""
 
     def now(self) -> float:
         """The current (virtual or real) time."""
@@ -55,12 +58,14 @@ class SimContext:
 
     def create(self, obj: Manifest) -> Manifest:
         """Create an object; the store assigns uid, generation and timestamps."""
+        self.writes += 1
         return self.store.create(obj)
 
     def write_status(self, obj: Manifest, status: dict[str, Any]) -> bool:
         """Replace ``status`` when it differs from the stored one (the store keeps ``status``); True when written."""
         if obj.get("status") == status:
             return False
+        self.writes += 1
         self.store.replace_status({**obj, "status": status})
         return True
 
@@ -69,11 +74,13 @@ class SimContext:
         written."""
         if all(obj.get(field) == value for field, value in changes.items()):
             return False
+        self.writes += 1
         self.store.replace({**obj, **changes})
         return True
 
     def delete(self, obj: Manifest) -> None:
         """Delete an object (it may linger while finalizers remain)."""
+        self.writes += 1
         try:
             self.store.delete(ObjectKey.of(obj))
         except NotFound:

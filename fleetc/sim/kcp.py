@@ -125,11 +125,9 @@ class SimulatedKubeadmControlPlaneReconciler:
         namespace = kcp_key.namespace
         cluster_name = labels(kcp).get(CLUSTER_NAME_LABEL, "")
         cluster = self.ctx.cache.get(CLUSTER, namespace, cluster_name)
-        machines = [
-            m
-            for m in self.ctx.cache.of_cluster(MACHINE, namespace, cluster_name)
-            if labels(m).get(CONTROL_PLANE_NAME_LABEL) == kcp_key.name
-        ]
+        machines = list(
+            self.ctx.cache.labelled(MACHINE, namespace, cluster_name, CONTROL_PLANE_NAME_LABEL, kcp_key.name)
+        )
         cp = ControlPlane(kcp, cluster, machines, self.ctx.now())
         if blocked_from is not None:
             cp.blocked = blocked_from.blocked

@@ -132,15 +132,15 @@ class SimulatedMachineDeploymentReconciler:
 
     def _machine_sets(self, deployment: Manifest) -> list[Manifest]:
         namespace, name = deployment["metadata"]["namespace"], name_of(deployment)
-        found = self.ctx.cache.of_cluster(MACHINE_SET, namespace, deployment["spec"]["clusterName"])
-        return sorted(
-            (s for s in found if labels(s).get(DEPLOYMENT_NAME_LABEL) == name), key=lambda s: (revision(s), name_of(s))
+        found = self.ctx.cache.labelled(
+            MACHINE_SET, namespace, deployment["spec"]["clusterName"], DEPLOYMENT_NAME_LABEL, name
         )
+        return sorted(found, key=lambda s: (revision(s), name_of(s)))
 
     def _machines(self, deployment: Manifest) -> list[Manifest]:
         namespace, name = deployment["metadata"]["namespace"], name_of(deployment)
-        machines = self.ctx.cache.of_cluster(MACHINE, namespace, deployment["spec"]["clusterName"])
-        return [m for m in machines if labels(m).get(DEPLOYMENT_NAME_LABEL) == name]
+        cluster = deployment["spec"]["clusterName"]
+        return list(self.ctx.cache.labelled(MACHINE, namespace, cluster, DEPLOYMENT_NAME_LABEL, name))
 
     # reconcile state
 

@@ -159,8 +159,8 @@ class SimulatedMachineSetReconciler:
 
     def _machines(self, machine_set: Manifest) -> list[Manifest]:
         namespace, name = machine_set["metadata"]["namespace"], name_of(machine_set)
-        machines = self.ctx.cache.of_cluster(MACHINE, namespace, machine_set["spec"]["clusterName"])
-        return oldest_first(m for m in machines if labels(m).get(SET_NAME_LABEL) == name)
+        cluster = machine_set["spec"]["clusterName"]
+        return oldest_first(self.ctx.cache.labelled(MACHINE, namespace, cluster, SET_NAME_LABEL, name))
 
     def _remediate(self, machine_set: Manifest, machines: list[Manifest], preflight: _Preflight) -> None:
         deployment_name = owner(machine_set, "MachineDeployment")

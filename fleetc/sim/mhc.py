@@ -26,6 +26,7 @@ Follows ``core/reconcilers/machinehealthcheck/`` at CAPI v1.14:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from fleetc.contract.objects import annotations_of, is_deleting, labels, name_of
@@ -98,6 +99,9 @@ class SimulatedMachineHealthCheckReconciler:
         self.ctx = ctx
         self.gate = SettledFilter(ctx.cache)
         self._cluster_state: dict[ObjectKey, tuple[bool, bool]] = {}
+        self._selector_lists: dict[
+            tuple[str, str], tuple[Sequence[Manifest], list[tuple[ObjectKey, dict[str, str]]]]
+        ] = {}
 
     def watches(self) -> list[Watch]:
         """The Machines it targets, and its Cluster when infrastructure or initialisation changes."""
@@ -261,12 +265,25 @@ class SimulatedMachineHealthCheckReconciler:
 
     def _checks_of_machine(self, machine: Manifest) -> list[ObjectKey]:
         namespace = machine["metadata"]["namespace"]
-        cluster = labels(machine).get(CLUSTER_NAME_LABEL) or machine["spec"].get("clusterName", "")
+        have = labels(machine)
+        cluster = have.get(CLUSTER_NAME_LABEL) or machine["spec"].get("clusterName", "")
         return [
-            key(MACHINE_HEALTH_CHECK, namespace, name_of(c))
-            for c in self.ctx.cache.of_cluster(MACHINE_HEALTH_CHECK, namespace, cluster)
-            if selector_matches(c["spec"].get("selector", {}), machine)
+            check
+            for check, wanted in self._selectors(namespace, cluster)
+            if all(have.get(k) == v for k, v in wanted.items())
         ]
+
+    def _selectors(self, namespace: str, cluster: str) -> list[tuple[ObjectKey, dict[str, str]]]:
+        """The cluster's health checks with their ``matchLabels``, kept while the cache's list of them is the same."""
+        checks = self.ctx.cache.of_cluster(MACHINE_HEALTH_CHECK, namespace, cluster)
+        found = self._selector_lists.get((namespace, cluster))
+        if found is None or found[0] is not checks:
+            selectors = [
+                (key(MACHINE_HEALTH_CHECK, namespace, name_of(c)), c["spec"].get("selector", {}).get("matchLabels", {}))
+                for c in checks
+            ]
+            found = self._selector_lists[(namespace, cluster)] = (checks, selectors)
+        return found[1]
 
     def _checks_of_cluster(self) -> Mapper:
         def mapper(cluster: Manifest) -> list[ObjectKey]:

@@ -68,13 +68,18 @@ def build(
 ) -> list[Condition]:
     """The new condition list, in ``wanted`` order; a plain dict in ``wanted`` is carried over unchanged, and so is
     a previous condition that would be rebuilt exactly as it is (the same dict: comparing statuses stays cheap)."""
-    by_type = {c["type"]: c for c in previous}
+    by_type: dict[str, Condition] | None = None  # built only when the types are not in the previous order
     result: list[Condition] = []
-    for item in wanted:
+    count = len(previous)
+    for position, item in enumerate(wanted):
         if isinstance(item, dict):
             result.append(item)
             continue
-        old = by_type.get(item.type)
+        old = previous[position] if position < count else None
+        if old is None or old["type"] != item.type:
+            if by_type is None:
+                by_type = {c["type"]: c for c in previous}
+            old = by_type.get(item.type)
         if old is None or old["status"] != item.status:
             since = item.since if item.since is not None else stamp(now)
         else:

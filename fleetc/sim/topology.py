@@ -61,6 +61,7 @@ from fleetc.sim.topology_current import (
     class_of,
     control_plane_of,
     current_state,
+    desired_state_inputs,
     owned_deployments,
     refresh,
     version_plan,
@@ -75,7 +76,7 @@ from fleetc.sim.topology_desired import (
     owned_labels,
 )
 from fleetc.sim.topology_plan import VersionPlan
-from fleetc.sim.topology_status import ClusterView, cluster_status
+from fleetc.sim.topology_status import ClusterView, MachineIndex, cluster_status
 
 DELETION_POLL = 5.0
 
@@ -92,6 +93,9 @@ class SimulatedTopologyReconciler:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
         self.gate = SettledFilter(ctx.cache)
+        self._unchanged: dict[ObjectKey, tuple[tuple[object, ...], VersionPlan]] = {}
+        """Per Cluster, the inputs of its last desired-state pass that wrote nothing, and that pass's plan."""
+        self._machine_index = MachineIndex()
 
     def watches(self) -> list[Watch]:
         """Its control plane and MachineDeployments, and the ClusterClass it uses."""
@@ -114,13 +118,32 @@ class SimulatedTopologyReconciler:
         if scope is None:
             self._write_status(request.key, None, problem, None)
             return self.gate.settle(request.key, DONE)
-        infrastructure_error = self._reconcile_state(request.key, scope)
-        if infrastructure_error is not None:
-            raise ProviderAPIError(infrastructure_error)
+        plan = self._desired_state(request.key, scope)
+        self._write_status(request.key, plan, plan.problem, None)
         return self.gate.settle(request.key, DONE)
 
-    def _reconcile_state(self, cluster_key: ObjectKey, scope: Topology) -> str | None:
-        """Apply the desired state in CAPI's order; returns a provider error to retry on, if any."""
+    def _desired_state(self, cluster_key: ObjectKey, scope: Topology) -> VersionPlan:
+        """Apply the desired state, unless the last pass wrote nothing and its inputs are unchanged (then it would
+        write nothing again: :func:`~fleetc.sim.topology_current.desired_state_inputs`); the version plan."""
+        cluster = scope.cluster
+        provider_done = infrastructure_provisioned(cluster) or "controlPlaneEndpoint" in cluster["spec"]
+        inputs = desired_state_inputs(self.ctx.cache, scope) if provider_done else None
+        last = self._unchanged.get(cluster_key)
+        if inputs is not None and last is not None and last[0] == inputs:
+            return last[1]
+        writes = self.ctx.writes
+        plan, infrastructure_error = self._reconcile_state(cluster_key, scope)
+        if infrastructure_error is not None:
+            self._write_status(cluster_key, plan, plan.problem, infrastructure_error)
+            raise ProviderAPIError(infrastructure_error)
+        if inputs is not None and self.ctx.writes == writes:
+            self._unchanged[cluster_key] = (inputs, plan)
+        else:
+            self._unchanged.pop(cluster_key, None)
+        return plan
+
+    def _reconcile_state(self, cluster_key: ObjectKey, scope: Topology) -> tuple[VersionPlan, str | None]:
+        """Apply the desired state in CAPI's order; the version plan and a provider error to retry on, if any."""
         infrastructure_error = self._reconcile_infrastructure(scope)
         scope = refresh(self.ctx.cache, scope)
         plan = version_plan(scope)
@@ -130,8 +153,7 @@ class SimulatedTopologyReconciler:
         reconcile_machine_pools(self.ctx, scope, plan)
         self._reconcile_health_checks(refresh(self.ctx.cache, scope))
         self._reconcile_upgrade_step(cluster_key, plan)
-        self._write_status(cluster_key, plan, plan.problem, infrastructure_error)
-        return infrastructure_error
+        return plan, infrastructure_error
 
     # reconcile state
 
@@ -358,6 +380,7 @@ class SimulatedTopologyReconciler:
             infrastructure_error=infrastructure_error,
             catalogue=cluster_class["spec"].get("kubernetesVersions") if cluster_class else None,
             now=self.ctx.now(),
+            machine_index=self._machine_index,
         )
         self.ctx.write_status(cluster, cluster_status(view))
 
@@ -365,6 +388,8 @@ class SimulatedTopologyReconciler:
 
     def _reconcile_delete(self, cluster: Manifest) -> Result:
         namespace, name = cluster["metadata"]["namespace"], name_of(cluster)
+        self._unchanged.pop(ObjectKey.of(cluster), None)
+        self._machine_index.forget(namespace, name)
         for group_kind in (KCP, MACHINE_DEPLOYMENT, MACHINE_SET, MACHINE_POOL):
             for owned in self.ctx.cache.of_cluster(group_kind, namespace, name):
                 if not is_deleting(owned):

@@ -10,6 +10,7 @@ Caller: :class:`fleetc.sim.topology.SimulatedTopologyReconciler`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleetc.contract.objects import annotations_of, labels, name_of, ref_group
@@ -19,6 +20,8 @@ from fleetc.contract.vocabulary import (
     KCP,
     MACHINE,
     MACHINE_DEPLOYMENT,
+    MACHINE_HEALTH_CHECK,
+    MACHINE_POOL,
     TOPOLOGY_DEPLOYMENT_LABEL,
     TOPOLOGY_OWNED_LABEL,
     UPGRADE_CONCURRENCY,
@@ -37,7 +40,7 @@ class Topology:
     kcp: Manifest | None
     deployments: dict[str, Manifest]
     """Existing MachineDeployments by topology name."""
-    machines: list[Manifest]
+    machines: Sequence[Manifest]
 
     @property
     def namespace(self) -> str:
@@ -112,7 +115,7 @@ def current_state(cache: ObjectCache, cluster_key: ObjectKey) -> tuple[Topology 
     ]
     if missing:
         return None, f"ClusterClass {class_name}: templates not found: {', '.join(missing)}"
-    return refresh(cache, Topology(cluster, cluster_class, None, {}, [])), None
+    return refresh(cache, Topology(cluster, cluster_class, None, {}, ())), None
 
 
 def refresh(cache: ObjectCache, scope: Topology) -> Topology:
@@ -146,3 +149,64 @@ def version_plan(scope: Topology) -> VersionPlan:
     concurrency = int(annotations_of(scope.cluster).get(UPGRADE_CONCURRENCY, "1") or 1)
     catalogue = scope.cluster_class["spec"].get("kubernetesVersions")
     return plan_versions(scope.topology["version"], state, deployments, catalogue, max(concurrency, 1))
+
+
+def desired_state_inputs(cache: ObjectCache, scope: Topology) -> tuple[object, ...]:
+    """Everything the topology controller's desired-state pass reads, as one comparable value.
+
+    Two equal values mean the pass would compute the same objects and the same version plan: when the last pass
+    wrote nothing, the next one with equal inputs writes nothing either, and the controller skips it (CAPI's
+    topology controller recomputes it on every event; the result is the same, this only saves the work). Most
+    topology reconciles follow a status change of a child that the desired state does not read. Stored objects
+    are never changed in place and a status write keeps an object's ``spec``, labels and annotations dicts, so the
+    comparison is mostly identity checks. The provider's cluster call is not an input: callers skip only once the
+    infrastructure is provisioned.
+    """
+    cluster, cluster_class = scope.cluster, scope.cluster_class
+    namespace, name = scope.namespace, scope.name
+    spec = cluster["spec"]
+    kcp = scope.kcp
+    infra_ref = spec.get("infrastructureRef")
+    infra = cache.get((infra_ref["apiGroup"], infra_ref["kind"]), namespace, infra_ref["name"]) if infra_ref else None
+    control_plane = (
+        None
+        if kcp is None
+        else (name_of(kcp), kcp["spec"], ControlPlaneState.of(kcp), _clone_of(cache, kcp, namespace))
+    )
+    deployments = tuple(
+        (
+            name_of(d),
+            d["spec"],
+            labels(d),
+            annotations_of(d),
+            _deployment_upgrading(scope, topology),
+            _clones_of(cache, d, namespace),
+        )
+        for topology, d in scope.deployments.items()
+    )
+    return (
+        cluster["metadata"]["uid"],
+        spec,
+        labels(cluster),
+        annotations_of(cluster),
+        cluster_class,
+        tuple(template(cache, ref, cluster_class) for ref in _class_template_refs(cluster_class)),
+        infra is not None,
+        control_plane,
+        deployments,
+        tuple((p["spec"], labels(p), annotations_of(p)) for p in cache.of_cluster(MACHINE_POOL, namespace, name)),
+        tuple((name_of(c), c["spec"], labels(c)) for c in cache.of_cluster(MACHINE_HEALTH_CHECK, namespace, name)),
+    )
+
+
+def _clone_of(cache: ObjectCache, kcp: Manifest, namespace: str) -> Manifest | None:
+    """The control plane's machine template clone."""
+    ref = kcp["spec"]["machineTemplate"]["spec"]["infrastructureRef"]
+    return cache.get((ref["apiGroup"], ref["kind"]), namespace, ref["name"])
+
+
+def _clones_of(cache: ObjectCache, deployment: Manifest, namespace: str) -> tuple[Manifest | None, ...]:
+    """A MachineDeployment's bootstrap and infrastructure template clones."""
+    template_spec = deployment["spec"]["template"]["spec"]
+    refs = (template_spec.get("bootstrap", {}).get("configRef"), template_spec.get("infrastructureRef"))
+    return tuple(cache.get((r["apiGroup"], r["kind"]), namespace, r["name"]) if r else None for r in refs)

@@ -41,6 +41,39 @@ NEW_MACHINE_GRACE = 10.0
 ERROR_REASONS = ("ReconcileFailed", "ClusterClassNotReconciled")
 
 
+SUMMARISED = frozenset(("Ready", "UpToDate", "HealthCheckSucceeded", "OwnerRemediated"))
+"""The Machine conditions the Cluster's status summarises."""
+
+
+class MachineIndex:
+    """The summarised conditions of each Machine by type, per Cluster, reused while the Machine's conditions list is
+    the same object (stored objects are never changed in place). A Cluster's status is recomputed several times
+    between two changes to a given Machine's conditions."""
+
+    def __init__(self) -> None:
+        self._by_cluster: dict[tuple[str, str], dict[str, tuple[list[Condition], dict[str, Condition]]]] = {}
+
+    def of(self, namespace: str, cluster: str, machines: Sequence[Manifest]) -> list[_Indexed]:
+        """The Machines of a Cluster, indexed; forgets Machines no longer listed."""
+        previous = self._by_cluster.get((namespace, cluster), {})
+        current: dict[str, tuple[list[Condition], dict[str, Condition]]] = {}
+        result = []
+        for machine in machines:
+            name: str = machine["metadata"]["name"]
+            conditions = conditions_of(machine)
+            found = previous.get(name)
+            if found is None or found[0] is not conditions:
+                found = (conditions, {c["type"]: c for c in conditions if c["type"] in SUMMARISED})
+            current[name] = found
+            result.append(_Indexed(name, found[1], machine))
+        self._by_cluster[(namespace, cluster)] = current
+        return result
+
+    def forget(self, namespace: str, cluster: str) -> None:
+        """Drop a deleted Cluster's entries."""
+        self._by_cluster.pop((namespace, cluster), None)
+
+
 class ClusterView(NamedTuple):
     """What the Cluster's status is computed from."""
 
@@ -55,6 +88,7 @@ class ClusterView(NamedTuple):
     infrastructure_error: str | None
     catalogue: list[str] | None
     now: float
+    machine_index: MachineIndex
 
 
 def cluster_status(view: ClusterView) -> dict[str, Any]:
@@ -155,7 +189,8 @@ def _conditions(view: ClusterView, initialized: bool) -> list[Cond]:
         _workers_available(view),
         _topology_reconciled(view),
     ]
-    machines = [_Indexed(name_of(m), {c["type"]: c for c in conditions_of(m)}, m) for m in view.machines]
+    metadata = view.cluster["metadata"]
+    machines = view.machine_index.of(metadata["namespace"], metadata["name"], view.machines)
     control_plane = [m for m in machines if is_control_plane(m.machine)]
     workers = [m for m in machines if not is_control_plane(m.machine)]
     return [
