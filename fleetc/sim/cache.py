@@ -31,8 +31,9 @@ class ObjectCache:
         """Sorted member names per index: dropped when a member comes or goes."""
         self._sorted: dict[ClusterIndex, tuple[Manifest, ...]] = {}
         """Members in name order per index: dropped on any change of a member."""
-        self._labelled: dict[ClusterIndex, dict[tuple[str, str], tuple[Manifest, ...]]] = {}
-        """Members with a label value, per index and (label, value): dropped on any change of a member."""
+        self._labelled: dict[ClusterIndex, dict[str, dict[str | None, tuple[Manifest, ...]]]] = {}
+        """Members by the value of a label, per index and label (one pass groups them all): dropped on any change of
+        a member."""
         for group, kind in store.kinds():
             for obj in store.list(group, kind):
                 self._put(ObjectKey.of(obj), obj)
@@ -67,14 +68,16 @@ class ObjectCache:
         """The objects of :meth:`of_cluster` whose ``label`` is ``value``, sorted by name (shared, like it): a
         MachineSet's Machines, a MachineDeployment's MachineSets, a control plane's Machines."""
         index = (*group_kind, namespace, cluster)
-        by_value = self._labelled.get(index)
+        by_label = self._labelled.get(index)
+        if by_label is None:
+            by_label = self._labelled[index] = {}
+        by_value = by_label.get(label)
         if by_value is None:
-            by_value = self._labelled[index] = {}
-        found = by_value.get((label, value))
-        if found is None:
-            found = by_value[(label, value)] = tuple(
-                [m for m in self.of_cluster(group_kind, namespace, cluster) if labels(m).get(label) == value]
-            )
+            grouped: dict[str | None, list[Manifest]] = {}
+            for member in self.of_cluster(group_kind, namespace, cluster):
+                grouped.setdefault(labels(member).get(label), []).append(member)
+            by_value = by_label[label] = {v: tuple(members) for v, members in grouped.items()}
+        found = by_value.get(value, ())
         return found
 
     def all(self, group_kind: GroupKind) -> list[Manifest]:

@@ -11,6 +11,7 @@ Also here: the event filters the controllers' watches use, in place of controlle
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from fleetc.contract.vocabulary import GroupKind
 from fleetc.core.errors import AlreadyExists, NotFound
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
-from fleetc.runtime.manager import Mapper, Result
+from fleetc.runtime.manager import DONE, Mapper, Result
 from fleetc.runtime.store import Store
 from fleetc.sim.api import random_suffix
 from fleetc.sim.cache import ObjectCache
@@ -103,28 +104,44 @@ class SettledFilter:
 
     Each status write re-queues the writer itself (a watch on its own kind, as in controller-runtime); the pass
     that follows would recompute the same status. controller-runtime avoids it with predicates; here a key is
-    *settled* when a reconcile finished without a requeue, and stays settled while the object's resourceVersion
-    is unchanged and none of the reconciler's other watches mapped to it (those go through :meth:`waking`).
-    Level-triggered semantics are kept: any change to what a reconcile reads reaches it through a watch.
+    *settled* when a reconcile finished, and stays settled while the object's resourceVersion is unchanged, none of
+    the reconciler's other watches mapped to it (those go through :meth:`waking`) and the time it asked to run
+    again (``requeue_after``) has not come. Level-triggered semantics are kept: any change to what a reconcile
+    reads reaches it through a watch, and a reconcile that depends on time asks to run again when that matters.
     """
 
-    def __init__(self, cache: ObjectCache) -> None:
-        self._cache = cache
-        self._settled: dict[tuple[str, str], str] = {}
-        """resourceVersion by (namespace, name): the kind is the reconciler's own."""
+    def __init__(self, ctx: SimContext) -> None:
+        self._cache = ctx.cache
+        self._now = ctx.now
+        self._settled: dict[tuple[str, str], tuple[str, float]] = {}
+        """(resourceVersion, settled until) by (namespace, name): the kind is the reconciler's own."""
 
     def settled(self, key: ObjectKey, obj: Manifest | None) -> bool:
         """True when nothing changed since the last finished reconcile of ``key`` (False for a missing object)."""
-        if obj is not None and self._settled.get((key.namespace, key.name)) == obj["metadata"]["resourceVersion"]:
-            return True
+        found = self._settled.get((key.namespace, key.name))
+        if obj is not None and found is not None:
+            version, until = found
+            if version == obj["metadata"]["resourceVersion"] and self._now() < until:
+                return True
         self._settled.pop((key.namespace, key.name), None)
         return False
 
+    def rest(self, key: ObjectKey) -> Result:
+        """What a skipped reconcile returns: run again when the settled pass asked to. The manager keeps one queue
+        entry per key, the earliest: the settled pass's own requeue may have given way to the watch event this
+        skipped pass came from, so it is asked for again."""
+        found = self._settled.get((key.namespace, key.name))
+        if found is None or math.isinf(found[1]):
+            return DONE
+        return Result(requeue_after=found[1] - self._now())
+
     def settle(self, key: ObjectKey, result: Result) -> Result:
-        """Record that ``key`` is settled unless the reconcile asked to run again; returns ``result``."""
+        """Record that ``key`` is settled until it asked to run again (for good without a requeue); returns
+        ``result``."""
         current = self._cache.find(key)
-        if result.requeue_after is None and current is not None:
-            self._settled[(key.namespace, key.name)] = current["metadata"]["resourceVersion"]
+        if current is not None:
+            until = math.inf if result.requeue_after is None else self._now() + result.requeue_after
+            self._settled[(key.namespace, key.name)] = (current["metadata"]["resourceVersion"], until)
         return result
 
     def reset(self) -> None:

@@ -42,7 +42,7 @@ from fleetc.contract.vocabulary import (
     REMEDIATION_IN_PROGRESS,
 )
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.runtime.manager import DONE, Mapper, Request, Result, Watch, owner_of
+from fleetc.runtime.manager import Mapper, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, SIM_KUBEADM_CONFIG, moment, owner_reference, stamp
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext, with_metadata
 from fleetc.sim.kcp_scope import ControlPlane
@@ -91,7 +91,7 @@ class SimulatedKubeadmControlPlaneReconciler:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
-        self.gate = SettledFilter(ctx.cache)
+        self.gate = SettledFilter(ctx)
         self._infrastructure: dict[ObjectKey, bool] = {}
 
     def watches(self) -> list[Watch]:
@@ -109,7 +109,7 @@ class SimulatedKubeadmControlPlaneReconciler:
         """Observe, act once (remediate, roll out, scale), then report."""
         cp = self._current_state(request.key)
         if self.gate.settled(request.key, cp.kcp if cp else None) or cp is None:
-            return DONE
+            return self.gate.rest(request.key)
         requeue = self._reconcile_state(cp)
         cp = self._current_state(request.key, blocked_from=cp)
         assert cp is not None

@@ -92,7 +92,7 @@ class SimulatedMachineReconciler:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
-        self.gate = SettledFilter(ctx.cache)
+        self.gate = SettledFilter(ctx)
         self._generations: dict[ObjectKey, int] = {}
         self._epoch = ctx.provider.epoch
 
@@ -111,7 +111,7 @@ class SimulatedMachineReconciler:
             self.gate.reset()
         machine = self.ctx.cache.find(request.key)
         if self.gate.settled(request.key, machine) or machine is None:
-            return DONE
+            return self.gate.rest(request.key)
         cluster = self.ctx.cache.get(CLUSTER, request.key.namespace, machine["spec"]["clusterName"])
         if is_deleting(machine):
             return self._reconcile_delete(request.key, machine, cluster)

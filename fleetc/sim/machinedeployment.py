@@ -97,7 +97,7 @@ class SimulatedMachineDeploymentReconciler:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
-        self.gate = SettledFilter(ctx.cache)
+        self.gate = SettledFilter(ctx)
 
     def watches(self) -> list[Watch]:
         """Its MachineSets."""
@@ -113,7 +113,7 @@ class SimulatedMachineDeploymentReconciler:
         """Ensure the new MachineSet, roll, clean up, report."""
         deployment = self.ctx.cache.find(request.key)
         if self.gate.settled(request.key, deployment) or deployment is None or is_deleting(deployment):
-            return DONE
+            return self.gate.rest(request.key)
         sets = self._machine_sets(deployment)
         new = next((s for s in sets if template_matches(s, deployment, self.ctx.now())), None)
         if new is None:

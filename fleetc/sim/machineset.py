@@ -133,7 +133,7 @@ class SimulatedMachineSetReconciler:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
-        self.gate = SettledFilter(ctx.cache)
+        self.gate = SettledFilter(ctx)
 
     def watches(self) -> list[Watch]:
         """Its Machines."""
@@ -147,7 +147,7 @@ class SimulatedMachineSetReconciler:
         """Remediate, sync replicas, report."""
         machine_set = self.ctx.cache.find(request.key)
         if self.gate.settled(request.key, machine_set) or machine_set is None or is_deleting(machine_set):
-            return DONE
+            return self.gate.rest(request.key)
         preflight = _Preflight(self.ctx, machine_set)
         self._remediate(machine_set, self._machines(machine_set), preflight)
         self._sync_replicas(machine_set, self._machines(machine_set), preflight)

@@ -97,7 +97,7 @@ class SimulatedMachineHealthCheckReconciler:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
-        self.gate = SettledFilter(ctx.cache)
+        self.gate = SettledFilter(ctx)
         self._cluster_state: dict[ObjectKey, tuple[bool, bool]] = {}
         self._selector_lists: dict[
             tuple[str, str], tuple[Sequence[Manifest], list[tuple[ObjectKey, dict[str, str]]]]
@@ -114,7 +114,7 @@ class SimulatedMachineHealthCheckReconciler:
         """Judge every target, flag or clear them, report."""
         check = self.ctx.cache.find(request.key)
         if self.gate.settled(request.key, check) or check is None:
-            return DONE
+            return self.gate.rest(request.key)
         namespace = request.key.namespace
         cluster = self.ctx.cache.get(CLUSTER, namespace, check["spec"]["clusterName"])
         targets = self._targets(check)

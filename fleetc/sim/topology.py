@@ -92,7 +92,7 @@ class SimulatedTopologyReconciler:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
-        self.gate = SettledFilter(ctx.cache)
+        self.gate = SettledFilter(ctx)
         self._unchanged: dict[ObjectKey, tuple[tuple[object, ...], VersionPlan]] = {}
         """Per Cluster, the inputs of its last desired-state pass that wrote nothing, and that pass's plan."""
         self._machine_index = MachineIndex()
@@ -110,7 +110,7 @@ class SimulatedTopologyReconciler:
         """Current state → desired state → apply; then the Cluster's status."""
         cluster = self.ctx.cache.find(request.key)
         if self.gate.settled(request.key, cluster) or cluster is None or "topology" not in cluster.get("spec", {}):
-            return DONE
+            return self.gate.rest(request.key)
         if is_deleting(cluster):
             return self._reconcile_delete(cluster)
         self._ensure_metadata(cluster)

@@ -179,10 +179,10 @@ def desired_state_inputs(cache: ObjectCache, scope: Topology) -> tuple[object, .
             d["spec"],
             labels(d),
             annotations_of(d),
-            _deployment_upgrading(scope, topology),
+            _machines_behind(cache, d, namespace, name),
             _clones_of(cache, d, namespace),
         )
-        for topology, d in scope.deployments.items()
+        for d in scope.deployments.values()
     )
     return (
         cluster["metadata"]["uid"],
@@ -210,3 +210,10 @@ def _clones_of(cache: ObjectCache, deployment: Manifest, namespace: str) -> tupl
     template_spec = deployment["spec"]["template"]["spec"]
     refs = (template_spec.get("bootstrap", {}).get("configRef"), template_spec.get("infrastructureRef"))
     return tuple(cache.get((r["apiGroup"], r["kind"]), namespace, r["name"]) if r else None for r in refs)
+
+
+def _machines_behind(cache: ObjectCache, deployment: Manifest, namespace: str, cluster: str) -> bool:
+    """Some Machines of a MachineDeployment run another version than its template (what ``upgrading`` reads)."""
+    version = deployment["spec"]["template"]["spec"]["version"]
+    machines = cache.labelled(MACHINE, namespace, cluster, DEPLOYMENT_NAME_LABEL, name_of(deployment))
+    return any(m["spec"].get("version") != version for m in machines)
