@@ -61,8 +61,8 @@ class Verdict(NamedTuple):
 
 def selector_matches(selector: Manifest, obj: Manifest) -> bool:
     """``matchLabels`` of a label selector holds for ``obj``."""
-    have = labels(obj)
-    return all(have.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+    wanted: dict[str, str] = selector.get("matchLabels", {})
+    return wanted.items() <= labels(obj).items()
 
 
 def _passed(machine: Manifest) -> bool:
@@ -267,11 +267,7 @@ class SimulatedMachineHealthCheckReconciler:
         namespace = machine["metadata"]["namespace"]
         have = labels(machine)
         cluster = have.get(CLUSTER_NAME_LABEL) or machine["spec"].get("clusterName", "")
-        return [
-            check
-            for check, wanted in self._selectors(namespace, cluster)
-            if all(have.get(k) == v for k, v in wanted.items())
-        ]
+        return [check for check, wanted in self._selectors(namespace, cluster) if wanted.items() <= have.items()]
 
     def _selectors(self, namespace: str, cluster: str) -> list[tuple[ObjectKey, dict[str, str]]]:
         """The cluster's health checks with their ``matchLabels``, kept while the cache's list of them is the same."""
