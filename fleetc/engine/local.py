@@ -282,9 +282,10 @@ class _Settled:
     ) -> None:
         self.store, self.key, self.wait_when_paused, self.approving = store, key, wait_when_paused, approving
         self.changed, self.value = True, False
-        store.watch_shared(self._on_event)
+        store.watch_shared(self.on_event)
 
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
+        """Note a change of the rollout (a store watch handler)."""
         if event.key == self.key:
             self.changed = True
 
@@ -303,12 +304,21 @@ def run_until_settled(plane: LocalPlane, key: ObjectKey, *, on_step: Callable[[]
     In real time the run comes back to ``on_step`` every :data:`STEER_SECONDS` (it saves the state and picks up a
     pause or resume from another process), and a paused rollout waits instead of counting as stuck."""
     deadline = plane.clock.now() + MAX_VIRTUAL_SECONDS
-    done = False
     # A real-time run with a state file can be steered from another process: a pause there is waited out.
     approving = plane.approver.will_approve if plane.approver is not None else None
     until = _Settled(
         plane.store, key, wait_when_paused=plane.speed is not None and plane.state is not None, approving=approving
     )
+    try:
+        return _run_until(plane, key, until, deadline, on_step)
+    finally:
+        plane.store.unwatch_shared(until.on_event)
+
+
+def _run_until(
+    plane: LocalPlane, key: ObjectKey, until: _Settled, deadline: float, on_step: Callable[[], None] | None
+) -> bool:
+    done = False
     with collector_paused():  # the simulation makes millions of short-lived acyclic dicts; see bench/simulate_bench.py
         while not done:
             step_end = (

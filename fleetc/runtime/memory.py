@@ -223,6 +223,11 @@ class MemoryStore:
         stays valid; this saves a deep copy per write for read-only handlers (the manager, informer caches)."""
         self._shared_handlers.append(handler)
 
+    def unwatch_shared(self, handler: Handler) -> None:
+        """Stop delivering events to a handler given to :meth:`watch_shared` (one that lives shorter than the
+        store: every handler is called on every write)."""
+        self._shared_handlers.remove(handler)
+
     # internals
 
     def _current_for_write(self, obj: Manifest) -> tuple[ObjectKey, Manifest]:
@@ -239,8 +244,9 @@ class MemoryStore:
         """Store a new version (the stored object itself is returned: callers hand out copies)."""
         self._stamp(stored)
         self._objects[(key.group, key.kind)][(key.namespace, key.name)] = stored
-        self._unindex_owners(key, current)
-        self._index_owners(key, stored)
+        if stored["metadata"].get("ownerReferences") is not current["metadata"].get("ownerReferences"):
+            self._unindex_owners(key, current)  # a status write keeps the same list: nothing to re-index
+            self._index_owners(key, stored)
         self._emit("MODIFIED", key, stored)
         if "deletionTimestamp" in stored["metadata"] and not stored["metadata"].get("finalizers"):
             self._remove(key, stored)

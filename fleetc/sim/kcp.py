@@ -107,9 +107,11 @@ class SimulatedKubeadmControlPlaneReconciler:
 
     def reconcile(self, request: Request) -> Result:
         """Observe, act once (remediate, roll out, scale), then report."""
-        cp = self._current_state(request.key)
-        if self.gate.settled(request.key, cp.kcp if cp else None) or cp is None:
+        kcp = self.ctx.cache.find(request.key)
+        if self.gate.settled(request.key, kcp) or kcp is None:
             return self.gate.rest(request.key)
+        cp = self._current_state(request.key)
+        assert cp is not None
         requeue = self._reconcile_state(cp)
         cp = self._current_state(request.key, blocked_from=cp)
         assert cp is not None

@@ -193,3 +193,37 @@ def test_an_update_that_changes_nothing_writes_nothing_as_the_api_server_does(st
     with_status = store.update_status({**created, "status": {"phase": "Provisioned"}})
     assert store.update_status(with_status)["metadata"]["resourceVersion"] == with_status["metadata"]["resourceVersion"]
     assert [e.type for e in events] == ["MODIFIED"]  # only the status that changed
+
+
+def test_a_shared_watcher_sees_nothing_once_unwatched(store: MemoryStore) -> None:
+    events: list[Event] = []
+    store.watch_shared(events.append)
+    store.create(cluster("a"))
+    store.unwatch_shared(events.append)
+    store.create(cluster("b"))
+    assert [e.key.name for e in events] == ["a"]
+
+
+def _owned_by(name: str, owner: dict[str, Any]) -> dict[str, Any]:
+    child = cluster(name)
+    child["kind"] = "MachineDeployment"
+    child["metadata"]["ownerReferences"] = [
+        {"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster", "name": owner["metadata"]["name"],
+         "uid": owner["metadata"]["uid"]}
+    ]  # fmt: skip
+    return child
+
+
+def test_the_cascade_follows_owner_references_through_status_writes_and_owner_changes(store: MemoryStore) -> None:
+    first, second = store.create(cluster("first")), store.create(cluster("second"))
+    child = store.create(_owned_by("child", first))
+    child = store.update_status({**child, "status": {"phase": "Running"}})
+    moved = _owned_by("child", second)
+    moved["metadata"]["resourceVersion"] = child["metadata"]["resourceVersion"]
+    moved = store.update(moved)
+    store.update_status({**moved, "status": {"phase": "Deleting"}})
+
+    store.delete(key("first"))
+    assert store.find(key("child", "MachineDeployment")) is not None
+    store.delete(key("second"))
+    assert store.find(key("child", "MachineDeployment")) is None
