@@ -79,6 +79,10 @@ class SharedPool:
     def __len__(self) -> int:
         return len(self._pool)
 
+    def find(self, key: int) -> Any:
+        """The pooled part under ``key``, or None (the caller checks it is the one it wants: keys can collide)."""
+        return self._pool.get(key)
+
     def shared(self, key: int, made: T, same: Callable[[T, T], bool]) -> T:
         """The pooled equal of ``made`` under ``key`` (``made`` itself when it is the first, or on a collision)."""
         found: T = self._pool.setdefault(key, made)

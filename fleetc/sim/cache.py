@@ -27,13 +27,17 @@ class ObjectCache:
     def __init__(self, store: Store) -> None:
         self._objects: dict[GroupKind, dict[tuple[str, str], Manifest]] = defaultdict(dict)
         self._by_cluster: dict[ClusterIndex, dict[str, Manifest]] = defaultdict(dict)
+        # Two layers of derived indexes per cluster index. The first depends only on which objects are members and
+        # on their labels: it is dropped when a member comes, goes or gets other labels. The second holds the
+        # objects themselves: it is dropped on any change of a member (a status write, mostly).
         self._names: dict[ClusterIndex, tuple[str, ...]] = {}
-        """Sorted member names per index: dropped when a member comes or goes."""
+        """Sorted member names."""
+        self._label_names: dict[ClusterIndex, dict[str, dict[str | None, tuple[str, ...]]]] = {}
+        """Sorted member names by the value of a label, per label (one pass groups them all)."""
         self._sorted: dict[ClusterIndex, tuple[Manifest, ...]] = {}
-        """Members in name order per index: dropped on any change of a member."""
-        self._labelled: dict[ClusterIndex, dict[str, dict[str | None, tuple[Manifest, ...]]]] = {}
-        """Members by the value of a label, per index and label (one pass groups them all): dropped on any change of
-        a member."""
+        """Members in name order."""
+        self._labelled: dict[ClusterIndex, dict[tuple[str, str], tuple[Manifest, ...]]] = {}
+        """Members with a label value, in name order, per (label, value)."""
         for group, kind in store.kinds():
             for obj in store.list(group, kind):
                 self._put(ObjectKey.of(obj), obj)
@@ -68,17 +72,28 @@ class ObjectCache:
         """The objects of :meth:`of_cluster` whose ``label`` is ``value``, sorted by name (shared, like it): a
         MachineSet's Machines, a MachineDeployment's MachineSets, a control plane's Machines."""
         index = (*group_kind, namespace, cluster)
-        by_label = self._labelled.get(index)
+        objects = self._labelled.get(index)
+        if objects is None:
+            objects = self._labelled[index] = {}
+        found = objects.get((label, value))
+        if found is None:
+            members = self._by_cluster.get(index, {})
+            found = objects[(label, value)] = tuple(
+                [members[n] for n in self._names_by_label(index, label).get(value, ())]
+            )
+        return found
+
+    def _names_by_label(self, index: ClusterIndex, label: str) -> dict[str | None, tuple[str, ...]]:
+        by_label = self._label_names.get(index)
         if by_label is None:
-            by_label = self._labelled[index] = {}
+            by_label = self._label_names[index] = {}
         by_value = by_label.get(label)
         if by_value is None:
-            grouped: dict[str | None, list[Manifest]] = {}
-            for member in self.of_cluster(group_kind, namespace, cluster):
-                grouped.setdefault(labels(member).get(label), []).append(member)
-            by_value = by_label[label] = {v: tuple(members) for v, members in grouped.items()}
-        found = by_value.get(value, ())
-        return found
+            grouped: dict[str | None, list[str]] = {}
+            for member in self.of_cluster(index[:2], index[2], index[3]):
+                grouped.setdefault(labels(member).get(label), []).append(member["metadata"]["name"])
+            by_value = by_label[label] = {v: tuple(names) for v, names in grouped.items()}
+        return by_value
 
     def all(self, group_kind: GroupKind) -> list[Manifest]:
         """Every cached object of a kind, sorted by namespace and name."""
@@ -95,22 +110,34 @@ class ObjectCache:
         bucket = self._objects[(key.group, key.kind)]
         previous = bucket.get((key.namespace, key.name))
         cluster = cluster_name(obj)
+        bucket[(key.namespace, key.name)] = obj
         if previous is not None:
             old = cluster_name(previous)
             if old is not None and old != cluster:
-                self._by_cluster[(key.group, key.kind, key.namespace, old)].pop(key.name, None)
-                self._sorted.pop((key.group, key.kind, key.namespace, old), None)
-                self._names.pop((key.group, key.kind, key.namespace, old), None)
-                self._labelled.pop((key.group, key.kind, key.namespace, old), None)
-        bucket[(key.namespace, key.name)] = obj
-        if cluster is not None:
-            index = (key.group, key.kind, key.namespace, cluster)
-            members = self._by_cluster[index]
-            if key.name not in members:
-                self._names.pop(index, None)
-            members[key.name] = obj
-            self._sorted.pop(index, None)
-            self._labelled.pop(index, None)
+                self._leave((key.group, key.kind, key.namespace, old), key.name)
+        if cluster is None:
+            return
+        index = (key.group, key.kind, key.namespace, cluster)
+        members = self._by_cluster[index]
+        before = members.get(key.name)
+        members[key.name] = obj
+        self._sorted.pop(index, None)
+        self._labelled.pop(index, None)
+        if before is None or before["metadata"].get("labels") is not obj["metadata"].get("labels"):
+            self._names.pop(index, None)
+            self._label_names.pop(index, None)
+
+    def _leave(self, index: ClusterIndex, name: str) -> None:
+        """A member leaves an index: drop every index derived from it."""
+        self._sorted.pop(index, None)
+        self._labelled.pop(index, None)
+        self._names.pop(index, None)
+        self._label_names.pop(index, None)
+        members = self._by_cluster.get(index)
+        if members is not None:
+            members.pop(name, None)
+            if not members:
+                del self._by_cluster[index]
 
     def _drop(self, key: ObjectKey) -> None:
         previous = self._objects[(key.group, key.kind)].pop((key.namespace, key.name), None)
@@ -118,12 +145,4 @@ class ObjectCache:
             return
         cluster = cluster_name(previous)
         if cluster is not None:
-            index = (key.group, key.kind, key.namespace, cluster)
-            self._sorted.pop(index, None)
-            self._names.pop(index, None)
-            self._labelled.pop(index, None)
-            members = self._by_cluster.get(index)
-            if members is not None:
-                members.pop(key.name, None)
-                if not members:
-                    del self._by_cluster[index]
+            self._leave((key.group, key.kind, key.namespace, cluster), key.name)

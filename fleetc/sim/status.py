@@ -72,60 +72,49 @@ def build(
     result: list[Condition] = []
     count = len(previous)
     for position, item in enumerate(wanted):
-        if isinstance(item, dict):
-            result.append(item)
+        if type(item) is not Cond:  # a condition carried over as it is
+            result.append(item)  # type: ignore[arg-type]  # not a Cond: a Condition
             continue
+        condition_type, status, reason, message, since = item
         old = previous[position] if position < count else None
-        if old is None or old["type"] != item.type:
+        if old is None or old["type"] != condition_type:
             if by_type is None:
                 by_type = {c["type"]: c for c in previous}
-            old = by_type.get(item.type)
-        if old is None or old["status"] != item.status:
-            since = item.since if item.since is not None else stamp(now)
+            old = by_type.get(condition_type)
+        if old is None or old["status"] != status:
+            if since is None:
+                since = stamp(now)
         else:
-            since = item.since if item.since is not None else old["lastTransitionTime"]
+            if since is None:
+                since = old["lastTransitionTime"]
             if (
                 since == old["lastTransitionTime"]
-                and old["reason"] == item.reason
-                and old.get("message") == item.message
+                and old["reason"] == reason
+                and old.get("message") == message
                 and old.get("observedGeneration") == generation
                 and len(old) == CONDITION_FIELDS
             ):
                 result.append(old)
                 continue
-        result.append(
-            _shared(
-                {
-                    "lastTransitionTime": since,
-                    "message": item.message,
-                    "observedGeneration": generation,
-                    "reason": item.reason,
-                    "status": item.status,
-                    "type": item.type,
-                }
-            )
-        )
+        result.append(_shared((since, message, generation, reason, status, condition_type)))
     return result
 
 
-def _shared(condition: Condition) -> Condition:
-    """One dict per distinct condition value, shared by every object that carries it (stored objects are never
-    edited in place). A fleet's Machines, MachineSets and Clusters go through the same states: a simulation holds
-    about four times as many conditions as distinct ones, so sharing them keeps a 10,000-cluster run's memory in
-    bounds."""
-    key = hash(
-        (
-            condition["lastTransitionTime"],
-            condition["message"],
-            condition["observedGeneration"],
-            condition["reason"],
-            condition["status"],
-            condition["type"],
-        )
-    )
-    found = _POOL.shared(key, condition, operator.eq)
+_FIELD_NAMES = ("lastTransitionTime", "message", "observedGeneration", "reason", "status", "type")
+
+
+def _shared(fields: tuple[str, str, int, str, str, str]) -> Condition:
+    """The condition with these fields (in :data:`_FIELD_NAMES` order): one dict per distinct value, shared by every
+    object that carries it (stored objects are never edited in place). A fleet's Machines, MachineSets and Clusters
+    go through the same states: a simulation holds about four times as many conditions as distinct ones, so sharing
+    them keeps a 10,000-cluster run's memory in bounds."""
+    key = hash(fields)
+    found: Condition | None = _POOL.find(key)
+    if found is not None and tuple(found.values()) == fields:
+        return found
+    pooled = _POOL.shared(key, dict(zip(_FIELD_NAMES, fields, strict=True)), operator.eq)
     _POOL.purge_if_grown()
-    return found
+    return pooled
 
 
 _POOL = SharedPool()
