@@ -24,7 +24,7 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from fleetc.core.errors import TerminalError, TransientError
 from fleetc.core.keys import Manifest, ObjectKey
@@ -35,15 +35,13 @@ BACKOFF_BASE = 1.0
 BACKOFF_MAX = 300.0
 
 
-@dataclass(frozen=True)
-class Request:
-    """Which object to reconcile."""
+class Request(NamedTuple):
+    """Which object to reconcile (a named tuple: one is made per reconcile)."""
 
     key: ObjectKey
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What a reconcile asks for: ``requeue_after`` seconds, or nothing more (until a watch fires)."""
 
     requeue_after: float | None = None

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from fleetc.core.errors import Conflict
 from fleetc.core.keys import Manifest, ObjectKey
@@ -26,9 +25,8 @@ CONFLICT_RETRIES = 5
 """How often :meth:`Store.edit` re-reads and retries after a stale resourceVersion."""
 
 
-@dataclass(frozen=True)
-class Event:
-    """A change to one object, as a watch delivers it."""
+class Event(NamedTuple):
+    """A change to one object, as a watch delivers it (a named tuple: one is made per write)."""
 
     type: EventType
     key: ObjectKey
