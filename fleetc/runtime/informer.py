@@ -75,13 +75,12 @@ class SharedPool:
     def __init__(self) -> None:
         self._pool: dict[int, Any] = {}
         self._purge_at = PURGE_MIN
+        self.find: Callable[[int], Any] = self._pool.get
+        """The pooled part under a key, or None (the caller checks it is the one it wants: keys can collide); the
+        dict's own ``get``, as hot paths call it for every part they make."""
 
     def __len__(self) -> int:
         return len(self._pool)
-
-    def find(self, key: int) -> Any:
-        """The pooled part under ``key``, or None (the caller checks it is the one it wants: keys can collide)."""
-        return self._pool.get(key)
 
     def shared(self, key: int, made: T, same: Callable[[T, T], bool]) -> T:
         """The pooled equal of ``made`` under ``key`` (``made`` itself when it is the first, or on a collision)."""

@@ -27,7 +27,7 @@ from fleetc.sim.api import (
     content_hash,
     moment,
 )
-from fleetc.sim.status import TRUE, find, status_of
+from fleetc.sim.status import TRUE, Condition, conditions_of, find, status_of
 
 
 def is_control_plane(machine: Manifest) -> bool:
@@ -76,6 +76,48 @@ def is_true(machine: Manifest, condition_type: str) -> bool:
     return status_of(machine, condition_type) == TRUE
 
 
+class Summary(NamedTuple):
+    """The conditions of one Machine its owners summarise (MachineSet, MachineDeployment, KubeadmControlPlane and
+    the Cluster all read the same few), found in one pass over its conditions."""
+
+    ready: Condition | None
+    available: Condition | None
+    up_to_date: Condition | None
+    health_check: Condition | None
+    owner_remediated: Condition | None
+
+    @property
+    def flagged(self) -> bool:
+        """Marked for remediation (:func:`flagged`)."""
+        return flagged(self.health_check, self.owner_remediated)
+
+
+_SUMMARISED = ("Ready", "Available", "UpToDate", "HealthCheckSucceeded", "OwnerRemediated")
+_SUMMARIES: dict[int, tuple[Sequence[Condition], Summary]] = {}
+"""Summaries by the identity of the conditions list they were read from (kept alive here, so the identity is not
+reused): stored objects are never changed in place, and each owner reads a Machine between two of its writes."""
+SUMMARIES_KEPT = 1 << 16
+"""Summaries kept before the memo starts afresh (bounds its memory: about 20 MB)."""
+
+
+def summary_of(machine: Manifest) -> Summary:
+    """The Machine's :class:`Summary`, computed once per version of its conditions."""
+    conditions = conditions_of(machine)
+    found = _SUMMARIES.get(id(conditions))
+    if found is not None and found[0] is conditions:
+        return found[1]
+    by_type = {c["type"]: c for c in conditions}
+    made = Summary(*(by_type.get(t) for t in _SUMMARISED))
+    if len(_SUMMARIES) >= SUMMARIES_KEPT:
+        _SUMMARIES.clear()
+    _SUMMARIES[id(conditions)] = (conditions, made)
+    return made
+
+
+def _true(condition: Condition | None) -> bool:
+    return condition is not None and condition["status"] == TRUE
+
+
 class Counters(NamedTuple):
     """Replica counters over a set of Machines, as KCP/MachineSet/MachineDeployment report them."""
 
@@ -87,11 +129,12 @@ class Counters(NamedTuple):
     @classmethod
     def of(cls, machines: Sequence[Manifest]) -> Counters:
         """Counters of these Machines (Ready, Available, UpToDate conditions)."""
+        summaries = [summary_of(m) for m in machines]
         return cls(
             len(machines),
-            sum(is_true(m, "Ready") for m in machines),
-            sum(is_true(m, "Available") for m in machines),
-            sum(is_true(m, "UpToDate") for m in machines),
+            sum(_true(s.ready) for s in summaries),
+            sum(_true(s.available) for s in summaries),
+            sum(_true(s.up_to_date) for s in summaries),
         )
 
 

@@ -37,13 +37,13 @@ from fleetc.sim.machine import owner
 from fleetc.sim.machines import (
     Counters,
     infrastructure_kind,
-    needs_remediation,
     oldest_first,
     owner_view,
+    summary_of,
     versions,
 )
 from fleetc.sim.machineset_rules import PREFLIGHT_REQUEUE, deletion_order, preflight_messages, remediation_plan
-from fleetc.sim.status import FALSE, TRUE, Cond, aggregate, build, conditions_of, find
+from fleetc.sim.status import FALSE, TRUE, Cond, aggregate, build, conditions_of
 
 
 def selector_text(selector: Manifest) -> str:
@@ -66,15 +66,16 @@ def scaling(current: int, desired: int, blocked: list[str] | None = None) -> lis
 def machines_conditions(machines: list[Manifest]) -> list[Cond]:
     """``MachinesReady`` and ``MachinesUpToDate`` aggregated from the Machines."""
     result = []
+    summaries = [(name_of(m), summary_of(m)) for m in machines]
     for condition_type, source, good in (
         ("MachinesReady", "Ready", "Ready"),
         ("MachinesUpToDate", "UpToDate", "UpToDate"),
     ):
         issues = []
-        for machine in machines:
-            found = find(conditions_of(machine), source)
+        for name, found_in in summaries:
+            found = found_in.ready if source == "Ready" else found_in.up_to_date
             if found is not None and found["status"] != TRUE:
-                issues.append((name_of(machine), found["message"]))
+                issues.append((name, found["message"]))
         if not machines:
             result.append(Cond(condition_type, TRUE, "NoReplicas"))
         elif issues:
@@ -89,8 +90,9 @@ def remediating(machines: list[Manifest]) -> Cond:
     """``Remediating`` from the Machines a MachineHealthCheck flagged."""
     issues = []
     for machine in machines:
-        if needs_remediation(machine):
-            owner = find(conditions_of(machine), "OwnerRemediated")
+        found = summary_of(machine)
+        if found.flagged:
+            owner = found.owner_remediated
             issues.append((name_of(machine), owner["message"] if owner else ""))
     if not issues:
         return Cond("Remediating", FALSE, "NotRemediating")

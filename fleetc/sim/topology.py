@@ -76,7 +76,7 @@ from fleetc.sim.topology_desired import (
     owned_labels,
 )
 from fleetc.sim.topology_plan import VersionPlan
-from fleetc.sim.topology_status import ClusterView, MachineIndex, cluster_status
+from fleetc.sim.topology_status import ClusterView, cluster_status
 
 DELETION_POLL = 5.0
 
@@ -95,7 +95,6 @@ class SimulatedTopologyReconciler:
         self.gate = SettledFilter(ctx)
         self._unchanged: dict[ObjectKey, tuple[tuple[object, ...], VersionPlan]] = {}
         """Per Cluster, the inputs of its last desired-state pass that wrote nothing, and that pass's plan."""
-        self._machine_index = MachineIndex()
 
     def watches(self) -> list[Watch]:
         """Its control plane and MachineDeployments, and the ClusterClass it uses."""
@@ -380,7 +379,6 @@ class SimulatedTopologyReconciler:
             infrastructure_error=infrastructure_error,
             catalogue=cluster_class["spec"].get("kubernetesVersions") if cluster_class else None,
             now=self.ctx.now(),
-            machine_index=self._machine_index,
         )
         self.ctx.write_status(cluster, cluster_status(view))
 
@@ -389,7 +387,6 @@ class SimulatedTopologyReconciler:
     def _reconcile_delete(self, cluster: Manifest) -> Result:
         namespace, name = cluster["metadata"]["namespace"], name_of(cluster)
         self._unchanged.pop(ObjectKey.of(cluster), None)
-        self._machine_index.forget(namespace, name)
         for group_kind in (KCP, MACHINE_DEPLOYMENT, MACHINE_SET, MACHINE_POOL):
             for owned in self.ctx.cache.of_cluster(group_kind, namespace, name):
                 if not is_deleting(owned):

@@ -20,13 +20,12 @@ from fleetc.contract.versions import version_order
 from fleetc.contract.vocabulary import TOPOLOGY_DEPLOYMENT_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import moment
-from fleetc.sim.machines import flagged, is_control_plane
+from fleetc.sim.machines import Summary, is_control_plane, summary_of
 from fleetc.sim.status import (
     FALSE,
     TRUE,
     UNKNOWN,
     Cond,
-    Condition,
     aggregate,
     build,
     bullet,
@@ -39,39 +38,6 @@ from fleetc.sim.topology_plan import VersionPlan
 
 NEW_MACHINE_GRACE = 10.0
 ERROR_REASONS = ("ReconcileFailed", "ClusterClassNotReconciled")
-
-
-SUMMARISED = frozenset(("Ready", "UpToDate", "HealthCheckSucceeded", "OwnerRemediated"))
-"""The Machine conditions the Cluster's status summarises."""
-
-
-class MachineIndex:
-    """The summarised conditions of each Machine by type, per Cluster, reused while the Machine's conditions list is
-    the same object (stored objects are never changed in place). A Cluster's status is recomputed several times
-    between two changes to a given Machine's conditions."""
-
-    def __init__(self) -> None:
-        self._by_cluster: dict[tuple[str, str], dict[str, tuple[list[Condition], dict[str, Condition]]]] = {}
-
-    def of(self, namespace: str, cluster: str, machines: Sequence[Manifest]) -> list[_Indexed]:
-        """The Machines of a Cluster, indexed; forgets Machines no longer listed."""
-        previous = self._by_cluster.get((namespace, cluster), {})
-        current: dict[str, tuple[list[Condition], dict[str, Condition]]] = {}
-        result = []
-        for machine in machines:
-            name: str = machine["metadata"]["name"]
-            conditions = conditions_of(machine)
-            found = previous.get(name)
-            if found is None or found[0] is not conditions:
-                found = (conditions, {c["type"]: c for c in conditions if c["type"] in SUMMARISED})
-            current[name] = found
-            result.append(_Indexed(name, found[1], machine))
-        self._by_cluster[(namespace, cluster)] = current
-        return result
-
-    def forget(self, namespace: str, cluster: str) -> None:
-        """Drop a deleted Cluster's entries."""
-        self._by_cluster.pop((namespace, cluster), None)
 
 
 class ClusterView(NamedTuple):
@@ -88,7 +54,6 @@ class ClusterView(NamedTuple):
     infrastructure_error: str | None
     catalogue: list[str] | None
     now: float
-    machine_index: MachineIndex
 
 
 def cluster_status(view: ClusterView) -> dict[str, Any]:
@@ -189,8 +154,7 @@ def _conditions(view: ClusterView, initialized: bool) -> list[Cond]:
         _workers_available(view),
         _topology_reconciled(view),
     ]
-    metadata = view.cluster["metadata"]
-    machines = view.machine_index.of(metadata["namespace"], metadata["name"], view.machines)
+    machines = [_Indexed(name_of(m), summary_of(m), m) for m in view.machines]
     control_plane = [m for m in machines if is_control_plane(m.machine)]
     workers = [m for m in machines if not is_control_plane(m.machine)]
     return [
@@ -336,18 +300,18 @@ def _from_owners(view: ClusterView, condition_type: str, negative: str) -> Cond:
 
 
 class _Indexed(NamedTuple):
-    """A Machine with its conditions by type: the summaries below look several up in each."""
+    """A Machine with its name and the conditions the summaries below read."""
 
     name: str
-    conditions: dict[str, Condition]
+    summary: Summary
     machine: Manifest
 
 
 def _remediating(machines: Sequence[_Indexed]) -> Cond:
     issues = []
     for indexed in machines:
-        owner = indexed.conditions.get("OwnerRemediated")
-        if flagged(indexed.conditions.get("HealthCheckSucceeded"), owner):
+        if indexed.summary.flagged:
+            owner = indexed.summary.owner_remediated
             issues.append((indexed.name, owner["message"] if owner else ""))
     if not issues:
         return Cond("Remediating", FALSE, "NotRemediating")
@@ -361,7 +325,9 @@ def _machines(machines: Sequence[_Indexed], condition_type: str, source: str, go
             created = moment(indexed.machine["metadata"]["creationTimestamp"])
             if now - created < NEW_MACHINE_GRACE:
                 continue
-        found = indexed.conditions.get(source)
+            found = indexed.summary.up_to_date
+        else:
+            found = indexed.summary.ready
         if found is not None and found["status"] != TRUE:
             issues.append((indexed.name, found["message"]))
     if not machines:

@@ -1,15 +1,22 @@
 """The simulation skips passes that would change nothing, and never one that would.
 
-Two shortcuts keep a 1,000-cluster run fast: the topology controller skips its desired-state pass while what that
-pass reads is unchanged, and a controller's pass is skipped while its object is as it left it and the time it asked
-to run again has not come. Each test here breaks what a wrong shortcut would break.
+Shortcuts keep a 1,000-cluster run fast: the topology controller skips its desired-state pass while what that
+pass reads is unchanged; a controller's pass is skipped while its object is as it left it and the time it asked to
+run again has not come; a Machine's summary for its owners is read once per version of its conditions. Each test
+here breaks what a wrong shortcut would break.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from fleetc.core.keys import ObjectKey
 from fleetc.runtime.manager import DONE, Result
+from fleetc.sim import machines
 from fleetc.sim.context import SettledFilter
+from fleetc.sim.machines import summary_of
 from tests.sim.support import Plane, manifests, small_fleet
 
 
@@ -70,3 +77,25 @@ def test_a_settled_pass_without_a_requeue_stays_settled_until_its_object_changes
     assert gate.settled(machine_key, machine)
     changed = {**machine, "metadata": {**machine["metadata"], "resourceVersion": "changed"}}
     assert not gate.settled(machine_key, changed)
+
+
+def test_a_machine_summary_follows_its_conditions_and_survives_the_memo_starting_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plane = _settled_plane()
+    machine = plane.machines("eu-1")[0]
+    assert _ready(machine) == "True"
+
+    monkeypatch.setattr(machines, "SUMMARIES_KEPT", 1)
+    conditions = [
+        {**c, "status": "False", "reason": "NotReady"} if c["type"] == "Ready" else c
+        for c in machine["status"]["conditions"]
+    ]
+    changed = {**machine, "status": {**machine["status"], "conditions": conditions}}
+    assert _ready(changed) == "False"
+    assert _ready(machine) == "True"
+
+
+def _ready(machine: dict[str, Any]) -> str | None:
+    ready = summary_of(machine).ready
+    return None if ready is None else str(ready["status"])
