@@ -94,8 +94,6 @@ class SimulatedMachineReconciler:
         self.ctx = ctx
         self.gate = SettledFilter(ctx)
         self._generations: dict[ObjectKey, int] = {}
-        self._cluster_states: dict[tuple[str, str], tuple[bool, bool, bool]] = {}
-        """What Machines read of each Cluster, as last seen by the Cluster watch."""
         self._epoch = ctx.provider.epoch
 
     def watches(self) -> list[Watch]:
@@ -309,15 +307,8 @@ class SimulatedMachineReconciler:
     # watch mappers
 
     def _waiting_on_cluster(self, cluster: Manifest) -> list[ObjectKey]:
-        """Machines that wait for the Cluster: no bootstrap data yet, or a Node up but not yet reported; only when
-        what a Machine reads of its Cluster changed (infrastructure provisioned, control plane initialised, deleting):
-        the Cluster's status changes at every step of its Machines."""
-        state = (infrastructure_provisioned(cluster), control_plane_initialized(cluster), is_deleting(cluster))
-        cluster_key = (cluster["metadata"]["namespace"], name_of(cluster))
-        if self._cluster_states.get(cluster_key) == state:
-            return []
-        self._cluster_states[cluster_key] = state
-        if not state[0]:
+        """Machines that wait for the Cluster: no bootstrap data yet, or a Node up but not yet reported."""
+        if not infrastructure_provisioned(cluster):
             return []
         namespace, now = cluster["metadata"]["namespace"], self.ctx.now()
         return [
