@@ -2,8 +2,8 @@
 
 Polls the embedded plane's state file (written by a running ``fleetc apply --local``) or the FleetRollout on a
 management cluster every :data:`POLL_SECONDS`, printing each new timeline event once, like ``kubectl rollout status``.
-On the embedded plane a rollout nobody runs any more (no process holds the state's run lock) ends the watch as
-unfinished. Caller: :mod:`fleetc.cli.steer_cmds`.
+On the embedded plane a rollout nobody runs any more (no process holds the state's run lock, and a read after
+seeing that shows nothing new) ends the watch as unfinished. Caller: :mod:`fleetc.cli.steer_cmds`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def follow(read: Callable[[], RolloutView], alive: Callable[[], bool], output: s
         changed, printed = printed != len(view.timeline), len(view.timeline)
         if view.phase in SETTLED:
             break
-        if not changed and not alive():
+        if not changed and not alive() and _unchanged(read(), printed):
             console.print(
                 f"rollout {view.name}: nobody is running it; fleetc rollout resume continues it", markup=False
             )
@@ -41,6 +41,11 @@ def follow(read: Callable[[], RolloutView], alive: Callable[[], bool], output: s
         time.sleep(POLL_SECONDS)
     console.print(rollout_reports.verdict_line(view, f"rollout {view.name}"), markup=False, soft_wrap=True)
     return view
+
+
+def _unchanged(view: RolloutView, printed: int) -> bool:
+    """Read again once the runner is gone: it may have written its last events between the read and the check."""
+    return view.phase not in SETTLED and len(view.timeline) == printed
 
 
 def watch_local(state: Path, output: str) -> RolloutView:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -12,6 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from fleetc import rollout
+from fleetc.cli import watch
+from fleetc.engine import local
+from fleetc.load.sources import DiskTree
+from fleetc.render.compile import compile_fleet
+from fleetc.rollout import Phase, RolloutView
+from fleetc.schema.validate import validate_tree
 from tests.cli.conftest import EXAMPLE_FLEET
 
 TIMEOUT = 120.0
@@ -82,3 +92,30 @@ def test_watch_follows_a_running_apply_until_it_completes(tmp_path: Path) -> Non
     events = [line.split()[1] for line in lines[:-1]]
     assert events.count("ClusterSucceeded") == 15 and events[-1] == "Completed"
     assert lines[-1].startswith("rollout acme: Complete")
+
+
+def _simulated_view() -> RolloutView:
+    fleet = validate_tree(DiskTree.open(EXAMPLE_FLEET)).fleet
+    assert fleet is not None
+    plane = local.open_plane(seed=0)
+    return local.roll_out(plane, rollout.plan_rollout(compile_fleet(fleet)))
+
+
+def test_a_watch_that_finds_the_runner_gone_reads_once_more_before_calling_the_rollout_stuck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(watch, "POLL_SECONDS", 0.0)
+    final = dataclasses.replace(_simulated_view(), phase=Phase.COMPLETE)
+    earlier = dataclasses.replace(final, phase=Phase.PROGRESSING, timeline=final.timeline[:-1])
+    # The runner writes its last events and exits between the watch's second read and its look at the run lock.
+    reads: list[RolloutView] = []
+
+    def read() -> RolloutView:
+        reads.append(earlier if len(reads) < 2 else final)
+        return reads[-1]
+
+    shown = watch.follow(read, lambda: False, "text")
+    assert shown.phase == Phase.COMPLETE and not shown.stuck
+
+    always_earlier = watch.follow(lambda: earlier, lambda: False, "text")
+    assert always_earlier.stuck
