@@ -41,6 +41,8 @@ class Topology:
     deployments: dict[str, Manifest]
     """Existing MachineDeployments by topology name."""
     machines: Sequence[Manifest]
+    templates: tuple[Manifest, ...] = ()
+    """The ClusterClass's templates, as found when the current state was read (all exist)."""
 
     @property
     def namespace(self) -> str:
@@ -110,12 +112,13 @@ def current_state(cache: ObjectCache, cluster_key: ObjectKey) -> tuple[Topology 
     cluster_class = class_of(cache, cluster)
     if cluster_class is None:
         return None, f"ClusterClass {class_name} not found"
-    missing = [
-        ref["name"] for ref in _class_template_refs(cluster_class) if template(cache, ref, cluster_class) is None
-    ]
+    refs = _class_template_refs(cluster_class)
+    templates = [template(cache, ref, cluster_class) for ref in refs]
+    missing = [ref["name"] for ref, found in zip(refs, templates, strict=True) if found is None]
     if missing:
         return None, f"ClusterClass {class_name}: templates not found: {', '.join(missing)}"
-    return refresh(cache, Topology(cluster, cluster_class, None, {}, ())), None
+    found_templates = tuple(t for t in templates if t is not None)
+    return refresh(cache, Topology(cluster, cluster_class, None, {}, (), found_templates)), None
 
 
 def refresh(cache: ObjectCache, scope: Topology) -> Topology:
@@ -125,7 +128,8 @@ def refresh(cache: ObjectCache, scope: Topology) -> Topology:
     namespace, name = scope.namespace, scope.name
     deployments = {labels(d).get(TOPOLOGY_DEPLOYMENT_LABEL, ""): d for d in owned_deployments(cache, namespace, name)}
     machines = cache.of_cluster(MACHINE, namespace, name)
-    return Topology(cluster, scope.cluster_class, control_plane_of(cache, cluster), deployments, machines)
+    kcp = control_plane_of(cache, cluster)
+    return Topology(cluster, scope.cluster_class, kcp, deployments, machines, scope.templates)
 
 
 def _deployment_upgrading(scope: Topology, topology_name: str) -> bool:
@@ -190,7 +194,7 @@ def desired_state_inputs(cache: ObjectCache, scope: Topology) -> tuple[object, .
         labels(cluster),
         annotations_of(cluster),
         cluster_class,
-        tuple(template(cache, ref, cluster_class) for ref in _class_template_refs(cluster_class)),
+        scope.templates,
         infra is not None,
         control_plane,
         deployments,
