@@ -96,8 +96,9 @@ _SUMMARISED = ("Ready", "Available", "UpToDate", "HealthCheckSucceeded", "OwnerR
 _SUMMARIES: dict[int, tuple[Sequence[Condition], Summary]] = {}
 """Summaries by the identity of the conditions list they were read from (kept alive here, so the identity is not
 reused): stored objects are never changed in place, and each owner reads a Machine between two of its writes."""
-SUMMARIES_KEPT = 1 << 16
-"""Summaries kept before the memo starts afresh (bounds its memory: about 20 MB)."""
+SUMMARIES_KEPT = 1 << 13
+"""Summaries kept before the memo starts afresh (bounds its memory to a few MB: owners read a Machine within the
+same instant as its write, so a short memory is enough)."""
 
 
 def summary_of(machine: Manifest) -> Summary:
