@@ -145,7 +145,7 @@ class SimulatedTopologyReconciler:
         """Apply the desired state in CAPI's order; the version plan and a provider error to retry on, if any."""
         infrastructure_error = self._reconcile_infrastructure(scope)
         scope = refresh(self.ctx.cache, scope)
-        plan = version_plan(scope)
+        plan = version_plan(self.ctx.cache, scope)
         self._reconcile_control_plane(scope, plan)
         scope = refresh(self.ctx.cache, scope)
         self._reconcile_machine_deployments(scope, plan)

@@ -10,7 +10,6 @@ Caller: :class:`fleetc.sim.topology.SimulatedTopologyReconciler`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleetc.contract.objects import annotations_of, labels, name_of, ref_group
@@ -40,8 +39,7 @@ class Topology:
     kcp: Manifest | None
     deployments: dict[str, Manifest]
     """Existing MachineDeployments by topology name."""
-    machines: Sequence[Manifest]
-    templates: tuple[Manifest, ...] = ()
+    templates: tuple[Manifest, ...]
     """The ClusterClass's templates, as found when the current state was read (all exist)."""
 
     @property
@@ -118,7 +116,7 @@ def current_state(cache: ObjectCache, cluster_key: ObjectKey) -> tuple[Topology 
     if missing:
         return None, f"ClusterClass {class_name}: templates not found: {', '.join(missing)}"
     found_templates = tuple(t for t in templates if t is not None)
-    return refresh(cache, Topology(cluster, cluster_class, None, {}, (), found_templates)), None
+    return refresh(cache, Topology(cluster, cluster_class, None, {}, found_templates)), None
 
 
 def refresh(cache: ObjectCache, scope: Topology) -> Topology:
@@ -127,28 +125,26 @@ def refresh(cache: ObjectCache, scope: Topology) -> Topology:
     assert cluster is not None
     namespace, name = scope.namespace, scope.name
     deployments = {labels(d).get(TOPOLOGY_DEPLOYMENT_LABEL, ""): d for d in owned_deployments(cache, namespace, name)}
-    machines = cache.of_cluster(MACHINE, namespace, name)
     kcp = control_plane_of(cache, cluster)
-    return Topology(cluster, scope.cluster_class, kcp, deployments, machines, scope.templates)
+    return Topology(cluster, scope.cluster_class, kcp, deployments, scope.templates)
 
 
-def _deployment_upgrading(scope: Topology, topology_name: str) -> bool:
-    deployment = scope.deployments.get(topology_name)
+def _deployment_upgrading(cache: ObjectCache, deployment: Manifest | None, namespace: str, cluster: str) -> bool:
+    """Some Machines of a MachineDeployment run another version than its template."""
     if deployment is None:
         return False
     version = deployment["spec"]["template"]["spec"]["version"]
-    name = name_of(deployment)
-    return any(
-        m["spec"].get("version") != version for m in scope.machines if labels(m).get(DEPLOYMENT_NAME_LABEL) == name
-    )
+    machines = cache.labelled(MACHINE, namespace, cluster, DEPLOYMENT_NAME_LABEL, name_of(deployment))
+    return any(m["spec"].get("version") != version for m in machines)
 
 
-def version_plan(scope: Topology) -> VersionPlan:
+def version_plan(cache: ObjectCache, scope: Topology) -> VersionPlan:
     """Where the control plane and each MachineDeployment go next (:func:`~fleetc.sim.topology_plan.plan_versions`)."""
-    deployments = [
-        Deployment(e["name"], e, scope.deployments.get(e["name"]), _deployment_upgrading(scope, e["name"]))
-        for e in scope.entries
-    ]
+    deployments = []
+    for entry in scope.entries:
+        found = scope.deployments.get(entry["name"])
+        upgrading = _deployment_upgrading(cache, found, scope.namespace, scope.name)
+        deployments.append(Deployment(entry["name"], entry, found, upgrading))
     state = ControlPlaneState.of(scope.kcp) if scope.kcp is not None else None
     concurrency = int(annotations_of(scope.cluster).get(UPGRADE_CONCURRENCY, "1") or 1)
     catalogue = scope.cluster_class["spec"].get("kubernetesVersions")
@@ -183,7 +179,7 @@ def desired_state_inputs(cache: ObjectCache, scope: Topology) -> tuple[object, .
             d["spec"],
             labels(d),
             annotations_of(d),
-            _machines_behind(cache, d, namespace, name),
+            _deployment_upgrading(cache, d, namespace, name),
             _clones_of(cache, d, namespace),
         )
         for d in scope.deployments.values()
@@ -214,10 +210,3 @@ def _clones_of(cache: ObjectCache, deployment: Manifest, namespace: str) -> tupl
     template_spec = deployment["spec"]["template"]["spec"]
     refs = (template_spec.get("bootstrap", {}).get("configRef"), template_spec.get("infrastructureRef"))
     return tuple(cache.get((r["apiGroup"], r["kind"]), namespace, r["name"]) if r else None for r in refs)
-
-
-def _machines_behind(cache: ObjectCache, deployment: Manifest, namespace: str, cluster: str) -> bool:
-    """Some Machines of a MachineDeployment run another version than its template (what ``upgrading`` reads)."""
-    version = deployment["spec"]["template"]["spec"]["version"]
-    machines = cache.labelled(MACHINE, namespace, cluster, DEPLOYMENT_NAME_LABEL, name_of(deployment))
-    return any(m["spec"].get("version") != version for m in machines)
