@@ -164,7 +164,9 @@ class Manager:
         self.stats = Stats()
         self._reconcilers: dict[str, Reconciler] = {}
         self._levels: dict[str, int] = {}
-        self._routes: dict[tuple[str, str], list[tuple[str, Mapper | None]]] = {}
+        self._routes: dict[tuple[str, str], list[tuple[str, Mapper | None, int]]] = {}
+        """Per (group, kind): the controllers its events queue, through which mapper (None: the object's own key),
+        at the controller's level."""
         self.errors: list[tuple[float, str, ObjectKey, str]] = []
         store.watch_shared(self._on_event)
 
@@ -173,9 +175,10 @@ class Manager:
         says ``queued_only = True``: its kind is not stored anywhere, only :meth:`enqueue` feeds it)."""
         self._reconcilers[reconciler.name] = reconciler
         self._levels[reconciler.name] = level_of(reconciler)
-        self._routes.setdefault((reconciler.group, reconciler.kind), []).append((reconciler.name, None))
+        level = self._levels[reconciler.name]
+        self._routes.setdefault((reconciler.group, reconciler.kind), []).append((reconciler.name, None, level))
         for watch in reconciler.watches():
-            self._routes.setdefault((watch.group, watch.kind), []).append((reconciler.name, watch.mapper))
+            self._routes.setdefault((watch.group, watch.kind), []).append((reconciler.name, watch.mapper, level))
             self.store.inform(watch.group, watch.kind)
         if getattr(reconciler, "queued_only", False):
             return  # its keys name no stored kind: only enqueue() feeds it
@@ -188,12 +191,16 @@ class Manager:
         self.queue.add(controller, key, self.clock.now() + after, self._levels.get(controller, 0))
 
     def _on_event(self, event: Event) -> None:
-        now = self.clock.now()
-        for controller, mapper in self._routes.get((event.key.group, event.key.kind), ()):
-            keys = [event.key] if mapper is None else mapper(event.object)
-            level = self._levels[controller]
-            for key in keys:
-                self.queue.add(controller, key, now, level)
+        routes = self._routes.get((event.key.group, event.key.kind))
+        if not routes:
+            return
+        now, add = self.clock.now(), self.queue.add
+        for controller, mapper, level in routes:
+            if mapper is None:
+                add(controller, event.key, now, level)
+                continue
+            for key in mapper(event.object):
+                add(controller, key, now, level)
 
     def step(self) -> bool:
         """Run the next due reconcile (waiting for it, or jumping to it); False when nothing is queued.

@@ -116,16 +116,20 @@ class SimulatedMachineDeploymentReconciler:
             return self.gate.rest(request.key)
         sets = self._machine_sets(deployment)
         new = next((s for s in sets if template_matches(s, deployment, self.ctx.now())), None)
+        writes = self.ctx.writes
         if new is None:
             self._create_machine_set(deployment, sets)
         else:
             self._rolling_update(deployment, new, [s for s in sets if s is not new])
+        if self.ctx.writes != writes:  # the MachineSets changed: read them again
+            deployment = self.ctx.cache.find(request.key)
+            assert deployment is not None
+            sets = self._machine_sets(deployment)
+            new = next((s for s in sets if template_matches(s, deployment, self.ctx.now())), None)
+        self._record_revision(deployment, new)
         deployment = self.ctx.cache.find(request.key)
         assert deployment is not None
-        self._record_revision(deployment)
-        deployment = self.ctx.cache.find(request.key)
-        assert deployment is not None
-        self.ctx.write_status(deployment, self._status(deployment))
+        self.ctx.write_status(deployment, self._status(deployment, sets))
         return self.gate.settle(request.key, DONE)
 
     # current state
@@ -230,23 +234,21 @@ class SimulatedMachineDeploymentReconciler:
             MD_MAX_REPLICAS: str(strategy.replicas + strategy.max_surge),
         }
 
-    def _record_revision(self, deployment: Manifest) -> None:
-        sets = self._machine_sets(deployment)
-        current = next((s for s in sets if template_matches(s, deployment, self.ctx.now())), None)
+    def _record_revision(self, deployment: Manifest, current: Manifest | None) -> None:
         if current is not None and annotations_of(deployment).get(MD_REVISION) != str(revision(current)):
             notes = {**annotations_of(deployment), MD_REVISION: str(revision(current))}
             self.ctx.write(deployment, metadata=with_metadata(deployment, annotations=notes))
 
     # status
 
-    def _status(self, deployment: Manifest) -> dict[str, Any]:
+    def _status(self, deployment: Manifest, sets: list[Manifest]) -> dict[str, Any]:
         machines = self._machines(deployment)
         counters = Counters.of(machines)
         strategy = Strategy.of(deployment)
         generation = deployment["metadata"]["generation"]
         wanted = [
             self._available(counters, strategy),
-            self._rolling_out(deployment, machines),
+            self._rolling_out(deployment, machines, sets),
             remediating(machines),
             *scaling(len(machines), strategy.replicas),
             *machines_conditions(machines),
@@ -284,17 +286,13 @@ class SimulatedMachineDeploymentReconciler:
         )
         return Cond("Available", FALSE, "NotAvailable", message)
 
-    def _rolling_out(self, deployment: Manifest, machines: list[Manifest]) -> Cond:
-        sets = {name_of(s): s for s in self._machine_sets(deployment)}
+    def _rolling_out(self, deployment: Manifest, machines: list[Manifest], sets: list[Manifest]) -> Cond:
+        wanted = deployment["spec"]["template"]
+        outdated = {name_of(s): template_outdated_reasons(s["spec"]["template"], wanted) for s in sets}
         reasons: list[str] = []
         count = 0
         for machine in machines:
-            machine_set = sets.get(labels(machine).get(SET_NAME_LABEL, ""))
-            found = (
-                template_outdated_reasons(machine_set["spec"]["template"], deployment["spec"]["template"])
-                if machine_set
-                else []
-            )
+            found = outdated.get(labels(machine).get(SET_NAME_LABEL, ""))
             if found:
                 count += 1
                 reasons += [r for r in found if r not in reasons]

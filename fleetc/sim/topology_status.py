@@ -20,7 +20,7 @@ from fleetc.contract.versions import version_order
 from fleetc.contract.vocabulary import TOPOLOGY_DEPLOYMENT_LABEL
 from fleetc.core.keys import Manifest
 from fleetc.sim.api import moment
-from fleetc.sim.machines import Summary, is_control_plane, summary_of
+from fleetc.sim.machines import is_control_plane, summary_of
 from fleetc.sim.status import (
     FALSE,
     TRUE,
@@ -154,20 +154,15 @@ def _conditions(view: ClusterView, initialized: bool) -> list[Cond]:
         _workers_available(view),
         _topology_reconciled(view),
     ]
-    machines = [_Indexed(name_of(m), summary_of(m), m) for m in view.machines]
-    control_plane = [m for m in machines if is_control_plane(m.machine)]
-    workers = [m for m in machines if not is_control_plane(m.machine)]
+    remediating, *machines = _machine_conditions(view.machines, view.now)
     return [
         _available(parts),
         *parts,
         _from_owners(view, "RollingOut", "NotRollingOut"),
-        _remediating(machines),
+        remediating,
         _from_owners(view, "ScalingDown", "NotScalingDown"),
         _from_owners(view, "ScalingUp", "NotScalingUp"),
-        _machines(control_plane, "ControlPlaneMachinesReady", "Ready", "Ready", "NotReady", view.now),
-        _machines(workers, "WorkerMachinesReady", "Ready", "Ready", "NotReady", view.now),
-        _machines(control_plane, "ControlPlaneMachinesUpToDate", "UpToDate", "UpToDate", "NotUpToDate", view.now),
-        _machines(workers, "WorkerMachinesUpToDate", "UpToDate", "UpToDate", "NotUpToDate", view.now),
+        *machines,
         Cond("Paused", FALSE, "NotPaused"),
         _deleting(view),
     ]
@@ -299,38 +294,47 @@ def _from_owners(view: ClusterView, condition_type: str, negative: str) -> Cond:
     return Cond(condition_type, TRUE, condition_type, "\n".join(lines))
 
 
-class _Indexed(NamedTuple):
-    """A Machine with its name and the conditions the summaries below read."""
+def _machine_conditions(machines: Sequence[Manifest], now: float) -> list[Cond]:
+    """``Remediating``, then ``ControlPlaneMachinesReady``, ``WorkerMachinesReady``, ``ControlPlaneMachinesUpToDate``
+    and ``WorkerMachinesUpToDate``, in one pass over the Machines (new Machines count for ``UpToDate`` only after
+    :data:`NEW_MACHINE_GRACE`)."""
+    flagged: list[tuple[str, str]] = []
+    not_ready: tuple[list[tuple[str, str]], list[tuple[str, str]]] = ([], [])
+    not_up_to_date: tuple[list[tuple[str, str]], list[tuple[str, str]]] = ([], [])
+    present = [False, False]
+    for machine in machines:
+        name, found = machine["metadata"]["name"], summary_of(machine)
+        if found.flagged:
+            owner = found.owner_remediated
+            flagged.append((name, owner["message"] if owner else ""))
+        role = 0 if is_control_plane(machine) else 1
+        present[role] = True
+        ready = found.ready
+        if ready is not None and ready["status"] != TRUE:
+            not_ready[role].append((name, ready["message"]))
+        up_to_date = found.up_to_date
+        if (
+            up_to_date is not None
+            and up_to_date["status"] != TRUE
+            and now - moment(machine["metadata"]["creationTimestamp"]) >= NEW_MACHINE_GRACE
+        ):
+            not_up_to_date[role].append((name, up_to_date["message"]))
+    remediating = (
+        Cond("Remediating", TRUE, "Remediating", aggregate("Machine", flagged))
+        if flagged
+        else Cond("Remediating", FALSE, "NotRemediating")
+    )
+    return [
+        remediating,
+        _machines(present[0], not_ready[0], "ControlPlaneMachinesReady", "Ready", "NotReady"),
+        _machines(present[1], not_ready[1], "WorkerMachinesReady", "Ready", "NotReady"),
+        _machines(present[0], not_up_to_date[0], "ControlPlaneMachinesUpToDate", "UpToDate", "NotUpToDate"),
+        _machines(present[1], not_up_to_date[1], "WorkerMachinesUpToDate", "UpToDate", "NotUpToDate"),
+    ]
 
-    name: str
-    summary: Summary
-    machine: Manifest
 
-
-def _remediating(machines: Sequence[_Indexed]) -> Cond:
-    issues = []
-    for indexed in machines:
-        if indexed.summary.flagged:
-            owner = indexed.summary.owner_remediated
-            issues.append((indexed.name, owner["message"] if owner else ""))
-    if not issues:
-        return Cond("Remediating", FALSE, "NotRemediating")
-    return Cond("Remediating", TRUE, "Remediating", aggregate("Machine", issues))
-
-
-def _machines(machines: Sequence[_Indexed], condition_type: str, source: str, good: str, bad: str, now: float) -> Cond:
-    issues = []
-    for indexed in machines:
-        if source == "UpToDate":
-            created = moment(indexed.machine["metadata"]["creationTimestamp"])
-            if now - created < NEW_MACHINE_GRACE:
-                continue
-            found = indexed.summary.up_to_date
-        else:
-            found = indexed.summary.ready
-        if found is not None and found["status"] != TRUE:
-            issues.append((indexed.name, found["message"]))
-    if not machines:
+def _machines(present: bool, issues: list[tuple[str, str]], condition_type: str, good: str, bad: str) -> Cond:
+    if not present:
         return Cond(condition_type, TRUE, "NoReplicas")
     if not issues:
         return Cond(condition_type, TRUE, good)
