@@ -26,7 +26,7 @@ from fleetc.contract.objects import cluster_name
 from fleetc.contract.vocabulary import WORKLOAD_KINDS
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.entries import ClusterEntry
-from fleetc.rollout.gate_objects import health_check_failed
+from fleetc.rollout.gate_objects import health_check_failed, order_key
 from fleetc.rollout.gates import ClusterObjects
 from fleetc.rollout.model import CLUSTER_ROLLOUT, GROUP, ClusterState
 from fleetc.runtime.store import Event, Store
@@ -46,6 +46,9 @@ def cluster_of(obj: Manifest) -> ClusterId | None:
 @dataclass
 class _Bucket:
     objects: dict[tuple[str, str], Manifest] = field(default_factory=dict)
+    order: list[tuple[tuple[str, str], str]] = field(default_factory=list)
+    """(:func:`order_key`, kind) of every object, sorted: the order :class:`ClusterObjects` lists them in, kept across
+    writes (an object's creation time and name never change), so a view is built without sorting."""
     remediated: dict[str, Manifest] = field(default_factory=dict)
     """Machines deleted while flagged unhealthy: their last state, by name."""
     view: ClusterObjects | None = None
@@ -69,7 +72,14 @@ class WorkloadCache:
         bucket = self._buckets.get(home)
         if bucket is None:
             bucket = self._buckets[home] = _Bucket()
-        bucket.objects[(key.kind, key.name)] = obj
+        slot = (key.kind, key.name)
+        before = bucket.objects.get(slot)
+        bucket.objects[slot] = obj
+        if before is None:
+            bisect.insort(bucket.order, (order_key(obj), key.kind))
+        elif before["metadata"].get("creationTimestamp") != obj["metadata"].get("creationTimestamp"):
+            bucket.order.remove((order_key(before), key.kind))
+            bisect.insort(bucket.order, (order_key(obj), key.kind))
         bucket.view = None
         self._homes[key] = home
         return home
@@ -81,6 +91,8 @@ class WorkloadCache:
             return None
         bucket = self._buckets[home]
         last = bucket.objects.pop((key.kind, key.name), None)
+        if last is not None:
+            bucket.order.remove((order_key(last), key.kind))
         if last is not None and key.kind == "Machine" and health_check_failed(last):
             bucket.remediated[key.name] = last
         bucket.view = None
@@ -94,7 +106,9 @@ class WorkloadCache:
         if bucket is None:
             return ClusterObjects(cluster=None)
         if bucket.view is None:
-            bucket.view = ClusterObjects.of(bucket.objects.values(), bucket.remediated.values())
+            objects = bucket.objects
+            ordered = [objects[(kind, name)] for (_, name), kind in bucket.order]
+            bucket.view = ClusterObjects.of_ordered(ordered, bucket.remediated.values())
         return bucket.view
 
     def cluster(self, cluster: ClusterId) -> Manifest | None:

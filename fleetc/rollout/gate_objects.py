@@ -115,20 +115,26 @@ class ClusterObjects:
     @classmethod
     def of(cls, manifests: Iterable[Manifest], remediated: Iterable[Manifest] = ()) -> ClusterObjects:
         """Sort a flat list of one cluster's objects by kind (objects of other kinds are ignored)."""
+        return cls.of_ordered(sorted(manifests, key=order_key), remediated)
+
+    @classmethod
+    def of_ordered(cls, manifests: Iterable[Manifest], remediated: Iterable[Manifest] = ()) -> ClusterObjects:
+        """:meth:`of` for objects already in :func:`order_key` order (an index that keeps them so saves the sort)."""
         by_kind: dict[str, list[Manifest]] = {kind: [] for _, kind in WORKLOAD_KINDS}
         for manifest in manifests:
-            if manifest.get("kind") in by_kind:
-                by_kind[manifest["kind"]].append(manifest)
+            found = by_kind.get(manifest.get("kind"))  # type: ignore[arg-type]  # a kind is a str when present
+            if found is not None:
+                found.append(manifest)
         clusters = by_kind["Cluster"]
         return cls(
             cluster=clusters[0] if clusters else None,
-            control_planes=_sorted(by_kind["KubeadmControlPlane"]),
-            machines=_sorted(by_kind["Machine"]),
-            machine_deployments=_sorted(by_kind["MachineDeployment"]),
-            machine_sets=_sorted(by_kind["MachineSet"]),
-            health_checks=_sorted(by_kind["MachineHealthCheck"]),
-            machine_pools=_sorted(by_kind["MachinePool"]),
-            remediated=_sorted(list(remediated)),
+            control_planes=tuple(by_kind["KubeadmControlPlane"]),
+            machines=tuple(by_kind["Machine"]),
+            machine_deployments=tuple(by_kind["MachineDeployment"]),
+            machine_sets=tuple(by_kind["MachineSet"]),
+            health_checks=tuple(by_kind["MachineHealthCheck"]),
+            machine_pools=tuple(by_kind["MachinePool"]),
+            remediated=tuple(sorted(remediated, key=order_key)),
         )
 
     @property
@@ -179,10 +185,10 @@ def health_check_failed(machine: Manifest) -> bool:
     return check is not None and check.get("status") == "False"
 
 
-def _sorted(items: list[Manifest]) -> tuple[Manifest, ...]:
-    return tuple(
-        sorted(items, key=lambda m: (m["metadata"].get("creationTimestamp", ""), m["metadata"].get("name", "")))
-    )
+def order_key(obj: Manifest) -> tuple[str, str]:
+    """The order of the objects of one kind in :class:`ClusterObjects`: oldest first, then by name."""
+    metadata = obj["metadata"]
+    return metadata.get("creationTimestamp", ""), metadata.get("name", "")
 
 
 # --- reading objects -------------------------------------------------------------------------------------------------
