@@ -22,6 +22,13 @@ def get_condition(obj: Manifest, condition_type: str) -> Condition | None:
     conditions = status.get("conditions")
     if not conditions:
         return None
+    return condition_in(conditions, condition_type)
+
+
+def condition_in(conditions: list[Condition], condition_type: str) -> Condition | None:
+    """The first condition of that type in a conditions list, or None (:func:`get_condition` for a list)."""
+    if not conditions:
+        return None
     memo = _BY_TYPE.get(id(conditions))
     if memo is None or memo[0] is not conditions or memo[1] != len(conditions):
         memo = _by_type(conditions)

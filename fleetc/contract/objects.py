@@ -42,8 +42,11 @@ def name_of(obj: Manifest) -> str:
 def labels(obj: Manifest) -> dict[str, str]:
     """``metadata.labels`` (empty when none, or when a tree read from disk holds something else)."""
     metadata = obj.get("metadata")
-    found = metadata.get("labels") if isinstance(metadata, dict) else None
-    return found if isinstance(found, dict) else {}
+    if isinstance(metadata, dict):
+        found = metadata.get("labels")
+        if isinstance(found, dict):
+            return found
+    return {}
 
 
 def annotations_of(obj: Manifest) -> dict[str, str]:

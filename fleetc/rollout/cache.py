@@ -43,6 +43,18 @@ def cluster_of(obj: Manifest) -> ClusterId | None:
     return (obj["metadata"].get("namespace", ""), name) if name else None
 
 
+def _same_home(before: Manifest, after: Manifest) -> bool:
+    """Nothing :func:`cluster_of` reads changed (the same labels, spec and owner references; stored objects are
+    replaced, never edited, so identity says it)."""
+    was, now = before["metadata"], after["metadata"]
+    return (
+        was.get("labels") is now.get("labels")
+        and before.get("spec") is after.get("spec")
+        and was.get("ownerReferences") is now.get("ownerReferences")
+        and was.get("namespace") == now.get("namespace")
+    )
+
+
 @dataclass
 class _Bucket:
     objects: dict[tuple[str, str], Manifest] = field(default_factory=dict)
@@ -63,17 +75,21 @@ class WorkloadCache:
 
     def put(self, key: ObjectKey, obj: Manifest) -> ClusterId | None:
         """Record the current state of an object; the cluster it belongs to."""
-        home = cluster_of(obj)
+        slot = (key.kind, key.name)
         old = self._homes.get(key)
-        if old is not None and old != home:
-            self.remove(key)
+        before = self._buckets[old].objects.get(slot) if old is not None else None
+        if before is not None and _same_home(before, obj):
+            home: ClusterId | None = old  # a status write: what names the cluster is the same
+        else:
+            home = cluster_of(obj)
+            if old is not None and old != home:
+                self.remove(key)
+                before = None
         if home is None:
             return None
         bucket = self._buckets.get(home)
         if bucket is None:
             bucket = self._buckets[home] = _Bucket()
-        slot = (key.kind, key.name)
-        before = bucket.objects.get(slot)
         bucket.objects[slot] = obj
         if before is None:
             bisect.insort(bucket.order, (order_key(obj), key.kind))

@@ -109,10 +109,17 @@ class ObjectCache:
     def _put(self, key: ObjectKey, obj: Manifest) -> None:
         bucket = self._objects[(key.group, key.kind)]
         previous = bucket.get((key.namespace, key.name))
-        cluster = cluster_name(obj)
         bucket[(key.namespace, key.name)] = obj
-        if previous is not None:
-            old = cluster_name(previous)
+        if (
+            previous is not None
+            and previous["metadata"].get("labels") is obj["metadata"].get("labels")
+            and previous.get("spec") is obj.get("spec")
+            and previous["metadata"].get("ownerReferences") is obj["metadata"].get("ownerReferences")
+        ):
+            cluster = cluster_name(previous)  # what names the cluster is the same (a status write): no move
+        else:
+            cluster = cluster_name(obj)
+            old = cluster_name(previous) if previous is not None else None
             if old is not None and old != cluster:
                 self._leave((key.group, key.kind, key.namespace, old), key.name)
         if cluster is None:

@@ -151,11 +151,16 @@ class SimulatedMachineSetReconciler:
         if self.gate.settled(request.key, machine_set) or machine_set is None or is_deleting(machine_set):
             return self.gate.rest(request.key)
         preflight = _Preflight(self.ctx, machine_set)
-        self._remediate(machine_set, self._machines(machine_set), preflight)
-        self._sync_replicas(machine_set, self._machines(machine_set), preflight)
+        machines, writes = self._machines(machine_set), self.ctx.writes
+        self._remediate(machine_set, machines, preflight)
+        if self.ctx.writes != writes:  # read the Machines again only after a write
+            machines, writes = self._machines(machine_set), self.ctx.writes
+        self._sync_replicas(machine_set, machines, preflight)
+        if self.ctx.writes != writes:
+            machines = self._machines(machine_set)
         machine_set = self.ctx.cache.find(request.key)
         assert machine_set is not None
-        self.ctx.write_status(machine_set, self._status(machine_set, self._machines(machine_set), preflight.blocking))
+        self.ctx.write_status(machine_set, self._status(machine_set, machines, preflight.blocking))
         result = Result(requeue_after=PREFLIGHT_REQUEUE) if preflight.held else DONE
         return self.gate.settle(request.key, result)
 

@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from fleetc.contract.conditions import condition_in
 from fleetc.core.keys import Manifest
 from fleetc.runtime.informer import SharedPool
 from fleetc.sim.api import stamp
@@ -47,6 +49,8 @@ def conditions_of(obj: Manifest) -> list[Condition]:
 
 def find(conditions: Iterable[Condition], condition_type: str) -> Condition | None:
     """The condition of a type in a list, or None."""
+    if type(conditions) is list:
+        return condition_in(conditions, condition_type)
     for condition in conditions:
         if condition["type"] == condition_type:
             return condition
@@ -145,6 +149,13 @@ def bullet(header: str, message: str) -> str:
 
 def aggregate(kind: str, items: Sequence[tuple[str, str]], plural: str | None = None) -> str:
     """Objects grouped by message: ``* Machines a, b:\\n  * why``; at most three groups, the rest counted."""
+    return _aggregate(kind, tuple(items), plural)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _aggregate(kind: str, items: tuple[tuple[str, str], ...], plural: str | None) -> str:
+    """:func:`aggregate`, remembered: owners report the same objects with the same messages reconcile after
+    reconcile, and each report groups, sorts and joins."""
     groups: dict[str, list[str]] = {}
     for name, message in items:
         groups.setdefault(message, []).append(name)
