@@ -17,7 +17,6 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from fleetc.contract.conditions import condition_in
 from fleetc.core.keys import Manifest
 from fleetc.runtime.informer import SharedPool
 from fleetc.sim.api import stamp
@@ -49,8 +48,6 @@ def conditions_of(obj: Manifest) -> list[Condition]:
 
 def find(conditions: Iterable[Condition], condition_type: str) -> Condition | None:
     """The condition of a type in a list, or None."""
-    if type(conditions) is list:
-        return condition_in(conditions, condition_type)
     for condition in conditions:
         if condition["type"] == condition_type:
             return condition
