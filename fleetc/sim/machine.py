@@ -314,7 +314,7 @@ class SimulatedMachineReconciler:
         return [
             key(MACHINE, namespace, name_of(m))
             for m in self.ctx.cache.of_cluster(MACHINE, namespace, name_of(cluster))
-            if "dataSecretName" not in m["spec"]["bootstrap"] or (node_up(m, now) and not has_node_ref(m))
+            if "dataSecretName" not in m["spec"]["bootstrap"] or (not has_node_ref(m) and node_up(m, now))
         ]
 
     def _machines_of_changed(self) -> Mapper:

@@ -7,6 +7,7 @@ falling back to ``spec.version``), which KCP, MachineSet and MachineDeployment s
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -230,14 +231,15 @@ def owner_view(machine: Manifest) -> tuple[object, ...]:
     )
 
 
+_HEALTH_FIELDS = operator.itemgetter("type", "status", "reason", "lastTransitionTime")
+
+
 def health_view(machine: Manifest) -> int:
     """What a MachineHealthCheck reads of a Machine: labels, its annotations, the Node, conditions without messages;
     as a hash, so remembering it costs an int per Machine (two different views hashing alike would hide one change:
     a chance of 2**-64 per event)."""
     metadata, status = machine["metadata"], machine.get("status", {})
-    conditions = tuple(
-        (c["type"], c["status"], c["reason"], c["lastTransitionTime"]) for c in status.get("conditions", [])
-    )
+    conditions = tuple(map(_HEALTH_FIELDS, status.get("conditions", ())))
     notes = metadata.get("annotations", {})
     marks = tuple(
         k for k in (PAUSED_ANNOTATION, SKIP_REMEDIATION_ANNOTATION, REMEDIATE_MACHINE_ANNOTATION) if k in notes

@@ -84,6 +84,25 @@ def _class_template_refs(cluster_class: Manifest) -> list[Manifest]:
     return refs
 
 
+_TEMPLATE_KEYS: dict[int, tuple[Manifest, list[Manifest], tuple[ObjectKey, ...]]] = {}
+"""The template refs and keys of each ClusterClass version, by identity (the class is kept alive here, so its
+identity is not reused): every topology reconcile reads the templates of its class, and classes change rarely."""
+TEMPLATE_KEYS_KEPT = 64
+
+
+def _class_template_keys(cluster_class: Manifest) -> tuple[list[Manifest], tuple[ObjectKey, ...]]:
+    """The class's template refs and the keys of the templates they name (:func:`template`)."""
+    found = _TEMPLATE_KEYS.get(id(cluster_class))
+    if found is None or found[0] is not cluster_class:
+        refs = _class_template_refs(cluster_class)
+        namespace = cluster_class["metadata"]["namespace"]
+        keys = tuple(ObjectKey(ref_group(r["apiVersion"]), r["kind"], namespace, r["name"]) for r in refs)
+        if len(_TEMPLATE_KEYS) >= TEMPLATE_KEYS_KEPT:
+            _TEMPLATE_KEYS.clear()
+        found = _TEMPLATE_KEYS[id(cluster_class)] = (cluster_class, refs, keys)
+    return found[1], found[2]
+
+
 def class_of(cache: ObjectCache, cluster: Manifest) -> Manifest | None:
     """The ClusterClass a Cluster's ``spec.topology.classRef`` names (its namespace defaults to the Cluster's)."""
     class_ref = cluster["spec"]["topology"]["classRef"]
@@ -110,8 +129,8 @@ def current_state(cache: ObjectCache, cluster_key: ObjectKey) -> tuple[Topology 
     cluster_class = class_of(cache, cluster)
     if cluster_class is None:
         return None, f"ClusterClass {class_name} not found"
-    refs = _class_template_refs(cluster_class)
-    templates = [template(cache, ref, cluster_class) for ref in refs]
+    refs, keys = _class_template_keys(cluster_class)
+    templates = [cache.find(template_key) for template_key in keys]
     missing = [ref["name"] for ref, found in zip(refs, templates, strict=True) if found is None]
     if missing:
         return None, f"ClusterClass {class_name}: templates not found: {', '.join(missing)}"
