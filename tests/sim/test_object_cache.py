@@ -96,3 +96,17 @@ def test_created_deleted_and_moved_objects_are_seen(store: MemoryStore) -> None:
     moved["spec"]["clusterName"] = "eu-2"
     store.update(moved)
     assert_answers_like_a_scan(cache, store)
+
+
+def test_an_object_moved_by_its_label_alone_is_seen(store: MemoryStore) -> None:
+    """The cache skips finding the cluster of a write that kept labels, spec and owner references; a write through
+    ``replace`` that changes only the cluster-name label keeps the very same spec, and must still move."""
+    cache = ObjectCache(store)
+    key = ObjectKey("cluster.x-k8s.io", "Machine", "fleet", "m-2")
+    store.update_status({**store.get(key), "status": {"phase": "Running"}})  # the cache now holds the stored object
+    assert_answers_like_a_scan(cache, store)
+    current = next(m for m in store.list_shared(*MACHINE) if m["metadata"]["name"] == "m-2")  # the stored one
+    relabelled = {**current["metadata"]["labels"], "cluster.x-k8s.io/cluster-name": "eu-2"}
+    store.replace({**current, "metadata": {**current["metadata"], "labels": relabelled}})
+    assert_answers_like_a_scan(cache, store)
+    assert [m["metadata"]["name"] for m in cache.of_cluster(MACHINE, "fleet", "eu-2")] == ["m-2"]
