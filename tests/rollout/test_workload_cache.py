@@ -61,7 +61,7 @@ def _views(view: ClusterObjects) -> dict[str, Any]:
 
 def test_every_write_leaves_the_cache_in_the_order_a_fresh_sort_gives() -> None:
     rng = random.Random(11)
-    cache, store = WorkloadCache(), {}
+    cache, store = WorkloadCache(), dict[ObjectKey, Manifest]()
     created = 0
     for step in range(600):
         choice = rng.random()
