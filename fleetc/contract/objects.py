@@ -98,6 +98,18 @@ def cluster_name(obj: Manifest) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
+def cluster_name_kept(before: Manifest, after: Manifest) -> bool:
+    """True when ``after``, a new version of ``before``, keeps everything :func:`cluster_name` reads: the very same
+    labels, spec and owner references (a status write). Identity is enough where objects are replaced, never
+    edited in place (the stores and caches); a False only means "look again"."""
+    was, now = before["metadata"], after["metadata"]
+    return (
+        was.get("labels") is now.get("labels")
+        and before.get("spec") is after.get("spec")
+        and was.get("ownerReferences") is now.get("ownerReferences")
+    )
+
+
 def spec_version(obj: Manifest) -> str | None:
     """``spec.version`` (a Machine's or a KubeadmControlPlane's Kubernetes version)."""
     value = obj.get("spec", {}).get("version")

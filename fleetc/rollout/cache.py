@@ -22,7 +22,7 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fleetc.contract.objects import cluster_name
+from fleetc.contract.objects import cluster_name, cluster_name_kept
 from fleetc.contract.vocabulary import WORKLOAD_KINDS
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout.entries import ClusterEntry
@@ -41,18 +41,6 @@ def cluster_of(obj: Manifest) -> ClusterId | None:
     """The workload cluster a CAPI object belongs to, with its namespace (CAPI's rule: :func:`cluster_name`)."""
     name = cluster_name(obj)
     return (obj["metadata"].get("namespace", ""), name) if name else None
-
-
-def _same_home(before: Manifest, after: Manifest) -> bool:
-    """Nothing :func:`cluster_of` reads changed (the same labels, spec and owner references; stored objects are
-    replaced, never edited, so identity says it)."""
-    was, now = before["metadata"], after["metadata"]
-    return (
-        was.get("labels") is now.get("labels")
-        and before.get("spec") is after.get("spec")
-        and was.get("ownerReferences") is now.get("ownerReferences")
-        and was.get("namespace") == now.get("namespace")
-    )
 
 
 @dataclass
@@ -78,7 +66,7 @@ class WorkloadCache:
         slot = (key.kind, key.name)
         old = self._homes.get(key)
         before = self._buckets[old].objects.get(slot) if old is not None else None
-        if before is not None and _same_home(before, obj):
+        if before is not None and cluster_name_kept(before, obj):
             home: ClusterId | None = old  # a status write: what names the cluster is the same
         else:
             home = cluster_of(obj)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from fleetc.contract.objects import cluster_name, labels
+from fleetc.contract.objects import cluster_name, cluster_name_kept, labels
 from fleetc.contract.vocabulary import GroupKind
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.store import Event, Store
@@ -110,12 +110,7 @@ class ObjectCache:
         bucket = self._objects[(key.group, key.kind)]
         previous = bucket.get((key.namespace, key.name))
         bucket[(key.namespace, key.name)] = obj
-        if (
-            previous is not None
-            and previous["metadata"].get("labels") is obj["metadata"].get("labels")
-            and previous.get("spec") is obj.get("spec")
-            and previous["metadata"].get("ownerReferences") is obj["metadata"].get("ownerReferences")
-        ):
+        if previous is not None and cluster_name_kept(previous, obj):
             cluster = cluster_name(previous)  # what names the cluster is the same (a status write): no move
         else:
             cluster = cluster_name(obj)

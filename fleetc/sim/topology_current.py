@@ -68,8 +68,11 @@ class Topology:
 
 def template(cache: ObjectCache, ref: Manifest, cluster_class: Manifest) -> Manifest | None:
     """The class template a ``templateRef`` of the ClusterClass names (in the class's namespace)."""
-    namespace = cluster_class["metadata"]["namespace"]
-    return cache.find(ObjectKey(ref_group(ref["apiVersion"]), ref["kind"], namespace, ref["name"]))
+    return cache.find(_template_key(ref, cluster_class))
+
+
+def _template_key(ref: Manifest, cluster_class: Manifest) -> ObjectKey:
+    return ObjectKey(ref_group(ref["apiVersion"]), ref["kind"], cluster_class["metadata"]["namespace"], ref["name"])
 
 
 def _class_template_refs(cluster_class: Manifest) -> list[Manifest]:
@@ -95,8 +98,7 @@ def _class_template_keys(cluster_class: Manifest) -> tuple[list[Manifest], tuple
     found = _TEMPLATE_KEYS.get(id(cluster_class))
     if found is None or found[0] is not cluster_class:
         refs = _class_template_refs(cluster_class)
-        namespace = cluster_class["metadata"]["namespace"]
-        keys = tuple(ObjectKey(ref_group(r["apiVersion"]), r["kind"], namespace, r["name"]) for r in refs)
+        keys = tuple(_template_key(ref, cluster_class) for ref in refs)
         if len(_TEMPLATE_KEYS) >= TEMPLATE_KEYS_KEPT:
             _TEMPLATE_KEYS.clear()
         found = _TEMPLATE_KEYS[id(cluster_class)] = (cluster_class, refs, keys)
