@@ -11,7 +11,10 @@
   settings), and no IPv6 control-plane endpoint on a cluster without an IPv6 service range.
 - OpenStack: the node subnet overlaps neither the pod nor the service range.
 - Health checks: ``maxUnhealthy`` as a count on a pool spread across failure domains is refused: CAPI checks
-  each domain's MachineDeployment on its own, so the count would hold per domain, not for the pool.
+  each domain's MachineDeployment on its own, so the count would hold per domain, not for the pool. A percentage
+  that rounds down to no Machine in a pool's smallest MachineDeployment is a warning (it validates, and CAPI flags
+  failed workers there but never replaces one: its MachineHealthCheck allows remediation only while the unhealthy
+  count is at most the percentage of its Machines, rounded down).
 
 Caller: :func:`fleetc.schema.validate.validate_tree`.
 """
@@ -19,9 +22,10 @@ Caller: :func:`fleetc.schema.validate.validate_tree`.
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Callable, Iterable, Iterator
 
-from fleetc.core.diagnostics import Diagnostic
+from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.cluster import ClusterDocument
 from fleetc.schema.model import Entry, Fleet
 from fleetc.schema.provider import (
@@ -47,6 +51,7 @@ def check(fleet: Fleet) -> list[Diagnostic]:
         ip_families,
         openstack_subnets,
         split_health_checks,
+        remediation_never_allowed,
         gcp_scale_from_zero,
     ]
     return [d for rule in rules for d in rule(fleet)]
@@ -200,6 +205,56 @@ def split_health_checks(fleet: Fleet) -> Iterator[Diagnostic]:
                 f"{limit.value} per domain); give a percentage, which keeps its meaning per domain"
             )
             yield class_entry.origin.diagnostic((*field, "maxUnhealthy"), message)
+
+
+NO_REMEDIATION = "health-check.no-remediation"
+"""The code of :func:`remediation_never_allowed`'s warning."""
+
+
+def remediation_never_allowed(fleet: Fleet) -> Iterator[Diagnostic]:
+    """A percentage ``maxUnhealthy`` that allows no remediation in a pool's smallest MachineDeployment (warned once
+    per class and pool, naming the clusters and the smallest percentage that would allow one)."""
+    found: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for entry, shape, provider in _clusters(fleet):
+        class_name = entry.document.spec.class_
+        class_spec = fleet.classes[class_name].document.spec
+        domains = list(provider.spec.failure_domains)
+        for pool in shape.pools:
+            limit = (class_spec.workers[pool.name].health_check or class_spec.health_check).max_unhealthy
+            if pool.machine_pool or limit is None or not limit.percent:
+                continue
+            size = smallest_deployment(pool, domains)
+            if limit.of(size) == 0:
+                found.setdefault((class_name, pool.name), []).append((entry.document.metadata.name, size))
+    for (class_name, pool_name), clusters in found.items():
+        class_entry = fleet.classes[class_name]
+        own = class_entry.document.spec.workers[pool_name].health_check
+        field = ("spec", "workers", pool_name, "healthCheck") if own else ("spec", "healthCheck")
+        limit = (own or class_entry.document.spec.health_check).max_unhealthy
+        wanted = math.ceil(100 / min(size for _, size in clusters))
+        sizes = ", ".join(f"{name} {size}" for name, size in clusters[:3])
+        more = f" and {len(clusters) - 3} more" if len(clusters) > 3 else ""
+        fix = (
+            f"raise it to at least {wanted}%"
+            if own
+            else f"give pool {pool_name} its own healthCheck with maxUnhealthy of at least {wanted}%"
+        )
+        message = (
+            f"maxUnhealthy {limit} allows no remediation in pool {pool_name}'s smallest MachineDeployments: {limit} of "
+            f"their Machines rounds down to 0, so CAPI flags a failed worker there and never replaces it (Machines per "
+            f"MachineDeployment at the pool's minimum: {sizes}{more}); {fix}"
+        )
+        yield class_entry.origin.diagnostic(
+            (*field, "maxUnhealthy"), message, severity=Severity.WARNING, code=NO_REMEDIATION
+        )
+
+
+def smallest_deployment(pool: PoolShape, domains: list[str]) -> int:
+    """The fewest Machines one of the pool's MachineDeployments holds while it holds any: its share of the pool's
+    minimum (replicas, or the autoscaler's minimum; the renderer splits a spread pool with larger shares first)."""
+    total = pool.autoscaling.min if pool.autoscaling is not None else pool.replicas or 1
+    shares = len(domains) if _spread(pool, domains) else 1
+    return max(total // shares, 1)
 
 
 def _may_reach_zero(pool: PoolShape, domains: list[str]) -> bool:

@@ -2,8 +2,9 @@
 remediation, or halt naming why. End to end on the example fleet: created at v1.34.2, upgraded to v1.35.0.
 
 The fleet matters: ``store-*`` (class ``edge``) have 2 ``apps`` workers and remediation always allowed; ``eu-prod-1``
-(class ``standard``) spreads ``general`` over failure domains with ``maxUnhealthy: 40%``, so a MachineDeployment of
-one or two workers may not remediate one.
+(class ``standard``) spreads ``general`` over failure domains, one MachineDeployment of two workers per zone, with
+``maxUnhealthy: 100%`` for that pool. With the class's ``40%`` instead (what the example had until ``fleetc validate``
+warned about it), such a MachineDeployment may not remediate one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -94,9 +96,11 @@ def test_a_drain_blocked_for_a_while_rides_through(tmp_path: Path) -> None:
     assert view.phase is rollout.Phase.COMPLETE and not view.halted
 
 
-def _simulate_upgrade(tmp_path: Path, *flags: str) -> tuple[int, str]:
+def _simulate_upgrade(tmp_path: Path, *flags: str, edit: Callable[[Path], None] | None = None) -> tuple[int, str]:
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE, repo / "fleet")
+    if edit is not None:
+        edit(repo / "fleet")
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True)
     fleet_file = repo / "fleet" / "fleet.yaml"
@@ -114,7 +118,24 @@ def test_a_drain_blocked_for_ever_halts_naming_the_drain(tmp_path: Path) -> None
 
 
 def test_a_deleted_node_capi_may_not_remediate_halts_at_once(tmp_path: Path) -> None:
-    """eu-prod-1's pools allow no remediation of one machine of a small MachineDeployment (maxUnhealthy 40%)."""
-    code, output = _simulate_upgrade(tmp_path, "--delete-node", "eu-prod-1/general=1+10m@v1.35.0")
+    """With maxUnhealthy 40%, eu-prod-1's MachineDeployments of two workers allow no remediation (40% of 2 is 0)."""
+    code, output = _simulate_upgrade(
+        tmp_path, "--delete-node", "eu-prod-1/general=1+10m@v1.35.0", edit=_forty_percent_for_general
+    )
     assert code == 3
     assert "cluster eu-prod-1: Machine eu-prod-1-general-" in output and "(NodeDeleted)" in output
+
+
+def test_the_example_lets_capi_replace_a_deleted_node_of_a_zone_pool(tmp_path: Path) -> None:
+    """A deleted node in one zone on the example as shipped (maxUnhealthy 100% for the zone pools): replaced, and the
+    rollout completes (one worker remediation is within the cluster's budget)."""
+    code, output = _simulate_upgrade(tmp_path, "--delete-node", "eu-prod-1/general-eu-west-1a=1+10m@v1.35.0")
+    assert code == 0, output
+    assert "rollout acme: Complete" in output
+
+
+def _forty_percent_for_general(fleet: Path) -> None:
+    classes = fleet / "classes" / "standard.yaml"
+    text = classes.read_text()
+    assert "maxUnhealthy: 100%}" in text
+    classes.write_text(text.replace("maxUnhealthy: 100%}", "maxUnhealthy: 40%}"))

@@ -1,7 +1,8 @@
 """Settings that would render yet not provision are errors at the line that sets them.
 
 AWS zones and AMIs, GCP images and scale-from-zero capacity, vSphere zone names, in-memory failure domains,
-IPv6 where fleetc emits no IPv6 settings, OpenStack's node subnet, and a health-check count on a split pool.
+IPv6 where fleetc emits no IPv6 settings, OpenStack's node subnet, and a health-check count on a split pool; and,
+as a warning, a health-check percentage that allows no remediation in a pool's smallest MachineDeployments.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from fleetc.core.diagnostics import Diagnostic, Severity
+from fleetc.schema.provisioning import NO_REMEDIATION
 from tests.builders import VSPHERE_DOC, FleetBuilder, assert_valid, at, only, position
 
 GCP_DOC: dict[str, Any] = {
@@ -202,3 +205,55 @@ def test_a_percentage_of_unhealthy_machines_on_a_split_pool_is_fine() -> None:
     fleet.set("ClusterClass", "standard", "spec.workers.general.spreadAcrossFailureDomains", True)
 
     assert_valid(fleet.validate())
+
+
+def _no_remediation(fleet: FleetBuilder) -> list[Diagnostic]:
+    return [d for d in fleet.validate().diagnostics if d.code == NO_REMEDIATION]
+
+
+def test_a_percentage_that_rounds_down_to_no_machine_of_a_split_pool_is_a_warning_at_the_percentage() -> None:
+    fleet = FleetBuilder.minimal().set("ClusterClass", "standard", "spec.healthCheck", {"maxUnhealthy": "40%"})
+    fleet.set("ClusterClass", "standard", "spec.workers.general.spreadAcrossFailureDomains", True)
+
+    result = fleet.validate()  # 3 workers over 2 zones: MachineDeployments of 2 and 1; 40% of 1 is 0
+    [warning] = [d for d in result.diagnostics if d.code == NO_REMEDIATION]
+
+    assert result.ok and warning.severity is Severity.WARNING
+    assert warning.field == "spec.healthCheck.maxUnhealthy"
+    assert at(warning) == ("fleet/classes.yaml", *position(fleet.text("classes.yaml"), "maxUnhealthy: 40%", value=True))
+    assert "maxUnhealthy 40% allows no remediation in pool general's smallest MachineDeployments" in warning.message
+    assert "at the pool's minimum: eu-1 1, eu-2 1)" in warning.message
+    assert warning.message.endswith("give pool general its own healthCheck with maxUnhealthy of at least 100%")
+
+
+def test_a_pool_s_own_percentage_is_warned_at_the_pool_with_the_share_that_would_do() -> None:
+    fleet = FleetBuilder.minimal().set(
+        "ClusterClass", "standard", "spec.workers.general", {"size": "large", "autoscaling": {"min": 4, "max": 12},
+        "spreadAcrossFailureDomains": True, "healthCheck": {"maxUnhealthy": "25%"}},
+    )  # fmt: skip
+
+    [warning] = _no_remediation(fleet)  # at its minimum, 2 workers per zone: 25% of 2 is 0
+
+    assert warning.field == "spec.workers.general.healthCheck.maxUnhealthy"
+    assert "eu-1 2, eu-2 2" in warning.message and warning.message.endswith("raise it to at least 50%")
+    fleet.set("ClusterClass", "standard", "spec.workers.general.healthCheck", {"maxUnhealthy": "50%"})
+    assert _no_remediation(fleet) == []
+
+
+@pytest.mark.parametrize(
+    ("pool", "limit"),
+    [
+        ({"size": "large", "replicas": 3}, "40%"),  # one MachineDeployment of 3: 40% is 1
+        ({"size": "large", "replicas": 4, "spreadAcrossFailureDomains": True}, "50%"),  # 2 per zone: 50% is 1
+        ({"size": "large", "autoscaling": {"min": 6, "max": 9}, "spreadAcrossFailureDomains": True}, "40%"),
+        ({"size": "large", "replicas": 1, "spreadAcrossFailureDomains": True}, "100%"),
+        ({"size": "large", "replicas": 2, "spreadAcrossFailureDomains": True}, 1),  # a count is the other rule's
+    ],
+)
+def test_a_share_that_allows_a_remediation_in_every_machine_deployment_is_not_warned(
+    pool: dict[str, Any], limit: int | str
+) -> None:
+    fleet = FleetBuilder.minimal().set("ClusterClass", "standard", "spec.workers.general", pool)
+    fleet.set("ClusterClass", "standard", "spec.healthCheck", {"maxUnhealthy": limit})
+
+    assert _no_remediation(fleet) == []
