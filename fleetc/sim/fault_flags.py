@@ -93,7 +93,8 @@ def control_plane_flag(value: str) -> ControlPlaneNeverReady:
 
 
 def pool_flag(value: str) -> FailingPool:
-    """``CLUSTER/POOL`` or ``CLUSTER/POOL=N`` (only the first N machines of the pool fail), with qualifiers."""
+    """``CLUSTER/POOL`` or ``CLUSTER/POOL=N`` (only the pool's first N machines in each cluster fail), with
+    qualifiers."""
     head, scope = _split(value)
     target, _, count = head.partition("=")
     return FailingPool(**_target(target, pool_required=True), **_count(count), **scope)

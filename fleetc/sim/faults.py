@@ -16,7 +16,7 @@ Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs suc
     failingPools:                       # worker pools whose machines never get a Node
       - cluster: us-prod-1
         pool: general                   # topology name or class of the MachineDeployment
-        machines: 1                     # optional: only the first N machines of the pool (default: all)
+        machines: 1                     # optional: only the pool's first N machines in each cluster (default: all)
         version: v1.35.0                # optional qualifiers, as above
     slowBoots:                          # machines that take longer to come up
       - cluster: "eu-*"                 # default "*"
@@ -29,7 +29,7 @@ Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs suc
         version: v1.34.2                # e.g. an old control-plane machine ...
         after: 2m                       # ... 2 minutes into the rollout (a new Node: after it came up)
         state: NotReady                 # NotReady (kubelet stops reporting; default) or Deleted (Node deleted)
-        machines: 1                     # optional: only the first N machines that match
+        machines: 1                     # optional: only the first N matching machines in each cluster
     blockedDrains:                      # a PodDisruptionBudget blocks draining these machines' Nodes
       - cluster: eu-1
         pool: general

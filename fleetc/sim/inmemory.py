@@ -98,9 +98,10 @@ class InMemoryProvider:
         :func:`~fleetc.sim.plane.install`, else the time of the first call)."""
         self.default_boot = default_boot or BootProfile()
         self.calls = 0
-        self._failed: dict[tuple[str, int, str, str, str], set[str]] = {}
+        self._failed: dict[tuple[str, int, str, str], set[str]] = {}
         """Machines a counted entry (``failingPools``, ``nodeFailures``, ``blockedDrains``) picked, by (list, entry,
-        namespace, cluster, pool)."""
+        namespace, cluster): an entry's count holds for all the machines it matches in a cluster, so a pool spread
+        over failure domains (one MachineDeployment per domain) loses its first N machines, not N per domain."""
         self._node_faults: dict[tuple[str, str], NodeFault | None] = {}
         self._drains: dict[tuple[str, str], float | None] = {}
         self.epoch = 0
@@ -191,7 +192,7 @@ class InMemoryProvider:
             return False
         if count is None:
             return True
-        picked = self._failed.setdefault((field, index, request.namespace, request.cluster, request.pool), set())
+        picked = self._failed.setdefault((field, index, request.namespace, request.cluster), set())
         if request.machine in picked or len(picked) < count:
             picked.add(request.machine)
             return True

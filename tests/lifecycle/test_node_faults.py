@@ -127,9 +127,10 @@ def test_a_deleted_node_capi_may_not_remediate_halts_at_once(tmp_path: Path) -> 
 
 
 def test_the_example_lets_capi_replace_a_deleted_node_of_a_zone_pool(tmp_path: Path) -> None:
-    """A deleted node in one zone on the example as shipped (maxUnhealthy 100% for the zone pools): replaced, and the
-    rollout completes (one worker remediation is within the cluster's budget)."""
-    code, output = _simulate_upgrade(tmp_path, "--delete-node", "eu-prod-1/general-eu-west-1a=1+10m@v1.35.0")
+    """A deleted node of the zone-spread pool on the example as shipped (maxUnhealthy 100% for it): replaced, and the
+    rollout completes (one worker remediation is within the cluster's budget; ``=1`` is one machine of the pool, not
+    one per zone)."""
+    code, output = _simulate_upgrade(tmp_path, "--delete-node", "eu-prod-1/general=1+10m@v1.35.0")
     assert code == 0, output
     assert "rollout acme: Complete" in output
 

@@ -11,6 +11,7 @@ from fleetc.sim import Faults
 from fleetc.sim.faults import BlockedDrain, FailingPool, NodeFailure, SlowBoot, SlowDeletion
 from fleetc.sim.machine_delete import PDB_MESSAGE
 from fleetc.sim.plane import use_faults
+from tests.builders import cluster_doc
 from tests.sim.support import Plane, condition, is_true, manifests, small_fleet
 
 NEW = "v1.35.0"
@@ -75,6 +76,25 @@ def test_a_deleted_node_is_remediated_at_once() -> None:
     assert seen["check"] == ("False", "NodeDeleted", f"Health check failed:\n  * Node {name} has been deleted")
     assert plane.run(plane.settled("eu-1"), hours=1)
     assert name not in {m["metadata"]["name"] for m in _workers(plane)}
+
+
+def test_a_count_of_machines_holds_for_a_pool_spread_over_failure_domains_not_for_each_domain() -> None:
+    pool = {"size": "large", "replicas": 4, "spreadAcrossFailureDomains": True}
+    builder = small_fleet("eu-1", workers={"general": pool})
+    builder.files["clusters.yaml"] = [cluster_doc("eu-1", ring="canary", provider="aws-eu")]  # zones a and b
+    fault = NodeFailure(cluster="eu-1", pool="general", after=600, state="Deleted", machines=1)
+    plane = Plane(faults=Faults(node_failures=[fault]))
+    plane.apply(manifests(builder))
+    created: set[str] = set()
+    plane.store.watch(lambda e: created.add(e.key.name) if e.type == "ADDED" and e.key.kind == "Machine" else None)
+
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    assert plane.run(lambda: plane.elapsed > 3 * 3600, hours=4)  # long after any joined Node's 600 s
+
+    workers = {name for name in created if "-general-" in name}
+    domains = {m["spec"].get("failureDomain") for m in _workers(plane)}
+    assert domains == {"eu-west-1a", "eu-west-1b"} and len(_workers(plane)) == 4
+    assert len(workers) == 5  # the 4 first Machines and 1 replacement: one Node deleted in the pool, not one per zone
 
 
 def test_an_old_control_plane_node_failing_mid_upgrade_is_the_next_one_kcp_replaces() -> None:
