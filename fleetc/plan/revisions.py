@@ -147,11 +147,14 @@ class RevisionChange:
 
 
 def _class_area(path: str) -> str:
+    if path.startswith("spec.workers") and ".deletion" in path:
+        return "worker drain timeouts"
     areas = (
         ("spec.patches", "patches"),
         ("spec.variables", "variable definitions"),
         ("spec.kubernetesVersions", "kubernetesVersions"),
         ("spec.controlPlane.healthCheck", "control-plane health check"),
+        ("spec.controlPlane.deletion", "control-plane drain timeout"),
         ("spec.workers", "worker health checks"),
     )
     return next((label for prefix, label in areas if path.startswith(prefix)), path)

@@ -29,6 +29,9 @@ class ControlPlane(SpecModel):
     replicas: int = Field(default=3, ge=1, le=MAX_INT32, description="Machines; odd, for etcd quorum.")
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
     health_check: HealthCheck | None = None
+    node_drain_timeout: Duration | None = Field(
+        default=None, description="How long draining a control-plane machine's Node may take (the class's if unset)."
+    )
 
 
 class Autoscaling(SpecModel):
@@ -81,6 +84,9 @@ class WorkerPool(SpecModel):
     node_labels: Labels = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
     health_check: HealthCheck | None = None
+    node_drain_timeout: Duration | None = Field(
+        default=None, description="How long draining a machine's Node may take (the class's if unset)."
+    )
 
     @model_validator(mode="after")
     def _replicas_or_autoscaling(self) -> WorkerPool:
@@ -162,6 +168,11 @@ class ClusterClassSpec(SpecModel):
     workers: dict[Name, WorkerPool] = Field(default_factory=dict, description="Worker pools by name.")
     network: Network = Field(default_factory=Network)
     health_check: HealthCheck = Field(default_factory=HealthCheck)
+    node_drain_timeout: Duration | None = Field(
+        default=None,
+        description="How long draining a Node may take before CAPI deletes its machine anyway (a PodDisruptionBudget "
+        "can block a drain for ever); unset: as long as it takes.",
+    )
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)
     addons: list[Addon] = Field(default_factory=list, description="Manifests every cluster of the class gets.")

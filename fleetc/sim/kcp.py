@@ -45,6 +45,7 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import Mapper, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, SIM_KUBEADM_CONFIG, moment, owner_reference, stamp
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext, with_metadata
+from fleetc.sim.in_place import in_place_changed, with_in_place
 from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.kcp_status import kcp_status
 from fleetc.sim.machine import infrastructure_provisioned
@@ -60,6 +61,9 @@ READINESS_GATES = (
     "EtcdMemberHealthy",
 )
 DEFAULT_MIN_HEALTHY_PERIOD = 3600
+KCP_IN_PLACE = ("deletion",)
+"""The machine template fields KubeadmControlPlane copies into its Machines in place (:mod:`fleetc.sim.in_place`;
+its machine template has no ``minReadySeconds`` or ``taints``, and it sets ``readinessGates`` itself)."""
 
 
 class RemediationPolicy(NamedTuple):
@@ -112,6 +116,9 @@ class SimulatedKubeadmControlPlaneReconciler:
             return self.gate.rest(request.key)
         cp = self._current_state(request.key)
         assert cp is not None
+        if self._sync_in_place(cp):
+            cp = self._current_state(request.key)
+            assert cp is not None
         requeue = self._reconcile_state(cp)
         cp = self._current_state(request.key, blocked_from=cp)
         assert cp is not None
@@ -134,6 +141,16 @@ class SimulatedKubeadmControlPlaneReconciler:
         if blocked_from is not None:
             cp.blocked = blocked_from.blocked
         return cp
+
+    def _sync_in_place(self, cp: ControlPlane) -> bool:
+        """Copy the machine template's ``deletion`` timeouts into every Machine, deleting ones too (KCP changes them
+        in place); True when it wrote."""
+        wanted = cp.kcp["spec"]["machineTemplate"]["spec"]
+        wrote = False
+        for machine in cp.machines:
+            if in_place_changed(machine["spec"], wanted, KCP_IN_PLACE):
+                wrote |= self.ctx.write(machine, spec=with_in_place(machine["spec"], wanted, KCP_IN_PLACE))
+        return wrote
 
     # reconcile state: at most one operation
 
@@ -189,7 +206,8 @@ class SimulatedKubeadmControlPlaneReconciler:
     def _create_machine(self, cp: ControlPlane) -> None:
         kcp = cp.kcp
         name = self.ctx.fresh_name(MACHINE, cp.namespace, name_of(kcp))
-        infra_ref = kcp["spec"]["machineTemplate"]["spec"]["infrastructureRef"]
+        template_spec = kcp["spec"]["machineTemplate"]["spec"]
+        infra_ref = template_spec["infrastructureRef"]
         phase = "join" if cp.machines or cp.initialized else "init"
         notes = {
             PRE_TERMINATE_KCP: "",
@@ -228,6 +246,7 @@ class SimulatedKubeadmControlPlaneReconciler:
                     },
                     "readinessGates": [{"conditionType": gate} for gate in READINESS_GATES],
                     "version": kcp["spec"]["version"],
+                    **{f: template_spec[f] for f in KCP_IN_PLACE if f in template_spec},
                 },
             }
         )

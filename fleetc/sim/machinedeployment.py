@@ -35,6 +35,7 @@ from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import content_hash, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
+from fleetc.sim.in_place import in_place_changed, rollout_part, with_in_place
 from fleetc.sim.machines import Counters, bullets, template_outdated_reasons, versions
 from fleetc.sim.machineset import machines_conditions, remediating, scaling, selector_text
 from fleetc.sim.rotation import rotation_due
@@ -74,8 +75,8 @@ def template_matches(machine_set: Manifest, deployment: Manifest, now: float | N
     if now is not None and rotation_due(machine_set, deployment, now):
         return False
     have, want = machine_set["spec"]["template"], deployment["spec"]["template"]
-    if have["spec"] != want["spec"]:
-        return False
+    if have["spec"] != want["spec"] and rollout_part(have["spec"]) != rollout_part(want["spec"]):
+        return False  # fields that change in place (:mod:`fleetc.sim.in_place`) roll out no Machine
     have_labels = {k: v for k, v in have.get("metadata", {}).get("labels", {}).items() if k != TEMPLATE_HASH_LABEL}
     wanted: dict[str, str] = want.get("metadata", {}).get("labels", {})
     return have_labels == wanted
@@ -115,6 +116,8 @@ class SimulatedMachineDeploymentReconciler:
         if self.gate.settled(request.key, deployment) or deployment is None or is_deleting(deployment):
             return self.gate.rest(request.key)
         sets = self._machine_sets(deployment)
+        if self._sync_in_place(deployment, sets):
+            sets = self._machine_sets(deployment)
         new = next((s for s in sets if template_matches(s, deployment, self.ctx.now())), None)
         writes = self.ctx.writes
         if new is None:
@@ -147,6 +150,19 @@ class SimulatedMachineDeploymentReconciler:
         return list(self.ctx.cache.labelled(MACHINE, namespace, cluster, DEPLOYMENT_NAME_LABEL, name))
 
     # reconcile state
+
+    def _sync_in_place(self, deployment: Manifest, sets: list[Manifest]) -> bool:
+        """Copy the template fields that change in place into every MachineSet, old ones too; True when it wrote."""
+        wanted = deployment["spec"]["template"]["spec"]
+        wrote = False
+        for machine_set in sets:
+            template = machine_set["spec"]["template"]
+            if template["spec"] is not wanted and in_place_changed(template["spec"], wanted):
+                spec = with_in_place(template["spec"], wanted)
+                wrote |= self.ctx.write(
+                    machine_set, spec={**machine_set["spec"], "template": {**template, "spec": spec}}
+                )
+        return wrote
 
     def _create_machine_set(self, deployment: Manifest, old: list[Manifest]) -> None:
         strategy = Strategy.of(deployment)

@@ -33,6 +33,7 @@ from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, owner_reference
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext
+from fleetc.sim.in_place import in_place_changed, with_in_place
 from fleetc.sim.machine import owner
 from fleetc.sim.machines import (
     Counters,
@@ -151,7 +152,10 @@ class SimulatedMachineSetReconciler:
         if self.gate.settled(request.key, machine_set) or machine_set is None or is_deleting(machine_set):
             return self.gate.rest(request.key)
         preflight = _Preflight(self.ctx, machine_set)
-        machines, writes = self._machines(machine_set), self.ctx.writes
+        machines = self._machines(machine_set)
+        if self._sync_in_place(machine_set, machines):
+            machines = self._machines(machine_set)
+        writes = self.ctx.writes
         self._remediate(machine_set, machines, preflight)
         if self.ctx.writes != writes:  # read the Machines again only after a write
             machines, writes = self._machines(machine_set), self.ctx.writes
@@ -168,6 +172,16 @@ class SimulatedMachineSetReconciler:
         namespace, name = machine_set["metadata"]["namespace"], name_of(machine_set)
         cluster = machine_set["spec"]["clusterName"]
         return oldest_first(self.ctx.cache.labelled(MACHINE, namespace, cluster, SET_NAME_LABEL, name))
+
+    def _sync_in_place(self, machine_set: Manifest, machines: list[Manifest]) -> bool:
+        """Copy the template fields that change in place into every Machine, deleting ones too (a drain timeout
+        set now applies to a drain under way); True when it wrote."""
+        wanted = machine_set["spec"]["template"]["spec"]
+        wrote = False
+        for machine in machines:
+            if in_place_changed(machine["spec"], wanted):
+                wrote |= self.ctx.write(machine, spec=with_in_place(machine["spec"], wanted))
+        return wrote
 
     def _remediate(self, machine_set: Manifest, machines: list[Manifest], preflight: _Preflight) -> None:
         deployment_name = owner(machine_set, "MachineDeployment")

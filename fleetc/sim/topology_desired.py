@@ -47,15 +47,20 @@ def kcp_spec(scope: Topology, template: Manifest, machine_ref: Manifest, infra: 
     machine_template = base.get("machineTemplate", {})
     extra_labels = topology_cp.get("metadata", {}).get("labels", {})
     group, kind = ref_group(machine_ref["apiVersion"]), machine_ref["kind"]
+    machine_spec = {
+        **machine_template.get("spec", {}),
+        "infrastructureRef": {"apiGroup": group, "kind": kind, "name": infra},
+    }
+    # The class's (or the topology's) drain and deletion timeouts (desired_state.go L470-520, in_place.py).
+    timeouts = {**scope.cluster_class["spec"]["controlPlane"].get("deletion", {}), **topology_cp.get("deletion", {})}
+    if timeouts:
+        machine_spec["deletion"] = {**machine_spec.get("deletion", {}), **timeouts}
     return {
         **base,
         "machineTemplate": {
             **machine_template,
             "metadata": {"labels": {**extra_labels, **owned_labels(scope.name)}},
-            "spec": {
-                **machine_template.get("spec", {}),
-                "infrastructureRef": {"apiGroup": group, "kind": kind, "name": infra},
-            },
+            "spec": machine_spec,
         },
         "replicas": replicas,
         "rollout": {**rollout, "strategy": rollout.get("strategy", default_strategy), **_after(topology_cp)},

@@ -141,3 +141,17 @@ def test_a_variable_a_class_patch_reads_may_replace_machines(repo: FleetRepo) ->
     assert cluster["notes"] == [
         "variables changed: imageRepository (read by class patches: imageRepository; machines may be replaced)"
     ]
+
+
+def test_a_drain_timeout_change_moves_clusters_without_replacing_machines(repo: FleetRepo) -> None:
+    repo.builder.set("ClusterClass", "edge", "spec.nodeDrainTimeout", "20m")
+    repo.write()
+
+    report = _report()
+
+    [edge] = report["clusters"]
+    assert edge["effects"] == ["reconfigure"]
+    assert edge["machines"]["controlPlaneReplaced"] == 0
+    assert edge["machines"]["workersReplaced"] == {"min": 0, "max": 0}
+    [revision] = report["revisions"]
+    assert revision["inPlace"] == ["control-plane drain timeout", "worker drain timeouts"]

@@ -144,22 +144,41 @@ def test_a_blocked_drain_holds_the_deletion_for_ever_without_a_drain_timeout() -
 
 def test_a_blocked_drain_gives_up_after_node_drain_timeout() -> None:
     def with_drain_timeout(version: str) -> list[Manifest]:
-        objects = manifests(small_fleet("eu-1", version=version, workers={"general": {"size": "large", "replicas": 2}}))
-        for obj in objects:
-            if obj["kind"] == "ClusterClass":
-                for md_class in obj["spec"]["workers"]["machineDeployments"]:
-                    md_class["deletion"] = {"nodeDrainTimeoutSeconds": 900}
-        return objects
+        fleet = small_fleet("eu-1", version=version, workers={"general": {"size": "large", "replicas": 2}})
+        return manifests(fleet.set("ClusterClass", "standard", "spec.nodeDrainTimeout", "15m"))
 
     plane = Plane(faults=Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general")]))
     plane.apply(with_drain_timeout("v1.34.2"))
     assert plane.run(plane.settled("eu-1"), hours=1)
-    assert all(m["spec"]["deletion"] == {"nodeDrainTimeoutSeconds": 900} for m in _workers(plane))
+    assert all(m["spec"]["deletion"] == {"nodeDrainTimeoutSeconds": 900} for m in plane.machines("eu-1"))
     plane.apply(with_drain_timeout(NEW))
     assert plane.run(lambda: any(_draining(m) for m in _workers(plane)), hours=2)
     began = plane.elapsed
     assert plane.run(plane.settled("eu-1"), hours=3)
     assert plane.elapsed >= began + 900  # the old machines waited out their drain timeout, then went
+
+
+def test_a_drain_timeout_set_while_a_drain_is_stuck_lets_it_go_and_replaces_no_other_machine() -> None:
+    workers = {"general": {"size": "large", "replicas": 2}}
+    plane = _created(Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general", machines=1)]), workers=2)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers=workers)))
+    assert plane.run(lambda: any(_draining(m) for m in _workers(plane)), hours=2)
+    stuck = next(m for m in _workers(plane) if _draining(m))["metadata"]["name"]
+    plane.run(hours=1)
+    sets = {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")}
+    control_plane = {m["metadata"]["name"] for m in plane.machines("eu-1", control_plane=True)}
+    assert stuck in {m["metadata"]["name"] for m in _workers(plane)}  # stuck for an hour: no timeout yet
+
+    fleet = small_fleet("eu-1", version=NEW, workers=workers)
+    fleet.set("ClusterClass", "standard", "spec.nodeDrainTimeout", "10m")
+    plane.apply(manifests(fleet))  # a new class revision: only the drain timeout differs
+    assert plane.run(lambda: stuck not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+
+    assert {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")} <= sets  # no new rollout
+    assert {m["metadata"]["name"] for m in plane.machines("eu-1", control_plane=True)} == control_plane
+    assert all(m["spec"]["deletion"] == {"nodeDrainTimeoutSeconds": 600} for m in plane.machines("eu-1"))
 
 
 def test_a_slow_deletion_keeps_the_machine_until_its_infrastructure_is_gone() -> None:
