@@ -35,3 +35,26 @@ def with_in_place(spec: Manifest, source: Manifest, fields: tuple[str, ...] = IN
     result = {k: v for k, v in spec.items() if k not in fields}
     result.update({field: source[field] for field in fields if field in source})
     return result
+
+
+SYNCED_KEPT = 1 << 14
+"""Owners :class:`SyncedTemplates` remembers before it starts afresh (forgetting only costs one more check)."""
+
+
+class SyncedTemplates:
+    """The template version each owner last copied its in-place fields from, by identity (stored objects are never
+    changed in place): an owner whose template is the one it synced from skips the copy, since its children were
+    made from that template or synced from it. A store that decodes every object anew (an API server) never hits."""
+
+    def __init__(self) -> None:
+        self._synced: dict[tuple[str, str], Manifest] = {}
+
+    def current(self, owner: Manifest, template_spec: Manifest) -> bool:
+        """True when ``owner``'s children already carry ``template_spec``'s in-place fields."""
+        return self._synced.get((owner["metadata"]["namespace"], owner["metadata"]["name"])) is template_spec
+
+    def mark(self, owner: Manifest, template_spec: Manifest) -> None:
+        """Remember that ``owner``'s children now carry ``template_spec``'s in-place fields."""
+        if len(self._synced) >= SYNCED_KEPT:
+            self._synced.clear()
+        self._synced[(owner["metadata"]["namespace"], owner["metadata"]["name"])] = template_spec

@@ -45,7 +45,7 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import Mapper, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, SIM_KUBEADM_CONFIG, moment, owner_reference, stamp
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext, with_metadata
-from fleetc.sim.in_place import in_place_changed, with_in_place
+from fleetc.sim.in_place import SyncedTemplates, in_place_changed, with_in_place
 from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.kcp_status import kcp_status
 from fleetc.sim.machine import infrastructure_provisioned
@@ -96,6 +96,7 @@ class SimulatedKubeadmControlPlaneReconciler:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
         self.gate = SettledFilter(ctx)
+        self._synced = SyncedTemplates()
         self._infrastructure: dict[ObjectKey, bool] = {}
 
     def watches(self) -> list[Watch]:
@@ -146,10 +147,13 @@ class SimulatedKubeadmControlPlaneReconciler:
         """Copy the machine template's ``deletion`` timeouts into every Machine, deleting ones too (KCP changes them
         in place); True when it wrote."""
         wanted = cp.kcp["spec"]["machineTemplate"]["spec"]
+        if self._synced.current(cp.kcp, wanted):
+            return False
         wrote = False
         for machine in cp.machines:
             if in_place_changed(machine["spec"], wanted, KCP_IN_PLACE):
                 wrote |= self.ctx.write(machine, spec=with_in_place(machine["spec"], wanted, KCP_IN_PLACE))
+        self._synced.mark(cp.kcp, wanted)
         return wrote
 
     # reconcile state: at most one operation

@@ -35,7 +35,7 @@ from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import content_hash, owner_reference
 from fleetc.sim.context import SettledFilter, SimContext, with_metadata
-from fleetc.sim.in_place import in_place_changed, rollout_part, with_in_place
+from fleetc.sim.in_place import SyncedTemplates, in_place_changed, rollout_part, with_in_place
 from fleetc.sim.machines import Counters, bullets, template_outdated_reasons, versions
 from fleetc.sim.machineset import machines_conditions, remediating, scaling, selector_text
 from fleetc.sim.rotation import rotation_due
@@ -99,6 +99,7 @@ class SimulatedMachineDeploymentReconciler:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
         self.gate = SettledFilter(ctx)
+        self._synced = SyncedTemplates()
 
     def watches(self) -> list[Watch]:
         """Its MachineSets."""
@@ -154,14 +155,15 @@ class SimulatedMachineDeploymentReconciler:
     def _sync_in_place(self, deployment: Manifest, sets: list[Manifest]) -> bool:
         """Copy the template fields that change in place into every MachineSet, old ones too; True when it wrote."""
         wanted = deployment["spec"]["template"]["spec"]
+        if self._synced.current(deployment, wanted):
+            return False
         wrote = False
         for machine_set in sets:
             template = machine_set["spec"]["template"]
             if template["spec"] is not wanted and in_place_changed(template["spec"], wanted):
-                spec = with_in_place(template["spec"], wanted)
-                wrote |= self.ctx.write(
-                    machine_set, spec={**machine_set["spec"], "template": {**template, "spec": spec}}
-                )
+                synced = {**template, "spec": with_in_place(template["spec"], wanted)}
+                wrote |= self.ctx.write(machine_set, spec={**machine_set["spec"], "template": synced})
+        self._synced.mark(deployment, wanted)
         return wrote
 
     def _create_machine_set(self, deployment: Manifest, old: list[Manifest]) -> None:

@@ -33,7 +33,7 @@ from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, owner_reference
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext
-from fleetc.sim.in_place import in_place_changed, with_in_place
+from fleetc.sim.in_place import SyncedTemplates, in_place_changed, with_in_place
 from fleetc.sim.machine import owner
 from fleetc.sim.machines import (
     Counters,
@@ -137,6 +137,7 @@ class SimulatedMachineSetReconciler:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
         self.gate = SettledFilter(ctx)
+        self._synced = SyncedTemplates()
 
     def watches(self) -> list[Watch]:
         """Its Machines."""
@@ -177,10 +178,13 @@ class SimulatedMachineSetReconciler:
         """Copy the template fields that change in place into every Machine, deleting ones too (a drain timeout
         set now applies to a drain under way); True when it wrote."""
         wanted = machine_set["spec"]["template"]["spec"]
+        if self._synced.current(machine_set, wanted):
+            return False
         wrote = False
         for machine in machines:
             if in_place_changed(machine["spec"], wanted):
                 wrote |= self.ctx.write(machine, spec=with_in_place(machine["spec"], wanted))
+        self._synced.mark(machine_set, wanted)
         return wrote
 
     def _remediate(self, machine_set: Manifest, machines: list[Manifest], preflight: _Preflight) -> None:
