@@ -1,8 +1,9 @@
-"""``fleetc diff``: what a change does to the fleet, between two git revisions or two built trees.
+"""``fleetc diff``: what a change does to the fleet, between two git revisions or two folders.
 
 ``fleetc diff [ROOT] --base REF [--head REF]`` reads both revisions from git objects (no checkout; a shallow CI
 clone works when the base commit is present; the head defaults to the working tree), compiles both and
-compares them. ``fleetc diff DIR_A DIR_B`` compares two trees written by ``fleetc build``.
+compares them. ``fleetc diff DIR_A DIR_B`` compares two folders: fleets (each holding ``fleet.yaml``) or trees
+written by ``fleetc build``, or one of each.
 Exit codes: 0 no change (or changes without ``--exit-code``), or a broken (invalid) base under a valid head; 1 changes
 with ``--exit-code``, deletions with ``--fail-on destructive``, a policy error, or a head that failed;
 2 usage. ``fleetc plan`` (:mod:`fleetc.cli.plan_cmd`) shares the options.
@@ -74,21 +75,35 @@ def compare_options(command: F) -> F:
 def load_sides(
     paths: tuple[str, ...], base: str | None, head: str | None, *, now: datetime | None = None
 ) -> tuple[Side, Side]:
-    """Both sides from the command line: a fleet at two revisions, or two built trees; ``now`` dates the checks."""
-    from fleetc.plan.sides import open_fleet, rendered_side
+    """Both sides from the command line: a fleet at two revisions, or two folders (fleets or built trees); ``now``
+    dates the checks."""
+    from fleetc.plan.sides import open_fleet
 
     if base is None:
         if head is not None:
             raise click.UsageError("--head needs --base")
         if len(paths) != 2:
-            raise click.UsageError("give --base REF (to compare git revisions) or two built folders DIR_A DIR_B")
-        return rendered_side("base", paths[0]), rendered_side("head", paths[1])
+            raise click.UsageError(
+                "give --base REF (to compare git revisions) or two folders DIR_A DIR_B (fleets or built trees)"
+            )
+        return folder_side("base", paths[0], now=now), folder_side("head", paths[1], now=now)
     if len(paths) > 1:
         raise click.UsageError("with --base, give at most one fleet ROOT")
     cwd = Path.cwd()
     root = resolve_targets(paths, cwd).roots[0]
     shown = Path(paths[0]).as_posix() if paths else "."
     return open_fleet("base", root, base, shown, now=now), open_fleet("head", root, head, shown, now=now)
+
+
+def folder_side(side: str, folder: str, *, now: datetime | None = None) -> Side:
+    """A folder given as DIR_A or DIR_B: a fleet when it holds ``fleet.yaml`` (validated and compiled, like a side
+    read from git), else a tree written by ``fleetc build``."""
+    from fleetc.load.sources import FLEET_FILE, DiskTree
+    from fleetc.plan.sides import fleet_side, rendered_side
+
+    if (Path(folder) / FLEET_FILE).is_file():
+        return fleet_side(side, DiskTree(Path(folder), Path(folder).as_posix()), f"fleet {folder}", now=now)
+    return rendered_side(side, folder)
 
 
 def emit(report: DiffReport, output: str, kind: str) -> None:
@@ -138,15 +153,15 @@ def diff(
     """Show what a change does to each cluster: created, deleted, upgraded, rolled, scaled.
 
     With --base REF: the fleet at ROOT (default: around the current folder) as it is at REF, read from git
-    objects (no checkout), against the files as they are (or --head REF). With DIR_A DIR_B: two trees built by
-    fleetc build. Exit 1 on a policy error, a head that fails to load or compile, a base that cannot be read,
-    (with --exit-code) any change, or (with --fail-on destructive) a cluster or pool deletion; a base whose fleet
-    is broken under a valid head is reported and exits 0. 2 on a usage error.
+    objects (no checkout), against the files as they are (or --head REF). With DIR_A DIR_B: two folders, each a
+    fleet (holding fleet.yaml) or a tree built by fleetc build. Exit 1 on a policy error, a head that fails to load
+    or compile, a base that cannot be read, (with --exit-code) any change, or (with --fail-on destructive) a cluster
+    or pool deletion; a base whose fleet is broken under a valid head is reported and exits 0. 2 on a usage error.
 
     \b
     fleetc diff --base origin/main --format markdown   (a PR comment)
     fleetc diff --base origin/main --fail-on destructive   (CI: deletions need a human)
-    fleetc diff out-old out-new
+    fleetc diff out-old out-new   (two built trees; or two fleet folders)
     """
     from fleetc.plan.report import compare
 

@@ -1,13 +1,16 @@
-"""``fleetc diff DIR_A DIR_B``: two trees written by ``fleetc build``, compared from their objects alone.
+"""``fleetc diff DIR_A DIR_B``: two trees written by ``fleetc build``, compared from their objects alone; or two
+fleet folders, compiled like two git revisions.
 
 Impact is derived from the rendered Cluster, ClusterClass and template objects, so two built trees give the same
 per-cluster answer as the two fleet revisions they were built from; waves come from the Cluster labels and the
-Flux chain. A folder that is not a readable built tree is a failure, not "everything deleted".
+Flux chain. A folder that is not a readable built tree is a failure, not "everything deleted". A folder holding
+``fleet.yaml`` is a fleet: it used to be read as a built tree, which failed on its add-on files.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from tests.plan.support import FleetRepo, run
@@ -44,6 +47,30 @@ def test_two_built_trees_give_the_same_impact_as_the_revisions_they_came_from(re
             assert [(c["what"], c["file"]) for c in cluster["causes"]] == [
                 (f"cluster {cluster['name']}", "clusters.yaml")
             ]
+
+
+def test_two_fleet_folders_give_the_same_report_as_the_revisions_they_hold(repo: FleetRepo) -> None:
+    shutil.copytree(repo.fleet, repo.root / "fleet-old")
+    scenario(repo)
+    shutil.copytree(repo.fleet, repo.root / "fleet-new")
+
+    folders = json.loads(run("diff", "fleet-old", "fleet-new", "--format", "json").stdout)
+    revisions = json.loads(run("diff", "fleet", "--base", "HEAD", "--format", "json").stdout)
+
+    assert (folders["base"]["label"], folders["head"]["label"]) == ("fleet fleet-old", "fleet fleet-new")
+    assert [{k: v for k, v in c.items() if k != "causes"} for c in folders["clusters"]] == [
+        {k: v for k, v in c.items() if k != "causes"} for c in revisions["clusters"]
+    ]
+    assert folders["summary"] == revisions["summary"]
+
+
+def test_a_fleet_folder_against_the_tree_built_from_it_shows_no_cluster_change(repo: FleetRepo) -> None:
+    _build(repo.root / "out-a")
+
+    result = run("diff", "out-a", "fleet", "--exit-code")
+
+    assert "fleetc diff: out-a → fleet fleet" in result.stdout
+    assert "No cluster changes" in result.stdout, result.output
 
 
 def test_built_trees_of_the_same_fleet_show_no_change(repo: FleetRepo) -> None:
