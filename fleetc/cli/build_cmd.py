@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from fleetc.cli.errors import handle_errors
-from fleetc.cli.output import FORMATS, emit, machine
+from fleetc.cli.output import FORMATS, emit, machine, show_warnings
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.core.errors import ExitCode, InvalidFleetError, OptionError
 from fleetc.render.build import build as build_tree
@@ -81,6 +81,7 @@ def build(
         for diagnostic in result.diagnostics:
             click.echo(str(diagnostic))
         raise InvalidFleetError(f"{fleet_root}: the fleet is not valid; nothing built")
+    show_warnings(result.diagnostics)
     unknown = sorted(set(clusters) - set(result.fleet.clusters))
     if unknown:
         raise click.BadParameter(f"no cluster {', '.join(unknown)} in the fleet", param_hint="--cluster")

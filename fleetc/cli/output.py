@@ -9,11 +9,13 @@ modules of :mod:`fleetc.cli`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import click
 import yaml
+
+from fleetc.core.diagnostics import Diagnostic, Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +34,15 @@ def output_option(*extra: str, formats: tuple[str, ...] = FORMATS, default: str 
         show_default=True,
         help="Output format: text for people; json and yaml carry the same versioned document (docs/output.md).",
     )
+
+
+def show_warnings(diagnostics: Iterable[Diagnostic]) -> None:
+    """Print the warnings of a fleet a command acts on (it is valid, or the command would have stopped) to stderr,
+    one per line as ``fleetc validate`` prints them: a build or a rollout still goes ahead, and stdout stays the
+    command's own report."""
+    for diagnostic in diagnostics:
+        if diagnostic.severity is Severity.WARNING:
+            click.echo(str(diagnostic), err=True)
 
 
 def machine(output: str) -> bool:

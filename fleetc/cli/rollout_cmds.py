@@ -28,7 +28,7 @@ from rich.text import Text
 from fleetc import rollout
 from fleetc.cli import identity, management, rollout_reports, state_file
 from fleetc.cli.errors import INTERRUPTED, handle_errors
-from fleetc.cli.output import emit, machine, output_option
+from fleetc.cli.output import emit, machine, output_option, show_warnings
 from fleetc.cli.targets import open_tree, resolve_targets
 from fleetc.contract.timestamps import timestamp
 from fleetc.core.errors import ExitCode, InvalidFleetError, TargetWriteError, UnknownWaveError
@@ -106,16 +106,19 @@ def writable_state(state: Path) -> Path:
     return state
 
 
-def _plan(tree: SourceTree) -> RolloutPlan:
-    return _compiled(tree)[0]
+def _plan(tree: SourceTree, *, warn: bool = True) -> RolloutPlan:
+    return _compiled(tree, warn=warn)[0]
 
 
-def _compiled(tree: SourceTree) -> tuple[RolloutPlan, Fleet]:
+def _compiled(tree: SourceTree, *, warn: bool = True) -> tuple[RolloutPlan, Fleet]:
+    """The rollout plan and fleet of a valid tree; with ``warn``, the fleet's warnings go to stderr first."""
     result = validate_tree(tree)
     if not result.ok or result.fleet is None:
         for diagnostic in result.diagnostics:
             click.echo(str(diagnostic))
         raise InvalidFleetError(f"{tree.label}: the fleet is not valid; nothing rolled out")
+    if warn:
+        show_warnings(result.diagnostics)
     return rollout.plan_rollout(compile_fleet(result.fleet)), result.fleet
 
 
@@ -315,7 +318,7 @@ def simulate(
     cwd = Path.cwd()
     steps: list[tuple[str, RolloutPlan]] = []
     if base is not None:
-        steps.append((f"create at {base}", _plan(open_tree(fleet_root, cwd, base))))
+        steps.append((f"create at {base}", _plan(open_tree(fleet_root, cwd, base), warn=False)))
     steps.append(("rollout" if base else "create", _plan(open_tree(fleet_root, cwd, None))))
     local.check_faults(faults, [plan for _, plan in steps])
     plane = local.open_plane(faults=faults, seed=seed, approvals=approvers)
