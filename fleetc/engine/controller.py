@@ -43,7 +43,7 @@ from fleetc.engine.kube import secret_reader
 from fleetc.engine.leader import ElectionConfig, LeaderElector, ServerReads
 from fleetc.engine.notify import Notifier, secret_resolver
 from fleetc.rollout.applying import Apply
-from fleetc.rollout.controller import VERDICT_KIND
+from fleetc.rollout.controller import RESYNC_SECONDS, VERDICT_KIND
 from fleetc.rollout.model import API_VERSION, CLUSTER_ROLLOUT, FLEET_ROLLOUT, GROUP
 from fleetc.runtime.clock import RealClock
 from fleetc.runtime.kube import KubeStore, connect
@@ -360,7 +360,7 @@ def _lead(run: ControllerRun) -> int:
     run.recorder = recorder = EventRecorder(store, elector.config.identity, since)
     run.notifier = notifier = Notifier(store, secret_resolver(secret_reader(store)), since)
     try:
-        rollout.install(manager, kube_applier(store))
+        rollout.install(manager, kube_applier(store), resync=RESYNC_SECONDS)
         run.health.synced = True
         reported = 0
         while not run.stop.is_set():

@@ -22,6 +22,7 @@ from fleetc.core.errors import NoRolloutError, NotFound, Rejected, TerminalError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine.notify import Notifier, secret_resolver
 from fleetc.rollout import Apply, RolloutPlan, RolloutView, crds
+from fleetc.rollout.controller import RESYNC_SECONDS
 from fleetc.rollout.desired import rollout_objects
 from fleetc.rollout.model import FLEET_ROLLOUT, GROUP
 from fleetc.runtime.clock import Clock, RealClock
@@ -67,7 +68,7 @@ def open_plane(store: KubeStore, *, controllers: bool = True, force: bool = Fals
     clock = RealClock()
     manager = Manager(store, clock)
     if controllers:
-        rollout.install(manager, applier(store, force=force))
+        rollout.install(manager, applier(store, force=force), resync=RESYNC_SECONDS)
     notifier = Notifier(store, secret_resolver(secret_reader(store)), since=clock.now() - 1) if notify else None
     return KubePlane(store, clock, manager, notifier)
 
@@ -113,7 +114,7 @@ def open_simulated_plane(
         store.inform(group, kind)
     manager = Manager(store, clock)
     install_simulation(manager, InMemoryProvider(seed=seed, faults=faults or Faults(), start=clock.now()), seed=seed)
-    rollout.install(manager, applier(store))
+    rollout.install(manager, applier(store), resync=RESYNC_SECONDS)
     return KubePlane(store, clock, manager)
 
 

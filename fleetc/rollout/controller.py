@@ -22,6 +22,7 @@ Callers: the CLI (``fleetc apply``/``simulate`` through :func:`install`) and tes
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from fleetc.core.keys import ObjectKey
@@ -48,6 +49,9 @@ coalesces by the same delay, :data:`fleetc.sim.context.COALESCE_DELAY`); one che
 evaluation instead of two, and a gate reacts at most half a second later."""
 WAIT_SECONDS = 5.0
 """How long to wait for objects a rollout needs that are not in the store yet (its FleetRevision, ClusterRollouts)."""
+RESYNC_SECONDS = 30.0
+"""On a management cluster: how often a rollout re-judges every cluster it has in flight, whatever its memory says
+(:class:`RolloutController` ``resync``)."""
 
 
 class RolloutController:
@@ -66,9 +70,16 @@ class RolloutController:
         apply: Apply,
         enqueue: Callable[[ObjectKey], None] | None = None,
         schedule: Callable[[ClusterId], None] | None = None,
+        resync: float | None = None,
     ) -> None:
-        """``enqueue`` queues a rollout; ``schedule`` queues a verdict check (default: check at once)."""
+        """``enqueue`` queues a rollout; ``schedule`` queues a verdict check (default: check at once). ``resync``
+        (seconds): also re-judge every cluster in flight that often, as after a restart. Against an API server, a
+        change can reach the controller's memory without waking it (events arrive on other threads, between its
+        passes), and a cluster that became healthy would then stay in flight for ever; the embedded plane delivers
+        every event inside the write and needs none."""
         self._store, self._clock, self._apply = store, clock, apply
+        self._resync = resync
+        self._full_pass: dict[ObjectKey, float] = {}
         self.informer = Informer(store, self._on_workload_change)
         self._watch = Watchlist(self.informer.workloads.objects, enqueue or (lambda key: None), schedule, clock.now)
         self.checks = VerdictChecks(self._watch)
@@ -86,6 +97,9 @@ class RolloutController:
             self._watch.forget(request.key)
             return DONE
         run = Run.begin(rollout, self._clock.now())
+        if self._resync is not None and run.now >= self._full_pass.get(request.key, -math.inf) + self._resync:
+            self._watch.synced.discard(request.key)  # this pass judges every cluster in flight (:func:`observe`)
+            self._full_pass[request.key] = run.now
         scope = Scope(run, self._store, self.informer, self._watch, self._apply)
         if not (track_revision(scope) and prerequisites(scope)):
             save(scope)
@@ -97,7 +111,15 @@ class RolloutController:
         start(scope)
         judge(scope)
         save(scope)
-        return Result(requeue_after=run.wakeup())
+        return Result(requeue_after=self._next_pass(run))
+
+    def _next_pass(self, run: Run) -> float | None:
+        """When to reconcile again unasked: the earliest wake-up the stages asked for, and with ``resync`` no later
+        than the next full pass while the rollout is not complete."""
+        wakeup = run.wakeup()
+        if self._resync is None or run.status.completed_at is not None:
+            return wakeup
+        return self._resync if wakeup is None else min(wakeup, self._resync)
 
 
 class VerdictChecks:
@@ -127,14 +149,16 @@ class VerdictChecks:
         return DONE
 
 
-def install(manager: Manager, apply: Apply | None = None) -> RolloutController:
-    """A rollout controller on ``manager``, applying through ``apply`` (default: straight into the manager's store)."""
+def install(manager: Manager, apply: Apply | None = None, *, resync: float | None = None) -> RolloutController:
+    """A rollout controller on ``manager``, applying through ``apply`` (default: straight into the manager's store);
+    ``resync``: see :class:`RolloutController` (:data:`RESYNC_SECONDS` against an API server)."""
     controller = RolloutController(
         manager.store,
         manager.clock,
         apply or store_applier(manager.store),
         enqueue=lambda key: manager.enqueue(NAME, key),
         schedule=lambda cluster: manager.enqueue(CHECKS, ObjectKey(GROUP, VERDICT_KIND, *cluster), CHECK_DELAY),
+        resync=resync,
     )
     manager.add(controller)
     manager.add(controller.checks)

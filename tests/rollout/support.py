@@ -341,6 +341,7 @@ class Harness:
         snapshot: dict[str, Any] | None = None,
         now: float = EPOCH,
         before_apply: Callable[[Manifest], None] | None = None,
+        resync: float | None = None,
     ) -> Harness:
         """A fresh (or restored) plane; ``before_apply`` sees every manifest the controller applies (and may raise)."""
         clock = VirtualClock(now)
@@ -360,7 +361,7 @@ class Harness:
             record.append((clock.now() - EPOCH, manifest["kind"], manifest["metadata"]["name"]))
             inner(manifest)
 
-        controller = install(manager, apply)
+        controller = install(manager, apply, resync=resync)
         harness = cls(clock, store, manager, double, controller, record)
         store.watch(harness._track_in_flight)
         return harness

@@ -353,3 +353,23 @@ def test_rollout_work_grows_with_the_clusters_not_with_the_events() -> None:
     stats = harness.manager.stats.by_controller
     assert stats["fleetrollout"] <= 4 * len(view.clusters)
     assert stats["fleetrollout-verdicts"] <= 3 * len(view.clusters)
+
+
+def test_with_a_resync_a_rollout_whose_wake_ups_are_lost_still_finishes() -> None:
+    """Against an API server a change can reach the cache without waking the controller; then no verdict check and
+    no deadline brings the cluster back, and it stays in flight for ever (seen once in CI: every object healthy, the
+    queue empty). The periodic full pass of ``resync`` judges it again."""
+
+    def run(resync: float | None) -> RolloutView:
+        harness = Harness.start(resync=resync)
+        plan = make_plan(CANARY)
+        harness.seed(plan)
+        watch = harness.controller._watch  # lose every wake-up: no verdict check is scheduled, no deadline kept
+        watch._schedule = lambda cluster: None
+        watch.set_deadline = lambda rollout, name, at: None  # type: ignore[method-assign]
+        return harness.run(harness.submit(plan), hours=6)
+
+    lost, caught = run(None), run(60.0)
+
+    assert lost.phase is Phase.PROGRESSING and ClusterState.IN_FLIGHT in states(lost).values()
+    assert caught.phase is Phase.COMPLETE and set(states(caught).values()) == {ClusterState.SUCCEEDED}
