@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from fleetc.core.diagnostics import Diagnostic, Severity
 from fleetc.schema.cluster import ClusterDocument
+from fleetc.schema.cluster_class import ClusterClassSpec
 from fleetc.schema.model import Entry, Fleet
 from fleetc.schema.provider import (
     DEV_TYPES,
@@ -38,7 +39,7 @@ from fleetc.schema.provider import (
     VSphereSpec,
 )
 from fleetc.schema.shape import ClusterShape, PoolShape, shape_of
-from fleetc.schema.types import check_label_value
+from fleetc.schema.types import Amount, check_label_value
 
 AWS_MAX_ZONES = 8
 """A public and a private /20 per zone fill the managed VPC's /16 at eight zones."""
@@ -193,18 +194,24 @@ def split_health_checks(fleet: Fleet) -> Iterator[Diagnostic]:
         class_spec = class_entry.document.spec
         domains = list(provider.spec.failure_domains)
         for pool in shape.pools:
-            own = class_spec.workers[pool.name].health_check
-            limit = (own or class_spec.health_check).max_unhealthy
+            limit, field = _pool_limit(class_spec, pool.name)
             if limit is None or limit.percent or not _spread(pool, domains) or (class_name, pool.name) in reported:
                 continue
             reported.add((class_name, pool.name))
-            field = ("spec", "workers", pool.name, "healthCheck") if own else ("spec", "healthCheck")
             message = (
                 f"maxUnhealthy {limit.value} is a count, but pool {pool.name} is split over {len(domains)} failure "
                 f"domains on provider {provider.metadata.name} and CAPI checks each domain on its own (up to "
                 f"{limit.value} per domain); give a percentage, which keeps its meaning per domain"
             )
-            yield class_entry.origin.diagnostic((*field, "maxUnhealthy"), message)
+            yield class_entry.origin.diagnostic(field, message)
+
+
+def _pool_limit(class_spec: ClusterClassSpec, pool: str) -> tuple[Amount | None, tuple[str, ...]]:
+    """The ``maxUnhealthy`` that holds for a pool (its own health check's, else the class's) and where it is set."""
+    own = class_spec.workers[pool].health_check
+    if own is not None:
+        return own.max_unhealthy, ("spec", "workers", pool, "healthCheck", "maxUnhealthy")
+    return class_spec.health_check.max_unhealthy, ("spec", "healthCheck", "maxUnhealthy")
 
 
 NO_REMEDIATION = "health-check.no-remediation"
@@ -220,7 +227,7 @@ def remediation_never_allowed(fleet: Fleet) -> Iterator[Diagnostic]:
         class_spec = fleet.classes[class_name].document.spec
         domains = list(provider.spec.failure_domains)
         for pool in shape.pools:
-            limit = (class_spec.workers[pool.name].health_check or class_spec.health_check).max_unhealthy
+            limit, _ = _pool_limit(class_spec, pool.name)
             if pool.machine_pool or limit is None or not limit.percent:
                 continue
             size = smallest_deployment(pool, domains)
@@ -228,9 +235,8 @@ def remediation_never_allowed(fleet: Fleet) -> Iterator[Diagnostic]:
                 found.setdefault((class_name, pool.name), []).append((entry.document.metadata.name, size))
     for (class_name, pool_name), clusters in found.items():
         class_entry = fleet.classes[class_name]
-        own = class_entry.document.spec.workers[pool_name].health_check
-        field = ("spec", "workers", pool_name, "healthCheck") if own else ("spec", "healthCheck")
-        limit = (own or class_entry.document.spec.health_check).max_unhealthy
+        limit, field = _pool_limit(class_entry.document.spec, pool_name)
+        own = class_entry.document.spec.workers[pool_name].health_check is not None
         wanted = math.ceil(100 / min(size for _, size in clusters))
         sizes = ", ".join(f"{name} {size}" for name, size in clusters[:3])
         more = f" and {len(clusters) - 3} more" if len(clusters) > 3 else ""
@@ -244,9 +250,7 @@ def remediation_never_allowed(fleet: Fleet) -> Iterator[Diagnostic]:
             f"their Machines rounds down to 0, so CAPI flags a failed worker there and never replaces it (Machines per "
             f"MachineDeployment at the pool's minimum: {sizes}{more}); {fix}"
         )
-        yield class_entry.origin.diagnostic(
-            (*field, "maxUnhealthy"), message, severity=Severity.WARNING, code=NO_REMEDIATION
-        )
+        yield class_entry.origin.diagnostic(field, message, severity=Severity.WARNING, code=NO_REMEDIATION)
 
 
 def smallest_deployment(pool: PoolShape, domains: list[str]) -> int:

@@ -14,7 +14,10 @@ Callers: the simulated MachineDeployment, MachineSet and KubeadmControlPlane con
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fleetc.core.keys import Manifest
+from fleetc.sim.context import SimContext
 
 IN_PLACE = ("deletion", "minReadySeconds", "readinessGates", "taints")
 """The ``spec`` fields of a Machine (or a Machine template) that change in place."""
@@ -58,3 +61,24 @@ class SyncedTemplates:
         if len(self._synced) >= SYNCED_KEPT:
             self._synced.clear()
         self._synced[(owner["metadata"]["namespace"], owner["metadata"]["name"])] = template_spec
+
+
+def copy_to_machines(
+    ctx: SimContext,
+    synced: SyncedTemplates,
+    owner: Manifest,
+    wanted: Manifest,
+    machines: Iterable[Manifest],
+    fields: tuple[str, ...] = IN_PLACE,
+) -> bool:
+    """Copy ``fields`` of an owner's machine template spec (``wanted``) into every one of its Machines, deleting ones
+    too (a drain timeout set now applies to a drain under way), unless the owner's template is the one it last copied
+    from; True when it wrote. The MachineSet's and the KubeadmControlPlane's ``syncMachines``."""
+    if synced.current(owner, wanted):
+        return False
+    wrote = False
+    for machine in machines:
+        if in_place_changed(machine["spec"], wanted, fields):
+            wrote |= ctx.write(machine, spec=with_in_place(machine["spec"], wanted, fields))
+    synced.mark(owner, wanted)
+    return wrote

@@ -45,7 +45,7 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import Mapper, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, SIM_KUBEADM_CONFIG, moment, owner_reference, stamp
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext, with_metadata
-from fleetc.sim.in_place import SyncedTemplates, in_place_changed, with_in_place
+from fleetc.sim.in_place import SyncedTemplates, copy_to_machines
 from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.kcp_status import kcp_status
 from fleetc.sim.machine import infrastructure_provisioned
@@ -117,7 +117,8 @@ class SimulatedKubeadmControlPlaneReconciler:
             return self.gate.rest(request.key)
         cp = self._current_state(request.key)
         assert cp is not None
-        if self._sync_in_place(cp):
+        wanted = cp.kcp["spec"]["machineTemplate"]["spec"]
+        if copy_to_machines(self.ctx, self._synced, cp.kcp, wanted, cp.machines, KCP_IN_PLACE):
             cp = self._current_state(request.key)
             assert cp is not None
         requeue = self._reconcile_state(cp)
@@ -142,19 +143,6 @@ class SimulatedKubeadmControlPlaneReconciler:
         if blocked_from is not None:
             cp.blocked = blocked_from.blocked
         return cp
-
-    def _sync_in_place(self, cp: ControlPlane) -> bool:
-        """Copy the machine template's ``deletion`` timeouts into every Machine, deleting ones too (KCP changes them
-        in place); True when it wrote."""
-        wanted = cp.kcp["spec"]["machineTemplate"]["spec"]
-        if self._synced.current(cp.kcp, wanted):
-            return False
-        wrote = False
-        for machine in cp.machines:
-            if in_place_changed(machine["spec"], wanted, KCP_IN_PLACE):
-                wrote |= self.ctx.write(machine, spec=with_in_place(machine["spec"], wanted, KCP_IN_PLACE))
-        self._synced.mark(cp.kcp, wanted)
-        return wrote
 
     # reconcile state: at most one operation
 

@@ -33,7 +33,7 @@ from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, owner_reference
 from fleetc.sim.context import ChangedView, SettledFilter, SimContext
-from fleetc.sim.in_place import SyncedTemplates, in_place_changed, with_in_place
+from fleetc.sim.in_place import SyncedTemplates, copy_to_machines
 from fleetc.sim.machine import owner
 from fleetc.sim.machines import (
     Counters,
@@ -154,7 +154,7 @@ class SimulatedMachineSetReconciler:
             return self.gate.rest(request.key)
         preflight = _Preflight(self.ctx, machine_set)
         machines = self._machines(machine_set)
-        if self._sync_in_place(machine_set, machines):
+        if copy_to_machines(self.ctx, self._synced, machine_set, machine_set["spec"]["template"]["spec"], machines):
             machines = self._machines(machine_set)
         writes = self.ctx.writes
         self._remediate(machine_set, machines, preflight)
@@ -173,19 +173,6 @@ class SimulatedMachineSetReconciler:
         namespace, name = machine_set["metadata"]["namespace"], name_of(machine_set)
         cluster = machine_set["spec"]["clusterName"]
         return oldest_first(self.ctx.cache.labelled(MACHINE, namespace, cluster, SET_NAME_LABEL, name))
-
-    def _sync_in_place(self, machine_set: Manifest, machines: list[Manifest]) -> bool:
-        """Copy the template fields that change in place into every Machine, deleting ones too (a drain timeout
-        set now applies to a drain under way); True when it wrote."""
-        wanted = machine_set["spec"]["template"]["spec"]
-        if self._synced.current(machine_set, wanted):
-            return False
-        wrote = False
-        for machine in machines:
-            if in_place_changed(machine["spec"], wanted):
-                wrote |= self.ctx.write(machine, spec=with_in_place(machine["spec"], wanted))
-        self._synced.mark(machine_set, wanted)
-        return wrote
 
     def _remediate(self, machine_set: Manifest, machines: list[Manifest], preflight: _Preflight) -> None:
         deployment_name = owner(machine_set, "MachineDeployment")
