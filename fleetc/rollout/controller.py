@@ -92,6 +92,16 @@ class RolloutController:
         return []
 
     def reconcile(self, request: Request) -> Result:
+        try:
+            return self._reconcile(request)
+        except Exception:
+            # The pass had taken its changed clusters and its due deadlines; its retry (the manager backs off and
+            # requeues) would not judge them again and they would wait, in flight, for a change or a deadline that
+            # already came. The retry judges every cluster in flight instead, as after a restart.
+            self._watch.synced.discard(request.key)
+            raise
+
+    def _reconcile(self, request: Request) -> Result:
         rollout = self._store.find(request.key)
         if rollout is None or rollout["metadata"].get("deletionTimestamp"):
             self._watch.forget(request.key)

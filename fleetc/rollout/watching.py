@@ -11,8 +11,8 @@ A reconcile judges only the clusters that need it, so its cost follows what chan
   progressing fails at its deadline (:class:`~fleetc.rollout.wavegates.progress.ProgressDeadline`);
 - **deadlines** (control planes not yet healthy, clusters not progressing) sit in a heap per rollout; the reconcile
   takes those now due and requeues itself for the next one.
-Nothing here is authoritative: after a restart the controller makes one full pass per rollout (``synced``) and
-rebuilds it. Caller: :class:`~fleetc.rollout.controller.RolloutController`.
+Nothing here is authoritative: after a restart, and after a pass that failed (it had taken its changed clusters and
+due deadlines), the controller makes one full pass per rollout (``synced``) and rebuilds it. Caller: :class:`~fleetc.rollout.controller.RolloutController`.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ after a fix, resuming from a snapshot without applying anything twice, no versio
 from __future__ import annotations
 
 from fleetc.contract.timestamps import parse_timestamp
-from fleetc.core.errors import TerminalError
-from fleetc.core.keys import ObjectKey
+from fleetc.core.errors import Conflict, TerminalError
+from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.rollout import ClusterState, Phase, RolloutView, pause, read_rollout, resume, settled
 from fleetc.runtime.clock import EPOCH
 from tests.rollout.support import NEW, OLD, Harness, WaveDef, make_plan
@@ -373,3 +373,28 @@ def test_with_a_resync_a_rollout_whose_wake_ups_are_lost_still_finishes() -> Non
 
     assert lost.phase is Phase.PROGRESSING and ClusterState.IN_FLIGHT in states(lost).values()
     assert caught.phase is Phase.COMPLETE and set(states(caught).values()) == {ClusterState.SUCCEEDED}
+
+
+def test_a_pass_that_fails_after_taking_a_due_deadline_judges_that_cluster_again_on_its_retry() -> None:
+    """The pass that a control-plane deadline wakes takes the deadline, then fails writing its verdict (a conflict, an
+    API server that times out): the manager retries the pass, which must judge the cluster again. Before, the retry
+    judged nothing (the deadline was gone, the cluster unchanged) and the cluster stayed in flight for ever."""
+    harness = Harness.start(fake={"silent": {"canary-01"}})
+    plan = make_plan(CANARY)
+    harness.seed(plan)
+    write = harness.store.update_status
+    refused: list[float] = []
+
+    def refuse_the_first_failure(obj: Manifest) -> Manifest:
+        if obj["kind"] == "ClusterRollout" and obj["status"].get("state") == "Failed" and not refused:
+            refused.append(harness.clock.now())
+            raise Conflict(f"{obj['metadata']['name']} was modified")
+        return write(obj)
+
+    harness.store.update_status = refuse_the_first_failure  # type: ignore[method-assign]
+    view = harness.run(harness.submit(plan), hours=6)
+
+    canary = view.clusters[0]
+    assert refused == [EPOCH + CANARY.deadline]
+    assert canary.state is ClusterState.FAILED and view.halted
+    assert CANARY.deadline < seconds(canary.finished_at) <= CANARY.deadline + 5  # on the retry, after a backoff
