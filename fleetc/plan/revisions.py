@@ -147,15 +147,18 @@ class RevisionChange:
 
 
 def _class_area(path: str) -> str:
-    if path.startswith("spec.workers") and ".deletion" in path:
-        return "worker drain timeouts"
+    """What a changed ClusterClass field (``spec.workers.machineDeployments[class=general].deletion…``) is about."""
+    if path.startswith("spec.workers"):
+        pool_field = path.partition("].")[2]  # the field of one pool's class, past its list entry
+        pool_areas = (("deletion", "worker drain timeouts"), ("metadata", "worker machine labels and annotations"))
+        return next((label for prefix, label in pool_areas if pool_field.startswith(prefix)), "worker health checks")
     areas = (
         ("spec.patches", "patches"),
         ("spec.variables", "variable definitions"),
         ("spec.kubernetesVersions", "kubernetesVersions"),
         ("spec.controlPlane.healthCheck", "control-plane health check"),
         ("spec.controlPlane.deletion", "control-plane drain timeout"),
-        ("spec.workers", "worker health checks"),
+        ("spec.controlPlane.metadata", "control-plane machine labels and annotations"),
     )
     return next((label for prefix, label in areas if path.startswith(prefix)), path)
 

@@ -155,3 +155,19 @@ def test_a_drain_timeout_change_moves_clusters_without_replacing_machines(repo: 
     assert edge["machines"]["workersReplaced"] == {"min": 0, "max": 0}
     [revision] = report["revisions"]
     assert revision["inPlace"] == ["control-plane drain timeout", "worker drain timeouts"]
+
+
+def test_a_machine_label_change_moves_clusters_without_replacing_machines_and_says_so(repo: FleetRepo) -> None:
+    """A pool's ``node-role.kubernetes.io/*`` label goes on its Machines (the class's MachineDeployment metadata), which
+    CAPI changes in place (``MachineTemplateDeepCopyRolloutFields`` drops labels and annotations): the change was
+    listed as "worker health checks"."""
+    repo.builder.set("ClusterClass", "edge", "spec.workers.apps.nodeLabels", {"node-role.kubernetes.io/apps": ""})
+    repo.write()
+
+    report = _report()
+
+    [edge] = report["clusters"]
+    assert edge["effects"] == ["reconfigure"]
+    assert edge["machines"]["workersReplaced"] == {"min": 0, "max": 0}
+    [revision] = report["revisions"]
+    assert revision["inPlace"] == ["worker machine labels and annotations"]
