@@ -57,6 +57,7 @@ FAULT_FLAGS = {
     "fail_node": "Nodes (the first N) stop reporting AFTER joining (UnhealthyNode).",
     "delete_node": "Nodes (the first N) are deleted AFTER joining (NodeDeleted).",
     "block_drain": "A PodDisruptionBudget blocks draining these Nodes (for FOR).",
+    "stuck_volumes": "A volume stays attached to these Nodes after their drain (for FOR).",
     "slow_delete": "Deleting these machines' infrastructure takes DURATION.",
 }
 """Fault flags and their help; the syntax (``@create|@upgrade|@vX.Y.Z|@REVISION`` qualifiers) is

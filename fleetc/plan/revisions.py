@@ -138,7 +138,7 @@ class RevisionChange:
     def in_place(self) -> tuple[str, ...]:
         """What changes without replacing machines (infrastructure cluster, health checks, variables…)."""
         notes = [str(t.role) for t in self.templates if not t.role.pool and t.role.part not in CONTROL_PLANE_ROLES]
-        return tuple(dict.fromkeys([*notes, *(_class_area(c.path) for c in self.class_fields)]))
+        return tuple(dict.fromkeys([*notes, *(area for c in self.class_fields for area in _class_areas(c))]))
 
     @property
     def patches_changed(self) -> bool:
@@ -146,21 +146,42 @@ class RevisionChange:
         return any(c.path.startswith("spec.patches") for c in self.class_fields)
 
 
-def _class_area(path: str) -> str:
+_DELETION_TIMEOUTS = {"nodeDrainTimeoutSeconds": "drain", "nodeVolumeDetachTimeoutSeconds": "volume detach"}
+
+
+def _class_areas(change: FieldChange) -> list[str]:
     """What a changed ClusterClass field (``spec.workers.machineDeployments[class=general].deletion…``) is about."""
+    path = change.path
     if path.startswith("spec.workers"):
         pool_field = path.partition("].")[2]  # the field of one pool's class, past its list entry
-        pool_areas = (("deletion", "worker drain timeouts"), ("metadata", "worker machine labels and annotations"))
-        return next((label for prefix, label in pool_areas if pool_field.startswith(prefix)), "worker health checks")
+        if pool_field.startswith("deletion"):
+            return [f"worker {stage} timeouts" for stage in _deletion_stages(change, pool_field)]
+        return [
+            "worker machine labels and annotations" if pool_field.startswith("metadata") else "worker health checks"
+        ]
+    if path.startswith("spec.controlPlane.deletion"):
+        return [
+            f"control-plane {stage} timeout" for stage in _deletion_stages(change, path[len("spec.controlPlane.") :])
+        ]
     areas = (
         ("spec.patches", "patches"),
         ("spec.variables", "variable definitions"),
         ("spec.kubernetesVersions", "kubernetesVersions"),
         ("spec.controlPlane.healthCheck", "control-plane health check"),
-        ("spec.controlPlane.deletion", "control-plane drain timeout"),
         ("spec.controlPlane.metadata", "control-plane machine labels and annotations"),
     )
-    return next((label for prefix, label in areas if path.startswith(prefix)), path)
+    return [next((label for prefix, label in areas if path.startswith(prefix)), path)]
+
+
+def _deletion_stages(change: FieldChange, deletion_path: str) -> list[str]:
+    """The deletion stages (``drain``, ``volume detach``) whose timeouts a change of ``deletion…`` touches."""
+    field = deletion_path.partition(".")[2]
+    if field:
+        return [_DELETION_TIMEOUTS.get(field, field)]
+    before = change.before if isinstance(change.before, dict) else {}
+    after = change.after if isinstance(change.after, dict) else {}
+    touched = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    return [stage for key, stage in _DELETION_TIMEOUTS.items() if key in touched] or ["drain"]
 
 
 def _ref_key(ref: Any, namespace: str) -> ObjectKey | None:

@@ -180,7 +180,7 @@ def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
         workers["machineDeployments"] = [
             {
                 **_worker_class(base, name, kinds.machine_template, kinds.api_version),
-                **_deletion(pool.node_drain_timeout, shape),
+                **_deletion(pool.node_drain_timeout, pool.node_volume_detach_timeout, shape),
                 "healthCheck": health_check(pool.health_check or shape.health_check),
                 **_machine_metadata(pool),
             }
@@ -189,19 +189,29 @@ def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
     if pools:
         pool_kind = kinds.machine_pool_template or kinds.machine_template
         workers["machinePools"] = [
-            {**_worker_class(base, name, pool_kind, kinds.api_version), **_deletion(pool.node_drain_timeout, shape)}
+            {
+                **_worker_class(base, name, pool_kind, kinds.api_version),
+                **_deletion(pool.node_drain_timeout, pool.node_volume_detach_timeout, shape),
+            }
             for name, pool in shape.workers.items()
             if pool.is_machine_pool
         ]
     return workers
 
 
-def _deletion(own: int | None, shape: ClusterClassSpec) -> Manifest:
-    """``deletion.nodeDrainTimeoutSeconds`` from the pool's (or the control plane's) ``nodeDrainTimeout``, else the
-    class's; nothing when neither sets one (CAPI then waits for a drain as long as it takes). CAPI changes it on
-    live Machines in place, draining ones included: no Machine is replaced for it."""
-    timeout = own if own is not None else shape.node_drain_timeout
-    return {} if timeout is None else {"deletion": {"nodeDrainTimeoutSeconds": timeout}}
+def _deletion(drain: int | None, volume_detach: int | None, shape: ClusterClassSpec) -> Manifest:
+    """``deletion.nodeDrainTimeoutSeconds`` and ``deletion.nodeVolumeDetachTimeoutSeconds`` from the pool's (or the
+    control plane's) ``nodeDrainTimeout`` and ``nodeVolumeDetachTimeout``, else the class's; nothing for one that
+    neither sets (CAPI then waits as long as it takes). CAPI changes them on live Machines in place, deleting ones
+    included: no Machine is replaced for them."""
+    timeouts = {
+        "nodeDrainTimeoutSeconds": drain if drain is not None else shape.node_drain_timeout,
+        "nodeVolumeDetachTimeoutSeconds": (
+            volume_detach if volume_detach is not None else shape.node_volume_detach_timeout
+        ),
+    }
+    deletion = {field: seconds for field, seconds in timeouts.items() if seconds is not None}
+    return {"deletion": deletion} if deletion else {}
 
 
 def _cluster_class_spec(
@@ -219,7 +229,7 @@ def _cluster_class_spec(
             "machineInfrastructure": {
                 "templateRef": _ref(kinds.api_version, kinds.machine_template, f"{base}-control-plane")
             },
-            **_deletion(shape.control_plane.node_drain_timeout, shape),
+            **_deletion(shape.control_plane.node_drain_timeout, shape.control_plane.node_volume_detach_timeout, shape),
             "healthCheck": health_check(shape.control_plane.health_check or shape.health_check),
         },
         "infrastructure": {"templateRef": _ref(kinds.api_version, kinds.cluster_template, base)},

@@ -12,7 +12,8 @@ A reconcile judges only the clusters that need it, so its cost follows what chan
 - **deadlines** (control planes not yet healthy, clusters not progressing) sit in a heap per rollout; the reconcile
   takes those now due and requeues itself for the next one.
 Nothing here is authoritative: after a restart, and after a pass that failed (it had taken its changed clusters and
-due deadlines), the controller makes one full pass per rollout (``synced``) and rebuilds it. Caller: :class:`~fleetc.rollout.controller.RolloutController`.
+due deadlines), the controller makes one full pass per rollout (``synced``) and rebuilds it.
+Caller: :class:`~fleetc.rollout.controller.RolloutController`.
 """
 
 from __future__ import annotations

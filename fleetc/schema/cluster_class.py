@@ -32,6 +32,10 @@ class ControlPlane(SpecModel):
     node_drain_timeout: Duration | None = Field(
         default=None, description="How long draining a control-plane machine's Node may take (the class's if unset)."
     )
+    node_volume_detach_timeout: Duration | None = Field(
+        default=None,
+        description="How long CAPI waits for a control-plane machine's volumes to detach (the class's if unset).",
+    )
 
 
 class Autoscaling(SpecModel):
@@ -86,6 +90,9 @@ class WorkerPool(SpecModel):
     health_check: HealthCheck | None = None
     node_drain_timeout: Duration | None = Field(
         default=None, description="How long draining a machine's Node may take (the class's if unset)."
+    )
+    node_volume_detach_timeout: Duration | None = Field(
+        default=None, description="How long CAPI waits for a machine's volumes to detach (the class's if unset)."
     )
 
     @model_validator(mode="after")
@@ -172,6 +179,11 @@ class ClusterClassSpec(SpecModel):
         default=None,
         description="How long draining a Node may take before CAPI deletes its machine anyway (a PodDisruptionBudget "
         "can block a drain for ever); unset: as long as it takes.",
+    )
+    node_volume_detach_timeout: Duration | None = Field(
+        default=None,
+        description="How long CAPI waits, after the drain, for a Node's volumes to detach before deleting its machine "
+        "anyway (a storage driver can fail to detach for ever); unset: as long as it takes.",
     )
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)

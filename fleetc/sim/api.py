@@ -39,6 +39,7 @@ SKIP_REMEDIATION_ANNOTATION = "cluster.x-k8s.io/skip-remediation"
 REMEDIATE_MACHINE_ANNOTATION = "cluster.x-k8s.io/remediate-machine"
 DELETE_MACHINE_ANNOTATION = "cluster.x-k8s.io/delete-machine"
 EXCLUDE_DRAIN_ANNOTATION = "machine.cluster.x-k8s.io/exclude-node-draining"
+EXCLUDE_VOLUME_DETACH_ANNOTATION = "machine.cluster.x-k8s.io/exclude-wait-for-node-volume-detach"
 SKIP_PREFLIGHT_ANNOTATION = "machineset.cluster.x-k8s.io/skip-preflight-checks"
 
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

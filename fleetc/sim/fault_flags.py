@@ -13,6 +13,7 @@ part of the rollout (:class:`fleetc.sim.faults.Scope`): ``@create``, ``@upgrade`
 ``--fail-node CLUSTER[/POOL][=N][+AFTER][@Q]``              a joined Node stops reporting (NotReady) AFTER
 ``--delete-node CLUSTER[/POOL][=N][+AFTER][@Q]``            a joined Node is deleted AFTER
 ``--block-drain CLUSTER[/POOL][=N][+FOR][@Q]``              a PodDisruptionBudget blocks the drain (for FOR)
+``--stuck-volumes CLUSTER[/POOL][=N][+FOR][@Q]``            a volume stays attached after the drain (for FOR)
 ``--slow-delete CLUSTER[/POOL]=DURATION[@Q]``               infrastructure deletion takes DURATION
 ==========================================================  ====================================================
 """
@@ -35,6 +36,7 @@ from fleetc.sim.faults import (
     ProviderErrors,
     SlowBoot,
     SlowDeletion,
+    StuckVolumes,
 )
 from fleetc.sim.infra import NodeState
 
@@ -46,6 +48,7 @@ SYNTAX = {
     "fail_node": "CLUSTER[/POOL][=N][+AFTER][@QUALIFIER]",
     "delete_node": "CLUSTER[/POOL][=N][+AFTER][@QUALIFIER]",
     "block_drain": "CLUSTER[/POOL][=N][+FOR][@QUALIFIER]",
+    "stuck_volumes": "CLUSTER[/POOL][=N][+FOR][@QUALIFIER]",
     "slow_delete": "CLUSTER[/POOL]=DURATION[@QUALIFIER]",
 }
 """The syntax of each flag (keyword → metavar), for help texts and errors."""
@@ -137,6 +140,13 @@ def blocked_drain_flag(value: str) -> BlockedDrain:
     return BlockedDrain(**where, length=parse_duration(length) if length else None, **scope)
 
 
+def stuck_volumes_flag(value: str) -> StuckVolumes:
+    """``CLUSTER[/POOL][=N][+FOR]``: a volume stays attached (to the first N) after the drain, for FOR (default:
+    always)."""
+    where, length, scope = _node_parts(value)
+    return StuckVolumes(**where, length=parse_duration(length) if length else None, **scope)
+
+
 def slow_delete_flag(value: str) -> SlowDeletion:
     """``CLUSTER[/POOL]=DURATION``: deleting the infrastructure takes DURATION."""
     head, scope = _split(value)
@@ -152,6 +162,7 @@ PARSERS: Mapping[str, tuple[str, Callable[[str], Any]]] = {
     "fail_node": ("node_failures", node_failure_flag),
     "delete_node": ("node_failures", lambda value: node_failure_flag(value, "Deleted")),
     "block_drain": ("blocked_drains", blocked_drain_flag),
+    "stuck_volumes": ("stuck_volumes", stuck_volumes_flag),
     "slow_delete": ("slow_deletions", slow_delete_flag),
 }
 

@@ -34,6 +34,10 @@ Fault file (YAML; every list optional; ``cluster`` and ``pool`` accept globs suc
       - cluster: eu-1
         pool: general
         for: 30m                        # optional, from the drain's start (default: as long as the command runs)
+    stuckVolumes:                       # these machines' Nodes keep a volume attached after their drain
+      - cluster: eu-1
+        pool: general
+        for: 30m                        # optional, from the start of the wait (default: as long as the command runs)
     slowDeletions:                      # deleting the infrastructure takes this long
       - cluster: eu-1
         duration: 10m
@@ -164,6 +168,18 @@ class BlockedDrain(Scope):
     machines: int | None = Field(default=None, ge=1)
 
 
+class StuckVolumes(Scope):
+    """A volume stays attached to these machines' Nodes after their drain, for ``for`` (default: as long as the
+    command runs) from the start of CAPI's wait for it (``status.deletion.waitForNodeVolumeDetachStartTime``). CAPI
+    waits unless the Machine's ``spec.deletion.nodeVolumeDetachTimeoutSeconds`` runs out first, or the Node is
+    unreachable or gone."""
+
+    cluster: str
+    pool: str = "*"
+    length: Seconds | None = Field(default=None, alias="for")
+    machines: int | None = Field(default=None, ge=1)
+
+
 class SlowDeletion(Scope):
     """Deleting these machines' infrastructure takes ``duration`` (the Machine stays, deleting, until then)."""
 
@@ -192,6 +208,7 @@ class Faults(_Model):
     provider_errors: list[ProviderErrors] = Field(default_factory=list)
     node_failures: list[NodeFailure] = Field(default_factory=list)
     blocked_drains: list[BlockedDrain] = Field(default_factory=list)
+    stuck_volumes: list[StuckVolumes] = Field(default_factory=list)
     slow_deletions: list[SlowDeletion] = Field(default_factory=list)
 
     def merged(self, other: Faults) -> Faults:
@@ -202,7 +219,7 @@ class Faults(_Model):
     def from_flags(cls, **flags: Sequence[str]) -> Faults:
         """Faults from command-line flag values (each flag may repeat): keyword ``fail_control_plane``,
         ``fail_pool``, ``slow_boot``, ``provider_errors``, ``fail_node``, ``delete_node``, ``block_drain``,
-        ``slow_delete`` (see :mod:`fleetc.sim.fault_flags`)."""
+        ``stuck_volumes``, ``slow_delete`` (see :mod:`fleetc.sim.fault_flags`)."""
         from fleetc.sim.fault_flags import faults_from_flags
 
         return cls.model_validate(faults_from_flags(flags))
@@ -215,6 +232,7 @@ FAULT_LISTS = (
     "provider_errors",
     "node_failures",
     "blocked_drains",
+    "stuck_volumes",
     "slow_deletions",
 )
 
@@ -263,6 +281,7 @@ def unmatched_faults(faults: Faults, shapes: Sequence[FleetShape]) -> list[str]:
         ("providerErrors", faults.provider_errors, lambda e, s: True, "cluster"),
         ("nodeFailures", faults.node_failures, _any_pool_in, "cluster or pool"),
         ("blockedDrains", faults.blocked_drains, _any_pool_in, "cluster or pool"),
+        ("stuckVolumes", faults.stuck_volumes, _any_pool_in, "cluster or pool"),
         ("slowDeletions", faults.slow_deletions, _any_pool_in, "cluster or pool"),
     ]
     return [

@@ -12,7 +12,9 @@ that into calls the simulated Machine and topology controllers make:
 - :meth:`InfrastructureProvider.delete_machine` — tear it down; returns when the machine is gone;
 - :meth:`InfrastructureProvider.node_fault` — whether (and when) a joined Node goes bad;
 - :meth:`InfrastructureProvider.drain_blocked_until` — whether (and until when) a PodDisruptionBudget refuses
-  evictions from the Node of a machine being drained (the simulation has no Pods).
+  evictions from the Node of a machine being drained (the simulation has no Pods);
+- :meth:`InfrastructureProvider.volumes_attached_until` — whether (and until when) a volume stays attached to that
+  Node once it is drained (the simulation has no volumes).
 
 Any of them may raise :class:`~fleetc.core.errors.ProviderAPIError` (a cloud API refusing or timing out), which
 the runtime retries with per-key backoff, as controller-runtime does for a provider controller's reconcile error.
@@ -130,4 +132,8 @@ class InfrastructureProvider(Protocol):
 
     def drain_blocked_until(self, request: MachineRequest, drain_started: float) -> float | None:
         """Until when evictions from the machine's Node are refused (``math.inf``: for ever; None: not blocked)."""
+        ...
+
+    def volumes_attached_until(self, request: MachineRequest, wait_started: float) -> float | None:
+        """Until when a volume stays attached to the drained machine's Node (``math.inf``: for ever; None: none)."""
         ...

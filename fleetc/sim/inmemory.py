@@ -18,13 +18,14 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest
-from fleetc.sim.faults import CONTROL_PLANE_POOL, FAULT_LISTS, Faults
+from fleetc.sim.faults import CONTROL_PLANE_POOL, FAULT_LISTS, BlockedDrain, Faults, StuckVolumes
 from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest, NodeFault
 
 ENDPOINT_HOST = "10.244.2.17"
@@ -99,11 +100,13 @@ class InMemoryProvider:
         self.default_boot = default_boot or BootProfile()
         self.calls = 0
         self._failed: dict[tuple[str, int, str, str], set[str]] = {}
-        """Machines a counted entry (``failingPools``, ``nodeFailures``, ``blockedDrains``) picked, by (list, entry,
-        namespace, cluster): an entry's count holds for all the machines it matches in a cluster, so a pool spread
-        over failure domains (one MachineDeployment per domain) loses its first N machines, not N per domain."""
+        """Machines a counted entry (``failingPools``, ``nodeFailures``, ``blockedDrains``, ``stuckVolumes``) picked,
+        by (list, entry, namespace, cluster): an entry's count holds for all the machines it matches in a cluster, so
+        a pool spread over failure domains (one MachineDeployment per domain) loses its first N machines, not N per
+        domain."""
         self._node_faults: dict[tuple[str, str], NodeFault | None] = {}
         self._drains: dict[tuple[str, str], float | None] = {}
+        self._volumes: dict[tuple[str, str], float | None] = {}
         self.epoch = 0
         """Bumped when the faults change."""
 
@@ -130,6 +133,7 @@ class InMemoryProvider:
         self._failed.clear()
         self._node_faults.clear()
         self._drains.clear()
+        self._volumes.clear()
 
     def provider_id(self, request: MachineRequest) -> str:
         return f"in-memory://{request.machine}"
@@ -175,16 +179,31 @@ class InMemoryProvider:
         return self._node_faults[key]
 
     def drain_blocked_until(self, request: MachineRequest, drain_started: float) -> float | None:
-        if not self._faults.blocked_drains:
+        return self._held_until("blockedDrains", self._faults.blocked_drains, self._drains, request, drain_started)
+
+    def volumes_attached_until(self, request: MachineRequest, wait_started: float) -> float | None:
+        return self._held_until("stuckVolumes", self._faults.stuck_volumes, self._volumes, request, wait_started)
+
+    def _held_until(
+        self,
+        field: str,
+        entries: Sequence[BlockedDrain | StuckVolumes],
+        memo: dict[tuple[str, str], float | None],
+        request: MachineRequest,
+        started: float,
+    ) -> float | None:
+        """Until when the first entry that picks the machine holds its deletion stage (``for`` from ``started``;
+        ``math.inf``: for ever), remembered per machine; None when no entry picks it."""
+        if not entries:
             return None
         key = (request.namespace, request.machine)
-        if key not in self._drains:
-            self._drains[key] = None
-            for index, fault in enumerate(self._faults.blocked_drains):
-                if self._picked("blockedDrains", index, fault, fault.machines, request):
-                    self._drains[key] = math.inf if fault.length is None else drain_started + fault.length
+        if key not in memo:
+            memo[key] = None
+            for index, fault in enumerate(entries):
+                if self._picked(field, index, fault, fault.machines, request):
+                    memo[key] = math.inf if fault.length is None else started + fault.length
                     break
-        return self._drains[key]
+        return memo[key]
 
     def _picked(self, field: str, index: int, fault: Any, count: int | None, request: MachineRequest) -> bool:
         """The entry matches the machine, and (when it counts machines) picked it among its first ``count``."""

@@ -159,10 +159,14 @@ class SimulatedMachineReconciler:
         inputs = DeletionInputs(
             now=now,
             node_deleted=fault == "Deleted",
+            node_unreachable=fault == "NotReady",
             cluster_deleting=cluster is None or is_deleting(cluster),
             owner_alive=self._owner_alive(machine, KCP),
             infrastructure_kind=machine["spec"]["infrastructureRef"]["kind"],
             drain_blocked_until=lambda started: self.ctx.provider.drain_blocked_until(
+                self._request(machine, cluster), started
+            ),
+            volumes_attached_until=lambda started: self.ctx.provider.volumes_attached_until(
                 self._request(machine, cluster), started
             ),
             delete_infrastructure=lambda: self.ctx.provider.delete_machine(self._request(machine, cluster), now),

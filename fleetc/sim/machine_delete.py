@@ -12,8 +12,16 @@ and ``status.deletion``; the finalizer goes once every stage is done.
   (:meth:`~fleetc.sim.infra.InfrastructureProvider.drain_blocked_until`); then CAPI waits — for ever, unless
   ``spec.deletion.nodeDrainTimeoutSeconds`` (> 0) has passed since the drain started, after which the drain is
   skipped (``nodeDrainTimeoutExceeded`` L724-738). Message: ``Drain not completed yet (started at …):`` and the Pod
-  that cannot be evicted (``drain.go`` ``ConditionMessage``). Volume detach follows the drain and is immediate (no
-  volumes), recorded as ``waitForNodeVolumeDetachStartTime``.
+  that cannot be evicted (``drain.go`` ``ConditionMessage``).
+- **Volume detach** (``WaitingForVolumeDetach``) follows, under the same conditions but for the drain's annotation
+  (``machine.cluster.x-k8s.io/exclude-wait-for-node-volume-detach`` skips it) and timeout
+  (``isNodeVolumeDetachingAllowed`` L704-722): ``status.deletion.waitForNodeVolumeDetachStartTime`` is set, then
+  CAPI waits while the Node still has a volume attached — never for a Node that is gone or unreachable
+  (``shouldWaitForNodeVolumes`` L956-1013). The simulation has no volumes: a Node keeps one only under a
+  stuck-volume fault (:meth:`~fleetc.sim.infra.InfrastructureProvider.volumes_attached_until`), and then
+  ``spec.deletion.nodeVolumeDetachTimeoutSeconds`` (> 0) ends the wait (``nodeVolumeDetachTimeoutExceeded``
+  L743-757). Message: ``Waiting for Node volumes to be detached (started at …)`` and the claim
+  (``attachedVolumeInformation.conditionMessage`` L1318-1346).
 - **Pre-terminate hooks** (``WaitingForPreTerminateHook``): KCP's ``kcp-cleanup`` hook, while the owning
   KubeadmControlPlane exists; KCP lifts it once the Machine waits here (:mod:`fleetc.sim.kcp`).
 - **Infrastructure** (``WaitingForInfrastructureDeletion``, ``Waiting for <Kind> to be deleted``): the provider's
@@ -33,15 +41,18 @@ from typing import Any
 from fleetc.contract.objects import annotations_of
 from fleetc.contract.vocabulary import PRE_TERMINATE_KCP
 from fleetc.core.keys import Manifest
-from fleetc.sim.api import EXCLUDE_DRAIN_ANNOTATION, SIM_INFRA_DELETED, moment, stamp
+from fleetc.sim.api import EXCLUDE_DRAIN_ANNOTATION, EXCLUDE_VOLUME_DETACH_ANNOTATION, SIM_INFRA_DELETED, moment, stamp
 from fleetc.sim.machines import has_node_ref, vm_ready_at
 
-DRAINING, PRE_TERMINATE, INFRASTRUCTURE = (
+DRAINING, DETACHING, PRE_TERMINATE, INFRASTRUCTURE = (
     "DrainingNode",
+    "WaitingForVolumeDetach",
     "WaitingForPreTerminateHook",
     "WaitingForInfrastructureDeletion",
 )
 PDB_POD = "kube-system/simulated-pdb-guarded"
+VOLUME_CLAIM = "default/simulated-data"
+"""The PersistentVolumeClaim of the volume a stuck-volume fault keeps attached."""
 PDB_MESSAGE = (
     "cannot evict pod as it would violate the pod's disruption budget. "
     "The disruption budget simulated-pdb needs 1 healthy pods and has 1 currently"
@@ -54,10 +65,12 @@ class DeletionInputs:
 
     now: float
     node_deleted: bool
+    node_unreachable: bool
     cluster_deleting: bool
     owner_alive: bool
     infrastructure_kind: str
     drain_blocked_until: Callable[[float], float | None]
+    volumes_attached_until: Callable[[float], float | None]
     delete_infrastructure: Callable[[], float]
 
 
@@ -85,16 +98,33 @@ def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
         and EXCLUDE_DRAIN_ANNOTATION not in notes
         and "waitForPreTerminateHookStartTime" not in deletion
     )
-    if drain_allowed and not _drain_timed_out(machine, deletion, now):
+    if drain_allowed and not _timed_out(machine, "nodeDrainTimeoutSeconds", deletion, now):
         started_text = deletion.setdefault("nodeDrainStartTime", stamp(now))
         started = moment(started_text)
         blocked = inputs.drain_blocked_until(started)
         if blocked is not None and blocked > now:
-            timeout = _drain_timeout(machine)
+            timeout = _timeout(machine, "nodeDrainTimeoutSeconds")
             due = min(blocked, started + timeout) if timeout > 0 else blocked
             message = f"Drain not completed yet (started at {started_text}):\n* Pod {PDB_POD}: {PDB_MESSAGE}"
             return DeletionStage(DRAINING, message, deletion, None if math.isinf(due) else due)
-        deletion.setdefault("waitForNodeVolumeDetachStartTime", stamp(now))
+    detach_allowed = (
+        has_node_ref(machine)
+        and not inputs.cluster_deleting
+        and EXCLUDE_VOLUME_DETACH_ANNOTATION not in notes
+        and "waitForPreTerminateHookStartTime" not in deletion
+    )
+    if detach_allowed and not _timed_out(machine, "nodeVolumeDetachTimeoutSeconds", deletion, now):
+        started_text = deletion.setdefault("waitForNodeVolumeDetachStartTime", stamp(now))
+        started = moment(started_text)
+        attached = None if inputs.node_deleted or inputs.node_unreachable else inputs.volumes_attached_until(started)
+        if attached is not None and attached > now:
+            timeout = _timeout(machine, "nodeVolumeDetachTimeoutSeconds")
+            due = min(attached, started + timeout) if timeout > 0 else attached
+            message = (
+                f"Waiting for Node volumes to be detached (started at {started_text})\n"
+                f"* PersistentVolumeClaims: {VOLUME_CLAIM}"
+            )
+            return DeletionStage(DETACHING, message, deletion, None if math.isinf(due) else due)
     if PRE_TERMINATE_KCP in notes and inputs.owner_alive:
         deletion.setdefault("waitForPreTerminateHookStartTime", stamp(now))
         return DeletionStage(PRE_TERMINATE, f"Waiting for pre-terminate hooks to succeed (hooks: {PRE_TERMINATE_KCP})",
@@ -110,12 +140,19 @@ def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
     return DeletionStage(None, deletion=deletion, gone_at=learned)
 
 
-def _drain_timeout(machine: Manifest) -> int:
-    timeout: int = machine["spec"].get("deletion", {}).get("nodeDrainTimeoutSeconds", 0) or 0
+_STARTED = {"nodeDrainTimeoutSeconds": "nodeDrainStartTime",
+            "nodeVolumeDetachTimeoutSeconds": "waitForNodeVolumeDetachStartTime"}  # fmt: skip
+"""Each stage's timeout in ``spec.deletion`` and the time its wait started in ``status.deletion``."""
+
+
+def _timeout(machine: Manifest, field: str) -> int:
+    """``spec.deletion.<field>`` in seconds (0: none, wait as long as it takes)."""
+    timeout: int = machine["spec"].get("deletion", {}).get(field, 0) or 0
     return timeout
 
 
-def _drain_timed_out(machine: Manifest, deletion: dict[str, Any], now: float) -> bool:
-    timeout = _drain_timeout(machine)
-    started = deletion.get("nodeDrainStartTime")
+def _timed_out(machine: Manifest, field: str, deletion: dict[str, Any], now: float) -> bool:
+    """The stage whose timeout is ``spec.deletion.<field>`` started and has waited that long."""
+    timeout = _timeout(machine, field)
+    started = deletion.get(_STARTED[field])
     return timeout > 0 and started is not None and now - moment(started) >= timeout

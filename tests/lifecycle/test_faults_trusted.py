@@ -28,6 +28,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet"
         ("--slow-boot", "us-*/gpu=3x", "slowBoots cluster=us-*, pool=gpu, factor=3.0: matches no cluster or pool"),
         ("--provider-errors", "1m+5m@nowhere", "providerErrors from=1m, for=5m, cluster=nowhere: matches no cluster"),
         ("--block-drain", "store-0101/gpu", "blockedDrains cluster=store-0101, pool=gpu: matches no cluster or pool"),
+        ("--stuck-volumes", "nowhere-*", "stuckVolumes cluster=nowhere-*: matches no cluster or pool"),
         (
             "--fail-pool",
             "store-*/apps@v1.99.0",

@@ -171,3 +171,15 @@ def test_a_machine_label_change_moves_clusters_without_replacing_machines_and_sa
     assert edge["machines"]["workersReplaced"] == {"min": 0, "max": 0}
     [revision] = report["revisions"]
     assert revision["inPlace"] == ["worker machine labels and annotations"]
+
+
+def test_a_volume_detach_timeout_is_named_apart_from_the_drain_timeout(repo: FleetRepo) -> None:
+    repo.builder.set("ClusterClass", "edge", "spec.workers.apps.nodeVolumeDetachTimeout", "30m")
+    repo.write()
+
+    report = _report()
+
+    [edge] = report["clusters"]
+    assert edge["machines"]["workersReplaced"] == {"min": 0, "max": 0}
+    [revision] = report["revisions"]
+    assert revision["inPlace"] == ["worker volume detach timeouts"]

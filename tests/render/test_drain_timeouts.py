@@ -1,5 +1,6 @@
-"""``nodeDrainTimeout``: how long CAPI drains a Node before deleting its machine anyway, per class, control plane and
-pool, rendered into the ClusterClass's ``deletion`` and checked against the upstream CRDs."""
+"""``nodeDrainTimeout`` and ``nodeVolumeDetachTimeout``: how long CAPI drains a Node, and then waits for its volumes
+to detach, before deleting its machine anyway, per class, control plane and pool, rendered into the ClusterClass's
+``deletion`` and checked against the upstream CRDs."""
 
 from __future__ import annotations
 
@@ -59,3 +60,33 @@ def test_a_machine_pool_gets_its_drain_timeout_too() -> None:
 
     assert pool["deletion"] == {"nodeDrainTimeoutSeconds": 600}
     assert violations(rendered.manifests()) == []
+
+
+def test_a_volume_detach_timeout_goes_beside_the_drain_timeout_with_the_same_precedence() -> None:
+    aws = provider("aws")
+    cluster_class = _class(nodeVolumeDetachTimeout="30m", nodeDrainTimeout="20m")
+    cluster_class["spec"]["controlPlane"]["nodeVolumeDetachTimeout"] = "5m"
+    cluster_class["spec"]["workers"]["gpu"]["nodeVolumeDetachTimeout"] = "2h"
+
+    rendered = compile_documents(aws, default_cluster(aws), cluster_class=cluster_class)
+    spec = one(rendered, "ClusterClass")["spec"]
+
+    assert spec["controlPlane"]["deletion"] == {"nodeDrainTimeoutSeconds": 1200, "nodeVolumeDetachTimeoutSeconds": 300}
+    deletions = {d["class"]: d.get("deletion") for d in spec["workers"]["machineDeployments"]}
+    assert deletions == {
+        "general": {"nodeDrainTimeoutSeconds": 1200, "nodeVolumeDetachTimeoutSeconds": 1800},
+        "gpu": {"nodeDrainTimeoutSeconds": 1200, "nodeVolumeDetachTimeoutSeconds": 7200},
+    }
+    assert violations(rendered.manifests()) == []
+
+
+def test_a_volume_detach_timeout_alone_is_the_only_deletion_field() -> None:
+    aws = provider("aws")
+    cluster_class = _class()
+    cluster_class["spec"]["workers"]["gpu"]["nodeVolumeDetachTimeout"] = "10m"
+
+    spec = one(compile_documents(aws, default_cluster(aws), cluster_class=cluster_class), "ClusterClass")["spec"]
+
+    assert "deletion" not in spec["controlPlane"]
+    deletions = {d["class"]: d.get("deletion") for d in spec["workers"]["machineDeployments"]}
+    assert deletions == {"general": None, "gpu": {"nodeVolumeDetachTimeoutSeconds": 600}}

@@ -303,6 +303,7 @@ def test_a_fault_file_loads(tmp_path: Path) -> None:
         ("kind: Other", "kind"),
         ("nodeFailures: [{cluster: a, state: Gone}]", "state"),
         ("blockedDrains: [{cluster: a, for: forever}]", "for"),
+        ("stuckVolumes: [{cluster: a, machines: 0}]", "machines"),
         ("failingPools: [{cluster: a, pool: b, onCreate: true, onUpgrade: true}]", "at most one of onCreate"),
     ],
 )
@@ -343,6 +344,7 @@ def test_qualifier_and_new_fault_flags() -> None:
         fail_node=["eu-1/control-plane=1+2m@v1.34.2"],
         delete_node=["eu-2"],
         block_drain=["eu-1/apps+20m@upgrade", "eu-2"],
+        stuck_volumes=["eu-1/apps=1+1h@v1.35.0"],
         slow_delete=["eu-1/apps=10m@standard-aws-abc123"],
     )
     pool = faults.failing_pools[0]
@@ -365,10 +367,13 @@ def test_qualifier_and_new_fault_flags() -> None:
     )
     assert faults.blocked_drains[0].length == 1200 and faults.blocked_drains[0].on_upgrade
     assert faults.blocked_drains[1].length is None
+    volumes = faults.stuck_volumes[0]
+    assert (volumes.pool, volumes.machines, volumes.length, volumes.version) == ("apps", 1, 3600, NEW)
     assert (faults.slow_deletions[0].duration, faults.slow_deletions[0].class_revision) == (600, "standard-aws-abc123")
     for bad in (
         ("fail_node", "eu-1/x=0"),
         ("block_drain", "eu-1+soon"),
+        ("stuck_volumes", "eu-1/apps=none"),
         ("slow_delete", "eu-1"),
         ("fail_pool", "a/b@"),
     ):

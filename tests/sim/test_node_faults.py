@@ -1,15 +1,16 @@
 """Faults after a Node joined, and Machine deletion in stages: what the simulated CAPI does with them.
 
 A Node that stops reporting or is deleted, a drain a PodDisruptionBudget blocks (with and without CAPI's
-``nodeDrainTimeoutSeconds``), a slow infrastructure deletion; fault qualifiers (create vs upgrade, version).
+``nodeDrainTimeoutSeconds``), a volume that stays attached after the drain (with and without
+``nodeVolumeDetachTimeoutSeconds``), a slow infrastructure deletion; fault qualifiers (create vs upgrade, version).
 """
 
 from __future__ import annotations
 
-from fleetc.core.keys import Manifest
+from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.sim import Faults
-from fleetc.sim.faults import BlockedDrain, FailingPool, NodeFailure, SlowBoot, SlowDeletion
-from fleetc.sim.machine_delete import PDB_MESSAGE
+from fleetc.sim.faults import BlockedDrain, FailingPool, NodeFailure, SlowBoot, SlowDeletion, StuckVolumes
+from fleetc.sim.machine_delete import PDB_MESSAGE, VOLUME_CLAIM
 from fleetc.sim.plane import use_faults
 from tests.builders import cluster_doc
 from tests.sim.support import Plane, condition, is_true, manifests, small_fleet
@@ -181,6 +182,77 @@ def test_a_drain_timeout_set_while_a_drain_is_stuck_lets_it_go_and_replaces_no_o
     assert all(m["spec"]["deletion"] == {"nodeDrainTimeoutSeconds": 600} for m in plane.machines("eu-1"))
 
 
+def test_a_volume_that_stays_attached_holds_the_deletion_after_the_drain_for_ever_without_a_timeout() -> None:
+    plane = _created(Faults(stuck_volumes=[StuckVolumes(cluster="eu-1", pool="general", machines=1)]), workers=2)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers={"general": {"size": "large", "replicas": 2}})))
+    assert plane.run(lambda: any(_detaching(m) for m in _workers(plane)), hours=2)
+    stuck = next(m for m in _workers(plane) if _detaching(m))
+    deletion = stuck["status"]["deletion"]
+    assert deletion["nodeDrainStartTime"] <= deletion["waitForNodeVolumeDetachStartTime"]  # after its drain
+    started = deletion["waitForNodeVolumeDetachStartTime"]
+    assert _fields(stuck, "Deleting") == (
+        "True",
+        "WaitingForVolumeDetach",
+        f"Waiting for Node volumes to be detached (started at {started})\n* PersistentVolumeClaims: {VOLUME_CLAIM}",
+    )
+    assert not plane.crd_violations()
+    plane.run(hours=6)
+    assert stuck["metadata"]["name"] in {m["metadata"]["name"] for m in _workers(plane)}  # still there
+    assert not plane.healthy("eu-1")
+
+
+def test_a_volume_detach_timeout_ends_the_wait_and_is_set_in_place_on_a_machine_already_waiting() -> None:
+    workers = {"general": {"size": "large", "replicas": 2}}
+    plane = _created(Faults(stuck_volumes=[StuckVolumes(cluster="eu-1", pool="general", machines=1)]), workers=2)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers=workers)))
+    assert plane.run(lambda: any(_detaching(m) for m in _workers(plane)), hours=2)
+    stuck = next(m for m in _workers(plane) if _detaching(m))["metadata"]["name"]
+    plane.run(hours=1)
+    sets = {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")}
+    assert stuck in {m["metadata"]["name"] for m in _workers(plane)}  # an hour later, still waiting
+
+    fleet = small_fleet("eu-1", version=NEW, workers=workers)
+    fleet.set("ClusterClass", "standard", "spec.nodeVolumeDetachTimeout", "20m")
+    plane.apply(manifests(fleet))  # a new class revision: only the volume detach timeout differs
+    assert plane.run(lambda: stuck not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+
+    assert {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")} <= sets  # no new rollout
+    assert all(m["spec"]["deletion"] == {"nodeVolumeDetachTimeoutSeconds": 1200} for m in plane.machines("eu-1"))
+
+
+def test_capi_does_not_wait_for_the_volumes_of_an_unreachable_node_or_when_told_not_to() -> None:
+    """``shouldWaitForNodeVolumes`` skips a Node that is unreachable (its kubelet stopped reporting: nothing can
+    detach there); ``exclude-wait-for-node-volume-detach`` skips the wait on any Machine."""
+    stuck = StuckVolumes(cluster="eu-1", pool="general")
+    node_failure = NodeFailure(cluster="eu-1", pool="general", after=1800, machines=1)
+    plane = _created(Faults(stuck_volumes=[stuck], node_failures=[node_failure]))
+    assert plane.run(lambda: any(_status(m, "NodeReady") == "Unknown" for m in _workers(plane)))
+    name = next(m for m in _workers(plane) if _status(m, "NodeReady") == "Unknown")["metadata"]["name"]
+    waited: list[str] = []
+
+    def gone() -> bool:
+        waited.extend(m["metadata"]["name"] for m in _workers(plane) if _detaching(m))
+        return name not in {m["metadata"]["name"] for m in _workers(plane)}
+
+    assert plane.run(gone, hours=1)  # remediated: deleted without waiting for its volumes
+    assert plane.run(plane.settled("eu-1"), hours=1) and not waited
+
+    plane = _created(Faults(stuck_volumes=[stuck]), workers=1)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    (worker,) = _workers(plane)
+    plane.store.patch(
+        ObjectKey.of(worker),
+        {"metadata": {"annotations": {"machine.cluster.x-k8s.io/exclude-wait-for-node-volume-detach": ""}}},
+    )
+    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers={"general": {"size": "large", "replicas": 1}})))
+    name = worker["metadata"]["name"]
+    assert plane.run(lambda: name not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+
+
 def test_a_slow_deletion_keeps_the_machine_until_its_infrastructure_is_gone() -> None:
     plane = _created(Faults(slow_deletions=[SlowDeletion(cluster="eu-1", pool="general", duration=1200)]), workers=1)
     assert plane.run(plane.settled("eu-1"), hours=1)
@@ -224,6 +296,10 @@ def _status(machine: Manifest, condition_type: str) -> str:
 
 def _draining(machine: Manifest) -> bool:
     return _deleting_reason(machine) == "DrainingNode"
+
+
+def _detaching(machine: Manifest) -> bool:
+    return _deleting_reason(machine) == "WaitingForVolumeDetach"
 
 
 def _deleting_reason(machine: Manifest) -> str:
