@@ -134,7 +134,7 @@ def _carried_out(
     store: KubeStore, key: ObjectKey, force: bool, run: Callable[[engine.KubePlane], None]
 ) -> tuple[RolloutView, Report | None]:
     """Run the rollout controller here (``run``) with notifications on; the rollout's view and what was sent."""
-    plane = engine.open_plane(store, force=force, notify=True)
+    plane = engine.open_plane(store, force=force, notify=True, only=key)
     try:
         run(plane)
     finally:

@@ -62,14 +62,24 @@ def applier(store: KubeStore, *, force: bool = False) -> Apply:
     return apply
 
 
-def open_plane(store: KubeStore, *, controllers: bool = True, force: bool = False, notify: bool = False) -> KubePlane:
+def open_plane(
+    store: KubeStore,
+    *,
+    controllers: bool = True,
+    force: bool = False,
+    notify: bool = False,
+    only: ObjectKey | None = None,
+) -> KubePlane:
     """A manager over ``store`` with a real clock and, with ``controllers``, the rollout controller on it; with
-    ``notify``, the rollout's notifications are sent from here on (receiver URLs from env or Secrets)."""
+    ``notify``, the rollout's notifications are sent from here on (receiver URLs from env or Secrets). ``only``: this
+    process carries out (and notifies for) that FleetRollout alone, as ``fleetc apply``/``rollout resume`` do; the
+    in-cluster controller carries out every one."""
     clock = RealClock()
     manager = Manager(store, clock)
     if controllers:
-        rollout.install(manager, applier(store, force=force), resync=RESYNC_SECONDS)
-    notifier = Notifier(store, secret_resolver(secret_reader(store)), since=clock.now() - 1) if notify else None
+        rollout.install(manager, applier(store, force=force), resync=RESYNC_SECONDS, only=only)
+    resolve = secret_resolver(secret_reader(store))
+    notifier = Notifier(store, resolve, since=clock.now() - 1, only=only) if notify else None
     return KubePlane(store, clock, manager, notifier)
 
 

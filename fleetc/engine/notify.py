@@ -282,10 +282,14 @@ class Sender:
 class Notifier:
     """Watches FleetRollouts in a store and hands new timeline entries to a :class:`Sender` per rollout policy."""
 
-    def __init__(self, store: Store, resolve: UrlResolver, since: float, **sender: Any) -> None:
+    def __init__(
+        self, store: Store, resolve: UrlResolver, since: float, *, only: ObjectKey | None = None, **sender: Any
+    ) -> None:
         """Entries already in the store's FleetRollouts count as sent; when they cannot be listed (no CRD yet),
-        entries stamped before ``since`` do."""
+        entries stamped before ``since`` do. ``only``: notify for this FleetRollout alone (the one this process
+        carries out; another's notifications are its own runner's to send)."""
         self._resolve, self._since, self._sender_options = resolve, since, sender
+        self._only = only
         self._seen: dict[ObjectKey, int] = {}
         self._baseline = False
         self.senders: dict[ObjectKey, Sender] = {}
@@ -300,6 +304,8 @@ class Notifier:
     def _on_event(self, event: Event) -> None:
         key = event.key
         if (key.group, key.kind) != (GROUP, FLEET_ROLLOUT) or event.type == "DELETED":
+            return
+        if self._only is not None and key != self._only:
             return
         spec = event.object.get("spec") or {}
         status = event.object.get("status") or {}

@@ -71,14 +71,18 @@ class RolloutController:
         enqueue: Callable[[ObjectKey], None] | None = None,
         schedule: Callable[[ClusterId], None] | None = None,
         resync: float | None = None,
+        only: ObjectKey | None = None,
     ) -> None:
         """``enqueue`` queues a rollout; ``schedule`` queues a verdict check (default: check at once). ``resync``
         (seconds): also re-judge every cluster in flight that often, as after a restart. Against an API server, a
         change can reach the controller's memory without waking it (events arrive on other threads, between its
         passes), and a cluster that became healthy would then stay in flight for ever; the embedded plane delivers
-        every event inside the write and needs none."""
+        every event inside the write and needs none. ``only``: reconcile this FleetRollout and leave every other one
+        alone (``fleetc apply``/``rollout resume`` on a management cluster drive the rollout they were asked for;
+        another fleet's belongs to its own command or to the in-cluster controller)."""
         self._store, self._clock, self._apply = store, clock, apply
         self._resync = resync
+        self._only = only
         self._full_pass: dict[ObjectKey, float] = {}
         self.informer = Informer(store, self._on_workload_change)
         self._watch = Watchlist(self.informer.workloads.objects, enqueue or (lambda key: None), schedule, clock.now)
@@ -92,6 +96,8 @@ class RolloutController:
         return []
 
     def reconcile(self, request: Request) -> Result:
+        if self._only is not None and request.key != self._only:
+            return DONE
         try:
             return self._reconcile(request)
         except Exception:
@@ -159,9 +165,11 @@ class VerdictChecks:
         return DONE
 
 
-def install(manager: Manager, apply: Apply | None = None, *, resync: float | None = None) -> RolloutController:
+def install(
+    manager: Manager, apply: Apply | None = None, *, resync: float | None = None, only: ObjectKey | None = None
+) -> RolloutController:
     """A rollout controller on ``manager``, applying through ``apply`` (default: straight into the manager's store);
-    ``resync``: see :class:`RolloutController` (:data:`RESYNC_SECONDS` against an API server)."""
+    ``resync`` and ``only``: see :class:`RolloutController` (:data:`RESYNC_SECONDS` against an API server)."""
     controller = RolloutController(
         manager.store,
         manager.clock,
@@ -169,6 +177,7 @@ def install(manager: Manager, apply: Apply | None = None, *, resync: float | Non
         enqueue=lambda key: manager.enqueue(NAME, key),
         schedule=lambda cluster: manager.enqueue(CHECKS, ObjectKey(GROUP, VERDICT_KIND, *cluster), CHECK_DELAY),
         resync=resync,
+        only=only,
     )
     manager.add(controller)
     manager.add(controller.checks)

@@ -27,6 +27,7 @@ from tests.kube.capi_player import HEALTHY, CapiPlayer
 from tests.kube.fleetc_api import ensure_fleetc_crds
 from tests.kube.fleets import BROAD, CANARY, FLEET, write_fleet
 from tests.kube.support import CAPI, KubeApi
+from tests.upstream.plugin import namespace_name
 
 TIMEOUT = 90.0
 
@@ -110,6 +111,29 @@ def test_a_control_plane_that_never_comes_up_halts_and_later_waves_are_untouched
     assert states(kube_api, kube_namespace) == {CANARY: "Failed", **{b: "Pending" for b in BROAD}}
     rollout = get(kube_api, kube_namespace, f"fleetrollouts.{GROUP}", FLEET)
     assert rollout["status"]["phase"] == "Halted" and CANARY in rollout["status"]["haltReason"]
+
+
+def test_an_apply_carries_out_its_own_rollout_and_leaves_another_fleets_alone(
+    kube_api: KubeApi, kube_namespace: str, fleet_root: Path, tmp_path: Path
+) -> None:
+    """Two teams share a management cluster: team B submitted its rollout for the in-cluster controller (``--detach``);
+    team A's ``fleetc apply`` must carry out A's rollout only. It used to reconcile every FleetRollout it saw: it
+    started B's canary (and would fight B's own runner over B's objects)."""
+    other = namespace_name("other-team")
+    kube_api.kubectl("create", "namespace", other)
+    try:
+        submitted = fleetc(kube_api, "apply", str(write_fleet(tmp_path / "other", other)), "--detach")
+        assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+        with CapiPlayer(kube_api, kube_namespace) as player:
+            result = fleetc(kube_api, "apply", str(fleet_root))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert not player.errors
+        assert states(kube_api, kube_namespace) == {name: "Succeeded" for name in (CANARY, *BROAD)}
+        assert cluster_names(kube_api, other) == set()  # none of B's clusters was started
+        assert set(states(kube_api, other).values()) == {"Pending"}
+        assert not (get(kube_api, other, f"fleetrollouts.{GROUP}", FLEET).get("status") or {}).get("timeline")
+    finally:
+        kube_api.kubectl("delete", "namespace", other, "--wait=false", check=False)
 
 
 def _versions(api: KubeApi, namespace: str) -> dict[tuple[str, str], tuple[str, str]]:

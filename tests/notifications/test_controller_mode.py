@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 
+from fleetc.core.keys import ObjectKey
 from fleetc.engine.controller import EventRecorder
 from fleetc.engine.notify import Notifier, secret_resolver
 from fleetc.rollout import approve
@@ -61,3 +62,17 @@ def test_entries_stored_before_the_notifier_started_are_not_sent_again() -> None
         report = notifier.close(wait=5)
         events = [b["event"] for b in hook.bodies]
     assert events == ["Completed"] and report.sent == 1
+
+
+def test_a_notifier_for_one_rollout_sends_nothing_about_another() -> None:
+    """``fleetc apply`` notifies for the rollout it carries out; another fleet's runner notifies for that one."""
+    harness = Harness.start()
+    with serve(Hook()) as hook:
+        plan = _plan()
+        harness.seed(plan)
+        key = harness.submit(plan)
+        other = ObjectKey(key.group, key.kind, key.namespace, "another-fleet")
+        mine = Notifier(harness.store, lambda source, namespace: hook.url, since=EPOCH - 1, only=other)
+        harness.run(key)
+        report = mine.close(wait=5)
+    assert hook.bodies == [] and report.sent == 0
