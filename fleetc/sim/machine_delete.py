@@ -99,14 +99,10 @@ def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
         and "waitForPreTerminateHookStartTime" not in deletion
     )
     if drain_allowed and not _timed_out(machine, "nodeDrainTimeoutSeconds", deletion, now):
-        started_text = deletion.setdefault("nodeDrainStartTime", stamp(now))
-        started = moment(started_text)
-        blocked = inputs.drain_blocked_until(started)
-        if blocked is not None and blocked > now:
-            timeout = _timeout(machine, "nodeDrainTimeoutSeconds")
-            due = min(blocked, started + timeout) if timeout > 0 else blocked
-            message = f"Drain not completed yet (started at {started_text}):\n* Pod {PDB_POD}: {PDB_MESSAGE}"
-            return DeletionStage(DRAINING, message, deletion, None if math.isinf(due) else due)
+        draining = _waiting(machine, deletion, now, "nodeDrainTimeoutSeconds", inputs.drain_blocked_until)
+        if draining is not None:
+            message = f"Drain not completed yet (started at {draining[0]}):\n* Pod {PDB_POD}: {PDB_MESSAGE}"
+            return DeletionStage(DRAINING, message, deletion, draining[1])
     detach_allowed = (
         has_node_ref(machine)
         and not inputs.cluster_deleting
@@ -114,17 +110,15 @@ def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
         and "waitForPreTerminateHookStartTime" not in deletion
     )
     if detach_allowed and not _timed_out(machine, "nodeVolumeDetachTimeoutSeconds", deletion, now):
-        started_text = deletion.setdefault("waitForNodeVolumeDetachStartTime", stamp(now))
-        started = moment(started_text)
-        attached = None if inputs.node_deleted or inputs.node_unreachable else inputs.volumes_attached_until(started)
-        if attached is not None and attached > now:
-            timeout = _timeout(machine, "nodeVolumeDetachTimeoutSeconds")
-            due = min(attached, started + timeout) if timeout > 0 else attached
+        unreachable = inputs.node_deleted or inputs.node_unreachable  # nothing to wait for on a Node that is gone
+        attached = (lambda started: None) if unreachable else inputs.volumes_attached_until
+        detaching = _waiting(machine, deletion, now, "nodeVolumeDetachTimeoutSeconds", attached)
+        if detaching is not None:
             message = (
-                f"Waiting for Node volumes to be detached (started at {started_text})\n"
+                f"Waiting for Node volumes to be detached (started at {detaching[0]})\n"
                 f"* PersistentVolumeClaims: {VOLUME_CLAIM}"
             )
-            return DeletionStage(DETACHING, message, deletion, None if math.isinf(due) else due)
+            return DeletionStage(DETACHING, message, deletion, detaching[1])
     if PRE_TERMINATE_KCP in notes and inputs.owner_alive:
         deletion.setdefault("waitForPreTerminateHookStartTime", stamp(now))
         return DeletionStage(PRE_TERMINATE, f"Waiting for pre-terminate hooks to succeed (hooks: {PRE_TERMINATE_KCP})",
@@ -138,6 +132,26 @@ def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
         message = f"Waiting for {inputs.infrastructure_kind} to be deleted"
         return DeletionStage(INFRASTRUCTURE, message, deletion, gone, learned)
     return DeletionStage(None, deletion=deletion, gone_at=learned)
+
+
+def _waiting(
+    machine: Manifest,
+    deletion: dict[str, Any],
+    now: float,
+    timeout_field: str,
+    held_until: Callable[[float], float | None],
+) -> tuple[str, float | None] | None:
+    """A drain or volume wait: its start is recorded in ``deletion`` (now, the first time); while ``held_until`` (given
+    that start) holds it, when it started and when to look again (the fault's end or the stage's timeout; None:
+    never); None when nothing holds it."""
+    started_text: str = deletion.setdefault(_STARTED[timeout_field], stamp(now))
+    started = moment(started_text)
+    until = held_until(started)
+    if until is None or until <= now:
+        return None
+    timeout = _timeout(machine, timeout_field)
+    due = min(until, started + timeout) if timeout > 0 else until
+    return started_text, None if math.isinf(due) else due
 
 
 _STARTED = {"nodeDrainTimeoutSeconds": "nodeDrainStartTime",

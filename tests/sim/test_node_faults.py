@@ -7,6 +7,8 @@ A Node that stops reporting or is deleted, a drain a PodDisruptionBudget blocks 
 
 from __future__ import annotations
 
+import pytest
+
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.sim import Faults
 from fleetc.sim.faults import BlockedDrain, FailingPool, NodeFailure, SlowBoot, SlowDeletion, StuckVolumes
@@ -159,27 +161,40 @@ def test_a_blocked_drain_gives_up_after_node_drain_timeout() -> None:
     assert plane.elapsed >= began + 900  # the old machines waited out their drain timeout, then went
 
 
-def test_a_drain_timeout_set_while_a_drain_is_stuck_lets_it_go_and_replaces_no_other_machine() -> None:
+@pytest.mark.parametrize(
+    ("faults", "stage", "spec_field", "field"),
+    [
+        (Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general", machines=1)]), "DrainingNode",
+         "nodeDrainTimeout", "nodeDrainTimeoutSeconds"),
+        (Faults(stuck_volumes=[StuckVolumes(cluster="eu-1", pool="general", machines=1)]), "WaitingForVolumeDetach",
+         "nodeVolumeDetachTimeout", "nodeVolumeDetachTimeoutSeconds"),
+    ],
+)  # fmt: skip
+def test_a_timeout_set_while_a_machine_is_stuck_deleting_lets_it_go_and_replaces_no_other_machine(
+    faults: Faults, stage: str, spec_field: str, field: str
+) -> None:
+    """CAPI sets a deletion timeout on live Machines in place, deleting ones included: a drain or a volume wait
+    stuck for an hour ends once the Cluster's class revision has the timeout, and nothing else is replaced."""
     workers = {"general": {"size": "large", "replicas": 2}}
-    plane = _created(Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general", machines=1)]), workers=2)
+    plane = _created(faults, workers=2)
     assert plane.run(plane.settled("eu-1"), hours=1)
     plane.apply(manifests(small_fleet("eu-1", version=NEW, workers=workers)))
-    assert plane.run(lambda: any(_draining(m) for m in _workers(plane)), hours=2)
-    stuck = next(m for m in _workers(plane) if _draining(m))["metadata"]["name"]
+    assert plane.run(lambda: any(_deleting_reason(m) == stage for m in _workers(plane)), hours=2)
+    stuck = next(m for m in _workers(plane) if _deleting_reason(m) == stage)["metadata"]["name"]
     plane.run(hours=1)
     sets = {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")}
     control_plane = {m["metadata"]["name"] for m in plane.machines("eu-1", control_plane=True)}
     assert stuck in {m["metadata"]["name"] for m in _workers(plane)}  # stuck for an hour: no timeout yet
 
     fleet = small_fleet("eu-1", version=NEW, workers=workers)
-    fleet.set("ClusterClass", "standard", "spec.nodeDrainTimeout", "10m")
-    plane.apply(manifests(fleet))  # a new class revision: only the drain timeout differs
+    fleet.set("ClusterClass", "standard", f"spec.{spec_field}", "10m")
+    plane.apply(manifests(fleet))  # a new class revision: only the timeout differs
     assert plane.run(lambda: stuck not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
     assert plane.run(plane.settled("eu-1"), hours=1)
 
     assert {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")} <= sets  # no new rollout
     assert {m["metadata"]["name"] for m in plane.machines("eu-1", control_plane=True)} == control_plane
-    assert all(m["spec"]["deletion"] == {"nodeDrainTimeoutSeconds": 600} for m in plane.machines("eu-1"))
+    assert all(m["spec"]["deletion"] == {field: 600} for m in plane.machines("eu-1"))
 
 
 def test_a_volume_that_stays_attached_holds_the_deletion_after_the_drain_for_ever_without_a_timeout() -> None:
@@ -200,27 +215,6 @@ def test_a_volume_that_stays_attached_holds_the_deletion_after_the_drain_for_eve
     plane.run(hours=6)
     assert stuck["metadata"]["name"] in {m["metadata"]["name"] for m in _workers(plane)}  # still there
     assert not plane.healthy("eu-1")
-
-
-def test_a_volume_detach_timeout_ends_the_wait_and_is_set_in_place_on_a_machine_already_waiting() -> None:
-    workers = {"general": {"size": "large", "replicas": 2}}
-    plane = _created(Faults(stuck_volumes=[StuckVolumes(cluster="eu-1", pool="general", machines=1)]), workers=2)
-    assert plane.run(plane.settled("eu-1"), hours=1)
-    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers=workers)))
-    assert plane.run(lambda: any(_detaching(m) for m in _workers(plane)), hours=2)
-    stuck = next(m for m in _workers(plane) if _detaching(m))["metadata"]["name"]
-    plane.run(hours=1)
-    sets = {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")}
-    assert stuck in {m["metadata"]["name"] for m in _workers(plane)}  # an hour later, still waiting
-
-    fleet = small_fleet("eu-1", version=NEW, workers=workers)
-    fleet.set("ClusterClass", "standard", "spec.nodeVolumeDetachTimeout", "20m")
-    plane.apply(manifests(fleet))  # a new class revision: only the volume detach timeout differs
-    assert plane.run(lambda: stuck not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
-    assert plane.run(plane.settled("eu-1"), hours=1)
-
-    assert {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")} <= sets  # no new rollout
-    assert all(m["spec"]["deletion"] == {"nodeVolumeDetachTimeoutSeconds": 1200} for m in plane.machines("eu-1"))
 
 
 def test_capi_does_not_wait_for_the_volumes_of_an_unreachable_node_or_when_told_not_to() -> None:
