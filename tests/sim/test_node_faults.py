@@ -32,6 +32,15 @@ def _created(faults: Faults, *, workers: int = 3) -> Plane:
     return plane
 
 
+def _upgraded_until_stuck(faults: Faults, stage: str) -> tuple[Plane, Manifest]:
+    """eu-1 created with 2 workers under ``faults``, then upgraded until a worker is deleting in ``stage``."""
+    plane = _created(faults, workers=2)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers={"general": {"size": "large", "replicas": 2}})))
+    assert plane.run(lambda: any(_deleting_reason(m) == stage for m in _workers(plane)), hours=2)
+    return plane, next(m for m in _workers(plane) if _deleting_reason(m) == stage)
+
+
 def _workers(plane: Plane) -> list[Manifest]:
     return plane.machines("eu-1", control_plane=False)
 
@@ -129,11 +138,8 @@ def test_an_old_control_plane_node_failing_mid_upgrade_is_the_next_one_kcp_repla
 
 
 def test_a_blocked_drain_holds_the_deletion_for_ever_without_a_drain_timeout() -> None:
-    plane = _created(Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general", machines=1)]), workers=2)
-    assert plane.run(plane.settled("eu-1"), hours=1)
-    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers={"general": {"size": "large", "replicas": 2}})))
-    assert plane.run(lambda: any(_draining(m) for m in _workers(plane)), hours=2)
-    stuck = next(m for m in _workers(plane) if _draining(m))
+    faults = Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general", machines=1)])
+    plane, stuck = _upgraded_until_stuck(faults, "DrainingNode")
     started = stuck["status"]["deletion"]["nodeDrainStartTime"]
     status, reason, message = _fields(stuck, "Deleting")
     assert (status, reason) == ("True", "DrainingNode")
@@ -176,11 +182,8 @@ def test_a_timeout_set_while_a_machine_is_stuck_deleting_lets_it_go_and_replaces
     """CAPI sets a deletion timeout on live Machines in place, deleting ones included: a drain or a volume wait
     stuck for an hour ends once the Cluster's class revision has the timeout, and nothing else is replaced."""
     workers = {"general": {"size": "large", "replicas": 2}}
-    plane = _created(faults, workers=2)
-    assert plane.run(plane.settled("eu-1"), hours=1)
-    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers=workers)))
-    assert plane.run(lambda: any(_deleting_reason(m) == stage for m in _workers(plane)), hours=2)
-    stuck = next(m for m in _workers(plane) if _deleting_reason(m) == stage)["metadata"]["name"]
+    plane, machine = _upgraded_until_stuck(faults, stage)
+    stuck = machine["metadata"]["name"]
     plane.run(hours=1)
     sets = {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")}
     control_plane = {m["metadata"]["name"] for m in plane.machines("eu-1", control_plane=True)}
@@ -198,11 +201,8 @@ def test_a_timeout_set_while_a_machine_is_stuck_deleting_lets_it_go_and_replaces
 
 
 def test_a_volume_that_stays_attached_holds_the_deletion_after_the_drain_for_ever_without_a_timeout() -> None:
-    plane = _created(Faults(stuck_volumes=[StuckVolumes(cluster="eu-1", pool="general", machines=1)]), workers=2)
-    assert plane.run(plane.settled("eu-1"), hours=1)
-    plane.apply(manifests(small_fleet("eu-1", version=NEW, workers={"general": {"size": "large", "replicas": 2}})))
-    assert plane.run(lambda: any(_detaching(m) for m in _workers(plane)), hours=2)
-    stuck = next(m for m in _workers(plane) if _detaching(m))
+    faults = Faults(stuck_volumes=[StuckVolumes(cluster="eu-1", pool="general", machines=1)])
+    plane, stuck = _upgraded_until_stuck(faults, "WaitingForVolumeDetach")
     deletion = stuck["status"]["deletion"]
     assert deletion["nodeDrainStartTime"] <= deletion["waitForNodeVolumeDetachStartTime"]  # after its drain
     started = deletion["waitForNodeVolumeDetachStartTime"]
