@@ -179,10 +179,12 @@ class InMemoryProvider:
         return self._node_faults[key]
 
     def drain_blocked_until(self, request: MachineRequest, drain_started: float) -> float | None:
-        return self._held_until("blockedDrains", self._faults.blocked_drains, self._drains, request, drain_started)
+        entries = self._faults.blocked_drains
+        return self._held_until("blockedDrains", entries, self._drains, request, drain_started) if entries else None
 
     def volumes_attached_until(self, request: MachineRequest, wait_started: float) -> float | None:
-        return self._held_until("stuckVolumes", self._faults.stuck_volumes, self._volumes, request, wait_started)
+        entries = self._faults.stuck_volumes
+        return self._held_until("stuckVolumes", entries, self._volumes, request, wait_started) if entries else None
 
     def _held_until(
         self,
@@ -194,8 +196,6 @@ class InMemoryProvider:
     ) -> float | None:
         """Until when the first entry that picks the machine holds its deletion stage (``for`` from ``started``;
         ``math.inf``: for ever), remembered per machine; None when no entry picks it."""
-        if not entries:
-            return None
         key = (request.namespace, request.machine)
         if key not in memo:
             memo[key] = None

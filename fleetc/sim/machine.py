@@ -154,8 +154,15 @@ class SimulatedMachineReconciler:
         return self._current(ObjectKey.of(machine))
 
     def _reconcile_delete(self, machine_key: ObjectKey, machine: Manifest, cluster: Manifest | None) -> Result:
-        now = self.ctx.now()
+        now, provider = self.ctx.now(), self.ctx.provider
         fault = self._node_fault(machine, cluster)
+        made: list[MachineRequest] = []
+
+        def request() -> MachineRequest:  # what the provider calls below are about, made once if at all
+            if not made:
+                made.append(self._request(machine, cluster))
+            return made[0]
+
         inputs = DeletionInputs(
             now=now,
             node_deleted=fault == "Deleted",
@@ -163,13 +170,9 @@ class SimulatedMachineReconciler:
             cluster_deleting=cluster is None or is_deleting(cluster),
             owner_alive=self._owner_alive(machine, KCP),
             infrastructure_kind=machine["spec"]["infrastructureRef"]["kind"],
-            drain_blocked_until=lambda started: self.ctx.provider.drain_blocked_until(
-                self._request(machine, cluster), started
-            ),
-            volumes_attached_until=lambda started: self.ctx.provider.volumes_attached_until(
-                self._request(machine, cluster), started
-            ),
-            delete_infrastructure=lambda: self.ctx.provider.delete_machine(self._request(machine, cluster), now),
+            drain_blocked_until=lambda started: provider.drain_blocked_until(request(), started),
+            volumes_attached_until=lambda started: provider.volumes_attached_until(request(), started),
+            delete_infrastructure=lambda: provider.delete_machine(request(), now),
         )
         stage = deletion_stage(machine, inputs)
         if stage.gone_at is not None and stage.reason is not None:
