@@ -19,7 +19,13 @@ from fleetc.render.names import class_base, content_hash
 from fleetc.render.providers.base import ClassExtras, InfraKinds, InfraProvider, MachineRequest
 from fleetc.render.providers.registry import provider_for
 from fleetc.render.variables import ClassTemplates, variable_patches
-from fleetc.schema.cluster_class import ClusterClassDocument, ClusterClassSpec, HealthCheck, WorkerPool
+from fleetc.schema.cluster_class import (
+    ClusterClassDocument,
+    ClusterClassSpec,
+    ControlPlane,
+    HealthCheck,
+    WorkerPool,
+)
 from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.provider import ProviderDocument
 
@@ -180,7 +186,7 @@ def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
         workers["machineDeployments"] = [
             {
                 **_worker_class(base, name, kinds.machine_template, kinds.api_version),
-                **_deletion(pool.node_drain_timeout, pool.node_volume_detach_timeout, shape),
+                **_deletion(pool, shape),
                 "healthCheck": health_check(pool.health_check or shape.health_check),
                 **_machine_metadata(pool),
             }
@@ -191,7 +197,7 @@ def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
         workers["machinePools"] = [
             {
                 **_worker_class(base, name, pool_kind, kinds.api_version),
-                **_deletion(pool.node_drain_timeout, pool.node_volume_detach_timeout, shape),
+                **_deletion(pool, shape),
             }
             for name, pool in shape.workers.items()
             if pool.is_machine_pool
@@ -199,18 +205,17 @@ def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
     return workers
 
 
-def _deletion(drain: int | None, volume_detach: int | None, shape: ClusterClassSpec) -> Manifest:
+def _deletion(own: ControlPlane | WorkerPool, shape: ClusterClassSpec) -> Manifest:
     """``deletion.nodeDrainTimeoutSeconds`` and ``deletion.nodeVolumeDetachTimeoutSeconds`` from the pool's (or the
     control plane's) ``nodeDrainTimeout`` and ``nodeVolumeDetachTimeout``, else the class's; nothing for one that
     neither sets (CAPI then waits as long as it takes). CAPI changes them on live Machines in place, deleting ones
     included: no Machine is replaced for them."""
-    timeouts = {
-        "nodeDrainTimeoutSeconds": drain if drain is not None else shape.node_drain_timeout,
-        "nodeVolumeDetachTimeoutSeconds": (
-            volume_detach if volume_detach is not None else shape.node_volume_detach_timeout
-        ),
-    }
-    deletion = {field: seconds for field, seconds in timeouts.items() if seconds is not None}
+    drain, detach = own.node_drain_timeout, own.node_volume_detach_timeout
+    fields = (
+        ("nodeDrainTimeoutSeconds", drain if drain is not None else shape.node_drain_timeout),
+        ("nodeVolumeDetachTimeoutSeconds", detach if detach is not None else shape.node_volume_detach_timeout),
+    )
+    deletion = {field: seconds for field, seconds in fields if seconds is not None}
     return {"deletion": deletion} if deletion else {}
 
 
@@ -229,7 +234,7 @@ def _cluster_class_spec(
             "machineInfrastructure": {
                 "templateRef": _ref(kinds.api_version, kinds.machine_template, f"{base}-control-plane")
             },
-            **_deletion(shape.control_plane.node_drain_timeout, shape.control_plane.node_volume_detach_timeout, shape),
+            **_deletion(shape.control_plane, shape),
             "healthCheck": health_check(shape.control_plane.health_check or shape.health_check),
         },
         "infrastructure": {"templateRef": _ref(kinds.api_version, kinds.cluster_template, base)},

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -32,6 +32,7 @@ from fleetc.sim.faults import (
     BlockedDrain,
     ControlPlaneNeverReady,
     FailingPool,
+    HeldDeletion,
     NodeFailure,
     ProviderErrors,
     SlowBoot,
@@ -39,6 +40,8 @@ from fleetc.sim.faults import (
     StuckVolumes,
 )
 from fleetc.sim.infra import NodeState
+
+Held = TypeVar("Held", bound=HeldDeletion)
 
 SYNTAX = {
     "fail_control_plane": "CLUSTER[@create|@upgrade|@vX.Y.Z|@REVISION]",
@@ -134,17 +137,15 @@ def node_failure_flag(value: str, state: NodeState = "NotReady") -> NodeFailure:
     return NodeFailure(**where, after=parse_duration(after) if after else 0, state=state, **scope)
 
 
+def held_deletion_flag(value: str, kind: type[Held]) -> Held:
+    """``CLUSTER[/POOL][=N][+FOR]``: a deletion stage of ``kind`` waits (on the first N) for FOR (default: always)."""
+    where, length, scope = _node_parts(value)
+    return kind(**where, length=parse_duration(length) if length else None, **scope)
+
+
 def blocked_drain_flag(value: str) -> BlockedDrain:
     """``CLUSTER[/POOL][=N][+FOR]``: a PodDisruptionBudget blocks draining (the first N) for FOR (default: always)."""
-    where, length, scope = _node_parts(value)
-    return BlockedDrain(**where, length=parse_duration(length) if length else None, **scope)
-
-
-def stuck_volumes_flag(value: str) -> StuckVolumes:
-    """``CLUSTER[/POOL][=N][+FOR]``: a volume stays attached (to the first N) after the drain, for FOR (default:
-    always)."""
-    where, length, scope = _node_parts(value)
-    return StuckVolumes(**where, length=parse_duration(length) if length else None, **scope)
+    return held_deletion_flag(value, BlockedDrain)
 
 
 def slow_delete_flag(value: str) -> SlowDeletion:
@@ -162,7 +163,7 @@ PARSERS: Mapping[str, tuple[str, Callable[[str], Any]]] = {
     "fail_node": ("node_failures", node_failure_flag),
     "delete_node": ("node_failures", lambda value: node_failure_flag(value, "Deleted")),
     "block_drain": ("blocked_drains", blocked_drain_flag),
-    "stuck_volumes": ("stuck_volumes", stuck_volumes_flag),
+    "stuck_volumes": ("stuck_volumes", lambda value: held_deletion_flag(value, StuckVolumes)),
     "slow_delete": ("slow_deletions", slow_delete_flag),
 }
 

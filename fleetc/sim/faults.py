@@ -157,10 +157,9 @@ class NodeFailure(Scope):
     machines: int | None = Field(default=None, ge=1)
 
 
-class BlockedDrain(Scope):
-    """A PodDisruptionBudget refuses every eviction from these machines' Nodes, for ``for`` (default: as long as the
-    command runs) from the start of the drain. CAPI waits for the drain unless the Machine's
-    ``spec.deletion.nodeDrainTimeoutSeconds`` runs out first."""
+class HeldDeletion(Scope):
+    """A stage of these machines' deletion that waits, for ``for`` from the start of the wait (default: as long as
+    the command runs); ``machines``: only the first N matching machines in each cluster."""
 
     cluster: str
     pool: str = "*"
@@ -168,16 +167,15 @@ class BlockedDrain(Scope):
     machines: int | None = Field(default=None, ge=1)
 
 
-class StuckVolumes(Scope):
-    """A volume stays attached to these machines' Nodes after their drain, for ``for`` (default: as long as the
-    command runs) from the start of CAPI's wait for it (``status.deletion.waitForNodeVolumeDetachStartTime``). CAPI
-    waits unless the Machine's ``spec.deletion.nodeVolumeDetachTimeoutSeconds`` runs out first, or the Node is
-    unreachable or gone."""
+class BlockedDrain(HeldDeletion):
+    """A PodDisruptionBudget refuses every eviction from these machines' Nodes, from the start of the drain. CAPI
+    waits for the drain unless the Machine's ``spec.deletion.nodeDrainTimeoutSeconds`` runs out first."""
 
-    cluster: str
-    pool: str = "*"
-    length: Seconds | None = Field(default=None, alias="for")
-    machines: int | None = Field(default=None, ge=1)
+
+class StuckVolumes(HeldDeletion):
+    """A volume stays attached to these machines' Nodes after their drain, from the start of CAPI's wait for it
+    (``status.deletion.waitForNodeVolumeDetachStartTime``). CAPI waits unless the Machine's
+    ``spec.deletion.nodeVolumeDetachTimeoutSeconds`` runs out first, or the Node is unreachable or gone."""
 
 
 class SlowDeletion(Scope):

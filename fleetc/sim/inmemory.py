@@ -25,7 +25,7 @@ from typing import Any
 
 from fleetc.core.errors import ProviderAPIError
 from fleetc.core.keys import Manifest
-from fleetc.sim.faults import CONTROL_PLANE_POOL, FAULT_LISTS, BlockedDrain, Faults, StuckVolumes
+from fleetc.sim.faults import CONTROL_PLANE_POOL, FAULT_LISTS, Faults, HeldDeletion
 from fleetc.sim.infra import ClusterRequest, Endpoint, MachineBoot, MachineRequest, NodeFault
 
 ENDPOINT_HOST = "10.244.2.17"
@@ -189,7 +189,7 @@ class InMemoryProvider:
     def _held_until(
         self,
         field: str,
-        entries: Sequence[BlockedDrain | StuckVolumes],
+        entries: Sequence[HeldDeletion],
         memo: dict[tuple[str, str], float | None],
         request: MachineRequest,
         started: float,

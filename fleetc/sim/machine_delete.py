@@ -91,24 +91,17 @@ def deletion_stage(machine: Manifest, inputs: DeletionInputs) -> DeletionStage:
     now = inputs.now
     deletion: dict[str, Any] = dict(machine.get("status", {}).get("deletion", {}))
     notes = annotations_of(machine)
-    drain_allowed = (
-        has_node_ref(machine)
-        and not inputs.node_deleted
-        and not inputs.cluster_deleting
-        and EXCLUDE_DRAIN_ANNOTATION not in notes
-        and "waitForPreTerminateHookStartTime" not in deletion
+    # the Node's stages: only with a Node, not when the Cluster goes, and not once the pre-terminate wait began
+    node_stages = (
+        has_node_ref(machine) and not inputs.cluster_deleting and "waitForPreTerminateHookStartTime" not in deletion
     )
+    drain_allowed = node_stages and not inputs.node_deleted and EXCLUDE_DRAIN_ANNOTATION not in notes
     if drain_allowed and not _timed_out(machine, "nodeDrainTimeoutSeconds", deletion, now):
         draining = _waiting(machine, deletion, now, "nodeDrainTimeoutSeconds", inputs.drain_blocked_until)
         if draining is not None:
             message = f"Drain not completed yet (started at {draining[0]}):\n* Pod {PDB_POD}: {PDB_MESSAGE}"
             return DeletionStage(DRAINING, message, deletion, draining[1])
-    detach_allowed = (
-        has_node_ref(machine)
-        and not inputs.cluster_deleting
-        and EXCLUDE_VOLUME_DETACH_ANNOTATION not in notes
-        and "waitForPreTerminateHookStartTime" not in deletion
-    )
+    detach_allowed = node_stages and EXCLUDE_VOLUME_DETACH_ANNOTATION not in notes
     if detach_allowed and not _timed_out(machine, "nodeVolumeDetachTimeoutSeconds", deletion, now):
         unreachable = inputs.node_deleted or inputs.node_unreachable  # nothing to wait for on a Node that is gone
         attached = (lambda started: None) if unreachable else inputs.volumes_attached_until
