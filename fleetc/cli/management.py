@@ -27,6 +27,8 @@ from fleetc.cli.output import emit, machine
 from fleetc.core.errors import ExitCode
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine import kube as engine
+from fleetc.engine import runner
+from fleetc.engine.leader import ServerReads
 from fleetc.engine.notify import Report
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.kube import KubeStore, connect
@@ -48,9 +50,9 @@ class Target:
         """True when the command line named a management cluster."""
         return self.kubeconfig is not None or self.context is not None
 
-    def connect(self) -> KubeStore:
-        """A store on that API server."""
-        return connect(Path(self.kubeconfig) if self.kubeconfig else None, self.context)
+    def connect(self, **options: Any) -> KubeStore:
+        """A store on that API server (``options``: as :func:`fleetc.runtime.kube.connect`'s)."""
+        return connect(Path(self.kubeconfig) if self.kubeconfig else None, self.context, **options)
 
 
 def target_options(command: F) -> F:
@@ -121,25 +123,48 @@ def apply(
         console.print(f"applying {label} to {store.server} (FleetRollout {plan.namespace}/{plan.fleet})", markup=False)
         progress = _printer(store, plan.key, console)
 
-        def run(plane: engine.KubePlane) -> None:
-            engine.roll_out(plane, plan, on_step=progress, allow_delete=allow_delete)
+        def run(plane: engine.KubePlane, claim: runner.Claim) -> None:
+            engine.roll_out(plane, plan, on_step=progress, allow_delete=allow_delete, claim=claim)
 
-        view, sent = _carried_out(store, plan.key, force, run)
+        view, sent = _carried_out(target, store, plan.key, force, run, console)
     finally:
         store.close()
     _report(console, "apply", view, sent, output)
 
 
 def _carried_out(
-    store: KubeStore, key: ObjectKey, force: bool, run: Callable[[engine.KubePlane], None]
+    target: Target,
+    store: KubeStore,
+    key: ObjectKey,
+    force: bool,
+    run: Callable[[engine.KubePlane, runner.Claim], None],
+    console: Console,
 ) -> tuple[RolloutView, Report | None]:
-    """Run the rollout controller here (``run``) with notifications on; the rollout's view and what was sent."""
-    plane = engine.open_plane(store, force=force, notify=True, only=key)
+    """Claim the rollout (:mod:`fleetc.engine.runner`: waiting while another process carries it out), then run the
+    rollout controller here (``run``) with notifications on; the rollout's view and what was sent."""
+    claim_store = target.connect(read_timeout=runner.RENEW_SECONDS / 2, retries=1)  # the renewals' own connection
     try:
-        run(plane)
+        with runner.claimed(ServerReads(claim_store), key, on_wait=_waiting(console, key)) as claim:
+            plane = engine.open_plane(store, force=force, notify=True, only=key)
+            try:
+                run(plane, claim)
+            finally:
+                sent = plane.notifier.close() if plane.notifier else None
     finally:
-        sent = plane.notifier.close() if plane.notifier else None
+        claim_store.close()
     return engine.view_of(store, key), sent
+
+
+def _waiting(console: Console, key: ObjectKey) -> Callable[[dict[str, Any]], None]:
+    """What a runner says when another process carries its rollout out."""
+
+    def tell(record: dict[str, Any]) -> None:
+        holder = record.get("holderIdentity") or "another process"
+        seconds = record.get("leaseDurationSeconds") or runner.LEASE_SECONDS
+        console.print(f"rollout {key.namespace}/{key.name} is being carried out by {holder}: waiting until it "
+                      f"finishes, or until its claim lapses ({seconds} s without renewal)", markup=False)  # fmt: skip
+
+    return tell
 
 
 def _report(console: Console, step: str, view: RolloutView, sent: Report | None, output: str) -> None:
@@ -267,7 +292,12 @@ def resume(
                           "are retried", markup=False)  # fmt: skip
             progress = _printer(store, key, console)
             view, sent = _carried_out(
-                store, key, False, lambda plane: engine.run_until_settled(plane, key, on_step=progress)
+                target,
+                store,
+                key,
+                False,
+                lambda plane, claim: engine.run_until_settled(plane, key, on_step=progress, claim=claim),
+                console,
             )
     finally:
         store.close()

@@ -233,6 +233,10 @@ class TargetWriteError(TargetError):
     """The output folder or the state file cannot be written (permissions, a full disk, a read-only mount)."""
 
 
+class ClaimLostError(TargetError):
+    """A ``fleetc apply`` lost its claim on the rollout it carried out (not renewed in time): it must stop acting."""
+
+
 class TargetUnreachableError(TargetError):
     """The Kubernetes API server at ``server`` cannot be reached."""
 

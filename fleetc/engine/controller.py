@@ -42,6 +42,7 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine.kube import secret_reader
 from fleetc.engine.leader import ElectionConfig, LeaderElector, ServerReads
 from fleetc.engine.notify import Notifier, secret_resolver
+from fleetc.engine.runner import RunnerClaims
 from fleetc.rollout.applying import Apply
 from fleetc.rollout.controller import RESYNC_SECONDS, VERDICT_KIND
 from fleetc.rollout.model import API_VERSION, CLUSTER_ROLLOUT, FLEET_ROLLOUT, GROUP
@@ -358,9 +359,11 @@ def _lead(run: ControllerRun) -> int:
     manager = run.manager = Manager(store, clock)
     since = clock.now() - 2 * options.lease_duration
     run.recorder = recorder = EventRecorder(store, elector.config.identity, since)
-    run.notifier = notifier = Notifier(store, secret_resolver(secret_reader(store)), since)
+    claims = RunnerClaims(ServerReads(store), elector.config.identity)  # a pipeline's apply runs its own rollout
+    run.notifier = notifier = Notifier(store, secret_resolver(secret_reader(store)), since,
+                                       elsewhere=claims.holds_elsewhere)  # fmt: skip
     try:
-        rollout.install(manager, kube_applier(store), resync=RESYNC_SECONDS)
+        rollout.install(manager, kube_applier(store), resync=RESYNC_SECONDS, defer=claims.elsewhere)
         run.health.synced = True
         reported = 0
         while not run.stop.is_set():

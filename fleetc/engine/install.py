@@ -11,6 +11,8 @@ The RBAC rules are derived from what the controller's code paths do (:func:`cont
   infrastructure provider's templates from :data:`fleetc.render.providers.registry.IMPLEMENTATIONS`): get, create,
   patch;
 - Kubernetes Events about rollouts: create;
+- Leases: get, to read a rollout's runner claim (:mod:`fleetc.engine.runner`: a pipeline's ``fleetc apply`` carrying
+  it out); never list, watch or write another's;
 - in the controller's own namespace only, its Lease (:mod:`fleetc.engine.leader`): create, and get and update of
   that one name.
 Everything else is denied (the ServiceAccount cannot read Secrets, for instance).
@@ -92,6 +94,7 @@ def controller_rules() -> list[Rule]:
     for group, kind in applied_kinds():
         allow(group, plural(kind), APPLY)
     allow("", "events", ("create",))
+    allow(LEASE_GROUP, "leases", ("get",))  # the runner claims of rollouts a pipeline carries out
     return _grouped(verbs)
 
 

@@ -21,6 +21,7 @@ from fleetc import rollout
 from fleetc.core.errors import NoRolloutError, NotFound, Rejected, TerminalError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine.notify import Notifier, secret_resolver
+from fleetc.engine.runner import Claim
 from fleetc.rollout import Apply, RolloutPlan, RolloutView, crds
 from fleetc.rollout.controller import RESYNC_SECONDS
 from fleetc.rollout.desired import rollout_objects
@@ -174,14 +175,16 @@ def roll_out(
     poll: float = POLL_SECONDS,
     timeout: float | None = None,
     allow_delete: bool = False,
+    claim: Claim | None = None,
 ) -> RolloutView:
     """Submit the rollout (idempotent: a rerun resumes) and run the controller until it completes or halts.
 
     A pause (``spec.paused``, set by anyone) is honoured: no cluster starts until a resume; the call keeps waiting.
-    ``allow_delete``: as for the embedded plane (:func:`fleetc.engine.local.roll_out`).
+    ``allow_delete``: as for the embedded plane (:func:`fleetc.engine.local.roll_out`). ``claim``: the runner claim
+    this process holds on the rollout (:func:`fleetc.engine.runner.claimed`): once it is lost, stop at once.
     """
     key = rollout.submit(plane.store, plan, allow_delete=allow_delete)
-    run_until_settled(plane, key, on_step=on_step, poll=poll, timeout=timeout)
+    run_until_settled(plane, key, on_step=on_step, poll=poll, timeout=timeout, claim=claim)
     return view_of(plane.store, key)
 
 
@@ -192,14 +195,21 @@ def run_until_settled(
     on_step: Callable[[], None] | None = None,
     poll: float = POLL_SECONDS,
     timeout: float | None = None,
+    claim: Claim | None = None,
 ) -> None:
-    """Reconcile until the rollout is complete or halted (its latest spec and resume observed)."""
+    """Reconcile until the rollout is complete or halted (its latest spec and resume observed); with ``claim``, raise
+    :class:`~fleetc.core.errors.ClaimLostError` as soon as it is lost (see :func:`roll_out`)."""
     started = time.monotonic()
     done = False
+
+    def until() -> bool:
+        lost = claim is not None and not claim.holding()
+        return lost or rollout.settled(plane.store, key, wait_when_paused=True)
+
     while not done:
-        done = plane.manager.run(
-            lambda: rollout.settled(plane.store, key, wait_when_paused=True), deadline=plane.clock.now() + poll
-        )
+        done = plane.manager.run(until, deadline=plane.clock.now() + poll)
+        if claim is not None:
+            claim.check()
         if on_step is not None:
             on_step()
         if timeout is not None and time.monotonic() - started > timeout:

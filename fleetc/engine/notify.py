@@ -283,13 +283,23 @@ class Notifier:
     """Watches FleetRollouts in a store and hands new timeline entries to a :class:`Sender` per rollout policy."""
 
     def __init__(
-        self, store: Store, resolve: UrlResolver, since: float, *, only: ObjectKey | None = None, **sender: Any
+        self,
+        store: Store,
+        resolve: UrlResolver,
+        since: float,
+        *,
+        only: ObjectKey | None = None,
+        elsewhere: Callable[[ObjectKey], bool] | None = None,
+        **sender: Any,
     ) -> None:
         """Entries already in the store's FleetRollouts count as sent; when they cannot be listed (no CRD yet),
         entries stamped before ``since`` do. ``only``: notify for this FleetRollout alone (the one this process
-        carries out; another's notifications are its own runner's to send)."""
+        carries out; another's notifications are its own runner's to send). ``elsewhere``: True for a rollout another
+        process carries out at the moment (the in-cluster controller's notifier leaves its entries to that runner, and
+        sends those written after it took the rollout over: :mod:`fleetc.engine.runner`)."""
         self._resolve, self._since, self._sender_options = resolve, since, sender
         self._only = only
+        self._elsewhere = elsewhere
         self._seen: dict[ObjectKey, int] = {}
         self._baseline = False
         self.senders: dict[ObjectKey, Sender] = {}
@@ -314,7 +324,7 @@ class Notifier:
         if last is None and self._baseline:
             last = 0  # created after this notifier started: every entry is new
         self._seen[key] = max(_last_seq(event.object), last or 0)
-        if not spec.get("notifications"):
+        if not spec.get("notifications") or (self._elsewhere is not None and self._elsewhere(key)):
             return
         policy = NotificationPolicy.model_validate(spec["notifications"])
         for entry in entries:

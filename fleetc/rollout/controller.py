@@ -72,6 +72,7 @@ class RolloutController:
         schedule: Callable[[ClusterId], None] | None = None,
         resync: float | None = None,
         only: ObjectKey | None = None,
+        defer: Callable[[ObjectKey], float | None] | None = None,
     ) -> None:
         """``enqueue`` queues a rollout; ``schedule`` queues a verdict check (default: check at once). ``resync``
         (seconds): also re-judge every cluster in flight that often, as after a restart. Against an API server, a
@@ -79,10 +80,13 @@ class RolloutController:
         passes), and a cluster that became healthy would then stay in flight for ever; the embedded plane delivers
         every event inside the write and needs none. ``only``: reconcile this FleetRollout and leave every other one
         alone (``fleetc apply``/``rollout resume`` on a management cluster drive the rollout they were asked for;
-        another fleet's belongs to its own command or to the in-cluster controller)."""
+        another fleet's belongs to its own command or to the in-cluster controller). ``defer``: for a rollout another
+        process carries out, the seconds until asking again (None: carry it out here); the in-cluster controller defers
+        to a pipeline's ``fleetc apply`` this way (:mod:`fleetc.engine.runner`)."""
         self._store, self._clock, self._apply = store, clock, apply
         self._resync = resync
         self._only = only
+        self._defer = defer
         self._full_pass: dict[ObjectKey, float] = {}
         self.informer = Informer(store, self._on_workload_change)
         self._watch = Watchlist(self.informer.workloads.objects, enqueue or (lambda key: None), schedule, clock.now)
@@ -98,6 +102,9 @@ class RolloutController:
     def reconcile(self, request: Request) -> Result:
         if self._only is not None and request.key != self._only:
             return DONE
+        if self._defer is not None and (wait := self._defer(request.key)) is not None:
+            self._watch.synced.discard(request.key)  # once it is ours, the first pass judges every cluster in flight
+            return Result(requeue_after=wait)
         try:
             return self._reconcile(request)
         except Exception:
@@ -166,10 +173,16 @@ class VerdictChecks:
 
 
 def install(
-    manager: Manager, apply: Apply | None = None, *, resync: float | None = None, only: ObjectKey | None = None
+    manager: Manager,
+    apply: Apply | None = None,
+    *,
+    resync: float | None = None,
+    only: ObjectKey | None = None,
+    defer: Callable[[ObjectKey], float | None] | None = None,
 ) -> RolloutController:
     """A rollout controller on ``manager``, applying through ``apply`` (default: straight into the manager's store);
-    ``resync`` and ``only``: see :class:`RolloutController` (:data:`RESYNC_SECONDS` against an API server)."""
+    ``resync``, ``only`` and ``defer``: see :class:`RolloutController` (:data:`RESYNC_SECONDS` against an API
+    server)."""
     controller = RolloutController(
         manager.store,
         manager.clock,
@@ -178,6 +191,7 @@ def install(
         schedule=lambda cluster: manager.enqueue(CHECKS, ObjectKey(GROUP, VERDICT_KIND, *cluster), CHECK_DELAY),
         resync=resync,
         only=only,
+        defer=defer,
     )
     manager.add(controller)
     manager.add(controller.checks)

@@ -18,6 +18,8 @@ import pytest
 from fleetc.core.errors import ForbiddenError
 from fleetc.core.keys import ObjectKey
 from fleetc.engine.install import NAME
+from fleetc.engine.leader import ElectionConfig, LeaderElector, ServerReads
+from fleetc.engine.runner import claim_key
 from fleetc.rollout import ClusterState, Phase, read_rollout, settled, submit
 from fleetc.runtime.kube import KubeStore, connect
 from tests.controller.support import (
@@ -148,6 +150,7 @@ def test_the_service_account_may_do_only_what_the_controller_does(
         ("create", "kubeadmcontrolplanetemplates.controlplane.cluster.x-k8s.io", "-n", kube_namespace),
         ("create", "events", "-n", kube_namespace),
         ("update", f"leases/{NAME}", "-n", system_namespace),
+        ("get", "leases", "-n", kube_namespace),  # a rollout's runner claim
     ]
     denied = [
         ("get", "secrets", "-n", kube_namespace),
@@ -159,6 +162,8 @@ def test_the_service_account_may_do_only_what_the_controller_does(
         ("patch", "machines.cluster.x-k8s.io", "-n", kube_namespace),
         ("create", "pods", "-n", kube_namespace),
         ("update", "leases/someone-else", "-n", system_namespace),
+        ("update", "leases", "-n", kube_namespace),
+        ("list", "leases", "-A"),
         ("create", "leases", "-n", kube_namespace),
     ]
     assert [a for a in allowed if not can(*a)] == []
@@ -221,3 +226,49 @@ def test_two_controllers_one_leader_and_a_kill_9_mid_wave_hands_over_within_the_
     assert lease_holder(kube_api, system_namespace)["leaseTransitions"] >= 1
     assert [line for line in standby.lines() if line["msg"].startswith("leading")]
     assert standby.terminate() == 0
+
+
+def test_the_controller_leaves_a_rollout_a_pipeline_claims_to_it_and_takes_over_when_the_claim_lapses(
+    kube_api: KubeApi, kube_namespace: str, system_namespace: str, processes: list[ControllerProcess], tmp_path: Path
+) -> None:
+    """A pipeline's ``fleetc apply`` carries the rollout out and holds its runner claim: the in-cluster controller
+    must not drive it too (it used to: two runners writing the same objects, notifications sent twice). When the
+    pipeline dies, its claim lapses and the controller takes the rollout over."""
+    store = admin_store(kube_api, kube_namespace)
+    player = CapiPlayer(store, kube_namespace, upgrade_seconds=1.0)
+    desired = plan(kube_namespace, [("canary", 1, 1), ("rest", 2, 2)])
+    for cluster in desired.clusters:
+        player.seed(cluster.name)
+    config = ElectionConfig(kube_namespace, claim_key(desired.key).name, "fleetc-apply/ci/1", 3.0, 2.0, 0.5)
+    pipeline = LeaderElector(ServerReads(admin_store(kube_api)), config)
+    pipeline.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not pipeline.is_leader():
+            assert time.monotonic() < deadline, "the pipeline could not claim the rollout"
+            time.sleep(0.1)
+        key = submit(store, desired)
+        controller = ControllerProcess.start(kube_api, system_namespace, "solo", tmp_path,
+                                             impersonate=service_account(system_namespace))  # fmt: skip
+        processes.append(controller)
+        deadline = time.monotonic() + 30
+        while lease_holder(kube_api, system_namespace).get("holderIdentity") != "solo":
+            assert time.monotonic() < deadline, "the controller did not lead"
+            time.sleep(0.2)
+        quiet_until = time.monotonic() + 5  # the claim is renewed meanwhile: the controller must not act
+        while time.monotonic() < quiet_until:
+            player.step()
+            store.wait(0.2)
+        assert not (store.read(key).get("status") or {}).get("timeline")
+        canary = store.read(ObjectKey(CAPI, "Cluster", kube_namespace, desired.clusters[0].name))
+        assert canary["spec"]["topology"]["version"] != NEW
+    finally:
+        pipeline.stop()  # the pipeline dies without releasing: the claim lapses 3 s after its last renewal
+    lapsed = time.monotonic()
+    drive(store, player, key)
+    view = read_rollout(store, key)
+    assert view is not None and view.phase is Phase.COMPLETE
+    assert {c.state for c in view.clusters} == {ClusterState.SUCCEEDED}
+    assert time.monotonic() - lapsed < 30
+    log = controller.lines()
+    assert not [line for line in log if "forbidden" in json.dumps(line).lower() or line["level"] == "error"]

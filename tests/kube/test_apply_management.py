@@ -22,11 +22,14 @@ from typing import Any
 
 import pytest
 
-from fleetc.rollout.model import CLUSTER_ROLLOUT, FLEET_REVISION, GROUP
+from fleetc.core.keys import ObjectKey
+from fleetc.engine.leader import ElectionConfig, LeaderElector, ServerReads
+from fleetc.engine.runner import claim_key
+from fleetc.rollout.model import CLUSTER_ROLLOUT, FLEET_REVISION, FLEET_ROLLOUT, GROUP
 from tests.kube.capi_player import HEALTHY, CapiPlayer
 from tests.kube.fleetc_api import ensure_fleetc_crds
 from tests.kube.fleets import BROAD, CANARY, FLEET, write_fleet
-from tests.kube.support import CAPI, KubeApi
+from tests.kube.support import CAPI, KubeApi, store_on
 from tests.upstream.plugin import namespace_name
 
 TIMEOUT = 90.0
@@ -169,6 +172,8 @@ def test_a_killed_apply_resumes_on_rerun_without_creating_or_rewriting_anything(
         player.release(first)
         result = fleetc(kube_api, "apply", str(fleet_root))
     assert result.returncode == 0, result.stdout + result.stderr
+    # The killed run's runner claim: the rerun waits for it to lapse instead of driving the rollout beside a live one.
+    assert "waiting until it finishes, or until its claim lapses (15 s without renewal)" in result.stdout
     assert not player.errors
     after = _versions(kube_api, kube_namespace)
     assert [k for k in before if after[k][0] != before[k][0]] == []  # nothing deleted and created again
@@ -210,3 +215,36 @@ def test_a_pause_from_another_process_is_honoured_by_a_running_apply(
                 process.communicate(timeout=10)
     assert process.returncode == 0, output
     assert states(kube_api, kube_namespace) == {name: "Succeeded" for name in (CANARY, *BROAD)}
+
+
+def test_an_apply_waits_while_another_process_carries_the_rollout_out_and_then_carries_it_out_itself(
+    kube_api: KubeApi, kube_namespace: str, fleet_root: Path
+) -> None:
+    """Two pipelines apply the same fleet: the second waits for the first's runner claim instead of driving the same
+    rollout beside it (both used to write its objects and send its notifications)."""
+    key = ObjectKey(GROUP, FLEET_ROLLOUT, kube_namespace, FLEET)
+    config = ElectionConfig(kube_namespace, claim_key(key).name, "fleetc-apply/elsewhere/1", 3.0, 2.0, 0.5)
+    first = LeaderElector(ServerReads(store_on(kube_api, kube_namespace)), config)
+    first.start()
+    try:
+        wait_for(first.is_leader, "the first runner's claim")
+        with CapiPlayer(kube_api, kube_namespace) as player:
+            process = start(kube_api, "apply", str(fleet_root))
+            try:
+                time.sleep(5)  # the claim is renewed meanwhile: the second apply must not submit or start anything
+                assert get(kube_api, kube_namespace, f"fleetrollouts.{GROUP}", FLEET) is None
+                assert cluster_names(kube_api, kube_namespace) == set() and process.poll() is None
+                assert first.release()  # the first runner is done
+                output, _ = process.communicate(timeout=TIMEOUT)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate(timeout=10)
+    finally:
+        first.stop()
+    assert process.returncode == 0, output
+    assert "is being carried out by fleetc-apply/elsewhere/1: waiting" in output
+    assert not player.errors
+    assert states(kube_api, kube_namespace) == {name: "Succeeded" for name in (CANARY, *BROAD)}
+    claim = get(kube_api, kube_namespace, "leases", claim_key(key).name)
+    assert "holderIdentity" not in claim["spec"] and claim["spec"]["leaseTransitions"] == 1  # released on exit

@@ -342,6 +342,7 @@ class Harness:
         now: float = EPOCH,
         before_apply: Callable[[Manifest], None] | None = None,
         resync: float | None = None,
+        defer: Callable[[ObjectKey], float | None] | None = None,
     ) -> Harness:
         """A fresh (or restored) plane; ``before_apply`` sees every manifest the controller applies (and may raise)."""
         clock = VirtualClock(now)
@@ -361,7 +362,7 @@ class Harness:
             record.append((clock.now() - EPOCH, manifest["kind"], manifest["metadata"]["name"]))
             inner(manifest)
 
-        controller = install(manager, apply, resync=resync)
+        controller = install(manager, apply, resync=resync, defer=defer)
         harness = cls(clock, store, manager, double, controller, record)
         store.watch(harness._track_in_flight)
         return harness
