@@ -24,11 +24,11 @@ from rich.console import Console
 from fleetc import rollout
 from fleetc.cli import rollout_reports
 from fleetc.cli.output import emit, machine
-from fleetc.core.errors import ExitCode
+from fleetc.core.errors import ExitCode, ForbiddenError, NotFound
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine import kube as engine
 from fleetc.engine import runner
-from fleetc.engine.leader import ServerReads
+from fleetc.engine.leader import ServerReads, record_of
 from fleetc.engine.notify import Report
 from fleetc.rollout import RolloutPlan, RolloutView
 from fleetc.runtime.kube import KubeStore, connect
@@ -261,6 +261,23 @@ def status(target: Target, namespace: str | None, fleet: str | None) -> RolloutV
         return engine.view_of(store, _key(store, namespace, fleet))
     finally:
         store.close()
+
+
+def runner_of(target: Target, namespace: str | None, fleet: str | None) -> str | None:
+    """Who carries the rollout out now (its runner claim, :mod:`fleetc.engine.runner`), as ``fleetc rollout status``
+    says it; None when the claim cannot be read (RBAC)."""
+    store = target.connect()
+    try:
+        key = _key(store, namespace, fleet)
+        try:
+            lease = store.read(runner.claim_key(key))
+        except NotFound:
+            lease = None
+        except ForbiddenError:
+            return None
+    finally:
+        store.close()
+    return runner.runner_line(record_of(lease), time.time())
 
 
 def pause(target: Target, namespace: str | None, fleet: str | None) -> None:

@@ -97,6 +97,9 @@ def rollout_status(
         emit(rollout_reports.result_payload([("status", view)], seed), output, sort_keys=True)
     elif not watch:
         rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
+        said = management.runner_of(target, namespace, fleet) if target.chosen else None
+        if said is not None:
+            click.echo(said)
     if view.halted:
         sys.exit(ExitCode.HALTED)
     if watch and view.unfinished:

@@ -36,6 +36,7 @@ unfinished: paused, or stopped progressing) are results, not errors: no class ca
     │   └── NoRolloutError       2  the state holds no rollout (or several) to show or change
     └── TargetError              4  fleetc could not reach or write to its target
         ├── TargetWriteError     4  the output folder or the state file cannot be written
+        ├── ClaimLostError       4  an apply could not renew its claim on the rollout it carries out
         └── TargetUnreachableError 4  the Kubernetes API server cannot be reached (names its URL)
 """
 

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fleetc.core.errors import ClaimLostError, ForbiddenError
@@ -61,6 +62,21 @@ def claim_left(record: dict[str, Any], observed_for: float, identity: str) -> fl
         return None
     left = float(record.get("leaseDurationSeconds") or LEASE_SECONDS) - observed_for
     return left if left > 0 else None
+
+
+def runner_line(record: dict[str, Any], now: float) -> str:
+    """Who carries the rollout out, from its claim's record at wall time ``now`` (``fleetc rollout status``)."""
+    holder = record.get("holderIdentity") or ""
+    if not holder:
+        return "runner: no command holds the rollout's claim; the in-cluster controller carries it out (if installed)"
+    duration = int(record.get("leaseDurationSeconds") or LEASE_SECONDS)
+    try:
+        renewed = datetime.strptime(str(record.get("renewTime")), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return f"runner: {holder}"
+    ago = max(0, round(now - renewed.timestamp()))
+    lapsed = f"; lapsed ({duration} s lease): its process has died" if ago > duration else ""
+    return f"runner: {holder} (claim renewed {ago} s ago{lapsed})"
 
 
 @dataclass

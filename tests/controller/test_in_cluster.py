@@ -239,7 +239,7 @@ def test_the_controller_leaves_a_rollout_a_pipeline_claims_to_it_and_takes_over_
     desired = plan(kube_namespace, [("canary", 1, 1), ("rest", 2, 2)])
     for cluster in desired.clusters:
         player.seed(cluster.name)
-    config = ElectionConfig(kube_namespace, claim_key(desired.key).name, "fleetc-apply/ci/1", 3.0, 2.0, 0.5)
+    config = ElectionConfig(kube_namespace, claim_key(desired.key).name, "fleetc-apply/ci/1", 6.0, 4.0, 1.0)
     pipeline = LeaderElector(ServerReads(admin_store(kube_api)), config)
     pipeline.start()
     try:
@@ -263,7 +263,7 @@ def test_the_controller_leaves_a_rollout_a_pipeline_claims_to_it_and_takes_over_
         canary = store.read(ObjectKey(CAPI, "Cluster", kube_namespace, desired.clusters[0].name))
         assert canary["spec"]["topology"]["version"] != NEW
     finally:
-        pipeline.stop()  # the pipeline dies without releasing: the claim lapses 3 s after its last renewal
+        pipeline.stop()  # the pipeline dies without releasing: the claim lapses 6 s after its last renewal
     lapsed = time.monotonic()
     drive(store, player, key)
     view = read_rollout(store, key)

@@ -11,7 +11,7 @@ import dataclasses
 from fleetc.core.keys import ObjectKey
 from fleetc.engine.leader import ElectionConfig, LeaderElector, record_of
 from fleetc.engine.notify import Notifier
-from fleetc.engine.runner import RunnerClaims, claim_key, claim_left
+from fleetc.engine.runner import RunnerClaims, claim_key, claim_left, runner_line
 from fleetc.rollout import ClusterState, Phase
 from fleetc.rollout.desired import RolloutPlan
 from fleetc.runtime.clock import EPOCH, VirtualClock
@@ -80,6 +80,17 @@ def test_a_released_claim_frees_the_rollout_at_once() -> None:
     clock.now += 2
     assert record_of(store.find(claim_key(ROLLOUT))).get("holderIdentity") is None
     assert claims.elsewhere(ROLLOUT) is None
+
+
+def test_status_names_the_runner_and_a_lapsed_claim() -> None:
+    now = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+    record = {"holderIdentity": "fleetc-apply/ci/7", "leaseDurationSeconds": 15,
+              "renewTime": "2027-01-15T07:59:58.250000Z"}  # fmt: skip
+    assert runner_line(record, now) == "runner: fleetc-apply/ci/7 (claim renewed 2 s ago)"
+    assert runner_line(record, now + 60) == (
+        "runner: fleetc-apply/ci/7 (claim renewed 62 s ago; lapsed (15 s lease): its process has died)"
+    )
+    assert runner_line({}, now).startswith("runner: no command holds the rollout's claim")
 
 
 def _plan() -> RolloutPlan:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -98,6 +99,8 @@ def test_a_healthy_wave_leads_to_the_next_and_the_rollout_completes(
     shown = kube_api.kubectl("get", "clusters,fleetrollouts", "-n", kube_namespace).stdout
     assert all(name in shown for name in (CANARY, *BROAD, FLEET)) and "Complete" in shown
     assert "rollout kfleet: Complete" in result.stdout, result.stdout
+    shown = fleetc(kube_api, "rollout", "status", "-n", kube_namespace).stdout
+    assert "runner: no command holds the rollout's claim" in shown, shown  # released when the apply exited
 
 
 def test_a_control_plane_that_never_comes_up_halts_and_later_waves_are_untouched(
@@ -169,6 +172,8 @@ def test_a_killed_apply_resumes_on_rerun_without_creating_or_rewriting_anything(
         before = _versions(kube_api, kube_namespace)
         applied_before = _fleetc_applied(kube_api, kube_namespace, first)
         assert states(kube_api, kube_namespace) == {CANARY: "Succeeded", first: "InFlight", BROAD[1]: "Pending"}
+        shown = fleetc(kube_api, "rollout", "status", "-n", kube_namespace)
+        assert f"runner: fleetc-apply/{socket.gethostname()}/{process.pid} (claim renewed" in shown.stdout, shown.stdout
         player.release(first)
         result = fleetc(kube_api, "apply", str(fleet_root))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -223,7 +228,7 @@ def test_an_apply_waits_while_another_process_carries_the_rollout_out_and_then_c
     """Two pipelines apply the same fleet: the second waits for the first's runner claim instead of driving the same
     rollout beside it (both used to write its objects and send its notifications)."""
     key = ObjectKey(GROUP, FLEET_ROLLOUT, kube_namespace, FLEET)
-    config = ElectionConfig(kube_namespace, claim_key(key).name, "fleetc-apply/elsewhere/1", 3.0, 2.0, 0.5)
+    config = ElectionConfig(kube_namespace, claim_key(key).name, "fleetc-apply/elsewhere/1", 6.0, 4.0, 1.0)
     first = LeaderElector(ServerReads(store_on(kube_api, kube_namespace)), config)
     first.start()
     try:
