@@ -21,6 +21,7 @@ from fleetc.plan.diff import FieldChange, ObjectChange, format_path
 from fleetc.plan.impact import ClusterImpact, Effect, class_name, created, noop, ordered_effects, removed
 from fleetc.plan.revisions import RevisionChange
 from fleetc.plan.snapshot import Snapshot
+from fleetc.plan.timeouts import deletion_notes
 from fleetc.render.names import WAVE_LABEL
 
 _KNOWN_PREFIXES = (
@@ -28,6 +29,7 @@ _KNOWN_PREFIXES = (
     "spec.topology.classRef",
     "spec.topology.controlPlane.replicas",
     "spec.topology.controlPlane.rollout",
+    "spec.topology.controlPlane.deletion",
     "spec.topology.variables",
     "spec.clusterNetwork",
     "metadata.labels",
@@ -38,7 +40,7 @@ _MARK_PATHS = frozenset(
 )
 _DEPLOYMENTS = "spec.topology.workers.machineDeployments"
 _POOLS = "spec.topology.workers.machinePools"
-_DEPLOYMENT_FIELDS = (".replicas", ".failureDomain", ".class", ".metadata.annotations", ".name")
+_DEPLOYMENT_FIELDS = (".replicas", ".failureDomain", ".class", ".metadata.annotations", ".name", ".deletion")
 
 
 @dataclass
@@ -248,6 +250,9 @@ def changed(
         acc.notes.append("clusterNetwork changed (pod/service CIDRs are not changed on a running cluster)")
     _label_notes(before, after, acc)
     _mark_notes(before, after, acc)
+    if deleting := deletion_notes(before, after):
+        acc.effects.add(Effect.RECONFIGURE)
+        acc.notes.extend(deleting)
     fields = change.fields if change is not None else ()
     _other_notes(fields, acc)
     cp_replaced, workers_replaced = _replaced(

@@ -24,6 +24,7 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.plan.diff import FieldChange, FieldDiffer, Op
 from fleetc.plan.normalize import keyed
 from fleetc.plan.snapshot import Snapshot
+from fleetc.plan.timeouts import DELETION_STAGES
 from fleetc.render.names import HASH_LENGTH
 
 _REVISION = re.compile(rf"^(?P<base>.+)-(?P<hash>[0-9a-f]{{{HASH_LENGTH}}})$")
@@ -146,9 +147,6 @@ class RevisionChange:
         return any(c.path.startswith("spec.patches") for c in self.class_fields)
 
 
-_DELETION_TIMEOUTS = {"nodeDrainTimeoutSeconds": "drain", "nodeVolumeDetachTimeoutSeconds": "volume detach"}
-
-
 def _class_areas(change: FieldChange) -> list[str]:
     """What a changed ClusterClass field (``spec.workers.machineDeployments[class=general].deletion…``) is about."""
     path = change.path
@@ -177,11 +175,11 @@ def _deletion_stages(change: FieldChange, deletion_path: str) -> list[str]:
     """The deletion stages (``drain``, ``volume detach``) whose timeouts a change of ``deletion…`` touches."""
     field = deletion_path.partition(".")[2]
     if field:
-        return [_DELETION_TIMEOUTS.get(field, field)]
+        return [DELETION_STAGES.get(field, field)]
     before = change.before if isinstance(change.before, dict) else {}
     after = change.after if isinstance(change.after, dict) else {}
     touched = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
-    return [stage for key, stage in _DELETION_TIMEOUTS.items() if key in touched] or ["drain"]
+    return [stage for key, stage in DELETION_STAGES.items() if key in touched] or ["drain"]
 
 
 def _ref_key(ref: Any, namespace: str) -> ObjectKey | None:

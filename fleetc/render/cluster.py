@@ -6,7 +6,9 @@ A pool of ``kind: pool`` becomes one of ``machinePools``: one MachinePool whose 
 domain it spreads over (the provider's group places the machines).
 Autoscaler bounds are split the same way, so the shares never add up to more than the pool's maximum: with
 fewer machines allowed than domains, some domains get ``0``/``0``, which the cluster autoscaler leaves alone.
-The fleet Cluster's ``metadata.annotations`` are carried over to the CAPI Cluster.
+The fleet Cluster's ``metadata.annotations`` are carried over to the CAPI Cluster. A cluster's own deletion timeouts
+(``controlPlane.nodeDrainTimeout``…, ``workers.<pool>.nodeDrainTimeout``…) become the topology's ``deletion``, which
+CAPI merges field by field over the class's.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def _deployment(
     capacity: Mapping[str, str],
 ) -> Manifest:
     deployment: Manifest = {"class": pool.name, "name": name}
+    if pool.deletion:
+        deployment["deletion"] = dict(pool.deletion)
     if failure_domain is not None:
         deployment["failureDomain"] = failure_domain
     if bounds is not None:
@@ -121,6 +125,8 @@ def cluster_object(
         "version": version,
         "controlPlane": {"replicas": shape.control_plane_replicas},
     }
+    if shape.control_plane_deletion:
+        topology["controlPlane"]["deletion"] = dict(shape.control_plane_deletion)
     if rollout_after is not None:
         topology["controlPlane"]["rollout"] = {"after": rollout_after}
     workers: Manifest = {}

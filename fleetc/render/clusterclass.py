@@ -206,17 +206,22 @@ def _workers(base: str, shape: ClusterClassSpec, kinds: InfraKinds) -> Manifest:
 
 
 def _deletion(own: ControlPlane | WorkerPool, shape: ClusterClassSpec) -> Manifest:
-    """``deletion.nodeDrainTimeoutSeconds`` and ``deletion.nodeVolumeDetachTimeoutSeconds`` from the pool's (or the
-    control plane's) ``nodeDrainTimeout`` and ``nodeVolumeDetachTimeout``, else the class's; nothing for one that
-    neither sets (CAPI then waits as long as it takes). CAPI changes them on live Machines in place, deleting ones
-    included: no Machine is replaced for them."""
-    drain, detach = own.node_drain_timeout, own.node_volume_detach_timeout
+    """``deletion.nodeDrainTimeoutSeconds``, ``nodeVolumeDetachTimeoutSeconds`` and ``nodeDeletionTimeoutSeconds`` from
+    the pool's (or the control plane's) ``nodeDrainTimeout``, ``nodeVolumeDetachTimeout`` and ``nodeDeletionTimeout``,
+    else the class's; nothing for one that neither sets (CAPI then waits as long as it takes, or its 10 s for the
+    Node's deletion). CAPI changes them on live Machines in place, deleting ones included: no Machine is replaced
+    for them."""
     fields = (
-        ("nodeDrainTimeoutSeconds", drain if drain is not None else shape.node_drain_timeout),
-        ("nodeVolumeDetachTimeoutSeconds", detach if detach is not None else shape.node_volume_detach_timeout),
+        ("nodeDrainTimeoutSeconds", _own_or(own.node_drain_timeout, shape.node_drain_timeout)),
+        ("nodeVolumeDetachTimeoutSeconds", _own_or(own.node_volume_detach_timeout, shape.node_volume_detach_timeout)),
+        ("nodeDeletionTimeoutSeconds", _own_or(own.node_deletion_timeout, shape.node_deletion_timeout)),
     )
     deletion = {field: seconds for field, seconds in fields if seconds is not None}
     return {"deletion": deletion} if deletion else {}
+
+
+def _own_or(own: int | None, inherited: int | None) -> int | None:
+    return own if own is not None else inherited
 
 
 def _cluster_class_spec(

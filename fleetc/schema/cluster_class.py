@@ -36,6 +36,10 @@ class ControlPlane(SpecModel):
         default=None,
         description="How long CAPI waits for a control-plane machine's volumes to detach (the class's if unset).",
     )
+    node_deletion_timeout: Duration | None = Field(
+        default=None,
+        description="How long CAPI retries deleting a control-plane machine's Node (the class's if unset).",
+    )
 
 
 class Autoscaling(SpecModel):
@@ -93,6 +97,9 @@ class WorkerPool(SpecModel):
     )
     node_volume_detach_timeout: Duration | None = Field(
         default=None, description="How long CAPI waits for a machine's volumes to detach (the class's if unset)."
+    )
+    node_deletion_timeout: Duration | None = Field(
+        default=None, description="How long CAPI retries deleting a machine's Node (the class's if unset)."
     )
 
     @model_validator(mode="after")
@@ -184,6 +191,11 @@ class ClusterClassSpec(SpecModel):
         default=None,
         description="How long CAPI waits, after the drain, for a Node's volumes to detach before deleting its machine "
         "anyway (a storage driver can fail to detach for ever); unset: as long as it takes.",
+    )
+    node_deletion_timeout: Duration | None = Field(
+        default=None,
+        description="How long CAPI retries deleting a machine's Node before giving up and deleting the machine; unset: "
+        "CAPI's default, 10s.",
     )
     kubeadm: KubeadmSettings = Field(default_factory=KubeadmSettings)
     variables: dict[str, Variable] = Field(default_factory=dict)

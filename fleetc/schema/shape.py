@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetc.schema.cluster import ClusterDocument, PoolOverride
+from fleetc.schema.cluster import ClusterDocument, DeletionOverrides, PoolOverride
 from fleetc.schema.cluster_class import Autoscaling, ClusterClassDocument
 
 
@@ -21,6 +21,8 @@ class PoolShape:
     size_overridden: bool
     machine_pool: bool = False
     """A CAPI MachinePool (``kind: pool``) rather than a MachineDeployment."""
+    deletion: tuple[tuple[str, int], ...] = ()
+    """The cluster's own deletion timeouts for this pool (CAPI topology ``deletion`` fields), over the class's."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,18 @@ class ClusterShape:
     pods: tuple[str, ...]
     services: tuple[str, ...]
     service_domain: str
+    control_plane_deletion: tuple[tuple[str, int], ...] = ()
+    """The cluster's own deletion timeouts for the control plane (CAPI topology ``deletion`` fields)."""
+
+
+def deletion_fields(overrides: DeletionOverrides) -> tuple[tuple[str, int], ...]:
+    """The CAPI ``deletion`` fields (``nodeDrainTimeoutSeconds``…) a cluster's overrides set, in CAPI's order."""
+    fields = (
+        ("nodeDrainTimeoutSeconds", overrides.node_drain_timeout),
+        ("nodeVolumeDetachTimeoutSeconds", overrides.node_volume_detach_timeout),
+        ("nodeDeletionTimeoutSeconds", overrides.node_deletion_timeout),
+    )
+    return tuple((field, seconds) for field, seconds in fields if seconds is not None)
 
 
 def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> ClusterShape:
@@ -53,6 +67,7 @@ def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> C
                 spread_across_failure_domains=pool.spread_across_failure_domains,
                 size_overridden=override.size is not None,
                 machine_pool=pool.is_machine_pool,
+                deletion=deletion_fields(override),
             )
         )
     return ClusterShape(
@@ -63,4 +78,5 @@ def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> C
         pods=tuple(spec.network.pods or shape.network.pods),
         services=tuple(spec.network.services or shape.network.services),
         service_domain=shape.network.service_domain,
+        control_plane_deletion=deletion_fields(spec.control_plane),
     )

@@ -159,6 +159,25 @@ def test_scaling_a_pool_replaces_no_machine(repo: FleetRepo) -> None:
     assert cluster["machines"]["controlPlaneReplaced"] == 0
 
 
+def test_a_cluster_s_own_deletion_timeouts_change_in_place_and_touch_no_class_revision(repo: FleetRepo) -> None:
+    repo.cluster("eu-2")["spec"]["workers"] = {"general": {"nodeDrainTimeout": "10m"}}
+    repo.cluster("eu-2")["spec"]["controlPlane"] = {"nodeVolumeDetachTimeout": "5m", "nodeDeletionTimeout": "30s"}
+    repo.write()
+
+    data = json.loads(run("diff", "fleet", "--base", "HEAD", "--format", "json").stdout)
+
+    [cluster] = data["clusters"]
+    assert cluster["effects"] == ["reconfigure"]
+    assert cluster["notes"] == [
+        "control plane: volume detach timeout the class's → 5m, node deletion timeout the class's → 30s "
+        "(set on its machines in place: none is replaced)",
+        "pool general: drain timeout the class's → 10m (set on its machines in place: none is replaced)",
+    ]
+    assert cluster["machines"]["controlPlaneReplaced"] == 0
+    assert cluster["machines"]["workersReplaced"] == {"min": 0, "max": 0}
+    assert data["revisions"] == []
+
+
 def test_an_unchanged_fleet_reports_no_change_and_exits_0_even_with_exit_code(repo: FleetRepo) -> None:
     result = run("diff", "fleet", "--base", "HEAD", "--exit-code")
 

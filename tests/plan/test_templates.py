@@ -183,3 +183,16 @@ def test_a_volume_detach_timeout_is_named_apart_from_the_drain_timeout(repo: Fle
     assert edge["machines"]["workersReplaced"] == {"min": 0, "max": 0}
     [revision] = report["revisions"]
     assert revision["inPlace"] == ["worker volume detach timeouts"]
+
+
+def test_a_node_deletion_timeout_is_named_apart_from_the_other_timeouts(repo: FleetRepo) -> None:
+    repo.builder.set("ClusterClass", "edge", "spec.nodeDeletionTimeout", "1m")
+    repo.write()
+
+    report = _report()
+
+    [edge] = report["clusters"]
+    assert edge["machines"]["workersReplaced"] == {"min": 0, "max": 0}
+    assert edge["machines"]["controlPlaneReplaced"] == 0
+    [revision] = report["revisions"]
+    assert revision["inPlace"] == ["control-plane node deletion timeout", "worker node deletion timeouts"]

@@ -90,3 +90,38 @@ def test_a_volume_detach_timeout_alone_is_the_only_deletion_field() -> None:
     assert "deletion" not in spec["controlPlane"]
     deletions = {d["class"]: d.get("deletion") for d in spec["workers"]["machineDeployments"]}
     assert deletions == {"general": None, "gpu": {"nodeVolumeDetachTimeoutSeconds": 600}}
+
+
+def test_a_node_deletion_timeout_goes_beside_the_others_with_the_same_precedence() -> None:
+    aws = provider("aws")
+    cluster_class = _class(nodeDeletionTimeout="1m")
+    cluster_class["spec"]["workers"]["gpu"]["nodeDeletionTimeout"] = "5m"
+
+    rendered = compile_documents(aws, default_cluster(aws), cluster_class=cluster_class)
+    spec = one(rendered, "ClusterClass")["spec"]
+
+    assert spec["controlPlane"]["deletion"] == {"nodeDeletionTimeoutSeconds": 60}
+    deletions = {d["class"]: d.get("deletion") for d in spec["workers"]["machineDeployments"]}
+    assert deletions == {"general": {"nodeDeletionTimeoutSeconds": 60}, "gpu": {"nodeDeletionTimeoutSeconds": 300}}
+    assert violations(rendered.manifests()) == []
+
+
+def test_a_cluster_s_own_timeouts_go_to_its_topology_and_leave_the_class_revision_alone() -> None:
+    """A cluster overrides its class's timeouts field by field; CAPI merges the topology's ``deletion`` over the
+    class's, so the cluster keeps its class revision (no other cluster is touched)."""
+    aws = provider("aws")
+    cluster_class = _class(nodeDrainTimeout="20m")
+    plain = compile_documents(aws, default_cluster(aws), cluster_class=cluster_class)
+    cluster = default_cluster(aws)
+    cluster["spec"]["controlPlane"] = {"nodeDrainTimeout": "1h", "nodeDeletionTimeout": "30s"}
+    cluster["spec"]["workers"] = {"gpu": {"nodeVolumeDetachTimeout": "15m"}}
+
+    rendered = compile_documents(aws, cluster, cluster_class=cluster_class)
+    topology = one(rendered, "Cluster")["spec"]["topology"]
+
+    assert topology["controlPlane"]["deletion"] == {"nodeDrainTimeoutSeconds": 3600, "nodeDeletionTimeoutSeconds": 30}
+    deletions = {d["class"]: d.get("deletion") for d in topology["workers"]["machineDeployments"]}
+    assert deletions == {"general": None, "gpu": {"nodeVolumeDetachTimeoutSeconds": 900}}
+    assert topology["classRef"] == one(plain, "Cluster")["spec"]["topology"]["classRef"]
+    assert one(rendered, "ClusterClass") == one(plain, "ClusterClass")
+    assert violations(rendered.manifests()) == []

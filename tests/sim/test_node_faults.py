@@ -200,6 +200,32 @@ def test_a_timeout_set_while_a_machine_is_stuck_deleting_lets_it_go_and_replaces
     assert all(m["spec"]["deletion"] == {field: 600} for m in plane.machines("eu-1"))
 
 
+def test_a_cluster_s_own_drain_timeout_lets_a_stuck_machine_go_without_a_new_class_revision() -> None:
+    """A timeout set on one cluster's pool goes to its Cluster's topology (CAPI merges it over the class's): the
+    machine stuck draining goes, nothing else is replaced, and the class revision stays as it was."""
+    workers = {"general": {"size": "large", "replicas": 2}}
+    faults = Faults(blocked_drains=[BlockedDrain(cluster="eu-1", pool="general", machines=1)])
+    plane, machine = _upgraded_until_stuck(faults, "DrainingNode")
+    stuck = machine["metadata"]["name"]
+    plane.run(hours=1)
+    sets = {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")}
+    control_plane = {m["metadata"]["name"] for m in plane.machines("eu-1", control_plane=True)}
+    classes = {c["metadata"]["name"] for c in plane.objects("ClusterClass")}
+    assert stuck in {m["metadata"]["name"] for m in _workers(plane)}
+
+    fleet = small_fleet("eu-1", version=NEW, workers=workers)
+    fleet.set("Cluster", "eu-1", "spec.workers", {"general": {"nodeDrainTimeout": "10m"}})
+    plane.apply(manifests(fleet))
+    assert plane.run(lambda: stuck not in {m["metadata"]["name"] for m in _workers(plane)}, hours=1)
+    assert plane.run(plane.settled("eu-1"), hours=1)
+
+    assert {c["metadata"]["name"] for c in plane.objects("ClusterClass")} == classes
+    assert {s["metadata"]["name"] for s in plane.objects("MachineSet", cluster="eu-1")} <= sets  # no new rollout
+    assert {m["metadata"]["name"] for m in plane.machines("eu-1", control_plane=True)} == control_plane
+    assert all(m["spec"]["deletion"] == {"nodeDrainTimeoutSeconds": 600} for m in _workers(plane))
+    assert all("deletion" not in m["spec"] for m in plane.machines("eu-1", control_plane=True))
+
+
 def test_a_volume_that_stays_attached_holds_the_deletion_after_the_drain_for_ever_without_a_timeout() -> None:
     faults = Faults(stuck_volumes=[StuckVolumes(cluster="eu-1", pool="general", machines=1)])
     plane, stuck = _upgraded_until_stuck(faults, "WaitingForVolumeDetach")
