@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetc.core.errors import ClaimLostError, ForbiddenError
+from fleetc.core.errors import ClaimLostError, FleetcError, ForbiddenError
 from fleetc.core.keys import ObjectKey
 from fleetc.engine.leader import LEASE_GROUP, ElectionConfig, LeaderElector, LeaseStore, record_of
 
@@ -123,8 +123,16 @@ class RunnerClaims:
         return claim_left(seen.record, now - seen.changed_at, self._identity)
 
     def holds_elsewhere(self, rollout: ObjectKey) -> bool:
-        """True while another runner carries ``rollout`` out (for the notifier: its notifications are that runner's)."""
-        return self.elsewhere(rollout) is not None
+        """True while another runner carries ``rollout`` out (for the notifier: its notifications are that runner's).
+        When the claim cannot be read (the API server does not answer), what was last read of it decides."""
+        try:
+            return self.elsewhere(rollout) is not None
+        except FleetcError as exc:
+            seen = self._seen.get(rollout)
+            log.warning("cannot read the runner claim of %s/%s: %s", rollout.namespace, rollout.name, exc)
+            if seen is None:
+                return False
+            return claim_left(seen.record, self._monotonic() - seen.changed_at, self._identity) is not None
 
 
 @dataclass

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from fleetc.core.keys import ObjectKey
+from fleetc.core.errors import ServerError
+from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine.leader import ElectionConfig, LeaderElector, record_of
 from fleetc.engine.notify import Notifier
 from fleetc.engine.runner import RunnerClaims, claim_key, claim_left, runner_line
@@ -80,6 +81,29 @@ def test_a_released_claim_frees_the_rollout_at_once() -> None:
     clock.now += 2
     assert record_of(store.find(claim_key(ROLLOUT))).get("holderIdentity") is None
     assert claims.elsewhere(ROLLOUT) is None
+
+
+class Unreachable(MemoryStore):
+    """A store whose reads fail once told to (an API server that stopped answering)."""
+
+    down = False
+
+    def find(self, key: ObjectKey) -> Manifest | None:
+        if self.down:
+            raise ServerError("the server is down")
+        return super().find(key)
+
+
+def test_the_notifier_goes_by_the_last_claim_it_read_while_the_server_does_not_answer() -> None:
+    store, clock = Unreachable(VirtualClock()), Clock()
+    claims = RunnerClaims(store, "controller-0", monotonic=clock, refresh=2.0)
+    runner(store, clock).try_acquire_or_renew()
+    assert claims.holds_elsewhere(ROLLOUT)
+    store.down = True
+    clock.now += 5
+    assert claims.holds_elsewhere(ROLLOUT)  # still held as far as anyone knows
+    clock.now += 11
+    assert not claims.holds_elsewhere(ROLLOUT)  # not seen renewed for its lease: lapsed
 
 
 def test_status_names_the_runner_and_a_lapsed_claim() -> None:
