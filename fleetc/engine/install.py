@@ -6,7 +6,8 @@ The RBAC rules are derived from what the controller's code paths do (:func:`cont
   ClusterRollouts' status written through the status subresource (update ``…/status``); nothing else;
 - the CAPI objects of a workload cluster (:data:`fleetc.contract.vocabulary.WORKLOAD_KINDS`): list and watch (the
   gates read them from informer caches); the ``Cluster`` also get, create and patch (server-side apply; the store
-  reads the object first to report what the apply did);
+  reads the object first to report what the apply did), update (a cluster that left the spec is orphaned: its fleet
+  label is taken off, :mod:`fleetc.rollout.removal`) and delete (one marked for decommissioning is deleted);
 - the objects a FleetRevision applies before any cluster (namespaces, ClusterClasses, kubeadm templates and every
   infrastructure provider's templates from :data:`fleetc.render.providers.registry.IMPLEMENTATIONS`): get, create,
   patch;
@@ -93,6 +94,7 @@ def controller_rules() -> list[Rule]:
         allow(group, plural(kind), INFORM)
     for group, kind in applied_kinds():
         allow(group, plural(kind), APPLY)
+    allow(CLUSTER[0], plural(CLUSTER[1]), ("update", "delete"))  # a removed cluster: orphaned, or decommissioned
     allow("", "events", ("create",))
     allow(LEASE_GROUP, "leases", ("get",))  # the runner claims of rollouts a pipeline carries out
     return _grouped(verbs)

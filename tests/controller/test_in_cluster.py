@@ -20,7 +20,8 @@ from fleetc.core.keys import ObjectKey
 from fleetc.engine.install import NAME
 from fleetc.engine.leader import ElectionConfig, LeaderElector, ServerReads
 from fleetc.engine.runner import claim_key
-from fleetc.rollout import ClusterState, Phase, read_rollout, settled, submit
+from fleetc.render.names import DECOMMISSION_ANNOTATION, FLEET_LABEL, WAVE_LABEL
+from fleetc.rollout import ClusterState, Phase, RolloutPlan, WaveSpec, read_rollout, settled, submit
 from fleetc.runtime.kube import KubeStore, connect
 from tests.controller.support import (
     CAPI,
@@ -33,7 +34,7 @@ from tests.controller.support import (
     service_account,
 )
 from tests.kube.support import KubeApi
-from tests.rollout.support import NEW
+from tests.rollout.support import CLASS, NEW, cluster_manifest
 
 SYSTEM = "fleetc-controller-test"
 
@@ -151,12 +152,12 @@ def test_the_service_account_may_do_only_what_the_controller_does(
         ("create", "events", "-n", kube_namespace),
         ("update", f"leases/{NAME}", "-n", system_namespace),
         ("get", "leases", "-n", kube_namespace),  # a rollout's runner claim
+        ("delete", "clusters.cluster.x-k8s.io", "-n", kube_namespace),  # a decommissioned cluster
     ]
     denied = [
         ("get", "secrets", "-n", kube_namespace),
         ("list", "secrets", "-A"),
         ("get", "configmaps", "-n", system_namespace),
-        ("delete", "clusters.cluster.x-k8s.io", "-n", kube_namespace),
         ("update", "fleetrollouts.fleetc.io", "-n", kube_namespace),
         ("create", "fleetrollouts.fleetc.io", "-n", kube_namespace),
         ("patch", "machines.cluster.x-k8s.io", "-n", kube_namespace),
@@ -272,3 +273,39 @@ def test_the_controller_leaves_a_rollout_a_pipeline_claims_to_it_and_takes_over_
     assert time.monotonic() - lapsed < 30
     log = controller.lines()
     assert not [line for line in log if "forbidden" in json.dumps(line).lower() or line["level"] == "error"]
+
+
+def test_the_controller_orphans_and_decommissions_removed_clusters_as_its_service_account(
+    kube_api: KubeApi, kube_namespace: str, system_namespace: str, processes: list[ControllerProcess], tmp_path: Path
+) -> None:
+    """A revision without two clusters, submitted for the controller (``apply --detach --allow-delete``): it takes the
+    unmarked one's fleet label off (an update) and deletes the marked one. Its ClusterRole used to allow neither."""
+    store = admin_store(kube_api, kube_namespace)
+    for name, marked in (("old-1", False), ("old-2", True)):
+        live = cluster_manifest(name, NEW, CLASS, kube_namespace)
+        live["metadata"].setdefault("labels", {}).update({FLEET_LABEL: "acme", WAVE_LABEL: "canary"})
+        live["metadata"]["finalizers"] = ["test.fleetc.io/machines"]  # CAPI's part: dropped once it is deleting
+        if marked:
+            live["metadata"]["annotations"] = {DECOMMISSION_ANNOTATION: "true"}
+        store.create(live)
+    wave = WaveSpec(name="canary", size=0, max_concurrent=1, soak_seconds=0, control_plane_deadline_seconds=600,
+                    failure_budget=0)  # fmt: skip
+    key = submit(store, RolloutPlan("acme", kube_namespace, "rev-2", (wave,), (), ()), allow_delete=True)
+    controller = ControllerProcess.start(kube_api, system_namespace, "solo", tmp_path,
+                                         impersonate=service_account(system_namespace))  # fmt: skip
+    processes.append(controller)
+    decommissioned = ObjectKey(CAPI, "Cluster", kube_namespace, "old-2")
+    deadline = time.monotonic() + 60
+    while not settled(store, key):
+        assert time.monotonic() < deadline, f"not settled: {store.find(key)}\n{controller.log.read_text()}"
+        going = store.find(decommissioned)
+        if going is not None and going["metadata"].get("deletionTimestamp") and going["metadata"].get("finalizers"):
+            store.update({**going, "metadata": {**going["metadata"], "finalizers": []}})
+        store.wait(0.2)
+
+    view = read_rollout(store, key)
+    assert view is not None and view.phase is Phase.COMPLETE
+    assert store.find(decommissioned) is None
+    orphan = store.read(ObjectKey(CAPI, "Cluster", kube_namespace, "old-1"))
+    assert "deletionTimestamp" not in orphan["metadata"] and FLEET_LABEL not in orphan["metadata"]["labels"]
+    assert not [line for line in controller.lines() if "forbidden" in json.dumps(line).lower()]
