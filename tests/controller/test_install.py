@@ -21,11 +21,15 @@ def test_the_cluster_role_grants_nothing_the_controller_does_not_use() -> None:
     rules = controller_rules()
     everything = {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
     assert not any("*" in rule["verbs"] or "*" in rule["resources"] for rule in rules)
-    assert not {v for rule in rules for v in rule["verbs"]} & {"delete", "deletecollection", "escalate", "bind"}
+    assert not {v for rule in rules for v in rule["verbs"]} & {"deletecollection", "escalate", "bind"}
+    deletable = {
+        (g, r) for rule in rules if "delete" in rule["verbs"] for g in rule["apiGroups"] for r in rule["resources"]
+    }
+    assert deletable == {("cluster.x-k8s.io", "clusters")}  # a decommissioned cluster, and nothing else
     assert ("", "secrets") not in everything and ("", "configmaps") not in everything
     for group, kind in WORKLOAD_KINDS:
         assert {"list", "watch"} <= verbs_of(group, plural(kind))
-    assert verbs_of("cluster.x-k8s.io", "clusters") == {"get", "list", "watch", "create", "patch"}
+    assert verbs_of("cluster.x-k8s.io", "clusters") == {"get", "list", "watch", "create", "patch", "update", "delete"}
     assert verbs_of("cluster.x-k8s.io", "machines") == {"list", "watch"}
     assert verbs_of("fleetc.io", "fleetrollouts") == {"get", "list", "watch"}
     assert verbs_of("fleetc.io", "fleetrollouts/status") == {"update"}
