@@ -15,7 +15,8 @@ from fleetc.engine.install import DEFAULT_IMAGE, DEFAULT_NAMESPACE, install_obje
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="The controller's container image.")
 @handle_errors
 def install(print_: bool, namespace: str, image: str) -> None:
-    """CRDs, a ServiceAccount, least-privilege RBAC and a Deployment running ``fleetc controller run``.
+    """CRDs, a ServiceAccount, least-privilege RBAC and a Deployment running ``fleetc controller run``, and a
+    ServiceAccount ``fleetc-pipeline`` with the least-privilege RBAC of ``fleetc apply`` (kubectl create token).
 
     Example: fleetc install --print | kubectl apply --server-side -f -"""
     if not print_:

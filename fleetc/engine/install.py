@@ -1,4 +1,6 @@
-"""What ``fleetc install --print`` prints: fleetc's CRDs, a ServiceAccount, least-privilege RBAC and a Deployment.
+"""What ``fleetc install --print`` prints: fleetc's CRDs, a ServiceAccount, least-privilege RBAC and a Deployment for
+the controller, and a ServiceAccount with least-privilege RBAC for pipelines running ``fleetc apply``
+(:func:`pipeline_rules`).
 
 The RBAC rules are derived from what the controller's code paths do (:func:`controller_rules`), not written by hand:
 
@@ -51,6 +53,8 @@ from fleetc.rollout.model import (
 
 NAME = "fleetc-controller"
 """The ServiceAccount, ClusterRole, Role, Deployment and Lease are all called this."""
+PIPELINE = "fleetc-pipeline"
+"""The pipelines' ServiceAccount, ClusterRole and ClusterRoleBinding."""
 DEFAULT_NAMESPACE = "fleetc-system"
 DEFAULT_IMAGE = "ghcr.io/fleetc/fleetc:latest"
 """The controller image; any image with fleetc installed whose entry point runs ``fleetc`` will do (``--image``)."""
@@ -97,6 +101,30 @@ def controller_rules() -> list[Rule]:
     allow(CLUSTER[0], plural(CLUSTER[1]), ("update", "delete"))  # a removed cluster: orphaned, or decommissioned
     allow("", "events", ("create",))
     allow(LEASE_GROUP, "leases", ("get",))  # the runner claims of rollouts a pipeline carries out
+    return _grouped(verbs)
+
+
+def pipeline_rules() -> list[Rule]:
+    """The pipeline's ClusterRole: what ``fleetc apply --context`` (with ``--dry-run=server``, ``--detach`` and
+    ``--allow-delete``), ``fleetc rollout status|pause|resume|approve --context`` and ``fleetc status --context`` do:
+    everything the controller does (the command carries the rollout out itself), and submitting it (create, update,
+    patch for the server-side dry run and, for a ClusterRollout whose cluster left the spec, delete the rollout
+    objects), reading a workload cluster's
+    objects for ``fleetc status`` (get), and holding the rollout's runner claim (:mod:`fleetc.engine.runner`: a Lease
+    in the fleet's namespace, get, create and update). It may not install CRDs (``fleetc install`` does) nor read
+    Secrets (grant ``get`` on a notification Secret by name where a fleet needs one)."""
+    verbs: dict[tuple[str, str], set[str]] = {}
+    for rule in controller_rules():
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                verbs.setdefault((group, resource), set()).update(rule["verbs"])
+    for kind in (FLEET_ROLLOUT, CLUSTER_ROLLOUT, FLEET_REVISION):
+        verbs[(GROUP, plural(kind))] |= {"create", "update", "patch"}  # patch: the server-side dry run
+    verbs[(GROUP, plural(CLUSTER_ROLLOUT))].add("delete")
+    for group, kind in WORKLOAD_KINDS:
+        verbs[(group, plural(kind))].add("get")
+    verbs[(LEASE_GROUP, "leases")] |= {"get", "create", "update"}
+    verbs.pop(("", "events"), None)  # Kubernetes Events are the in-cluster controller's
     return _grouped(verbs)
 
 
@@ -204,9 +232,28 @@ def deployment(namespace: str, image: str, labels: dict[str, str], replicas: int
     }
 
 
+def pipeline_objects(namespace: str) -> list[Manifest]:
+    """A ServiceAccount for pipelines (``kubectl create token fleetc-pipeline -n NAMESPACE``) bound to the
+    pipeline's ClusterRole (:func:`pipeline_rules`); bind the ClusterRole to another user instead if you prefer."""
+    labels = {"app.kubernetes.io/name": "fleetc", "app.kubernetes.io/component": "pipeline"}
+    meta = {"name": PIPELINE, "labels": labels}
+    rbac = "rbac.authorization.k8s.io"
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {**meta, "namespace": namespace}},
+        {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": meta, "rules": pipeline_rules()},
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": meta,
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": PIPELINE},
+            "subjects": [{"kind": "ServiceAccount", "name": PIPELINE, "namespace": namespace}],
+        },
+    ]
+
+
 def install_objects(namespace: str = DEFAULT_NAMESPACE, image: str = DEFAULT_IMAGE) -> list[Manifest]:
     """Everything ``fleetc install`` creates, in apply order (CRDs first)."""
-    return [*crds(), *controller_objects(namespace, image)]
+    return [*crds(), *controller_objects(namespace, image), *pipeline_objects(namespace)]
 
 
 def render(objects: Iterable[Manifest]) -> str:

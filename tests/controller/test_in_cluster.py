@@ -7,6 +7,9 @@ install created; the test plays the pipeline (submits the rollout as admin) and 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -14,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from fleetc.core.errors import ForbiddenError
 from fleetc.core.keys import ObjectKey
-from fleetc.engine.install import NAME
+from fleetc.engine.install import NAME, PIPELINE
 from fleetc.engine.leader import ElectionConfig, LeaderElector, ServerReads
 from fleetc.engine.runner import claim_key
 from fleetc.render.names import DECOMMISSION_ANNOTATION, FLEET_LABEL, WAVE_LABEL
@@ -33,6 +37,8 @@ from tests.controller.support import (
     plan,
     service_account,
 )
+from tests.kube.capi_player import CapiPlayer as KubePlayer
+from tests.kube.fleets import write_fleet
 from tests.kube.support import KubeApi
 from tests.rollout.support import CLASS, NEW, cluster_manifest
 
@@ -309,3 +315,51 @@ def test_the_controller_orphans_and_decommissions_removed_clusters_as_its_servic
     orphan = store.read(ObjectKey(CAPI, "Cluster", kube_namespace, "old-1"))
     assert "deletionTimestamp" not in orphan["metadata"] and FLEET_LABEL not in orphan["metadata"]["labels"]
     assert not [line for line in controller.lines() if "forbidden" in json.dumps(line).lower()]
+
+
+def test_a_pipeline_applies_and_steers_a_rollout_as_the_installed_pipeline_service_account(
+    kube_api: KubeApi, kube_namespace: str, system_namespace: str, tmp_path: Path
+) -> None:
+    """``fleetc install`` also creates a ServiceAccount for pipelines: with its token, ``fleetc apply`` (dry run and
+    for real), ``rollout status|pause|resume`` work without a 403, and it can do nothing else of note."""
+    user = f"system:serviceaccount:{system_namespace}:{PIPELINE}"
+    deadline = time.monotonic() + 30
+    while kube_api.kubectl("auth", "can-i", "create", "leases", "-n", kube_namespace, "--as", user,
+                           check=False).stdout.strip() != "yes":  # fmt: skip
+        assert time.monotonic() < deadline, f"RBAC for {user} not in effect after 30 s"
+        time.sleep(0.2)
+    token = kube_api.kubectl("create", "token", PIPELINE, "-n", system_namespace).stdout.strip()
+    config = yaml.safe_load(kube_api.kubeconfig.read_text())
+    for entry in config["users"]:
+        entry["user"] = {"token": token}
+    kubeconfig = tmp_path / "pipeline.kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    root = write_fleet(tmp_path / "fleet", kube_namespace)
+
+    def fleetc(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "fleetc", *args, "--kubeconfig", str(kubeconfig)]
+        env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+
+    results = [fleetc("apply", str(root), "--dry-run=server")]
+    with KubePlayer(kube_api, kube_namespace) as player:
+        results.append(fleetc("apply", str(root)))
+    results += [fleetc("rollout", "status", "-n", kube_namespace), fleetc("rollout", "pause", "-n", kube_namespace),
+                fleetc("rollout", "resume", "-n", kube_namespace, "--detach")]  # fmt: skip
+    assert [r.returncode for r in results] == [0] * 5, "\n".join(r.stdout + r.stderr for r in results)
+    assert not any("forbidden" in (r.stdout + r.stderr).lower() for r in results)
+    assert not player.errors
+    assert "rollout kfleet: Complete" in results[1].stdout
+
+    def can(*args: str) -> bool:
+        return bool(kube_api.kubectl("auth", "can-i", *args, "--as", user, check=False).stdout.strip() == "yes")
+
+    denied = [
+        ("get", "secrets", "-n", kube_namespace),
+        ("create", "customresourcedefinitions.apiextensions.k8s.io"),
+        ("delete", "namespaces"),
+        ("delete", "fleetrollouts.fleetc.io", "-n", kube_namespace),
+        ("patch", "machines.cluster.x-k8s.io", "-n", kube_namespace),
+        ("create", "pods", "-n", kube_namespace),
+    ]
+    assert [d for d in denied if can(*d)] == []

@@ -81,8 +81,11 @@ def test_install_print_renders_everything_with_the_image_and_namespace_asked_for
     documents = list(yaml.safe_load_all(result.output))
     assert [d["kind"] for d in documents] == ["CustomResourceDefinition"] * 3 + [
         "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
+        "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
     ]  # fmt: skip
-    deployment = documents[-1]
+    deployment = documents[-4]
+    pipeline = documents[-3]
+    assert (pipeline["metadata"]["name"], pipeline["metadata"]["namespace"]) == ("fleetc-pipeline", "ops")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry/fleetc:1.2"
     assert container["args"][:4] == ["controller", "run", "--namespace", "ops"]
