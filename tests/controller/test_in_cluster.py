@@ -345,8 +345,10 @@ def test_a_pipeline_applies_and_steers_a_rollout_as_the_installed_pipeline_servi
     with KubePlayer(kube_api, kube_namespace) as player:
         results.append(fleetc("apply", str(root)))
     results += [fleetc("rollout", "status", "-n", kube_namespace), fleetc("rollout", "pause", "-n", kube_namespace),
-                fleetc("rollout", "resume", "-n", kube_namespace, "--detach")]  # fmt: skip
-    assert [r.returncode for r in results] == [0] * 5, "\n".join(r.stdout + r.stderr for r in results)
+                fleetc("rollout", "resume", "-n", kube_namespace, "--detach"),
+                fleetc("status", "canary-1", "-n", kube_namespace)]  # fmt: skip
+    assert [r.returncode for r in results] == [0] * 6, "\n".join(r.stdout + r.stderr for r in results)
+    assert "KubeadmControlPlane" in results[-1].stdout, results[-1].stdout
     assert not any("forbidden" in (r.stdout + r.stderr).lower() for r in results)
     assert not player.errors
     assert "rollout kfleet: Complete" in results[1].stdout
