@@ -158,15 +158,7 @@ def controller_objects(namespace: str, image: str, replicas: int = 2) -> list[Ma
     rbac = "rbac.authorization.k8s.io"
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {**meta, "namespace": namespace}},
-        {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": meta, "rules": controller_rules()},
-        {
-            "apiVersion": f"{rbac}/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": meta,
-            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": NAME},
-            "subjects": subject,
-        },
+        *_account_with_cluster_role(NAME, namespace, labels, controller_rules()),
         {
             "apiVersion": f"{rbac}/v1",
             "kind": "Role",
@@ -236,17 +228,22 @@ def pipeline_objects(namespace: str) -> list[Manifest]:
     """A ServiceAccount for pipelines (``kubectl create token fleetc-pipeline -n NAMESPACE``) bound to the
     pipeline's ClusterRole (:func:`pipeline_rules`); bind the ClusterRole to another user instead if you prefer."""
     labels = {"app.kubernetes.io/name": "fleetc", "app.kubernetes.io/component": "pipeline"}
-    meta = {"name": PIPELINE, "labels": labels}
+    return _account_with_cluster_role(PIPELINE, namespace, labels, pipeline_rules())
+
+
+def _account_with_cluster_role(name: str, namespace: str, labels: dict[str, str], rules: list[Rule]) -> list[Manifest]:
+    """A ServiceAccount, a ClusterRole with ``rules`` and the binding between them, all called ``name``."""
+    meta = {"name": name, "labels": labels}
     rbac = "rbac.authorization.k8s.io"
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {**meta, "namespace": namespace}},
-        {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": meta, "rules": pipeline_rules()},
+        {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": meta, "rules": rules},
         {
             "apiVersion": f"{rbac}/v1",
             "kind": "ClusterRoleBinding",
             "metadata": meta,
-            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": PIPELINE},
-            "subjects": [{"kind": "ServiceAccount", "name": PIPELINE, "namespace": namespace}],
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
         },
     ]
 

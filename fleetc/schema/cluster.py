@@ -7,33 +7,18 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from fleetc.schema.base import API_VERSION, ObjectMeta, SpecModel
-from fleetc.schema.cluster_class import AUTOSCALING_XOR_REPLICAS, Autoscaling
-from fleetc.schema.types import MAX_INT32, Cidr, Duration, KubernetesVersion, Name
+from fleetc.schema.cluster_class import AUTOSCALING_XOR_REPLICAS, Autoscaling, DeletionTimeouts
+from fleetc.schema.types import MAX_INT32, Cidr, KubernetesVersion, Name
 
 
-class DeletionOverrides(SpecModel):
-    """Per-cluster deletion timeouts, field by field over the class's (CAPI's Cluster topology ``deletion``): changed
-    on live machines in place, with no new class revision."""
-
-    node_drain_timeout: Duration | None = Field(
-        default=None, description="How long draining a machine's Node may take (the class's if unset)."
-    )
-    node_volume_detach_timeout: Duration | None = Field(
-        default=None, description="How long CAPI waits for a machine's volumes to detach (the class's if unset)."
-    )
-    node_deletion_timeout: Duration | None = Field(
-        default=None, description="How long CAPI retries deleting a machine's Node (the class's if unset)."
-    )
-
-
-class ControlPlaneOverride(DeletionOverrides):
+class ControlPlaneOverride(DeletionTimeouts):
     """Per-cluster control-plane overrides."""
 
     replicas: int | None = Field(default=None, ge=1, le=MAX_INT32)
     size: Name | None = None
 
 
-class PoolOverride(DeletionOverrides):
+class PoolOverride(DeletionTimeouts):
     """Per-cluster overrides of one worker pool of the class; replicas or autoscaling replace the class's sizing."""
 
     replicas: int | None = Field(default=None, ge=0, le=MAX_INT32)

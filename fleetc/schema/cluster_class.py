@@ -23,23 +23,27 @@ class HealthCheck(SpecModel):
     )
 
 
-class ControlPlane(SpecModel):
+class DeletionTimeouts(SpecModel):
+    """How long CAPI drains a machine's Node, waits for its volumes and retries deleting the Node, over what applies
+    otherwise (the class's, for a control plane, a pool or one cluster's part)."""
+
+    node_drain_timeout: Duration | None = Field(
+        default=None, description="How long draining a machine's Node may take (the class's if unset)."
+    )
+    node_volume_detach_timeout: Duration | None = Field(
+        default=None, description="How long CAPI waits for a machine's volumes to detach (the class's if unset)."
+    )
+    node_deletion_timeout: Duration | None = Field(
+        default=None, description="How long CAPI retries deleting a machine's Node (the class's if unset)."
+    )
+
+
+class ControlPlane(DeletionTimeouts):
     """The control plane: kubeadm-managed, with etcd on its machines."""
 
     replicas: int = Field(default=3, ge=1, le=MAX_INT32, description="Machines; odd, for etcd quorum.")
     size: Name = Field(description="Machine size, mapped to a machine type by each provider.")
     health_check: HealthCheck | None = None
-    node_drain_timeout: Duration | None = Field(
-        default=None, description="How long draining a control-plane machine's Node may take (the class's if unset)."
-    )
-    node_volume_detach_timeout: Duration | None = Field(
-        default=None,
-        description="How long CAPI waits for a control-plane machine's volumes to detach (the class's if unset).",
-    )
-    node_deletion_timeout: Duration | None = Field(
-        default=None,
-        description="How long CAPI retries deleting a control-plane machine's Node (the class's if unset).",
-    )
 
 
 class Autoscaling(SpecModel):
@@ -74,7 +78,7 @@ PoolKind = Literal["deployment", "pool"]
 group the infrastructure provider scales and replaces itself (only on providers with a machine pool template)."""
 
 
-class WorkerPool(SpecModel):
+class WorkerPool(DeletionTimeouts):
     """A pool of worker machines (a CAPI MachineDeployment class, or a MachinePool class with ``kind: pool``)."""
 
     kind: PoolKind = Field(
@@ -92,15 +96,6 @@ class WorkerPool(SpecModel):
     node_labels: Labels = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
     health_check: HealthCheck | None = None
-    node_drain_timeout: Duration | None = Field(
-        default=None, description="How long draining a machine's Node may take (the class's if unset)."
-    )
-    node_volume_detach_timeout: Duration | None = Field(
-        default=None, description="How long CAPI waits for a machine's volumes to detach (the class's if unset)."
-    )
-    node_deletion_timeout: Duration | None = Field(
-        default=None, description="How long CAPI retries deleting a machine's Node (the class's if unset)."
-    )
 
     @model_validator(mode="after")
     def _replicas_or_autoscaling(self) -> WorkerPool:

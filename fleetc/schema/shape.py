@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetc.schema.cluster import ClusterDocument, DeletionOverrides, PoolOverride
-from fleetc.schema.cluster_class import Autoscaling, ClusterClassDocument
+from fleetc.schema.cluster import ClusterDocument, PoolOverride
+from fleetc.schema.cluster_class import Autoscaling, ClusterClassDocument, DeletionTimeouts
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ClusterShape:
     """The cluster's own deletion timeouts for the control plane (CAPI topology ``deletion`` fields)."""
 
 
-def deletion_fields(overrides: DeletionOverrides) -> tuple[tuple[str, int], ...]:
+def deletion_fields(overrides: DeletionTimeouts) -> tuple[tuple[str, int], ...]:
     """The CAPI ``deletion`` fields (``nodeDrainTimeoutSeconds``…) a cluster's overrides set, in CAPI's order."""
     fields = (
         ("nodeDrainTimeoutSeconds", overrides.node_drain_timeout),
