@@ -12,7 +12,7 @@ import json
 import jsonschema
 
 from fleetc.core.diagnostic_json import DIAGNOSTIC_KEYS, DIAGNOSTIC_SCHEMA
-from fleetc.plan.formats.json_report import JSON_SCHEMA
+from fleetc.plan.formats.json_schema import JSON_SCHEMA
 from tests.plan.support import FleetRepo, run
 
 

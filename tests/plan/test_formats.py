@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from fleetc.plan.formats.json_report import JSON_SCHEMA
+from fleetc.plan.formats.json_schema import JSON_SCHEMA
 from tests.plan.support import FleetRepo, run
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "diff-small"
