@@ -263,20 +263,24 @@ def status(target: Target, namespace: str | None, fleet: str | None) -> RolloutV
         store.close()
 
 
-def runner_of(target: Target, namespace: str | None, fleet: str | None) -> str | None:
-    """Who carries the rollout out now (its runner claim, :mod:`fleetc.engine.runner`), as ``fleetc rollout status``
-    says it; None when the claim cannot be read (RBAC)."""
+def status_and_runner(target: Target, namespace: str | None, fleet: str | None) -> tuple[RolloutView, str | None]:
+    """``fleetc rollout status --context C``: the rollout, and who carries it out now (its runner claim,
+    :mod:`fleetc.engine.runner`), as status says it; None when the claim cannot be read (RBAC)."""
     store = target.connect()
     try:
         key = _key(store, namespace, fleet)
-        try:
-            lease = store.read(runner.claim_key(key))
-        except NotFound:
-            lease = None
-        except ForbiddenError:
-            return None
+        return engine.view_of(store, key), _runner_line(store, key)
     finally:
         store.close()
+
+
+def _runner_line(store: KubeStore, key: ObjectKey) -> str | None:
+    try:
+        lease = store.read(runner.claim_key(key))
+    except NotFound:
+        lease = None
+    except ForbiddenError:
+        return None
     return runner.runner_line(record_of(lease), time.time())
 
 

@@ -85,9 +85,11 @@ def rollout_status(
 ) -> None:
     """Waves, clusters and the timeline of the rollout; exit 3 when it halted."""
     target = management.Target(kubeconfig, context)
-    if target.chosen:
-        view = watch_remote(target, namespace, fleet, output) if watch else management.status(target, namespace, fleet)
-        seed = 0
+    said: str | None = None
+    if target.chosen and watch:
+        view, seed = watch_remote(target, namespace, fleet, output), 0
+    elif target.chosen:
+        (view, said), seed = management.status_and_runner(target, namespace, fleet), 0
     else:
         path = _existing(state)
         plane, key = _plane_and_key(path)
@@ -97,7 +99,6 @@ def rollout_status(
         emit(rollout_reports.result_payload([("status", view)], seed), output, sort_keys=True)
     elif not watch:
         rollout_reports.print_result(rollout_reports.console(), view, f"rollout {view.name}")
-        said = management.runner_of(target, namespace, fleet) if target.chosen else None
         if said is not None:
             click.echo(said)
     if view.halted:

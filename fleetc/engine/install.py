@@ -83,9 +83,17 @@ def applied_kinds() -> list[tuple[str, str]]:
     return sorted(kinds)
 
 
+Verbs = dict[tuple[str, str], set[str]]
+"""Verbs by (API group, resource)."""
+
+
 def controller_rules() -> list[Rule]:
     """The ClusterRole's rules: exactly what the controller does anywhere in the cluster (see the module docstring)."""
-    verbs: dict[tuple[str, str], set[str]] = {}
+    return _grouped(_controller_verbs())
+
+
+def _controller_verbs() -> Verbs:
+    verbs: Verbs = {}
 
     def allow(group: str, resource: str, wanted: Iterable[str]) -> None:
         verbs.setdefault((group, resource), set()).update(wanted)
@@ -101,7 +109,7 @@ def controller_rules() -> list[Rule]:
     allow(CLUSTER[0], plural(CLUSTER[1]), ("update", "delete"))  # a removed cluster: orphaned, or decommissioned
     allow("", "events", ("create",))
     allow(LEASE_GROUP, "leases", ("get",))  # the runner claims of rollouts a pipeline carries out
-    return _grouped(verbs)
+    return verbs
 
 
 def pipeline_rules() -> list[Rule]:
@@ -109,15 +117,11 @@ def pipeline_rules() -> list[Rule]:
     ``--allow-delete``), ``fleetc rollout status|pause|resume|approve --context`` and ``fleetc status --context`` do:
     everything the controller does (the command carries the rollout out itself), and submitting it (create, update,
     patch for the server-side dry run and, for a ClusterRollout whose cluster left the spec, delete the rollout
-    objects), reading a workload cluster's
-    objects for ``fleetc status`` (get), and holding the rollout's runner claim (:mod:`fleetc.engine.runner`: a Lease
-    in the fleet's namespace, get, create and update). It may not install CRDs (``fleetc install`` does) nor read
-    Secrets (grant ``get`` on a notification Secret by name where a fleet needs one)."""
-    verbs: dict[tuple[str, str], set[str]] = {}
-    for rule in controller_rules():
-        for group in rule["apiGroups"]:
-            for resource in rule["resources"]:
-                verbs.setdefault((group, resource), set()).update(rule["verbs"])
+    objects), reading a workload cluster's objects for ``fleetc status`` (get), and holding the rollout's runner
+    claim (:mod:`fleetc.engine.runner`: a Lease in the fleet's namespace, get, create and update). It may not install
+    CRDs (``fleetc install`` does) nor read Secrets (grant ``get`` on a notification Secret by name where a fleet
+    needs one)."""
+    verbs = _controller_verbs()
     for kind in (FLEET_ROLLOUT, CLUSTER_ROLLOUT, FLEET_REVISION):
         verbs[(GROUP, plural(kind))] |= {"create", "update", "patch"}  # patch: the server-side dry run
     verbs[(GROUP, plural(CLUSTER_ROLLOUT))].add("delete")
@@ -136,7 +140,7 @@ def lease_rules(name: str = NAME) -> list[Rule]:
     ]
 
 
-def _grouped(verbs: dict[tuple[str, str], set[str]]) -> list[Rule]:
+def _grouped(verbs: Verbs) -> list[Rule]:
     """One rule per (group, verb set), resources sorted: short and stable output."""
     by_group: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for (group, resource), wanted in sorted(verbs.items()):

@@ -28,6 +28,7 @@ from fleetc.schema.cluster_class import (
 )
 from fleetc.schema.naming import CONTROL_PLANE_ROLE
 from fleetc.schema.provider import ProviderDocument
+from fleetc.schema.shape import deletion_fields
 
 
 @dataclass(frozen=True)
@@ -211,17 +212,8 @@ def _deletion(own: ControlPlane | WorkerPool, shape: ClusterClassSpec) -> Manife
     else the class's; nothing for one that neither sets (CAPI then waits as long as it takes, or its 10 s for the
     Node's deletion). CAPI changes them on live Machines in place, deleting ones included: no Machine is replaced
     for them."""
-    fields = (
-        ("nodeDrainTimeoutSeconds", _own_or(own.node_drain_timeout, shape.node_drain_timeout)),
-        ("nodeVolumeDetachTimeoutSeconds", _own_or(own.node_volume_detach_timeout, shape.node_volume_detach_timeout)),
-        ("nodeDeletionTimeoutSeconds", _own_or(own.node_deletion_timeout, shape.node_deletion_timeout)),
-    )
-    deletion = {field: seconds for field, seconds in fields if seconds is not None}
+    deletion = dict(deletion_fields(own, shape))
     return {"deletion": deletion} if deletion else {}
-
-
-def _own_or(own: int | None, inherited: int | None) -> int | None:
-    return own if own is not None else inherited
 
 
 def _cluster_class_spec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleetc.schema.cluster import ClusterDocument, PoolOverride
-from fleetc.schema.cluster_class import Autoscaling, ClusterClassDocument, DeletionTimeouts
+from fleetc.schema.cluster_class import Autoscaling, ClusterClassDocument, ClusterClassSpec, DeletionTimeouts
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,22 @@ class ClusterShape:
     """The cluster's own deletion timeouts for the control plane (CAPI topology ``deletion`` fields)."""
 
 
-def deletion_fields(overrides: DeletionTimeouts) -> tuple[tuple[str, int], ...]:
-    """The CAPI ``deletion`` fields (``nodeDrainTimeoutSeconds``…) a cluster's overrides set, in CAPI's order."""
+def deletion_fields(
+    own: DeletionTimeouts, inherited: DeletionTimeouts | ClusterClassSpec | None = None
+) -> tuple[tuple[str, int], ...]:
+    """The CAPI ``deletion`` fields (``nodeDrainTimeoutSeconds``…) that ``own`` sets, each else ``inherited``'s, in
+    CAPI's order."""
     fields = (
-        ("nodeDrainTimeoutSeconds", overrides.node_drain_timeout),
-        ("nodeVolumeDetachTimeoutSeconds", overrides.node_volume_detach_timeout),
-        ("nodeDeletionTimeoutSeconds", overrides.node_deletion_timeout),
+        ("nodeDrainTimeoutSeconds", "node_drain_timeout"),
+        ("nodeVolumeDetachTimeoutSeconds", "node_volume_detach_timeout"),
+        ("nodeDeletionTimeoutSeconds", "node_deletion_timeout"),
     )
-    return tuple((field, seconds) for field, seconds in fields if seconds is not None)
+    found = ((field, _own_or(getattr(own, name), getattr(inherited, name, None))) for field, name in fields)
+    return tuple((field, seconds) for field, seconds in found if seconds is not None)
+
+
+def _own_or(own: int | None, inherited: int | None) -> int | None:
+    return own if own is not None else inherited
 
 
 def shape_of(cluster: ClusterDocument, cluster_class: ClusterClassDocument) -> ClusterShape:
