@@ -12,6 +12,11 @@ controller of objects lower in the ownership tree (Machines) settles before the 
 (MachineSets, then MachineDeployments, then the Cluster), so an owner reads its children once they are done
 with the instant instead of once per intermediate step. Without levels the order is first queued, first run.
 
+A reconcile that writes its own object queues itself again, as a watch on its own kind does in controller-runtime.
+A reconciler that knows that pass would skip at once (:class:`AbsorbsOwnWrites`: its object is as it left it) has
+it dropped when the reconcile ends; otherwise the pass is queued in the place the write took, so the order of
+everything else is unchanged. Only writes delivered during the reconcile count: the in-memory store's.
+
 It runs over any :class:`~fleetc.runtime.store.Store` and is driven by the store's watch events: before each
 reconcile it has the store hand over pending events (:meth:`Store.wait`), and when nothing is due yet it waits on
 events up to the next due time (real time), so an event from outside wakes it at once; a virtual clock jumps
@@ -78,6 +83,16 @@ class Reconciler(Protocol):
         ...
 
 
+class AbsorbsOwnWrites(Protocol):
+    """A reconciler that can tell, after a reconcile of ``key`` that wrote ``key``, that the pass its own write
+    would queue has nothing to do (its object is settled: the same pass would only skip). The manager then does
+    not queue that pass; any other change to the object, and any other watch, still queues as usual."""
+
+    def absorbs_own_write(self, key: ObjectKey) -> bool:
+        """True when a reconcile of ``key`` now would skip at once."""
+        ...
+
+
 def level_of(reconciler: Reconciler) -> int:
     """The reconciler's ``level`` (items due at one instant run lowest level first); 0 when it declares none."""
     level: int = getattr(reconciler, "level", 0)
@@ -109,13 +124,18 @@ class WorkQueue:
     _failures: dict[tuple[str, ObjectKey], int] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
-    def add(self, controller: str, key: ObjectKey, at: float, level: int = 0) -> None:
-        """Queue ``key`` for ``controller`` at time ``at`` (keeps an earlier due time)."""
+    def add(self, controller: str, key: ObjectKey, at: float, level: int = 0, order: int | None = None) -> None:
+        """Queue ``key`` for ``controller`` at time ``at`` (keeps an earlier due time); ``order``: a place among
+        items due at the same time taken earlier with :meth:`reserve` (default: after every item queued so far)."""
         slot = (controller, key)
         if slot in self._due and self._due[slot] <= at:
             return
         self._due[slot] = at
-        heapq.heappush(self._heap, (at, level, next(self._order), controller, key))
+        heapq.heappush(self._heap, (at, level, next(self._order) if order is None else order, controller, key))
+
+    def reserve(self) -> int:
+        """A place among items due at the same time, for an :meth:`add` decided later."""
+        return next(self._order)
 
     def next_due(self) -> float | None:
         """When the next item is due, or None when empty."""
@@ -158,8 +178,11 @@ class Stats:
 class Manager:
     """Runs reconcilers over a store until a condition holds or nothing is left to do."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, *, absorb_own_writes: bool = True) -> None:
+        """``absorb_own_writes=False`` queues every pass a reconciler's own write calls for, even for reconcilers
+        that would absorb it (:class:`AbsorbsOwnWrites`): the tests compare both ways."""
         self.store, self.clock = store, clock
+        self._absorb_own_writes = absorb_own_writes
         self.queue = WorkQueue()
         self.stats = Stats()
         self._reconcilers: dict[str, Reconciler] = {}
@@ -168,6 +191,12 @@ class Manager:
         """Per (group, kind): the controllers its events queue, through which mapper (None: the object's own key),
         at the controller's level."""
         self.errors: list[tuple[float, str, ObjectKey, str]] = []
+        self._absorbing: dict[str, Callable[[ObjectKey], bool]] = {}
+        """Reconcilers that absorb their own writes (:class:`AbsorbsOwnWrites`), by name."""
+        self._running: tuple[str, ObjectKey] | None = None
+        """The reconcile under way, when its reconciler absorbs its own writes."""
+        self._own_write: int | None = None
+        """The queue place its own write took, when it wrote its own object."""
         store.watch_shared(self._on_event)
 
     def add(self, reconciler: Reconciler) -> None:
@@ -176,6 +205,9 @@ class Manager:
         self._reconcilers[reconciler.name] = reconciler
         self._levels[reconciler.name] = level_of(reconciler)
         level = self._levels[reconciler.name]
+        absorbs = getattr(reconciler, "absorbs_own_write", None)
+        if absorbs is not None and self._absorb_own_writes:
+            self._absorbing[reconciler.name] = absorbs
         self._routes.setdefault((reconciler.group, reconciler.kind), []).append((reconciler.name, None, level))
         for watch in reconciler.watches():
             self._routes.setdefault((watch.group, watch.kind), []).append((reconciler.name, watch.mapper, level))
@@ -194,9 +226,13 @@ class Manager:
         routes = self._routes.get((event.key.group, event.key.kind))
         if not routes:
             return
-        now, add = self.clock.now(), self.queue.add
+        now, add, running = self.clock.now(), self.queue.add, self._running
         for controller, mapper, level in routes:
             if mapper is None:
+                if running is not None and running[0] == controller and running[1] == event.key:
+                    if self._own_write is None:  # decided once the reconcile ends: see _run
+                        self._own_write = self.queue.reserve()
+                    continue
                 add(controller, event.key, now, level)
                 continue
             for key in mapper(event.object):
@@ -225,19 +261,34 @@ class Manager:
     def _run(self, controller: str, key: ObjectKey) -> None:
         self.stats.reconciles += 1
         self.stats.by_controller[controller] = self.stats.by_controller.get(controller, 0) + 1
+        self._running = (controller, key) if controller in self._absorbing else None
         try:
             result = self._reconcilers[controller].reconcile(Request(key))
         except TerminalError as exc:
+            self._requeue_own_write(controller, key, absorbed=False)
             self._record(controller, key, exc)
             return
         except Exception as exc:  # a failing reconcile is retried, whatever it raised
+            self._requeue_own_write(controller, key, absorbed=False)
             self._record(controller, key, exc)
             delay = exc.delay if isinstance(exc, TransientError) and exc.delay is not None else None
             self.enqueue(controller, key, delay if delay is not None else self.queue.backoff(controller, key))
             return
+        self._requeue_own_write(controller, key, absorbed=True)
         self.queue.forget(controller, key)
         if result.requeue_after is not None:
             self.enqueue(controller, key, result.requeue_after)
+
+    def _requeue_own_write(self, controller: str, key: ObjectKey, *, absorbed: bool) -> None:
+        """After a reconcile that wrote its own object: queue the pass that write calls for (in the place the
+        write took), unless the reconciler absorbs it (a finished reconcile whose object is settled)."""
+        self._running, place = None, self._own_write
+        if place is None:
+            return
+        self._own_write = None
+        if absorbed and self._absorbing[controller](key):
+            return
+        self.queue.add(controller, key, self.clock.now(), self._levels.get(controller, 0), order=place)
 
     def _record(self, controller: str, key: ObjectKey, exc: Exception) -> None:
         self.stats.errors += 1

@@ -126,6 +126,14 @@ class SettledFilter:
         self._settled.pop((key.namespace, key.name), None)
         return False
 
+    def holds(self, key: ObjectKey) -> bool:
+        """True when a reconcile of ``key`` now would skip (:meth:`settled`, without forgetting anything)."""
+        found = self._settled.get((key.namespace, key.name))
+        if found is None:
+            return False
+        current = self._cache.find(key)
+        return current is not None and found[0] == current["metadata"]["resourceVersion"] and self._now() < found[1]
+
     def rest(self, key: ObjectKey) -> Result:
         """What a skipped reconcile returns: run again when the settled pass asked to. The manager keeps one queue
         entry per key, the earliest: the settled pass's own requeue may have given way to the watch event this
@@ -158,6 +166,18 @@ class SettledFilter:
             return keys
 
         return wake
+
+
+class SettlingReconciler:
+    """Base of the simulated controllers that skip settled objects (:class:`SettledFilter`): the pass their own
+    write to their object would queue is not queued when it would skip
+    (:class:`~fleetc.runtime.manager.AbsorbsOwnWrites`)."""
+
+    gate: SettledFilter
+
+    def absorbs_own_write(self, key: ObjectKey) -> bool:
+        """True when ``key`` is settled: a reconcile now would skip."""
+        return self.gate.holds(key)
 
 
 _UNSEEN = object()

@@ -44,7 +44,7 @@ from fleetc.contract.vocabulary import (
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.manager import Mapper, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, SIM_KUBEADM_CONFIG, moment, owner_reference, stamp
-from fleetc.sim.context import ChangedView, SettledFilter, SimContext, with_metadata
+from fleetc.sim.context import ChangedView, SettledFilter, SettlingReconciler, SimContext, with_metadata
 from fleetc.sim.in_place import SyncedTemplates, copy_to_machines
 from fleetc.sim.kcp_scope import ControlPlane
 from fleetc.sim.kcp_status import kcp_status
@@ -84,7 +84,7 @@ class RemediationPolicy(NamedTuple):
         )
 
 
-class SimulatedKubeadmControlPlaneReconciler:
+class SimulatedKubeadmControlPlaneReconciler(SettlingReconciler):
     """Simulated CAPI KubeadmControlPlane controller."""
 
     name = "sim-kubeadmcontrolplane"

@@ -45,7 +45,7 @@ from fleetc.sim.api import (
     moment,
     stamp,
 )
-from fleetc.sim.context import SettledFilter, SimContext, with_metadata
+from fleetc.sim.context import SettledFilter, SettlingReconciler, SimContext, with_metadata
 from fleetc.sim.infra import MachineRequest
 from fleetc.sim.machine_delete import DeletionInputs, deletion_stage
 from fleetc.sim.machine_status import MachineFacts, machine_status
@@ -81,7 +81,7 @@ def owner(machine: Manifest, kind: str) -> str | None:
     return None
 
 
-class SimulatedMachineReconciler:
+class SimulatedMachineReconciler(SettlingReconciler):
     """Simulated CAPI Machine controller."""
 
     name = "sim-machine"
@@ -104,6 +104,10 @@ class SimulatedMachineReconciler:
             Watch(CAPI_GROUP, "MachineDeployment", self.gate.waking(self._machines_of_changed())),
         ]
 
+    def absorbs_own_write(self, key: ObjectKey) -> bool:
+        """True when ``key`` is settled and the provider's faults have not changed since its last pass."""
+        return self.ctx.provider.epoch == self._epoch and self.gate.holds(key)
+
     def reconcile(self, request: Request) -> Result:
         """One pass: deletion, or bootstrap → infrastructure → provider ID → status."""
         if self.ctx.provider.epoch != self._epoch:  # new faults: every Machine must be looked at again
@@ -114,7 +118,7 @@ class SimulatedMachineReconciler:
             return self.gate.rest(request.key)
         cluster = self.ctx.cache.get(CLUSTER, request.key.namespace, machine["spec"]["clusterName"])
         if is_deleting(machine):
-            return self._reconcile_delete(request.key, machine, cluster)
+            return self.gate.settle(request.key, self._reconcile_delete(request.key, machine, cluster))
         self._reconcile_bootstrap_and_infrastructure(machine, cluster)
         machine = self._reconcile_provider_id(self._current(request.key))
         fault = self._node_fault(machine, cluster)

@@ -34,7 +34,7 @@ from fleetc.contract.vocabulary import (
 from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import content_hash, owner_reference
-from fleetc.sim.context import SettledFilter, SimContext, with_metadata
+from fleetc.sim.context import SettledFilter, SettlingReconciler, SimContext, with_metadata
 from fleetc.sim.in_place import SyncedTemplates, in_place_changed, rollout_part, with_in_place
 from fleetc.sim.machines import Counters, bullets, template_outdated_reasons, versions
 from fleetc.sim.machineset import machines_conditions, remediating, scaling, selector_text
@@ -87,7 +87,7 @@ def revision(obj: Manifest) -> int:
     return int(annotations_of(obj).get(MD_REVISION, "0"))
 
 
-class SimulatedMachineDeploymentReconciler:
+class SimulatedMachineDeploymentReconciler(SettlingReconciler):
     """Simulated CAPI MachineDeployment controller."""
 
     name = "sim-machinedeployment"

@@ -32,7 +32,7 @@ from fleetc.contract.vocabulary import (
 from fleetc.core.keys import Manifest
 from fleetc.runtime.manager import DONE, Request, Result, Watch, owner_of
 from fleetc.sim.api import SIM_INFRA_TEMPLATE, owner_reference
-from fleetc.sim.context import ChangedView, SettledFilter, SimContext
+from fleetc.sim.context import ChangedView, SettledFilter, SettlingReconciler, SimContext
 from fleetc.sim.in_place import SyncedTemplates, copy_to_machines
 from fleetc.sim.machine import owner
 from fleetc.sim.machines import (
@@ -125,7 +125,7 @@ class _Preflight:
         return self._found
 
 
-class SimulatedMachineSetReconciler:
+class SimulatedMachineSetReconciler(SettlingReconciler):
     """Simulated CAPI MachineSet controller."""
 
     name = "sim-machineset"

@@ -41,7 +41,7 @@ from fleetc.sim.api import (
     key,
     moment,
 )
-from fleetc.sim.context import ChangedView, SettledFilter, SimContext
+from fleetc.sim.context import ChangedView, SettledFilter, SettlingReconciler, SimContext
 from fleetc.sim.machine import control_plane_initialized, infrastructure_provisioned
 from fleetc.sim.machines import has_node_ref, health_view, is_control_plane
 from fleetc.sim.status import FALSE, TRUE, Cond, build, conditions_of, find
@@ -86,7 +86,7 @@ def _since(obj: Manifest, condition_type: str) -> float | None:
     return moment(found["lastTransitionTime"])
 
 
-class SimulatedMachineHealthCheckReconciler:
+class SimulatedMachineHealthCheckReconciler(SettlingReconciler):
     """Simulated CAPI MachineHealthCheck controller."""
 
     name = "sim-machinehealthcheck"

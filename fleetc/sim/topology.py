@@ -82,7 +82,11 @@ DELETION_POLL = 5.0
 
 
 class SimulatedTopologyReconciler:
-    """Simulated CAPI topology controller (Cluster with ``spec.topology``)."""
+    """Simulated CAPI topology controller (Cluster with ``spec.topology``).
+
+    It does not absorb its own writes (:class:`~fleetc.sim.context.SettlingReconciler`): its watches are coalesced,
+    so a change of its control plane or MachineDeployments unsettles the Cluster without queuing it at once, and the
+    pass its own write queued is the one that sees that change within the same instant."""
 
     name = "sim-topology"
     level = 4

@@ -138,3 +138,65 @@ def test_equal_inputs_give_equal_schedules() -> None:
         return recorder.calls
 
     assert schedule() == schedule()
+
+
+@dataclass
+class SelfWriter(Recorder):
+    """Writes its own object's status on every pass; absorbs the pass that write queues when told it may."""
+
+    store: MemoryStore | None = None
+    absorbs: bool = True
+
+    def reconcile(self, request: Request) -> Result:
+        assert self.store is not None
+        current = self.store.get(request.key)
+        self.store.update_status({**current, "status": {"passes": len(self.calls) + 1}})
+        return super().reconcile(request)
+
+    def absorbs_own_write(self, key: ObjectKey) -> bool:
+        return self.absorbs
+
+
+def self_writer(
+    *results: Result | Exception, absorbs: bool = True, absorb_own_writes: bool = True
+) -> tuple[MemoryStore, Manager, SelfWriter]:
+    clock = VirtualClock()
+    store = MemoryStore(clock)
+    manager = Manager(store, clock, absorb_own_writes=absorb_own_writes)
+    writer = SelfWriter(clock, list(results), store=store, absorbs=absorbs)
+    manager.add(writer)
+    return store, manager, writer
+
+
+def test_a_pass_queued_by_the_reconcilers_own_write_is_dropped_when_it_absorbs_it() -> None:
+    store, manager, writer = self_writer(Result(requeue_after=60))
+    store.create(thing("a"))
+    manager.run(lambda: False, max_steps=10)
+    assert writer.calls == [(0.0, "a"), (60.0, "a")]  # not again at 0: its write was absorbed; the requeue holds
+
+    store, manager, writer = self_writer(absorbs=False)
+    store.create(thing("a"))
+    manager.run(lambda: False, max_steps=3)
+    assert writer.calls == [(0.0, "a")] * 3  # it does not absorb: each write queues another pass
+
+    store, manager, writer = self_writer(absorb_own_writes=False)
+    store.create(thing("a"))
+    manager.run(lambda: False, max_steps=3)
+    assert writer.calls == [(0.0, "a")] * 3  # the manager told not to absorb
+
+
+def test_a_write_by_anyone_else_still_queues_a_reconciler_that_absorbs_its_own() -> None:
+    store, manager, writer = self_writer()
+    obj = store.create(thing("a"))
+    manager.run(lambda: False)
+    assert writer.calls == [(0.0, "a")]
+    store.update({**store.get(ObjectKey.of(obj)), "spec": {"size": 2}})
+    manager.run(lambda: False)
+    assert writer.calls == [(0.0, "a"), (0.0, "a")]
+
+
+def test_a_failed_reconcile_keeps_the_pass_its_own_write_queued() -> None:
+    store, manager, writer = self_writer(TransientError("provider API unavailable", delay=30))
+    store.create(thing("a"))
+    manager.run(lambda: False, max_steps=2)
+    assert writer.calls == [(0.0, "a"), (0.0, "a")]  # again at once (its write), not after the 30 s delay

@@ -130,10 +130,11 @@ class Plane:
     clock: VirtualClock = field(default_factory=VirtualClock)
     events: list[tuple[float, Event]] = field(default_factory=list)
     record: bool = False
+    absorb_own_writes: bool = True
 
     def __post_init__(self) -> None:
         self.store = MemoryStore(self.clock)
-        self.manager = Manager(self.store, self.clock)
+        self.manager = Manager(self.store, self.clock, absorb_own_writes=self.absorb_own_writes)
         self.provider = InMemoryProvider(seed=self.seed, faults=self.faults, start=self.clock.now())
         self.plane: SimulatedPlane = install(self.manager, self.provider, seed=self.seed)
         if self.record:
