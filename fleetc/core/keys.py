@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 Manifest = dict[str, Any]
+
+_new_tuple = tuple.__new__
+"""Makes a named tuple from its fields without the Python-level ``__new__`` a ``NamedTuple`` class call runs (keys
+are made on every watch event and cache read)."""
 """A Kubernetes object as plain data (apiVersion, kind, metadata, spec…)."""
 
 
@@ -30,7 +34,7 @@ class ObjectKey(NamedTuple):
         api_version: str = manifest["apiVersion"]
         group = api_version.rpartition("/")[0]
         metadata = manifest.get("metadata", {})
-        return cls(group, manifest["kind"], metadata.get("namespace", ""), metadata["name"])
+        return _new_tuple(cls, (group, manifest["kind"], metadata.get("namespace", ""), metadata["name"]))
 
     def __str__(self) -> str:
         kind = f"{self.kind}.{self.group}" if self.group else self.kind

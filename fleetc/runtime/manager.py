@@ -36,6 +36,10 @@ from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.store import Event, Store
 
+_new_tuple = tuple.__new__
+"""Makes a named tuple from its fields without the Python-level ``__new__`` of a ``NamedTuple`` class call (keys and
+requests are made on every event and reconcile)."""
+
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 300.0
 
@@ -105,7 +109,7 @@ def owner_of(kind: str) -> Mapper:
     def mapper(obj: Manifest) -> list[ObjectKey]:
         namespace = obj["metadata"].get("namespace", "")
         return [
-            ObjectKey(ref["apiVersion"].rpartition("/")[0], ref["kind"], namespace, ref["name"])
+            _new_tuple(ObjectKey, (ref["apiVersion"].rpartition("/")[0], kind, namespace, ref["name"]))
             for ref in obj["metadata"].get("ownerReferences", [])
             if ref["kind"] == kind
         ]
@@ -263,7 +267,7 @@ class Manager:
         self.stats.by_controller[controller] = self.stats.by_controller.get(controller, 0) + 1
         self._running = (controller, key) if controller in self._absorbing else None
         try:
-            result = self._reconcilers[controller].reconcile(Request(key))
+            result = self._reconcilers[controller].reconcile(_new_tuple(Request, (key,)))
         except TerminalError as exc:
             self._requeue_own_write(controller, key, absorbed=False)
             self._record(controller, key, exc)

@@ -32,6 +32,8 @@ from fleetc.runtime.ssa import apply_entry, server_side_apply
 from fleetc.runtime.store import FIELD_MANAGER, ApplyResult, Event, EventType, Handler, copy, edit_with_retries, merge
 
 _SPEC_EXEMPT = ("metadata", "status", "apiVersion", "kind")
+_new_event = tuple.__new__
+"""Makes an :class:`Event` without the Python-level ``__new__`` of a ``NamedTuple`` class call (one per write)."""
 
 
 def _copied(obj: Manifest) -> Manifest:
@@ -108,6 +110,13 @@ class MemoryStore:
     # writing
 
     def create(self, obj: Manifest) -> Manifest:
+        return _copied(self._create(obj))
+
+    def add(self, obj: Manifest) -> None:
+        self._create(obj)
+
+    def _create(self, obj: Manifest) -> Manifest:
+        """Store a new object (the stored object itself is returned: callers hand out copies)."""
         key = ObjectKey.of(obj)
         bucket = self._objects[(key.group, key.kind)]
         if (key.namespace, key.name) in bucket:
@@ -124,7 +133,7 @@ class MemoryStore:
         self._uids[metadata["uid"]] = key
         self._index_owners(key, stored)
         self._emit("ADDED", key, stored)
-        return _copied(stored)
+        return stored
 
     def update(self, obj: Manifest) -> Manifest:
         key, current = self._current_for_write(obj)
@@ -276,7 +285,7 @@ class MemoryStore:
 
     def _emit(self, kind: EventType, key: ObjectKey, obj: Manifest) -> None:
         if self._shared_handlers:
-            shared = Event(kind, key, obj)
+            shared = _new_event(Event, (kind, key, obj))
             for handler in self._shared_handlers:
                 handler(shared)
         if self._handlers:

@@ -62,6 +62,10 @@ class Store(Protocol):
         """Create; :class:`~fleetc.core.errors.AlreadyExists` if the key is taken."""
         ...
 
+    def add(self, obj: Manifest) -> None:
+        """:meth:`create`, returning nothing (the memory store also skips its copy)."""
+        ...
+
     def update(self, obj: Manifest) -> Manifest:
         """Replace metadata and spec (status is kept); :class:`Conflict` on a stale resourceVersion."""
         ...

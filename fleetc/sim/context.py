@@ -57,10 +57,10 @@ class SimContext:
                 return name
         raise AlreadyExists(f"no free name for {prefix}-xxxxx after {NAME_ATTEMPTS} attempts")
 
-    def create(self, obj: Manifest) -> Manifest:
+    def create(self, obj: Manifest) -> None:
         """Create an object; the store assigns uid, generation and timestamps."""
         self.writes += 1
-        return self.store.create(obj)
+        self.store.add(obj)
 
     def write_status(self, obj: Manifest, status: dict[str, Any]) -> bool:
         """Replace ``status`` when it differs from the stored one (the store keeps ``status``); True when written."""

@@ -232,6 +232,9 @@ class KubeStore:
         _, created = self.api.request("POST", resource.path(key.namespace), call, body=_body(obj))
         return self._written(resource, created)
 
+    def add(self, obj: Manifest) -> None:
+        self.create(obj)
+
     def update(self, obj: Manifest) -> Manifest:
         return self._put(obj, None)
 
