@@ -46,9 +46,9 @@ def cluster_of(obj: Manifest) -> ClusterId | None:
 @dataclass
 class _Bucket:
     objects: dict[tuple[str, str], Manifest] = field(default_factory=dict)
-    order: list[tuple[tuple[str, str], str]] = field(default_factory=list)
-    """(:func:`order_key`, kind) of every object, sorted: the order :class:`ClusterObjects` lists them in, kept across
-    writes (an object's creation time and name never change), so a view is built without sorting."""
+    order: list[tuple[tuple[str, str], tuple[str, str]]] = field(default_factory=list)
+    """(:func:`order_key`, (kind, name)) of every object, sorted: the order :class:`ClusterObjects` lists them in,
+    kept across writes (an object's creation time and name never change), so a view is built without sorting."""
     remediated: dict[str, Manifest] = field(default_factory=dict)
     """Machines deleted while flagged unhealthy: their last state, by name."""
     view: ClusterObjects | None = None
@@ -80,10 +80,10 @@ class WorkloadCache:
             bucket = self._buckets[home] = _Bucket()
         bucket.objects[slot] = obj
         if before is None:
-            bisect.insort(bucket.order, (order_key(obj), key.kind))
+            bisect.insort(bucket.order, (order_key(obj), slot))
         elif before["metadata"].get("creationTimestamp") != obj["metadata"].get("creationTimestamp"):
-            bucket.order.remove((order_key(before), key.kind))
-            bisect.insort(bucket.order, (order_key(obj), key.kind))
+            bucket.order.remove((order_key(before), slot))
+            bisect.insort(bucket.order, (order_key(obj), slot))
         bucket.view = None
         self._homes[key] = home
         return home
@@ -96,7 +96,7 @@ class WorkloadCache:
         bucket = self._buckets[home]
         last = bucket.objects.pop((key.kind, key.name), None)
         if last is not None:
-            bucket.order.remove((order_key(last), key.kind))
+            bucket.order.remove((order_key(last), (key.kind, key.name)))
         if last is not None and key.kind == "Machine" and health_check_failed(last):
             bucket.remediated[key.name] = last
         bucket.view = None
@@ -111,7 +111,7 @@ class WorkloadCache:
             return ClusterObjects(cluster=None)
         if bucket.view is None:
             objects = bucket.objects
-            ordered = [objects[(kind, name)] for (_, name), kind in bucket.order]
+            ordered = [objects[slot] for _, slot in bucket.order]
             bucket.view = ClusterObjects.of_ordered(ordered, bucket.remediated.values())
         return bucket.view
 

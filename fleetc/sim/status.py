@@ -40,9 +40,14 @@ class Cond(NamedTuple):
     since: str | None = None
 
 
+_NO_STATUS: dict[str, Any] = {}
+_NO_CONDITIONS: list[Condition] = []
+
+
 def conditions_of(obj: Manifest) -> list[Condition]:
-    """``status.conditions`` (empty when none)."""
-    found: list[Condition] = obj.get("status", {}).get("conditions", [])
+    """``status.conditions`` (empty when none); read-only (an object without conditions gets one shared empty list:
+    no list is made per call)."""
+    found: list[Condition] = obj.get("status", _NO_STATUS).get("conditions", _NO_CONDITIONS)
     return found
 
 
