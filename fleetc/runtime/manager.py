@@ -278,6 +278,9 @@ class Manager:
             delay = exc.delay if isinstance(exc, TransientError) and exc.delay is not None else None
             self.enqueue(controller, key, delay if delay is not None else self.queue.backoff(controller, key))
             return
+        except BaseException:  # an interrupt (Ctrl-C) leaves the manager as it was: nothing absorbed later by mistake
+            self._requeue_own_write(controller, key, absorbed=False)
+            raise
         self._requeue_own_write(controller, key, absorbed=True)
         self.queue.forget(controller, key)
         if result.requeue_after is not None:
