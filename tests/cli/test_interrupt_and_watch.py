@@ -33,9 +33,19 @@ def fleetc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def start_apply(state: Path, speed: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "fleetc", "apply", str(EXAMPLE_FLEET), "--local", "--approve", "broad",
-               "--state", str(state), "--speed", speed]  # fmt: skip
+    command = [sys.executable, "-c", DEFAULT_SIGINT_THEN_FLEETC, "apply", str(EXAMPLE_FLEET), "--local", "--approve",
+               "broad", "--state", str(state), "--speed", speed]  # fmt: skip
     return subprocess.Popen(command, cwd=state.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+# A shell without job control starts background commands with SIGINT ignored, and children inherit that: so would
+# fleetc here, were the suite started that way. The test stands for a terminal user pressing Ctrl-C, so the child
+# sets SIGINT to its default and execs fleetc (an exec keeps a default disposition; Python then raises
+# KeyboardInterrupt on it).
+DEFAULT_SIGINT_THEN_FLEETC = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'fleetc', *sys.argv[1:]])"
+)
 
 
 def view(state: Path) -> dict[str, Any]:
