@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from fleetc.core.errors import TerminalError, TransientError
 from fleetc.core.keys import ObjectKey
 from fleetc.runtime.clock import EPOCH, VirtualClock
@@ -31,7 +33,7 @@ class Recorder:
     """A reconciler that records when it ran and answers with a scripted result."""
 
     clock: VirtualClock
-    results: list[Result | Exception] = field(default_factory=list)
+    results: list[Result | BaseException] = field(default_factory=list)
     calls: list[tuple[float, str]] = field(default_factory=list)
     name: str = "recorder"
     group: str = GROUP
@@ -44,7 +46,7 @@ class Recorder:
     def reconcile(self, request: Request) -> Result:
         self.calls.append((self.clock.now() - EPOCH, request.key.name))
         outcome = self.results.pop(0) if self.results else DONE
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, BaseException):
             raise outcome
         return outcome
 
@@ -158,7 +160,7 @@ class SelfWriter(Recorder):
 
 
 def self_writer(
-    *results: Result | Exception, absorbs: bool = True, absorb_own_writes: bool = True
+    *results: Result | BaseException, absorbs: bool = True, absorb_own_writes: bool = True
 ) -> tuple[MemoryStore, Manager, SelfWriter]:
     clock = VirtualClock()
     store = MemoryStore(clock)
@@ -193,6 +195,18 @@ def test_a_write_by_anyone_else_still_queues_a_reconciler_that_absorbs_its_own()
     store.update({**store.get(ObjectKey.of(obj)), "spec": {"size": 2}})
     manager.run(lambda: False)
     assert writer.calls == [(0.0, "a"), (0.0, "a")]
+
+
+def test_an_interrupted_reconcile_keeps_its_own_writes_pass_and_leaves_no_reconcile_marked_running() -> None:
+    store, manager, writer = self_writer(KeyboardInterrupt())
+    obj = store.create(thing("a"))
+    with pytest.raises(KeyboardInterrupt):
+        manager.run(lambda: False)
+    manager.run(lambda: False, max_steps=1)
+    assert writer.calls == [(0.0, "a"), (0.0, "a")]  # the write before the interrupt still calls for a pass
+    store.update({**store.get(ObjectKey.of(obj)), "spec": {"size": 2}})  # not its own write: it must queue a pass
+    manager.run(lambda: False)
+    assert writer.calls == [(0.0, "a")] * 3
 
 
 def test_a_failed_reconcile_keeps_the_pass_its_own_write_queued() -> None:
