@@ -162,7 +162,7 @@ def _target_met(clusters: int, wall: float, peak_mb: object) -> str:
 
 def interpreter() -> str:
     """This interpreter (the children run the same): version, executable, and where the interpreter's code lives."""
-    with open("/proc/self/maps", encoding="utf-8") as maps:  # Linux; the bench's machines are
+    with open("/proc/self/maps", encoding="utf-8") as maps:  # the libraries mapped into this process (Linux)
         shared = sorted({line.split()[-1] for line in maps if "libpython" in line})
     where = f"in the shared library {', '.join(shared)}" if shared else "built into the executable"
     options = [arg.strip("'") for arg in str(sysconfig.get_config_var("CONFIG_ARGS") or "").split()]

@@ -265,31 +265,27 @@ class Manager:
     def _run(self, controller: str, key: ObjectKey) -> None:
         self.stats.reconciles += 1
         self.stats.by_controller[controller] = self.stats.by_controller.get(controller, 0) + 1
+        self._running = (controller, key) if controller in self._absorbing else None
         try:
-            result = self._reconcile_once(controller, key)
-        except TerminalError as exc:
-            self._record(controller, key, exc)
+            result = self._reconcilers[controller].reconcile(_new_tuple(Request, (key,)))
+        except BaseException as exc:  # whatever it raised, the pass its own write calls for is kept
+            self._requeue_own_write(controller, key, absorbed=False)
+            if not isinstance(exc, Exception):
+                raise  # an interrupt (Ctrl-C): the manager is left as it was, nothing marked running
+            self._failed(controller, key, exc)
             return
-        except Exception as exc:  # a failing reconcile is retried, whatever it raised
-            self._record(controller, key, exc)
-            delay = exc.delay if isinstance(exc, TransientError) and exc.delay is not None else None
-            self.enqueue(controller, key, delay if delay is not None else self.queue.backoff(controller, key))
-            return
+        self._requeue_own_write(controller, key, absorbed=True)
         self.queue.forget(controller, key)
         if result.requeue_after is not None:
             self.enqueue(controller, key, result.requeue_after)
 
-    def _reconcile_once(self, controller: str, key: ObjectKey) -> Result:
-        """The reconcile, then the pass its own write calls for: absorbed only after a reconcile that returned (one
-        that raised, an interrupt included, keeps it, and leaves nothing marked as running)."""
-        self._running = (controller, key) if controller in self._absorbing else None
-        try:
-            result = self._reconcilers[controller].reconcile(_new_tuple(Request, (key,)))
-        except BaseException:
-            self._requeue_own_write(controller, key, absorbed=False)
-            raise
-        self._requeue_own_write(controller, key, absorbed=True)
-        return result
+    def _failed(self, controller: str, key: ObjectKey, exc: Exception) -> None:
+        """Record a failed reconcile and retry it, whatever it raised, unless it was a :class:`TerminalError`."""
+        self._record(controller, key, exc)
+        if isinstance(exc, TerminalError):
+            return
+        delay = exc.delay if isinstance(exc, TransientError) and exc.delay is not None else None
+        self.enqueue(controller, key, delay if delay is not None else self.queue.backoff(controller, key))
 
     def _requeue_own_write(self, controller: str, key: ObjectKey, *, absorbed: bool) -> None:
         """After a reconcile that wrote its own object: queue the pass that write calls for (in the place the

@@ -32,12 +32,6 @@ def fleetc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=TIMEOUT, check=False)  # fmt: skip
 
 
-def start_apply(state: Path, speed: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-c", DEFAULT_SIGINT_THEN_FLEETC, "apply", str(EXAMPLE_FLEET), "--local", "--approve",
-               "broad", "--state", str(state), "--speed", speed]  # fmt: skip
-    return subprocess.Popen(command, cwd=state.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 # A shell without job control starts background commands with SIGINT ignored, and children inherit that: so would
 # fleetc here, were the suite started that way. The test stands for a terminal user pressing Ctrl-C, so the child
 # sets SIGINT to its default and execs fleetc (an exec keeps a default disposition; Python then raises
@@ -46,6 +40,12 @@ DEFAULT_SIGINT_THEN_FLEETC = (
     "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
     "os.execv(sys.executable, [sys.executable, '-m', 'fleetc', *sys.argv[1:]])"
 )
+
+
+def start_apply(state: Path, speed: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", DEFAULT_SIGINT_THEN_FLEETC, "apply", str(EXAMPLE_FLEET), "--local", "--approve",
+               "broad", "--state", str(state), "--speed", speed]  # fmt: skip
+    return subprocess.Popen(command, cwd=state.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def view(state: Path) -> dict[str, Any]:
