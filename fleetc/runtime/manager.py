@@ -42,6 +42,9 @@ requests are made on every event and reconcile)."""
 
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 300.0
+STALE_ENTRIES_RATIO = 4
+STALE_ENTRIES_MIN = 1024
+"""The work queue's heap is rebuilt from its live entries once it holds more than ``RATIO`` × live + ``MIN``."""
 
 
 class Request(NamedTuple):
@@ -117,14 +120,23 @@ def owner_of(kind: str) -> Mapper:
     return mapper
 
 
+_Entry = tuple[float, int, int, str, ObjectKey]
+"""A queued item: (due time, level, place, controller, key); the heap orders items by the first three."""
+
+
 @dataclass
 class WorkQueue:
     """Keys due at a time; a key is queued at most once (earliest due wins); failures back off per key.
 
-    Among keys due at the same time the lowest ``level`` comes first, then the first queued."""
+    Among keys due at the same time the lowest ``level`` comes first, then the first queued. A key queued again for
+    an earlier time runs at that time, in the place that queuing took. The heap keeps the entries a key no longer
+    holds until they surface; once they outnumber the live ones three to one it is rebuilt from the live ones (a
+    long upgrade leaves tens of thousands of superseded timers behind, and every push and pop would climb past them).
+    """
 
-    _heap: list[tuple[float, int, int, str, ObjectKey]] = field(default_factory=list)
-    _due: dict[tuple[str, ObjectKey], float] = field(default_factory=dict)
+    _heap: list[_Entry] = field(default_factory=list)
+    _due: dict[tuple[str, ObjectKey], _Entry] = field(default_factory=dict)
+    """Each queued key's live entry: the one in the heap that runs it (any other entry of the key is skipped)."""
     _failures: dict[tuple[str, ObjectKey], int] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -132,10 +144,15 @@ class WorkQueue:
         """Queue ``key`` for ``controller`` at time ``at`` (keeps an earlier due time); ``order``: a place among
         items due at the same time taken earlier with :meth:`reserve` (default: after every item queued so far)."""
         slot = (controller, key)
-        if slot in self._due and self._due[slot] <= at:
+        queued = self._due.get(slot)
+        if queued is not None and queued[0] <= at:
             return
-        self._due[slot] = at
-        heapq.heappush(self._heap, (at, level, next(self._order) if order is None else order, controller, key))
+        entry = (at, level, next(self._order) if order is None else order, controller, key)
+        self._due[slot] = entry
+        heapq.heappush(self._heap, entry)
+        if len(self._heap) > STALE_ENTRIES_RATIO * len(self._due) + STALE_ENTRIES_MIN:
+            self._heap = list(self._due.values())
+            heapq.heapify(self._heap)
 
     def reserve(self) -> int:
         """A place among items due at the same time, for an :meth:`add` decided later."""
@@ -143,11 +160,12 @@ class WorkQueue:
 
     def next_due(self) -> float | None:
         """When the next item is due, or None when empty."""
-        while self._heap:
-            at, _, _, controller, key = self._heap[0]
-            if self._due.get((controller, key)) == at:
-                return at
-            heapq.heappop(self._heap)
+        heap, due = self._heap, self._due
+        while heap:
+            entry = heap[0]
+            if due.get((entry[3], entry[4])) is entry:
+                return entry[0]
+            heapq.heappop(heap)
         return None
 
     def pop(self) -> tuple[str, ObjectKey]:
@@ -168,6 +186,11 @@ class WorkQueue:
 
     def __len__(self) -> int:
         return len(self._due)
+
+    @property
+    def held(self) -> int:
+        """How many entries the heap holds, live or superseded (what a push or pop climbs past)."""
+        return len(self._heap)
 
 
 @dataclass

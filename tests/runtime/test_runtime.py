@@ -12,6 +12,8 @@ from fleetc.core.keys import ObjectKey
 from fleetc.runtime.clock import EPOCH, VirtualClock
 from fleetc.runtime.manager import (
     DONE,
+    STALE_ENTRIES_MIN,
+    STALE_ENTRIES_RATIO,
     Manager,
     Request,
     Result,
@@ -129,6 +131,41 @@ def test_the_queue_keeps_the_earliest_due_time_per_key() -> None:
     queue.add("c", key, 20.0)
     assert len(queue) == 1 and queue.next_due() == 5.0
     assert queue.pop() == ("c", key) and queue.next_due() is None
+
+
+def drain(queue: WorkQueue) -> list[tuple[float | None, str]]:
+    """Everything queued, in the order it runs: (due time, key name)."""
+    order = []
+    while (due := queue.next_due()) is not None:
+        order.append((due, queue.pop()[1].name))
+    return order
+
+
+def test_a_key_queued_again_runs_in_the_place_of_its_last_queuing() -> None:
+    # "a" waits for t=10, is queued earlier (t=5) and runs; "b" is queued for t=10; then "a" again for t=10. The
+    # first entry of "a" at t=10 is superseded: "a" runs after "b", where it was queued last, not in its old place.
+    queue = WorkQueue()
+    a, b = (ObjectKey(GROUP, "Thing", "ns", name) for name in ("a", "b"))
+    queue.add("c", a, 10.0)
+    queue.add("c", a, 5.0)
+    assert queue.next_due() == 5.0 and queue.pop() == ("c", a)
+    queue.add("c", b, 10.0)
+    queue.add("c", a, 10.0)
+    assert drain(queue) == [(10.0, "b"), (10.0, "a")]
+
+
+def test_superseded_entries_do_not_pile_up_and_the_order_is_kept() -> None:
+    # Every key is queued ten times, each time earlier than the last: nine entries in ten are superseded. The heap is
+    # rebuilt from the live entries once superseded ones outnumber them, which must not change the order keys run in.
+    queue = WorkQueue()
+    keys = [ObjectKey(GROUP, "Thing", "ns", f"k{index:05d}") for index in range(2000)]
+    for index, key in enumerate(keys):
+        for earlier in range(9, -1, -1):
+            queue.add("c", key, float(index % 7 + 100 * earlier), level=index % 3)
+    assert len(queue) == 2000
+    assert queue.held <= STALE_ENTRIES_RATIO * len(queue) + STALE_ENTRIES_MIN < 10 * len(queue)
+    expected = sorted(((float(i % 7), i % 3, i), f"k{i:05d}") for i in range(2000))
+    assert drain(queue) == [(due, name) for (due, _, _), name in expected]
 
 
 def test_equal_inputs_give_equal_schedules() -> None:
