@@ -133,9 +133,9 @@ def test_the_queue_keeps_the_earliest_due_time_per_key() -> None:
     assert queue.pop() == ("c", key) and queue.next_due() is None
 
 
-def drain(queue: WorkQueue) -> list[tuple[float | None, str]]:
+def drain(queue: WorkQueue) -> list[tuple[float, str]]:
     """Everything queued, in the order it runs: (due time, key name)."""
-    order = []
+    order: list[tuple[float, str]] = []
     while (due := queue.next_due()) is not None:
         order.append((due, queue.pop()[1].name))
     return order
