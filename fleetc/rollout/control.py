@@ -8,7 +8,7 @@ Callers: ``fleetc apply`` / ``fleetc simulate`` (:func:`submit`, then run the ma
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,9 @@ from fleetc.schema.notifications import NotificationPolicy
 CONFLICT_RETRIES = 5
 
 
-def submit(store: Store, plan: RolloutPlan, *, allow_delete: bool = False) -> ObjectKey:
+def submit(
+    store: Store, plan: RolloutPlan, *, allow_delete: bool = False, live_clusters: Sequence[Manifest] | None = None
+) -> ObjectKey:
     """Create or update a fleet's rollout objects for ``plan``; the FleetRollout's key.
 
     Idempotent: submitting the same plan again changes nothing (so a resumed ``apply`` may always submit). A new
@@ -53,8 +55,10 @@ def submit(store: Store, plan: RolloutPlan, *, allow_delete: bool = False) -> Ob
     rollout; ``spec.paused`` is kept. The fleet's live Clusters the plan no longer has are orphaned or, when marked
     for decommissioning, deleted in their wave (:mod:`fleetc.rollout.removal`); deleting needs ``allow_delete``,
     else :class:`~fleetc.core.errors.DeletionNotAllowedError` is raised before anything is written.
+    ``live_clusters``: the fleet's live CAPI Clusters when ``store`` does not hold them (a sharded simulation's are
+    in other processes); default: the store's.
     """
-    removed = removal.removals(store, plan)
+    removed = removal.removals(store, plan, live_clusters)
     removal.check(removed, allow_delete=allow_delete)
     plan = removal.with_removals(plan, removed)
     rollout, revision, _ = rollout_objects(plan)

@@ -34,6 +34,7 @@ from fleetc.rollout.reconcile_revision import prerequisites, retry_failed, track
 from fleetc.rollout.reconcile_waves import advance, judge, save, start
 from fleetc.rollout.scope import Run, Scope
 from fleetc.rollout.watching import Watchlist
+from fleetc.rollout.workloads import LocalWorkloads, Workloads
 from fleetc.runtime.clock import Clock
 from fleetc.runtime.manager import DONE, Manager, Request, Result, Watch
 from fleetc.runtime.store import Store
@@ -73,6 +74,7 @@ class RolloutController:
         resync: float | None = None,
         only: ObjectKey | None = None,
         defer: Callable[[ObjectKey], float | None] | None = None,
+        workloads: Callable[[Watchlist], Workloads] | None = None,
     ) -> None:
         """``enqueue`` queues a rollout; ``schedule`` queues a verdict check (default: check at once). ``resync``
         (seconds): also re-judge every cluster in flight that often, as after a restart. Against an API server, a
@@ -82,8 +84,10 @@ class RolloutController:
         alone (``fleetc apply``/``rollout resume`` on a management cluster drive the rollout they were asked for;
         another fleet's belongs to its own command or to the in-cluster controller). ``defer``: for a rollout another
         process carries out, the seconds until asking again (None: carry it out here); the in-cluster controller defers
-        to a pipeline's ``fleetc apply`` this way (:mod:`fleetc.engine.runner`)."""
-        self._store, self._clock, self._apply = store, clock, apply
+        to a pipeline's ``fleetc apply`` this way (:mod:`fleetc.engine.runner`). ``workloads``: where the workload
+        clusters are, given the controller's watch list (default: in this process's store, :class:`LocalWorkloads`;
+        the sharded simulation's are in other processes)."""
+        self._store, self._clock = store, clock
         self._resync = resync
         self._only = only
         self._defer = defer
@@ -91,6 +95,11 @@ class RolloutController:
         self.informer = Informer(store, self._on_workload_change)
         self._watch = Watchlist(self.informer.workloads.objects, enqueue or (lambda key: None), schedule, clock.now)
         self.checks = VerdictChecks(self._watch)
+        self.workloads: Workloads = (
+            workloads(self._watch)
+            if workloads is not None
+            else LocalWorkloads(self._watch, self.informer.workloads, apply, store)
+        )
 
     def _on_workload_change(self, cluster: ClusterId) -> None:
         self._watch.on_change(cluster)
@@ -117,13 +126,13 @@ class RolloutController:
     def _reconcile(self, request: Request) -> Result:
         rollout = self._store.find(request.key)
         if rollout is None or rollout["metadata"].get("deletionTimestamp"):
-            self._watch.forget(request.key)
+            self.workloads.forget(request.key)
             return DONE
         run = Run.begin(rollout, self._clock.now())
         if self._resync is not None and run.now >= self._full_pass.get(request.key, -math.inf) + self._resync:
             self._watch.synced.discard(request.key)  # this pass judges every cluster in flight (:func:`observe`)
             self._full_pass[request.key] = run.now
-        scope = Scope(run, self._store, self.informer, self._watch, self._apply)
+        scope = Scope(run, self._store, self.informer, self._watch, self.workloads)
         if not (track_revision(scope) and prerequisites(scope)):
             save(scope)
             return Result(requeue_after=WAIT_SECONDS)

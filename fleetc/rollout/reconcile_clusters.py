@@ -16,16 +16,12 @@ Callers: :class:`fleetc.rollout.controller.RolloutController` and :mod:`fleetc.r
 
 from __future__ import annotations
 
-from fleetc.contract.versions import is_downgrade
-from fleetc.core.errors import TerminalError
 from fleetc.core.keys import Manifest
 from fleetc.rollout import removal, wavegates
-from fleetc.rollout.applying import contains
 from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import Health
 from fleetc.rollout.model import ClusterState
 from fleetc.rollout.scope import Scope
-from fleetc.runtime.store import copy
 
 
 def observe(scope: Scope) -> None:
@@ -87,9 +83,7 @@ def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
         return
     run = scope.run
     attempt = entry.attempts + 1
-    machines = sorted(
-        m["metadata"]["name"] for m in scope.informer.workloads.objects((entry.namespace, entry.name)).machines
-    )
+    machines = scope.workloads.machine_names((entry.namespace, entry.name))
     status: Manifest = {
         **{k: v for k, v in entry.status.items() if k not in ("reason", "preexistingMachines")},
         "revision": entry.spec["revision"],
@@ -114,37 +108,15 @@ def start_cluster(scope: Scope, entry: ClusterEntry) -> None:
 
 def _apply_cluster(scope: Scope, entry: ClusterEntry) -> tuple[str | None, bool]:
     """Apply a cluster's desired objects unless the live Cluster holds them: (a refusal reason, whether applied)."""
-    live = scope.informer.workloads.cluster((entry.namespace, entry.name))
-    desired = entry.cluster_object()
-    if live is not None:
-        current = str(live.get("spec", {}).get("topology", {}).get("version", ""))
-        if is_downgrade(current, entry.version):
-            return (
-                f"cluster {entry.name}: Cluster {entry.name}: spec.topology.version: refusing to roll back "
-                f"{current} to {entry.version} (CAPI cannot downgrade a control plane)"
-            ), False
-        if contains(live, desired):
-            return None, False
-    for obj in entry.spec["objects"]:
-        try:
-            scope.apply(copy(obj))  # the cached object is shared: the applier gets its own
-        except TerminalError as exc:  # rejected for good (an admission webhook…); anything else is retried
-            return f"cluster {entry.name}: {obj['kind']} {obj['metadata']['name']}: apply rejected: {exc}", True
-    return None, True
+    cluster = (entry.namespace, entry.name)
+    return scope.workloads.apply_cluster(cluster, entry.cluster_object(), entry.spec["objects"], entry.version)
 
 
 def _reapply_if_reverted(scope: Scope, entry: ClusterEntry) -> bool:
     """A cluster in flight whose live Cluster lost its target is applied again (level-triggered); True if failed."""
-    live = scope.informer.workloads.cluster((entry.namespace, entry.name))
-    topology = (live or {}).get("spec", {}).get("topology", {})
-    if live is not None and topology.get("version") == entry.version and _class(topology) == entry.class_ref:
+    if scope.workloads.live_topology((entry.namespace, entry.name)) == (entry.version, entry.class_ref):
         return False
     refusal, _ = _apply_cluster(scope, entry)
     if refusal is not None:
         scope.finish(entry, ClusterState.FAILED, refusal)
     return refusal is not None
-
-
-def _class(topology: Manifest) -> str | None:
-    value = topology.get("classRef", {}).get("name")
-    return str(value) if value is not None else None

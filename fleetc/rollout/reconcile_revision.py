@@ -30,7 +30,7 @@ def track_revision(scope: Scope) -> bool:
             sequence=old.sequence,
             retried=old.retried,
         )
-        scope.watch.forget(run.key)
+        scope.workloads.forget(run.key)
         size = sum(w.size for w in spec.waves)
         run.event("RolloutStarted", f"revision {spec.revision}: {size} clusters in {len(spec.waves)} waves")
     expected = sum(w.size for w in spec.waves)
@@ -47,7 +47,7 @@ def prerequisites(scope: Scope) -> bool:
         return False
     objects = revision["spec"]["objects"]
     for obj in objects:
-        scope.apply(obj)
+        scope.workloads.apply_shared(obj)
     run.status.prerequisites = run.spec.revision
     run.event("PrerequisitesApplied", f"{len(objects)} objects (namespaces and class revisions)")
     first = run.spec.waves[0]

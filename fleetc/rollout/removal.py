@@ -26,7 +26,6 @@ Hooks: :func:`fleetc.rollout.control.submit` calls :func:`removals`, :func:`chec
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,8 +33,8 @@ from dataclasses import dataclass
 from fleetc.contract import topology
 from fleetc.contract.objects import labels
 from fleetc.contract.vocabulary import CAPI_API, CAPI_GROUP
-from fleetc.core.errors import Conflict, DeletionNotAllowedError, NotFound
-from fleetc.core.keys import Manifest, ObjectKey
+from fleetc.core.errors import DeletionNotAllowedError
+from fleetc.core.keys import Manifest
 from fleetc.plan.rollout_order import removal_wave
 from fleetc.render.names import DECOMMISSION_ANNOTATION, FLEET_LABEL, WAVE_LABEL
 from fleetc.rollout.desired import ClusterPlan, RolloutPlan
@@ -48,7 +47,6 @@ DELETE = "Delete"
 ORPHAN = "Orphan"
 POLL_SECONDS = 10.0
 """How often a cluster being deleted is looked at again (in the informer cache: no API request)."""
-RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -97,8 +95,9 @@ def _of_entry(entry: ClusterEntry) -> Removal:
     )
 
 
-def removals(store: Store, plan: RolloutPlan) -> tuple[Removal, ...]:
-    """The fleet's live Clusters the plan no longer has, and the removals of this revision already submitted.
+def removals(store: Store, plan: RolloutPlan, live_clusters: Sequence[Manifest] | None = None) -> tuple[Removal, ...]:
+    """The fleet's live Clusters the plan no longer has, and the removals of this revision already submitted
+    (``live_clusters``: the fleet's labelled Clusters, when ``store`` does not hold them).
 
     Already submitted removals are kept (a resumed ``apply`` of the same revision must not lose a deletion in
     progress, or the record of one done), by name.
@@ -112,7 +111,9 @@ def removals(store: Store, plan: RolloutPlan) -> tuple[Removal, ...]:
     # Only the namespaces this fleet's rollout manages: a fleet is (namespace, name), and another fleet of the same
     # name elsewhere on the management cluster is not this one's to orphan or delete.
     namespaces = {plan.namespace, *(c.namespace for c in plan.clusters)}
-    for cluster in store.list(CAPI_GROUP, "Cluster", labels={FLEET_LABEL: plan.fleet}):
+    if live_clusters is None:
+        live_clusters = store.list(CAPI_GROUP, "Cluster", labels={FLEET_LABEL: plan.fleet})
+    for cluster in live_clusters:
         if cluster["metadata"].get("namespace", "") not in namespaces:
             continue
         removal = _of_cluster(cluster)
@@ -177,10 +178,6 @@ def is_removal(entry: ClusterEntry) -> bool:
     return bool(entry.spec.get("action"))
 
 
-def _cluster_key(entry: ClusterEntry) -> ObjectKey:
-    return ObjectKey(CAPI_GROUP, "Cluster", entry.namespace, entry.name)
-
-
 def start(scope: Scope, entry: ClusterEntry) -> None:
     """Start a removal: orphan the cluster (done at once) or delete its CAPI Cluster (done when it is gone)."""
     run = scope.run
@@ -195,29 +192,13 @@ def start(scope: Scope, entry: ClusterEntry) -> None:
     if entry.spec.get("action") == DELETE:
         message = f"decommissioned: deleting Cluster {entry.namespace}/{entry.name} and its {machines} machines"
         entry = scope.write(entry, status, run.event("ClusterDeleting", message, wave=entry.wave, cluster=entry.name))
-        with contextlib.suppress(NotFound):  # gone already (a resumed rollout)
-            scope.store.delete(_cluster_key(entry))
+        scope.workloads.delete_cluster((entry.namespace, entry.name))
         observe(scope, entry)
         return
     message = f"orphaned: Cluster {entry.namespace}/{entry.name} left running, no longer managed by fleetc"
     entry = scope.write(entry, status, run.event("ClusterOrphaned", message, wave=entry.wave, cluster=entry.name))
-    _let_go(scope.store, _cluster_key(entry))
+    scope.workloads.let_go((entry.namespace, entry.name))
     scope.finish(entry, ClusterState.SUCCEEDED, "")
-
-
-def _let_go(store: Store, key: ObjectKey) -> None:
-    """Take the fleet label off the live Cluster (gone already: nothing to do)."""
-    for attempt in range(RETRIES):
-        live = store.find(key)
-        if live is None or FLEET_LABEL not in labels(live):
-            return
-        metadata = {**live["metadata"], "labels": {k: v for k, v in labels(live).items() if k != FLEET_LABEL}}
-        try:
-            store.update({**live, "metadata": metadata})
-            return
-        except Conflict:
-            if attempt == RETRIES - 1:
-                raise
 
 
 def observe(scope: Scope, entry: ClusterEntry) -> None:
@@ -225,7 +206,7 @@ def observe(scope: Scope, entry: ClusterEntry) -> None:
     again in :data:`POLL_SECONDS`."""
     if entry.state is not ClusterState.IN_FLIGHT or entry.spec.get("action") != DELETE:
         return
-    if scope.informer.workloads.cluster((entry.namespace, entry.name)) is None:
+    if scope.workloads.live_topology((entry.namespace, entry.name)) is None:
         scope.finish(entry, ClusterState.SUCCEEDED, f"Cluster deleted with its {entry.spec.get('machines')} machines")
         return
     at = scope.run.now + POLL_SECONDS

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from fleetc.contract.timestamps import timestamp
 from fleetc.core.keys import Manifest, ObjectKey
-from fleetc.rollout.applying import Apply
 from fleetc.rollout.cache import Informer, RolloutId
 from fleetc.rollout.entries import ClusterEntry
 from fleetc.rollout.gates import Health, Target, Verdict
 from fleetc.rollout.model import ClusterState, Event, RolloutSpec, RolloutStatus, WaveCounts, WaveSpec
 from fleetc.rollout.watching import Watchlist
+from fleetc.rollout.workloads import Workloads
 from fleetc.runtime.store import Store
 
 
@@ -89,13 +89,14 @@ class Run:
 
 @dataclass
 class Scope:
-    """A reconcile's run with the controller's store, informer cache, watch list and applier."""
+    """A reconcile's run with the controller's store, informer cache (its rollout index), watch list (changed
+    clusters and deadlines) and workload clusters."""
 
     run: Run
     store: Store
     informer: Informer
     watch: Watchlist
-    apply: Apply
+    workloads: Workloads
 
     def count(self, wave: str, state: ClusterState) -> int:
         """How many clusters of ``wave`` are in ``state``."""
@@ -120,9 +121,7 @@ class Scope:
         """The cluster's verdict; from now on a change of that verdict enqueues the rollout."""
         cluster = (entry.namespace, entry.name)
         target = Target(entry.version, entry.class_ref, entry.started_at, entry.preexisting, entry.worker_remediations)
-        verdict = self.watch.verdict(cluster, target)
-        self.watch.watch(self.run.key, cluster, target, verdict)
-        return verdict
+        return self.workloads.judge(self.run.key, cluster, target)
 
     def observe_soaking(self, entry: ClusterEntry) -> None:
         """While a wave soaks, a cluster of it that fails counts against the wave's budget."""
@@ -132,7 +131,7 @@ class Scope:
 
     def unwatch(self, entry: ClusterEntry) -> None:
         """Stop acting on changes of a cluster's verdict."""
-        self.watch.unwatch(self.run.key, (entry.namespace, entry.name))
+        self.workloads.unwatch(self.run.key, (entry.namespace, entry.name))
 
     def finish(self, entry: ClusterEntry, state: ClusterState, reason: str) -> None:
         """A cluster succeeded or failed (``reason``): its status, its event, no more watching."""

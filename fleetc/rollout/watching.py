@@ -116,8 +116,13 @@ class Watchlist:
             return
         verdict = self.verdict(cluster, interest.target)
         if (verdict.health, verdict.control_plane) != interest.seen:
-            self._changed.setdefault(interest.rollout, set()).add(interest.name)
-            self._enqueue(interest.rollout)
+            self.mark_changed(interest.rollout, interest.name)
+
+    def mark_changed(self, rollout: ObjectKey, name: str) -> None:
+        """The cluster's verdict changed since its rollout last acted on it: tell the rollout (checked here, or in
+        the process of a sharded simulation that holds the cluster)."""
+        self._changed.setdefault(rollout, set()).add(name)
+        self._enqueue(rollout)
 
     def take_changed(self, rollout: ObjectKey) -> set[str]:
         """The clusters of a rollout whose verdict changed since the last call."""

@@ -28,7 +28,7 @@ class ProgressDeadline(WaveGate):
         """The failure reason once the cluster waited on one thing too long; until then, the deadline is watched."""
         run = scope.run
         seconds = STALL_FACTOR * run.wave_of(entry).control_plane_deadline_seconds
-        since = max(scope.watch.progressing_since((entry.namespace, entry.name)), entry.started_at or run.now)
+        since = max(scope.workloads.progressing_since((entry.namespace, entry.name)), entry.started_at or run.now)
         deadline = since + seconds
         if run.now < deadline:
             scope.watch.set_deadline(run.key, entry.name, deadline)
