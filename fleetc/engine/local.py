@@ -268,7 +268,7 @@ def _apply(store: MemoryStore, manifest: dict[str, Any]) -> None:
     apply_objects(store, [manifest])
 
 
-class _Settled:
+class SettledWatch:
     """``rollout.settled`` re-read only after the FleetRollout changed (the manager asks before every reconcile,
     and reading the rollout copies it: that was a quarter of a simulation's time)."""
 
@@ -306,7 +306,7 @@ def run_until_settled(plane: LocalPlane, key: ObjectKey, *, on_step: Callable[[]
     deadline = plane.clock.now() + MAX_VIRTUAL_SECONDS
     # A real-time run with a state file can be steered from another process: a pause there is waited out.
     approving = plane.approver.will_approve if plane.approver is not None else None
-    until = _Settled(
+    until = SettledWatch(
         plane.store, key, wait_when_paused=plane.speed is not None and plane.state is not None, approving=approving
     )
     try:
@@ -316,7 +316,7 @@ def run_until_settled(plane: LocalPlane, key: ObjectKey, *, on_step: Callable[[]
 
 
 def _run_until(
-    plane: LocalPlane, key: ObjectKey, until: _Settled, deadline: float, on_step: Callable[[], None] | None
+    plane: LocalPlane, key: ObjectKey, until: SettledWatch, deadline: float, on_step: Callable[[], None] | None
 ) -> bool:
     done = False
     with collector_paused():  # the simulation makes millions of short-lived acyclic dicts; see bench/simulate_bench.py
@@ -334,7 +334,7 @@ def _run_until(
     return True
 
 
-def _run_some(plane: LocalPlane, until: _Settled, deadline: float, on_step: Callable[[], None] | None) -> bool:
+def _run_some(plane: LocalPlane, until: SettledWatch, deadline: float, on_step: Callable[[], None] | None) -> bool:
     """Up to 500 reconciles, then a progress callback; True once the rollout settled."""
     done = plane.manager.run(until, deadline=deadline, max_steps=500)
     if on_step is not None:

@@ -1,0 +1,141 @@
+"""A simulation sharded across processes makes the same rollout as one process (``fleetc simulate --workers``).
+
+The fleet's clusters are split across shard processes and the rollout controller drives them in lockstep
+(:mod:`fleetc.engine.sharded`). Everything a user sees must be what one process gives: the same timeline, the same
+verdicts at the same times, the same objects (uids and resourceVersions aside: each process's store counts its
+own), with faults, halts, removals and a failing shard process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from fleetc.cli.main import cli
+from fleetc.core.keys import Manifest
+from fleetc.engine import local, sharded
+from fleetc.engine.shard import RemoteShard, ShardError
+from fleetc.load.sources import DiskTree
+from fleetc.render.compile import compile_fleet
+from fleetc.rollout import RolloutPlan, plan_rollout
+from fleetc.schema.validate import validate_tree
+from fleetc.sim.faults import Faults
+from tests.builders import FleetBuilder, cluster_doc
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "fleet"
+
+
+def _simulate(*args: str) -> tuple[int, Any]:
+    result = CliRunner().invoke(cli, ["simulate", str(EXAMPLE), "--format", "json", *args], catch_exceptions=False)
+    return result.exit_code, json.loads(result.output)
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        pytest.param((), id="healthy"),
+        pytest.param(("--fail-control-plane", "eu-qa-1"), id="a control plane that never comes up halts"),
+        pytest.param(
+            ("--fail-pool", "store-0102/apps=1", "--fail-node", "us-prod-1=1+20m", "--provider-errors", "10m+4m30s"),
+            id="worker remediation, a node that breaks, a provider outage",
+        ),
+        pytest.param(
+            ("--delete-node", "eu-staging-1=1+10m", "--slow-boot", "store-0103=3x"),
+            id="a cluster that fails while its wave soaks",
+        ),
+    ],
+)
+def test_simulate_with_workers_prints_what_one_process_prints(faults: tuple[str, ...]) -> None:
+    one = _simulate(*faults)
+    assert one[1]["rollouts"][0]["timeline"], "the rollout ran"
+
+    assert _simulate("--workers", "3", *faults) == one
+
+
+def _example_plan() -> RolloutPlan:
+    result = validate_tree(DiskTree.open(EXAMPLE))
+    assert result.fleet is not None
+    return plan_rollout(compile_fleet(result.fleet))
+
+
+def _comparable(objects: list[Manifest]) -> dict[tuple[str, str, str, str], Manifest]:
+    """Objects by identity, without what each process's store numbers itself; an object several shards hold (a
+    namespace, a class revision) must be the same in each."""
+    found: dict[tuple[str, str, str, str], Manifest] = {}
+    for obj in objects:
+        metadata = {k: v for k, v in obj["metadata"].items() if k not in ("uid", "resourceVersion")}
+        if "ownerReferences" in metadata:
+            metadata["ownerReferences"] = [
+                {k: v for k, v in ref.items() if k != "uid"} for ref in metadata["ownerReferences"]
+            ]
+        key = (obj["apiVersion"], obj["kind"], metadata.get("namespace", ""), metadata["name"])
+        comparable = {**obj, "metadata": metadata}
+        assert found.get(key, comparable) == comparable, f"{key} differs between shards"
+        found[key] = comparable
+    return found
+
+
+def test_every_object_ends_as_in_one_process() -> None:
+    plan = _example_plan()
+    faults = Faults.from_flags(fail_node=("us-prod-1=1+20m",))
+    alone = local.open_plane(faults=faults)
+    local.roll_out(alone, plan, faults=faults)
+
+    with sharded.sharded_plane(2, faults=faults) as plane:
+        view = sharded.roll_out(plane, plan, faults=faults)
+        rollout_objects, *shard_objects = sharded.snapshot(plane)
+        usage = plane.usage()
+
+    assert view == local.view_of(alone, plan.key)
+    expected = _comparable(alone.store.snapshot()["objects"])
+    assert _comparable([*rollout_objects, *(o for objects in shard_objects for o in objects)]) == expected
+    machines = [sum(o["kind"] == "Machine" for o in objects) for objects in shard_objects]
+    assert all(machines), f"each shard holds some clusters' machines: {machines}"
+    assert [u.objects for u in usage] == [len(objects) for objects in shard_objects]
+
+
+def _fleet(*removed: str, marked: tuple[str, ...] = ()) -> RolloutPlan:
+    clusters = [cluster_doc(f"eu-{n}", ring="canary" if n == 1 else "", provider="local") for n in range(1, 6)]
+    builder = FleetBuilder.minimal()
+    builder.files["clusters.yaml"] = [c for c in clusters if c["metadata"]["name"] not in removed]
+    for name in marked:
+        builder.set("Cluster", name, "spec.decommission", True)
+    result = builder.validate()
+    assert result.fleet is not None, result.diagnostics
+    return plan_rollout(compile_fleet(result.fleet))
+
+
+def test_removed_clusters_are_orphaned_and_deleted_as_in_one_process() -> None:
+    steps = [(_fleet(), False), (_fleet(marked=("eu-4",)), False), (_fleet("eu-3", "eu-4"), True)]
+    alone = local.open_plane()
+    expected = [local.roll_out(alone, plan, allow_delete=allow) for plan, allow in steps]
+
+    with sharded.sharded_plane(2) as plane:
+        views = [sharded.roll_out(plane, plan, allow_delete=allow) for plan, allow in steps]
+        objects = [o for objects in sharded.snapshot(plane) for o in objects]
+
+    assert views == expected
+    events = {(e.cluster, e.type) for e in views[-1].timeline}
+    assert {("eu-3", "ClusterOrphaned"), ("eu-4", "ClusterDeleting"), ("eu-4", "ClusterSucceeded")} <= events
+    assert _comparable(objects) == _comparable(alone.store.snapshot()["objects"])
+
+
+def test_a_shard_whose_process_dies_ends_the_run_with_an_error_naming_it() -> None:
+    with sharded.sharded_plane(2) as plane:
+        remote = plane.shards[1]
+        assert isinstance(remote, RemoteShard)
+        pid = remote.pid
+        os.kill(pid, 9)
+        with pytest.raises(ShardError, match=f"shard process {pid}"):
+            sharded.roll_out(plane, _fleet())
+
+
+def test_a_sharded_simulation_needs_two_workers() -> None:
+    with pytest.raises(ValueError, match="at least 2 workers"):
+        sharded.open_sharded(1)
