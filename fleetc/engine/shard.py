@@ -299,26 +299,31 @@ def _answer_calls(connection: Connection, shard: Shard) -> None:
     while True:
         try:
             call, args = connection.recv()
-        except EOFError:
-            return
+        except (EOFError, OSError):
+            return  # the coordinator is gone
         if call == "close":
-            connection.send(("ok", None))
+            _send(connection, ("ok", None))
             return
         try:
-            if call == "start_advance":
-                value: Any = shard.advance(*args)
-            else:
-                value = getattr(shard, call)(*args)
+            value: Any = shard.advance(*args) if call == "start_advance" else getattr(shard, call)(*args)
         except Exception:
             pending = traceback.format_exc()
             value = None
         if call in ONE_WAY and call != "start_advance":
             continue
-        if pending is not None:
-            connection.send(("error", pending))
-            pending = None
-        else:
-            connection.send(("ok", value))
+        answer = ("error", pending) if pending is not None else ("ok", value)
+        pending = None
+        if not _send(connection, answer):
+            return
+
+
+def _send(connection: Connection, answer: tuple[str, Any]) -> bool:
+    """Send an answer; False when the coordinator is gone (it was interrupted, or it ended)."""
+    try:
+        connection.send(answer)
+    except OSError:
+        return False
+    return True
 
 
 class RemoteShard:

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +30,13 @@ from fleetc.render.compile import compile_fleet
 from fleetc.rollout import RolloutPlan, plan_rollout
 from fleetc.schema.validate import validate_tree
 from fleetc.sim.faults import Faults
+from fleetc.testing import synthetic
 from tests.builders import FleetBuilder, cluster_doc
+from tests.cli.test_interrupt_and_watch import DEFAULT_SIGINT_THEN_FLEETC
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fleet"
+SHARD_COMMAND = b"from fleetc.engine.shard import main"
 
 
 def _simulate(*args: str) -> tuple[int, Any]:
@@ -134,6 +142,48 @@ def test_a_shard_whose_process_dies_ends_the_run_with_an_error_naming_it() -> No
         os.kill(pid, 9)
         with pytest.raises(ShardError, match=f"shard process {pid}"):
             sharded.roll_out(plane, _fleet())
+
+
+def _shard_processes() -> set[int]:
+    """The shard processes running now (Linux ``/proc``)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and SHARD_COMMAND in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_ctrl_c_during_a_sharded_simulation_exits_130_and_leaves_no_shard_running(tmp_path: Path) -> None:
+    root = tmp_path / "fleet"
+    synthetic.write_fleet(root, 200)
+    before = _shard_processes()
+    command = [sys.executable, "-c", DEFAULT_SIGINT_THEN_FLEETC, "simulate", str(root), "--workers", "3"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(lambda: len(_shard_processes() - before) == 2), "the shard processes started"
+        time.sleep(1.0)  # under way
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+
+    assert process.returncode == 130, stderr
+    assert "fleetc: interrupted" in stderr and "Traceback" not in stderr
+    assert _wait_for(lambda: not _shard_processes() - before), "the shard processes ended"
 
 
 def test_a_sharded_simulation_needs_two_workers() -> None:
