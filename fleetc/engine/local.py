@@ -383,7 +383,12 @@ def already_complete(plane: LocalPlane, plan: RolloutPlan) -> RolloutView | None
 
 def view_of(plane: LocalPlane, key: ObjectKey, settled: bool = True) -> RolloutView:
     """The rollout's view (raises :class:`NoRolloutError` when there is none); ``stuck`` when it did not settle."""
-    view = rollout.read_rollout(plane.store, key)
+    return settled_view(plane.store, key, settled)
+
+
+def settled_view(store: MemoryStore, key: ObjectKey, settled: bool) -> RolloutView:
+    """The view of the rollout ``key`` in ``store`` (:func:`view_of`)."""
+    view = rollout.read_rollout(store, key)
     if view is None:
         raise NoRolloutError(f"no rollout {key.namespace}/{key.name} in this state")
     if not settled and not view.halted:

@@ -25,7 +25,6 @@ Callers: ``fleetc simulate --workers`` and ``bench/simulate_bench.py``.
 
 from __future__ import annotations
 
-import dataclasses
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,10 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetc import rollout
-from fleetc.core.errors import NoRolloutError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.engine import sim_approvals
-from fleetc.engine.local import MAX_VIRTUAL_SECONDS, SettledWatch
+from fleetc.engine.local import MAX_VIRTUAL_SECONDS, SettledWatch, settled_view
 from fleetc.engine.shard import Shard, ShardHandle, Usage, start_remote
 from fleetc.engine.sim_approvals import Approvals, SimulatedApprover
 from fleetc.load.loader import collector_paused
@@ -199,13 +197,7 @@ def roll_out(
         shard.begin_rollout(now, faults)
         plane._due[index] = now  # new faults may have queued work
     key = _submit(plane, plan, allow_delete)
-    settled = run_until_settled(plane, key)
-    view = rollout.read_rollout(plane.store, key)
-    if view is None:
-        raise NoRolloutError(f"no rollout {key.namespace}/{key.name} in this simulation")
-    if not settled and not view.halted:
-        return dataclasses.replace(view, stuck=True)
-    return view
+    return settled_view(plane.store, key, run_until_settled(plane, key))
 
 
 def _submit(plane: ShardedPlane, plan: RolloutPlan, allow_delete: bool) -> ObjectKey:

@@ -61,17 +61,24 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.2)
 
 
-def test_ctrl_c_exits_130_and_the_rollout_resumes_to_the_end(tmp_path: Path) -> None:
-    state = tmp_path / "state.json"
-    process = start_apply(state, "100")  # the example rollout takes ~2h of simulated time: ~80 s at this speed
+def interrupt(process: subprocess.Popen[str], ready: Callable[[], bool], what: str) -> str:
+    """Ctrl-C (SIGINT) to ``process`` once ``ready()``; its stderr once it ended (killed if it does not)."""
     try:
-        wait_for(lambda: state.exists() and any(c["state"] != "Pending" for c in view(state)["clusters"]), "a start")
+        wait_for(ready, what)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=10)
+    return stderr
+
+
+def test_ctrl_c_exits_130_and_the_rollout_resumes_to_the_end(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    process = start_apply(state, "100")  # the example rollout takes ~2h of simulated time: ~80 s at this speed
+    started = lambda: state.exists() and any(c["state"] != "Pending" for c in view(state)["clusters"])  # noqa: E731
+    stderr = interrupt(process, started, "a start")
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and "fleetc: interrupted;" in stderr and "fleetc rollout resume" in stderr
     interrupted = view(state)

@@ -21,14 +21,15 @@ from tests.builders import FleetBuilder, cluster_doc
 NAMESPACE = "fleet-clusters"
 
 
-def _fleet(*removed: str, marked: tuple[str, ...] = ()) -> RolloutPlan:
-    clusters = [
-        cluster_doc("eu-1", ring="canary", provider="local"),
-        cluster_doc("eu-2", provider="local"),
-        cluster_doc("eu-3", provider="local"),
+def removal_fleet(*removed: str, marked: tuple[str, ...] = (), clusters: int = 3) -> RolloutPlan:
+    """The plan of a fleet of ``clusters`` clusters ``eu-1`` (canary), ``eu-2``…, without ``removed``, with
+    ``marked`` ones marked for decommissioning."""
+    docs = [
+        cluster_doc(f"eu-{n}", **({"ring": "canary"} if n == 1 else {}), provider="local")
+        for n in range(1, clusters + 1)
     ]
     builder = FleetBuilder.minimal()
-    builder.files["clusters.yaml"] = [c for c in clusters if c["metadata"]["name"] not in removed]
+    builder.files["clusters.yaml"] = [c for c in docs if c["metadata"]["name"] not in removed]
     for name in marked:
         builder.set("Cluster", name, "spec.decommission", True)
     result = builder.validate()
@@ -59,14 +60,14 @@ def _events(view: RolloutView, cluster: str) -> list[tuple[str, str]]:
 @pytest.fixture
 def plane() -> local.LocalPlane:
     plane = local.open_plane()
-    view = local.roll_out(plane, _fleet())
+    view = local.roll_out(plane, removal_fleet())
     assert view.phase == "Complete"
     assert _machines(plane, "eu-3")
     return plane
 
 
 def test_a_removed_cluster_is_orphaned_left_running_and_said_so_in_the_timeline(plane: local.LocalPlane) -> None:
-    view = local.roll_out(plane, _fleet("eu-3"))
+    view = local.roll_out(plane, removal_fleet("eu-3"))
 
     assert view.phase == "Complete"
     live = plane.store.get(_cluster(plane, "eu-3"))
@@ -84,8 +85,8 @@ def test_a_removed_cluster_is_orphaned_left_running_and_said_so_in_the_timeline(
 
 
 def test_an_orphaned_cluster_is_not_reported_again_by_the_next_revision(plane: local.LocalPlane) -> None:
-    local.roll_out(plane, _fleet("eu-3"))
-    upgraded = _fleet("eu-3", "eu-2")
+    local.roll_out(plane, removal_fleet("eu-3"))
+    upgraded = removal_fleet("eu-3", "eu-2")
 
     view = local.roll_out(plane, upgraded)
 
@@ -96,11 +97,11 @@ def test_an_orphaned_cluster_is_not_reported_again_by_the_next_revision(plane: l
 def test_removing_a_marked_cluster_without_allow_delete_applies_nothing_and_names_it(
     plane: local.LocalPlane,
 ) -> None:
-    local.roll_out(plane, _fleet(marked=("eu-3",)))
+    local.roll_out(plane, removal_fleet(marked=("eu-3",)))
     before = plane.store.snapshot()
 
     with pytest.raises(DeletionNotAllowedError) as refused:
-        local.roll_out(plane, _fleet("eu-3"))
+        local.roll_out(plane, removal_fleet("eu-3"))
 
     message = str(refused.value)
     assert f"{NAMESPACE}/eu-3 ({_counted(plane, 'eu-3')} machines)" in message and "--allow-delete" in message
@@ -111,10 +112,10 @@ def test_removing_a_marked_cluster_without_allow_delete_applies_nothing_and_name
 def test_removing_a_marked_cluster_with_allow_delete_deletes_it_and_its_machines_in_its_wave(
     plane: local.LocalPlane,
 ) -> None:
-    local.roll_out(plane, _fleet(marked=("eu-3",)))
+    local.roll_out(plane, removal_fleet(marked=("eu-3",)))
     machines = _counted(plane, "eu-3")
 
-    view = local.roll_out(plane, _fleet("eu-3"), allow_delete=True)
+    view = local.roll_out(plane, removal_fleet("eu-3"), allow_delete=True)
 
     assert view.phase == "Complete"
     assert plane.store.find(_cluster(plane, "eu-3")) is None
@@ -130,17 +131,17 @@ def test_removing_a_marked_cluster_with_allow_delete_deletes_it_and_its_machines
 
 
 def test_a_resumed_apply_of_the_same_revision_keeps_the_deletion_record(plane: local.LocalPlane) -> None:
-    local.roll_out(plane, _fleet(marked=("eu-3",)))
-    first = local.roll_out(plane, _fleet("eu-3"), allow_delete=True)
+    local.roll_out(plane, removal_fleet(marked=("eu-3",)))
+    first = local.roll_out(plane, removal_fleet("eu-3"), allow_delete=True)
 
-    again = local.roll_out(plane, _fleet("eu-3"), allow_delete=True)
+    again = local.roll_out(plane, removal_fleet("eu-3"), allow_delete=True)
 
     assert again.phase == "Complete"
     assert _events(again, "eu-3") == _events(first, "eu-3")
 
 
 def test_a_marked_cluster_still_in_the_spec_is_managed_as_usual(plane: local.LocalPlane) -> None:
-    view = local.roll_out(plane, _fleet(marked=("eu-3",)))
+    view = local.roll_out(plane, removal_fleet(marked=("eu-3",)))
 
     assert view.phase == "Complete"
     live = plane.store.get(_cluster(plane, "eu-3"))

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +29,8 @@ from fleetc.rollout import RolloutPlan, plan_rollout
 from fleetc.schema.validate import validate_tree
 from fleetc.sim.faults import Faults
 from fleetc.testing import synthetic
-from tests.builders import FleetBuilder, cluster_doc
-from tests.cli.test_interrupt_and_watch import DEFAULT_SIGINT_THEN_FLEETC
+from tests.cli.test_interrupt_and_watch import DEFAULT_SIGINT_THEN_FLEETC, interrupt, wait_for
+from tests.rollout.test_removal import removal_fleet
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fleet"
@@ -108,19 +106,12 @@ def test_every_object_ends_as_in_one_process() -> None:
     assert [u.objects for u in usage] == [len(objects) for objects in shard_objects]
 
 
-def _fleet(*removed: str, marked: tuple[str, ...] = ()) -> RolloutPlan:
-    clusters = [cluster_doc(f"eu-{n}", ring="canary" if n == 1 else "", provider="local") for n in range(1, 6)]
-    builder = FleetBuilder.minimal()
-    builder.files["clusters.yaml"] = [c for c in clusters if c["metadata"]["name"] not in removed]
-    for name in marked:
-        builder.set("Cluster", name, "spec.decommission", True)
-    result = builder.validate()
-    assert result.fleet is not None, result.diagnostics
-    return plan_rollout(compile_fleet(result.fleet))
-
-
 def test_removed_clusters_are_orphaned_and_deleted_as_in_one_process() -> None:
-    steps = [(_fleet(), False), (_fleet(marked=("eu-4",)), False), (_fleet("eu-3", "eu-4"), True)]
+    steps = [
+        (removal_fleet(clusters=5), False),
+        (removal_fleet(marked=("eu-4",), clusters=5), False),
+        (removal_fleet("eu-3", "eu-4", clusters=5), True),
+    ]
     alone = local.open_plane()
     expected = [local.roll_out(alone, plan, allow_delete=allow) for plan, allow in steps]
 
@@ -141,7 +132,7 @@ def test_a_shard_whose_process_dies_ends_the_run_with_an_error_naming_it() -> No
         pid = remote.pid
         os.kill(pid, 9)
         with pytest.raises(ShardError, match=f"shard process {pid}"):
-            sharded.roll_out(plane, _fleet())
+            sharded.roll_out(plane, removal_fleet())
 
 
 def _shard_processes() -> set[int]:
@@ -156,34 +147,25 @@ def _shard_processes() -> set[int]:
     return found
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def test_ctrl_c_during_a_sharded_simulation_exits_130_and_leaves_no_shard_running(tmp_path: Path) -> None:
     root = tmp_path / "fleet"
     synthetic.write_fleet(root, 200)
     before = _shard_processes()
     command = [sys.executable, "-c", DEFAULT_SIGINT_THEN_FLEETC, "simulate", str(root), "--workers", "3"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert _wait_for(lambda: len(_shard_processes() - before) == 2), "the shard processes started"
-        time.sleep(1.0)  # under way
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=10)
+    started: list[float] = []
+
+    def under_way() -> bool:
+        """The two shard processes started a second ago."""
+        if not started and len(_shard_processes() - before) == 2:
+            started.append(time.monotonic())
+        return bool(started) and time.monotonic() - started[0] >= 1.0
+
+    stderr = interrupt(process, under_way, "the shard processes to start")
 
     assert process.returncode == 130, stderr
     assert "fleetc: interrupted" in stderr and "Traceback" not in stderr
-    assert _wait_for(lambda: not _shard_processes() - before), "the shard processes ended"
+    wait_for(lambda: not _shard_processes() - before, "the shard processes to end")
 
 
 def test_a_sharded_simulation_needs_two_workers() -> None:
