@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import resource
 import signal
 import socket
@@ -29,6 +30,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
+from fleetc.core.errors import FleetcError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.load.loader import collector_paused
 from fleetc.rollout.cache import ClusterId, Informer
@@ -263,8 +265,9 @@ def main() -> None:
 def serve(connection: Connection, seed: int, start: float, faults: dict[str, Any]) -> None:
     """A child process's loop: make a :class:`Shard`, answer calls until ``close`` or the socket closes.
 
-    A message is ``(call, args)``; the answer ``("ok", value)`` or ``("error", traceback)``. ``start_advance`` runs
-    the shard and answers with what :meth:`Shard.advance` returns, which :meth:`RemoteShard.finish_advance` reads.
+    A message is ``(call, args)``; the answer ``("ok", value)``, ``("raise", error)`` or ``("error", traceback)``
+    (:func:`answer_to`). ``start_advance`` runs the shard and answers with what :meth:`Shard.advance` returns,
+    which :meth:`RemoteShard.finish_advance` reads.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle: it closes the shards
     with collector_paused():  # millions of short-lived acyclic dicts: see bench/simulate_bench.py
@@ -295,7 +298,7 @@ def start_remote(seed: int, start: float, faults: Faults) -> RemoteShard:
 
 
 def _answer_calls(connection: Connection, shard: Shard) -> None:
-    pending: str | None = None
+    pending: tuple[str, Any] | None = None
     while True:
         try:
             call, args = connection.recv()
@@ -306,15 +309,25 @@ def _answer_calls(connection: Connection, shard: Shard) -> None:
             return
         try:
             value: Any = shard.advance(*args) if call == "start_advance" else getattr(shard, call)(*args)
-        except Exception:
-            pending = traceback.format_exc()
+        except Exception as exc:
+            pending = answer_to(exc)
             value = None
         if call in ONE_WAY and call != "start_advance":
             continue
-        answer = ("error", pending) if pending is not None else ("ok", value)
-        pending = None
+        answer, pending = pending or ("ok", value), None
         if not _send(connection, answer):
             return
+
+
+def answer_to(exc: Exception) -> tuple[str, Any]:
+    """How a call that raised answers: an error fleetc expects (a rejected apply, a conflict) is raised again in the
+    coordinator as itself, as it would be in one process (where the manager retries the reconcile); anything else is
+    a bug, reported with its traceback."""
+    if isinstance(exc, FleetcError):
+        with contextlib.suppress(Exception):
+            pickle.loads(pickle.dumps(exc))
+            return "raise", exc
+    return "error", "".join(traceback.format_exception(exc))
 
 
 def _send(connection: Connection, answer: tuple[str, Any]) -> bool:
@@ -348,6 +361,8 @@ class RemoteShard:
             status, value = self._connection.recv()
         except EOFError:
             raise ShardError(f"the shard process {self.pid} ended unexpectedly") from None
+        if status == "raise":
+            raise value
         if status == "error":
             raise ShardError(f"the shard process {self.pid} failed:\n{value}")
         return value

@@ -20,9 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from fleetc.cli.main import cli
+from fleetc.core.errors import Conflict
 from fleetc.core.keys import Manifest
 from fleetc.engine import local, sharded
-from fleetc.engine.shard import RemoteShard, ShardError
+from fleetc.engine.shard import RemoteShard, ShardError, answer_to, start_remote
 from fleetc.load.sources import DiskTree
 from fleetc.render.compile import compile_fleet
 from fleetc.rollout import RolloutPlan, plan_rollout
@@ -166,6 +167,20 @@ def test_ctrl_c_during_a_sharded_simulation_exits_130_and_leaves_no_shard_runnin
     assert process.returncode == 130, stderr
     assert "fleetc: interrupted" in stderr and "Traceback" not in stderr
     wait_for(lambda: not _shard_processes() - before, "the shard processes to end")
+
+
+def test_an_error_fleetc_expects_is_raised_in_the_coordinator_as_itself_and_a_bug_with_its_traceback() -> None:
+    conflict = Conflict("Cluster eu-1 was modified (resourceVersion 7 is stale)")
+    kind, raised = answer_to(conflict)
+    assert kind == "raise" and type(raised) is Conflict and str(raised) == str(conflict)
+
+    remote = start_remote(0, 0.0, Faults())
+    try:
+        with pytest.raises(ShardError, match=r"(?s)failed:.*KeyError: 'name'"):
+            remote.apply_shared(0.0, {"apiVersion": "v1", "kind": "Namespace", "metadata": {}})
+        assert remote.machine_names(0.0, ("fleet-clusters", "eu-1")) == []  # it still answers
+    finally:
+        remote.close()
 
 
 def test_a_sharded_simulation_needs_two_workers() -> None:
