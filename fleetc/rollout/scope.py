@@ -2,9 +2,10 @@
 
 :class:`Run` is the reconcile's working state (the typed spec, a copy of the status the stages edit, the events
 they add, when to wake up). :class:`Scope` pairs it with the controller's collaborators (store, informer cache,
-watch list, applier) and holds the cluster operations more than one stage uses: judging a cluster, writing its
-status, finishing it. Stages (:mod:`~fleetc.rollout.reconcile_revision`, :mod:`~fleetc.rollout.reconcile_clusters`,
-:mod:`~fleetc.rollout.reconcile_waves`) and wave gates (:mod:`fleetc.rollout.wavegates`) take a Scope.
+watch list, workload clusters: :mod:`~fleetc.rollout.workloads`) and holds the cluster operations more than one
+stage uses: judging a cluster, writing its status, finishing it. Stages (:mod:`~fleetc.rollout.reconcile_revision`,
+:mod:`~fleetc.rollout.reconcile_clusters`, :mod:`~fleetc.rollout.reconcile_waves`) and wave gates
+(:mod:`fleetc.rollout.wavegates`) take a Scope.
 Caller: :class:`fleetc.rollout.controller.RolloutController`, which makes one per reconcile.
 """
 
