@@ -13,8 +13,9 @@ The rules follow ``shared/capi/v1.14.0/status-fixtures/README.md`` §3–4 and t
   version with ``HealthCheckSucceeded=False`` (its owner's ``OwnerRemediated=False/CannotBeRemediated`` is added to
   the reason), a KubeadmControlPlane ``status.lastRemediation``, or ``TopologyReconciled=False/ReconcileFailed``;
 - **healthy** when every completion check holds (spec propagated and observed, ``status.versions`` a single entry
-  at the target, replica counters equal, the KCP and Cluster conditions, every Machine at the target with a healthy
-  Node, and for the whole cluster the MachineDeployments, no upgrade plan and ``TopologyReconciled=True``);
+  at the target or none for a pool scaled to zero, replica counters equal, the KCP and Cluster conditions, every
+  Machine at the target with a healthy Node, and for the whole cluster the MachineDeployments, no upgrade plan and
+  ``TopologyReconciled=True``);
 - **progressing** otherwise, naming the first thing still missing — a reported condition rather than a status
   not yet observed for the current generation, when both hold (real CAPI is often a step behind on one object
   while another's condition already says why).

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from fleetc.contract.timestamps import parse_timestamp
+from fleetc.contract.vocabulary import CONTROL_PLANE_LABEL
 from fleetc.rollout.gate_objects import Evidence, Finding, telling
 from fleetc.rollout.gates import ClusterObjects, Health, Target, evaluate, text
 from tests.rollout.support import FIXTURES, NEW, OLD, find, fixture, fixture_objects
@@ -200,6 +201,29 @@ def test_worker_skew_leaves_the_control_plane_healthy_and_the_cluster_progressin
     assert verdict.finding is not None
     assert verdict.finding.subject == "MachineDeployment eu-prod-1-md-0-bvx5q"
     assert verdict.finding.condition == "spec.template.spec.version"
+
+
+def test_a_pool_scaled_to_zero_is_done_without_versions_as_capi_reports_it() -> None:
+    """A MachineDeployment with no Machines (a pool scaled to zero, e.g. an autoscaled GPU pool at its minimum)
+    reports no ``status.versions``: CAPI v1.14 aggregates them from its MachineSets' Machines and an empty list comes
+    out as nil (``internal/util/version/version.go`` ``AggregateStatusVersions``). Before, the gate wanted
+    ``[v1.35.0: 0]`` and the cluster stayed progressing until its progress deadline failed it."""
+
+    def scaled_to_zero(objects: list[dict[str, Any]]) -> None:
+        deployment = find(objects, "MachineDeployment")
+        for obj in (deployment, *(o for o in objects if o["kind"] == "MachineSet")):
+            obj.setdefault("spec", {})["replicas"] = 0
+            obj["status"].pop("versions", None)
+            for counter in ("replicas", "readyReplicas", "availableReplicas", "upToDateReplicas"):
+                obj["status"][counter] = 0
+        workers = [o for o in objects if o["kind"] == "Machine" and CONTROL_PLANE_LABEL not in o["metadata"]["labels"]]
+        for machine in workers:
+            objects.remove(machine)
+
+    objects = edited("upgrade-complete-v1.35.0", scaled_to_zero)
+    assert not objects.worker_machines()
+    verdict = evaluate(objects, Target(NEW))
+    assert (verdict.health, verdict.control_plane) == (HEALTHY, HEALTHY), verdict.reason
 
 
 def test_a_target_not_yet_applied_is_progressing() -> None:
