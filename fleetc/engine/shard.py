@@ -34,9 +34,8 @@ from fleetc.core.errors import FleetcError
 from fleetc.core.keys import Manifest, ObjectKey
 from fleetc.load.loader import collector_paused
 from fleetc.rollout.cache import ClusterId, Informer
-from fleetc.rollout.controller import CHECK_DELAY, CHECKS, VERDICT_KIND, VerdictChecks
+from fleetc.rollout.controller import VerdictChecks, check_scheduler
 from fleetc.rollout.gates import Target, Verdict
-from fleetc.rollout.model import GROUP
 from fleetc.rollout.watching import Watchlist
 from fleetc.rollout.workloads import LiveTopology, LocalWorkloads
 from fleetc.runtime.clock import VirtualClock
@@ -145,7 +144,7 @@ class Shard:
         self._watch = Watchlist(
             informer.workloads.objects,
             self._changed_rollouts.add,
-            lambda cluster: self._manager.enqueue(CHECKS, ObjectKey(GROUP, VERDICT_KIND, *cluster), CHECK_DELAY),
+            check_scheduler(self._manager),
             self._clock.now,
         )
         self._manager.add(VerdictChecks(self._watch))
@@ -245,8 +244,8 @@ class Shard:
         """Nothing to stop in this process."""
 
 
-ONE_WAY = frozenset({"unwatch", "forget", "start_advance"})
-"""Calls that send no answer of their own (an error they raise comes back with the next answer)."""
+ONE_WAY = frozenset({"unwatch", "forget"})
+"""Calls that send no answer (an error they raise comes back with the next answer)."""
 
 
 class ShardError(BaseException):
@@ -312,7 +311,7 @@ def _answer_calls(connection: Connection, shard: Shard) -> None:
         except Exception as exc:
             pending = answer_to(exc)
             value = None
-        if call in ONE_WAY and call != "start_advance":
+        if call in ONE_WAY:
             continue
         answer, pending = pending or ("ok", value), None
         if not _send(connection, answer):

@@ -29,7 +29,6 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from fleetc import rollout
 from fleetc.core.keys import Manifest, ObjectKey
@@ -123,7 +122,6 @@ class ShardedPlane:
     """Runs the rollout controller (and a simulated approver) over :attr:`store`."""
     shards: list[ShardHandle]
     workloads: ShardedWorkloads
-    seed: int
     approver: SimulatedApprover | None
     _due: list[float | None]
     """When each shard has work next, as last reported (or now, once written to)."""
@@ -158,22 +156,22 @@ def open_sharded(
         clock = VirtualClock(EPOCH)
         store = MemoryStore(clock)
         manager = Manager(store, clock)
-        holder: list[ShardedWorkloads] = []
-
-        def workloads(watch: Watchlist) -> ShardedWorkloads:
-            holder.append(ShardedWorkloads(watch, shards, clock.now))
-            return holder[0]
-
         controller = RolloutController(
-            store, clock, lambda manifest: None, lambda key: manager.enqueue(rollout.NAME, key), workloads=workloads
+            store,
+            clock,
+            lambda manifest: None,  # never called: ShardedWorkloads applies in the shards
+            lambda key: manager.enqueue(rollout.NAME, key),
+            workloads=lambda watch: ShardedWorkloads(watch, shards, clock.now),
         )
+        workloads = controller.workloads
+        assert isinstance(workloads, ShardedWorkloads)
         manager.add(controller)
         approver = sim_approvals.install(manager, approvals) if approvals is not None else None
     except BaseException:
         for shard in shards:
             shard.close()
         raise
-    return ShardedPlane(store, clock, manager, shards, holder[0], seed, approver, [None] * workers, [0] * workers)
+    return ShardedPlane(store, clock, manager, shards, workloads, approver, [None] * workers, [0] * workers)
 
 
 @contextmanager
@@ -259,12 +257,3 @@ def snapshot(plane: ShardedPlane) -> list[list[Manifest]]:
     """Every object of the simulation, by process: the rollout's, then each shard's (a shared object in each)."""
     objects: list[Manifest] = plane.store.snapshot()["objects"]
     return [objects, *(shard.snapshot()["objects"] for shard in plane.shards)]
-
-
-def describe(usages: Sequence[Usage]) -> dict[str, Any]:
-    """The shards' usage as plain data (for a benchmark's report)."""
-    return {
-        "objects": sum(u.objects for u in usages),
-        "peak_mb_each": [round(u.peak_mb, 1) for u in usages],
-        "peak_mb_sum": round(sum(u.peak_mb for u in usages), 1),
-    }

@@ -197,7 +197,7 @@ def install(
         manager.clock,
         apply or store_applier(manager.store),
         enqueue=lambda key: manager.enqueue(NAME, key),
-        schedule=lambda cluster: manager.enqueue(CHECKS, ObjectKey(GROUP, VERDICT_KIND, *cluster), CHECK_DELAY),
+        schedule=check_scheduler(manager),
         resync=resync,
         only=only,
         defer=defer,
@@ -205,3 +205,8 @@ def install(
     manager.add(controller)
     manager.add(controller.checks)
     return controller
+
+
+def check_scheduler(manager: Manager) -> Callable[[ClusterId], None]:
+    """Queues :class:`VerdictChecks` of a cluster on ``manager``, :data:`CHECK_DELAY` from now."""
+    return lambda cluster: manager.enqueue(CHECKS, ObjectKey(GROUP, VERDICT_KIND, *cluster), CHECK_DELAY)
